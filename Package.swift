@@ -1,0 +1,31 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "unbindcheck",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "unbindcheck", targets: ["unbindcheck"]),
+        .library(name: "UnbindCheck", targets: ["UnbindCheck"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Front end, index, analyses, checks and reporters. No CLI dependency.
+        .target(name: "UnbindCheck"),
+        // The command line; the only target that imports ArgumentParser.
+        .executableTarget(
+            name: "unbindcheck",
+            dependencies: [
+                "UnbindCheck",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "UnbindCheckTests",
+            dependencies: ["UnbindCheck"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,68 @@
+import ArgumentParser
+import UnbindCheck
+
+/// `unbindcheck index PATH`: parse everything and print what the front end extracted.
+struct IndexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Parse a tree and print front-end statistics (files, structs, functions, calls, recoveries).")
+
+    @Argument(help: "Kernel tree or files to index.")
+    var paths: [String]
+
+    @Option(name: .long, help: "text or json.")
+    var format: OutputFormat = .text
+
+    @Option(name: .long, help: "Write the output to FILE instead of stdout.")
+    var output: String?
+
+    @Option(name: .long, help: "How many of the slowest files to list.")
+    var slowest: Int = 10
+
+    @OptionGroup var tree: TreeOptions
+
+    func run() throws {
+        let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs)
+        reportProblems(run, quiet: tree.quiet)
+        try requireInput(run)
+        let stats = IndexStats(run.index)
+        let slow = run.timings.sorted { ($0.seconds, $1.path) > ($1.seconds, $0.path) }.prefix(max(0, slowest))
+        switch format {
+        case .json:
+            var fields: [(String, JSONValue)] = [
+                ("tool", .object([("name", .string(UnbindCheckVersion.name)), ("version", .string(UnbindCheckVersion.string))])),
+                ("root", .string(run.index.root)),
+                ("stats", .object(stats.json)),
+            ]
+            if tree.timings {
+                fields.append(("seconds", .double(run.parseSeconds)))
+                fields.append(("slowest", .array(slow.map { .object([("file", .string($0.path)), ("seconds", .double($0.seconds))]) })))
+            }
+            try emit(JSONValue.object(fields).serialized(), to: output)
+        default:
+            var s = ""
+            s += "files        \(stats.files)\n"
+            s += "bytes        \(stats.bytes)\n"
+            s += "structs      \(stats.structs)\n"
+            s += "unions       \(stats.unions)\n"
+            s += "typedefs     \(stats.typedefs)\n"
+            s += "functions    \(stats.functions)\n"
+            s += "calls        \(stats.calls)\n"
+            s += "globals      \(stats.globals)\n"
+            s += "exports      \(stats.exports)\n"
+            s += "recoveries   \(stats.recoveries) in \(stats.filesWithRecoveries) files\n"
+            s += "unreadable   \(stats.unreadable)\n"
+            s += "seconds      \(String(format2(run.parseSeconds)))\n"
+            if !slow.isEmpty {
+                s += "slowest files:\n"
+                for t in slow { s += "  \(format2(t.seconds * 1000)) ms  \(sanitizeForText(t.path))\n" }
+            }
+            try emit(s, to: output)
+        }
+    }
+}
+
+func format2(_ d: Double) -> String {
+    let v = (d * 100).rounded() / 100
+    return String(v)
+}
