@@ -19,12 +19,25 @@ struct IndexCommand: ParsableCommand {
     @Option(name: .long, help: "How many of the slowest files to list.")
     var slowest: Int = 10
 
+    @Flag(name: .long, help: "List every parse diagnostic (gcc style) on stdout.")
+    var diagnostics = false
+
     @OptionGroup var tree: TreeOptions
 
     func run() throws {
         let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs)
         reportProblems(run, quiet: tree.quiet)
         try requireInput(run)
+        if diagnostics {
+            var out = ""
+            for f in run.index.files {
+                for d in f.diagnostics {
+                    out += "\(sanitizeForText(f.path)):\(d.line):\(d.column): warning: \(sanitizeForText(d.message)) [parse]\n"
+                }
+            }
+            try emit(out, to: output)
+            return
+        }
         let stats = IndexStats(run.index)
         let slow = run.timings.sorted { ($0.seconds, $1.path) > ($1.seconds, $0.path) }.prefix(max(0, slowest))
         switch format {
@@ -48,6 +61,7 @@ struct IndexCommand: ParsableCommand {
             s += "typedefs     \(stats.typedefs)\n"
             s += "functions    \(stats.functions)\n"
             s += "calls        \(stats.calls)\n"
+            s += "expr nodes   \(stats.exprNodes)\n"
             s += "globals      \(stats.globals)\n"
             s += "exports      \(stats.exports)\n"
             s += "recoveries   \(stats.recoveries) in \(stats.filesWithRecoveries) files\n"

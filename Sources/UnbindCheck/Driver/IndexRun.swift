@@ -32,6 +32,7 @@ public struct IndexStats: Sendable {
     public var typedefs = 0
     public var functions = 0
     public var calls = 0
+    public var exprNodes = 0
     public var globals = 0
     public var exports = 0
     public var recoveries = 0
@@ -45,7 +46,7 @@ public struct IndexStats: Sendable {
             for a in f.aggregates where !a.isAnonymous { if a.isUnion { unions += 1 } else { structs += 1 } }
             typedefs += f.typedefs.count
             functions += f.functions.count
-            for fn in f.functions { calls += fn.calls.count }
+            for fn in f.functions { calls += fn.calls.count; exprNodes += fn.exprs.nodes.count }
             globals += f.globals.count
             exports += f.exports.count
             recoveries += f.recoveries
@@ -56,7 +57,7 @@ public struct IndexStats: Sendable {
 
     public var json: [(String, JSONValue)] {
         [("files", .int(files)), ("bytes", .int(bytes)), ("structs", .int(structs)), ("unions", .int(unions)),
-         ("typedefs", .int(typedefs)), ("functions", .int(functions)), ("calls", .int(calls)),
+         ("typedefs", .int(typedefs)), ("functions", .int(functions)), ("calls", .int(calls)), ("expression_nodes", .int(exprNodes)),
          ("globals", .int(globals)), ("exports", .int(exports)), ("recoveries", .int(recoveries)),
          ("files_with_recoveries", .int(filesWithRecoveries)), ("unreadable", .int(unreadable))]
     }

@@ -134,7 +134,8 @@ public enum ExprKind: UInt8, Sendable, Codable {
 /// A node of an expression tree. Children are indices into the owning `ExprArena`.
 public struct ExprNode: Sendable, Hashable, Codable {
     public var kind: ExprKind
-    public var text: String
+    /// Index into the arena's `names` (identifier, member name, operator or literal).
+    public var textID: Int32
     public var a: Int32
     public var b: Int32
     public var c: Int32
@@ -145,11 +146,78 @@ public struct ExprArena: Sendable, Hashable, Codable {
     public var nodes: [ExprNode] = []
     public var lists: [Int32] = []
     public var types: [TypeRef] = []
+    /// The file's interned strings, shared (copy-on-write) by every function of the file.
+    public var names: [String] = []
 
     public init() {}
 
     @inline(__always)
     public subscript(i: Int32) -> ExprNode { nodes[Int(i)] }
+
+    /// The text of a node (identifier, member, operator or literal).
+    @inline(__always)
+    public func text(_ node: ExprNode) -> String {
+        let k = Int(node.textID)
+        return k >= 0 && k < names.count ? names[k] : ""
+    }
+
+    /// The text of the node at `i`.
+    public func text(at i: Int32) -> String { i >= 0 && Int(i) < nodes.count ? text(self[i]) : "" }
+
+    /// Keeps only the nodes reachable from `roots`, renumbering them; returns the map from
+    /// old to new indices (-1 for dropped nodes).
+    public mutating func compact(roots: [Int32]) -> [Int32] {
+        var map = [Int32](repeating: -1, count: nodes.count)
+        var stack: [Int32] = roots.filter { $0 >= 0 && Int($0) < nodes.count }
+        var keep: [Int32] = []
+        while let i = stack.popLast() {
+            if map[Int(i)] != -1 { continue }
+            map[Int(i)] = 0
+            keep.append(i)
+            let n = nodes[Int(i)]
+            switch n.kind {
+            case .call, .initList:
+                if n.kind == .call, n.a >= 0 { stack.append(n.a) }
+                for c in list(of: n) where c >= 0 && Int(c) < nodes.count { stack.append(c) }
+            case .index, .binary, .assign:
+                if n.a >= 0 { stack.append(n.a) }
+                if n.b >= 0 { stack.append(n.b) }
+            case .conditional:
+                for c in [n.a, n.b, n.c] where c >= 0 { stack.append(c) }
+            case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+                if n.a >= 0 { stack.append(n.a) }
+            default: break
+            }
+        }
+        keep.sort()
+        for (newIndex, old) in keep.enumerated() { map[Int(old)] = Int32(newIndex) }
+        var newNodes: [ExprNode] = []
+        newNodes.reserveCapacity(keep.count)
+        var newLists: [Int32] = []
+        for old in keep {
+            var n = nodes[Int(old)]
+            func m(_ x: Int32) -> Int32 { x >= 0 && Int(x) < map.count ? map[Int(x)] : -1 }
+            switch n.kind {
+            case .call, .initList:
+                let items = list(of: n).map { m($0) }
+                if n.kind == .call { n.a = m(n.a) }
+                n.b = Int32(newLists.count)
+                n.c = Int32(items.count)
+                newLists.append(contentsOf: items)
+            case .index, .binary, .assign:
+                n.a = m(n.a); n.b = m(n.b)
+            case .conditional:
+                n.a = m(n.a); n.b = m(n.b); n.c = m(n.c)
+            case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+                n.a = m(n.a)
+            default: break
+            }
+            newNodes.append(n)
+        }
+        nodes = newNodes
+        lists = newLists
+        return map
+    }
 
     /// The child list of a `call` or `initList` node.
     public func list(of node: ExprNode) -> ArraySlice<Int32> {
@@ -179,23 +247,23 @@ public struct ExprArena: Sendable, Hashable, Codable {
         guard i >= 0, Int(i) < nodes.count, depth < 12 else { return "…" }
         let n = self[i]
         switch n.kind {
-        case .identifier, .number, .string: return n.text
-        case .member: return render(n.a, depth: depth + 1) + (n.b == 1 ? "->" : ".") + n.text
+        case .identifier, .number, .string: return text(n)
+        case .member: return render(n.a, depth: depth + 1) + (n.b == 1 ? "->" : ".") + text(n)
         case .index: return render(n.a, depth: depth + 1) + "[" + render(n.b, depth: depth + 1) + "]"
         case .call:
             let args = list(of: n).map { render($0, depth: depth + 1) }.joined(separator: ", ")
             return render(n.a, depth: depth + 1) + "(" + args + ")"
-        case .unary: return n.text + render(n.a, depth: depth + 1)
-        case .postfix: return render(n.a, depth: depth + 1) + n.text
-        case .binary: return render(n.a, depth: depth + 1) + " " + n.text + " " + render(n.b, depth: depth + 1)
-        case .assign: return render(n.a, depth: depth + 1) + " " + n.text + " " + render(n.b, depth: depth + 1)
+        case .unary: return text(n) + render(n.a, depth: depth + 1)
+        case .postfix: return render(n.a, depth: depth + 1) + text(n)
+        case .binary: return render(n.a, depth: depth + 1) + " " + text(n) + " " + render(n.b, depth: depth + 1)
+        case .assign: return render(n.a, depth: depth + 1) + " " + text(n) + " " + render(n.b, depth: depth + 1)
         case .conditional: return render(n.a, depth: depth + 1) + " ? " + render(n.b, depth: depth + 1) + " : " + render(n.c, depth: depth + 1)
         case .cast: return "(" + type(of: n).spelling + ")" + render(n.a, depth: depth + 1)
         case .sizeofType: return "sizeof(" + type(of: n).spelling + ")"
         case .sizeofExpr: return "sizeof(" + render(n.a, depth: depth + 1) + ")"
         case .typeName: return type(of: n).spelling
         case .initList: return "{…}"
-        case .designated: return "." + n.text + " = " + render(n.a, depth: depth + 1)
+        case .designated: return "." + text(n) + " = " + render(n.a, depth: depth + 1)
         case .other: return "…"
         }
     }

@@ -4,7 +4,7 @@
 /// explicit depth limits; balanced regions past the limits are skipped iteratively.
 public struct Parser {
     private let toks: [Token]
-    private let names: Names
+    private var names: Names
     private let bytes: UnsafeBufferPointer<UInt8>
     private var p = 0
     public private(set) var facts: FileFacts
@@ -24,6 +24,9 @@ public struct Parser {
     static let maxExprDepth = 160
     static let maxBlockDepth = 160
     static let maxAggregateDepth = 48
+
+    /// Every string the expression trees refer to.
+    public var internedNames: [String] { names.strings }
 
     public init(tokens: [Token], names: Names, bytes: UnsafeBufferPointer<UInt8>, facts: FileFacts) {
         self.toks = tokens
@@ -177,6 +180,18 @@ public struct Parser {
         "__bpf_fastcall", "__randomize_layout_anon", "__no_kasan", "__noscs", "__noendbr",
     ]
 
+    /// `__net_init`, `MEM_STATIC`, `VISIBLE_IF_KUNIT`: names that are probably annotation
+    /// macros when another type name follows them.
+    static func looksLikeAnnotationMacro(_ name: String) -> Bool {
+        if name.hasPrefix("__") && !name.hasPrefix("__u") && !name.hasPrefix("__s") && !name.hasPrefix("__le") && !name.hasPrefix("__be") { return true }
+        var upper = false
+        for u in name.utf8 {
+            if u >= 97 && u <= 122 { return false }
+            if u >= 65 && u <= 90 { upper = true }
+        }
+        return upper
+    }
+
     private func isAnnotation(_ t: Token) -> Bool {
         guard t.kind == .identifier else { return false }
         if t.code == Keyword.kAttribute.rawValue || t.code == Keyword.kAttribute2.rawValue { return true }
@@ -229,6 +244,7 @@ public struct Parser {
         var s = Specifiers()
         var builtinName = ""
         var haveType = false
+        var typeFromMacroLike = false
         while !atEnd {
             let t = tok
             if t.kind != .identifier {
@@ -245,13 +261,15 @@ public struct Parser {
                 continue
             }
             if c == Keyword.kStruct.rawValue || c == Keyword.kUnion.rawValue || c == Keyword.kEnum.rawValue {
-                if haveType { break }
+                if haveType && !typeFromMacroLike { break }
+                typeFromMacroLike = false
                 parseTagType(&s)
                 haveType = true
                 continue
             }
             if Parser.builtinKeywords.contains(c) {
-                if haveType && s.type.kind != .builtin { break }
+                if haveType && s.type.kind != .builtin && !typeFromMacroLike { break }
+                typeFromMacroLike = false
                 let word = text(t)
                 if word != "unsigned" && word != "signed" { builtinName = word }
                 else if builtinName.isEmpty { builtinName = "int" }
@@ -293,11 +311,17 @@ public struct Parser {
             }
             if haveType {
                 // After the type, another identifier followed by one more identifier or `*`
-                // is an annotation (`int __init foo`, `void __iomem *base`).
-                if next.kind == .identifier || isPunct(next, 42) { p += 1; continue }
+                // is an annotation (`int __init foo`, `void __iomem *base`) — unless the
+                // "type" was itself an annotation-like macro (`MEM_STATIC u32 foo`).
+                if next.kind == .identifier || isPunct(next, 42) {
+                    if typeFromMacroLike { s.type = TypeRef(kind: .named, name: text(t)); typeFromMacroLike = false }
+                    p += 1
+                    continue
+                }
                 break
             }
             s.type = TypeRef(kind: .named, name: text(t))
+            typeFromMacroLike = Parser.looksLikeAnnotationMacro(text(t)) && (next.kind == .identifier)
             haveType = true
             p += 1
         }
@@ -714,6 +738,14 @@ public struct Parser {
         let startLine = d.line
         parseCompound()
         let endLine = toks[max(0, p - 1)].line
+        // Keep only the expression nodes that recorded facts refer to.
+        var roots = calls.map(\.node) + calls.map(\.target) + returns
+        for a in assigns { roots.append(a.lhs); roots.append(a.rhs) }
+        let map = arena.compact(roots: roots)
+        func remap(_ x: Int32) -> Int32 { x >= 0 && Int(x) < map.count ? map[Int(x)] : -1 }
+        for k in calls.indices { calls[k].node = remap(calls[k].node); calls[k].target = remap(calls[k].target) }
+        for k in assigns.indices { assigns[k].lhs = remap(assigns[k].lhs); assigns[k].rhs = remap(assigns[k].rhs) }
+        returns = returns.map(remap)
         facts.functions.append(FunctionDecl(
             name: d.name, isStatic: spec.isStatic, isInline: spec.isInline, returnType: ret,
             params: params, locals: locals, calls: calls, assignments: assigns, returns: returns,
@@ -881,7 +913,13 @@ public struct Parser {
     // MARK: - Expressions
 
     private mutating func node(_ kind: ExprKind, _ text: String = "", a: Int32 = -1, b: Int32 = -1, c: Int32 = 0) -> Int32 {
-        arena.nodes.append(ExprNode(kind: kind, text: text, a: a, b: b, c: c))
+        let id: Int32 = text.isEmpty ? -1 : names.intern(text)
+        arena.nodes.append(ExprNode(kind: kind, textID: id, a: a, b: b, c: c))
+        return Int32(arena.nodes.count - 1)
+    }
+
+    private mutating func node(_ kind: ExprKind, id: Int32, a: Int32 = -1, b: Int32 = -1, c: Int32 = 0) -> Int32 {
+        arena.nodes.append(ExprNode(kind: kind, textID: id, a: a, b: b, c: c))
         return Int32(arena.nodes.count - 1)
     }
 
@@ -976,27 +1014,38 @@ public struct Parser {
         }
     }
 
-    /// `(` starts a type name: `(struct foo *)`, `(u32)x`, `(foo_t *)`.
+    /// `(` starts a type name: `(struct foo *)`, `(u32)x`, `(foo_t *)`, `(__force u32)`.
     private func parenStartsType() -> Bool {
-        let n = peek()
+        var k = p + 1
+        var sawAnnotation = false
+        while toks[k].kind == .identifier && isAnnotation(toks[k]) { k += 1; sawAnnotation = true }
+        let n = toks[k]
         guard n.kind == .identifier else { return false }
         let c = n.code
         if c == Keyword.kStruct.rawValue || c == Keyword.kUnion.rawValue || c == Keyword.kEnum.rawValue
             || Parser.builtinKeywords.contains(c) || c == Keyword.kConst.rawValue || c == Keyword.kVolatile.rawValue
             || c == Keyword.kTypeof.rawValue || c == Keyword.kTypeof2.rawValue { return true }
         if c < Int32(Keyword.allCases.count) { return false }
-        var k = p + 2
+        k += 1
         var sawStar = false
-        while isPunct(toks[k], 42) || (toks[k].kind == .identifier && isAnnotation(toks[k])) { sawStar = true; k += 1 }
+        while isPunct(toks[k], 42) || (toks[k].kind == .identifier && isAnnotation(toks[k])) || isKeyword(toks[k], .kConst) { sawStar = true; k += 1 }
         guard isPunct(toks[k], 41) else { return false }
-        if sawStar { return true }
+        if sawStar || sawAnnotation { return true }
         // `(name)` followed by something that cannot follow a parenthesised expression.
         let after = toks[k + 1 < toks.count ? k + 1 : k]
         switch after.kind {
         case .identifier:
             return !(after.code < Int32(Keyword.allCases.count) && after.code != Keyword.kSizeof.rawValue)
         case .number, .string, .character: return true
-        case .punct: return after.code == 126 || after.code == 33  // ~ !
+        case .punct:
+            if after.code == 126 || after.code == 33 { return true }  // ~ !
+            if after.code == 40 {
+                // `(u32)(unsigned long)x`: a second cast follows.
+                let inner = toks[min(k + 2, toks.count - 1)]
+                if inner.kind == .identifier && (isAnnotation(inner) || Parser.builtinKeywords.contains(inner.code)
+                    || inner.code == Keyword.kStruct.rawValue || inner.code == Keyword.kConst.rawValue) { return true }
+            }
+            return false
         case .end: return false
         }
     }
@@ -1092,7 +1141,7 @@ public struct Parser {
             case 46, Punct.arrow:
                 p += 1
                 if tok.kind == .identifier {
-                    e = node(.member, text(tok), a: e, b: t.code == 46 ? 0 : 1)
+                    e = node(.member, id: tok.code, a: e, b: t.code == 46 ? 0 : 1)
                     p += 1
                 } else { return e }
             case Punct.increment, Punct.decrement:
@@ -1132,7 +1181,7 @@ public struct Parser {
         arena.lists.append(contentsOf: args)
         let call = node(.call, a: callee, b: start, c: Int32(args.count))
         let calleeNode = arena[callee]
-        let name = calleeNode.kind == .identifier ? calleeNode.text : ""
+        let name = calleeNode.kind == .identifier ? names[calleeNode.textID] : ""
         calls.append(CallSite(callee: name, node: call, line: open.line, column: toks.indices.contains(p) ? columnOfCallee(callee, open) : open.column,
                               target: -1, declaredLocal: "", isConditional: conditionalDepth > 0, isReturned: false))
         return call
@@ -1141,7 +1190,7 @@ public struct Parser {
     private func columnOfCallee(_ callee: Int32, _ open: Token) -> Int32 {
         // The callee identifier sits right before '(' in the common case.
         let n = arena[callee]
-        if n.kind == .identifier { return max(1, open.column - Int32(n.text.utf8.count)) }
+        if n.kind == .identifier { return max(1, open.column - Int32(names[n.textID].utf8.count)) }
         return open.column
     }
 
@@ -1203,8 +1252,13 @@ public struct Parser {
             if startsTypeArgument() {
                 return typeNode(.typeName, parseTypeName())
             }
+            if peek().kind == .string {
+                // MACRO "literal": string concatenation with a macro.
+                while tok.kind == .string || (tok.kind == .identifier && peek().kind == .string) { p += 1 }
+                return node(.string, text(t))
+            }
             p += 1
-            return node(.identifier, text(t))
+            return node(.identifier, id: t.code)
         case .number:
             p += 1
             return node(.number, literalText(t))
@@ -1249,6 +1303,8 @@ public enum FrontEnd {
         var parser = Parser(tokens: lexer.tokens, names: lexer.names, bytes: bytes, facts: facts)
         parser.parseFile()
         facts = parser.facts
+        let shared = parser.internedNames
+        for k in facts.functions.indices { facts.functions[k].exprs.names = shared }
         facts.aggregates.sort { ($0.line, $0.column) < ($1.line, $1.column) }
         return facts
     }

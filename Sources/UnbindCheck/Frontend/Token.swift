@@ -29,9 +29,9 @@ public enum Punct {
     public static let logicalOr: Int32 = 266   // ||
     public static let ellipsis: Int32 = 267    // ...
     public static let hashHash: Int32 = 268    // ##
-    /// Compound assignments: `+=` etc. encoded as 300 + ASCII of the operator's first char;
+    /// Compound assignments: `+=` etc. encoded as 500 + ASCII of the operator's first char;
     /// `<<=` and `>>=` as 400 and 401.
-    public static func compoundAssign(_ c: UInt8) -> Int32 { 300 + Int32(c) }
+    public static func compoundAssign(_ c: UInt8) -> Int32 { 500 + Int32(c) }
     public static let shiftLeftAssign: Int32 = 400
     public static let shiftRightAssign: Int32 = 401
 
@@ -54,13 +54,13 @@ public enum Punct {
         case hashHash: return "##"
         case shiftLeftAssign: return "<<="
         case shiftRightAssign: return ">>="
-        case 300..<400: return String(UnicodeScalar(UInt8(code - 300))) + "="
+        case 500..<628: return String(UnicodeScalar(UInt8(code - 500))) + "="
         default: return "?"
         }
     }
 
     /// Whether the code is an assignment operator (`=` or a compound one).
     public static func isAssignment(_ code: Int32) -> Bool {
-        code == 61 || (code >= 300 && code < 402)
+        code == 61 || code == shiftLeftAssign || code == shiftRightAssign || (code >= 500 && code < 628)
     }
 }
