@@ -13,7 +13,7 @@ struct IndexCommand: ParsableCommand {
     @Option(name: .long, help: "text or json.")
     var format: OutputFormat = .text
 
-    @Option(name: .long, help: "Write the output to FILE instead of stdout.")
+    @Option(name: .shortAndLong, help: "Write the output to FILE instead of stdout.")
     var output: String?
 
     @Option(name: .long, help: "How many of the slowest files to list.")

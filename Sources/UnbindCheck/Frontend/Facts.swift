@@ -322,6 +322,17 @@ public struct FunctionDecl: Sendable, Hashable, Codable {
     }
 }
 
+/// A function-like macro whose body is a single call, kept so that calls through it can be
+/// followed: `#define mtd_device_register(m, p, n) mtd_device_parse_register(m, NULL, NULL, p, n)`.
+public struct MacroDecl: Sendable, Hashable, Codable {
+    public var name: String
+    public var params: [String]
+    public var exprs: ExprArena
+    /// The body's call node.
+    public var root: Int32
+    public var line: Int32
+}
+
 /// Everything the front end extracts from one file. Plain values, so a persistent cache can
 /// store them without touching the parser.
 public struct FileFacts: Sendable, Hashable, Codable {
@@ -333,6 +344,7 @@ public struct FileFacts: Sendable, Hashable, Codable {
     public var functions: [FunctionDecl] = []
     public var globals: [GlobalDecl] = []
     public var exports: [String] = []
+    public var macros: [MacroDecl] = []
     public var includes: [IncludeDirective] = []
     public var diagnostics: [FileDiagnostic] = []
     /// How many times the parser had to skip tokens to resynchronise.

@@ -70,7 +70,17 @@ public struct Lexer {
     public private(set) var tokens: [Token] = []
     public private(set) var includes: [IncludeDirective] = []
     public private(set) var diagnostics: [FileDiagnostic] = []
+    /// Function-like macros whose body is one call: `#define f(a, b) g(a, NULL, b)`.
+    public private(set) var macros: [RawMacro] = []
     public var names = Names()
+
+    /// A function-like macro before its body is parsed.
+    public struct RawMacro: Sendable {
+        public var name: String
+        public var params: [String]
+        public var body: [UInt8]
+        public var line: Int32
+    }
 
     private struct Conditional {
         var parentActive: Bool
@@ -79,6 +89,9 @@ public struct Lexer {
     }
 
     public init() {}
+
+    /// A lexer that keeps interning into an existing name table.
+    public init(names: Names) { self.names = names }
 
     /// Lexes `bytes` completely. Never traps on any input.
     public mutating func run(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -245,6 +258,8 @@ public struct Lexer {
                     if let top = conds.popLast() { active = top.parentActive }
                 case "include", "include_next":
                     if active { recordInclude(trimmed(rest), line: dirLine) }
+                case "define":
+                    if active { recordMacro(rest, line: dirLine) }
                 default:
                     break
                 }
@@ -342,6 +357,37 @@ public struct Lexer {
         tokens.append(Token(kind: .end, code: 0, start: Int32(n), length: 0, line: line, column: Int32(max(0, n - lineStart) + 1)))
     }
 
+
+    private mutating func recordMacro(_ rest: [UInt8], line: Int32) {
+        var k = 0
+        while k < rest.count && (rest[k] == 32 || rest[k] == 9) { k += 1 }
+        let nameStart = k
+        while k < rest.count && isIdentByte(rest[k]) { k += 1 }
+        guard k > nameStart, k < rest.count, rest[k] == 40 else { return }
+        let name = String(decoding: rest[nameStart..<k], as: UTF8.self)
+        k += 1
+        var params: [String] = []
+        var current: [UInt8] = []
+        while k < rest.count && rest[k] != 41 {
+            let c = rest[k]
+            if c == 44 { params.append(String(decoding: current, as: UTF8.self)); current = [] }
+            else if c != 32 && c != 9 { current.append(c) }
+            k += 1
+        }
+        guard k < rest.count else { return }
+        if !current.isEmpty { params.append(String(decoding: current, as: UTF8.self)) }
+        k += 1
+        // Keep only bodies that start like a call: `f(`, `(f(`, `(type)f(`.
+        var b = k
+        while b < rest.count && (rest[b] == 32 || rest[b] == 9 || rest[b] == 40) { b += 1 }
+        let identStart = b
+        while b < rest.count && isIdentByte(rest[b]) { b += 1 }
+        while b < rest.count && (rest[b] == 32 || rest[b] == 9) { b += 1 }
+        guard b > identStart, b < rest.count, rest[b] == 40, rest.count - k < 2048 else { return }
+        if macros.count < 20_000 {
+            macros.append(RawMacro(name: name, params: params, body: Array(rest[k...]), line: line))
+        }
+    }
 
     private mutating func recordInclude(_ rest: ArraySlice<UInt8>, line: Int32) {
         guard let first = rest.first else { return }

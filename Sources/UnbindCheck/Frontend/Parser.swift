@@ -4,13 +4,13 @@
 /// explicit depth limits; balanced regions past the limits are skipped iteratively.
 public struct Parser {
     private let toks: [Token]
-    private var names: Names
+    fileprivate(set) var names: Names
     private let bytes: UnsafeBufferPointer<UInt8>
     private var p = 0
     public private(set) var facts: FileFacts
 
     // Per-function state.
-    private var arena = ExprArena()
+    fileprivate(set) var arena = ExprArena()
     private var calls: [CallSite] = []
     private var assigns: [AssignmentSite] = []
     private var returns: [Int32] = []
@@ -88,6 +88,16 @@ public struct Parser {
         if facts.diagnostics.count < 50 {
             facts.diagnostics.append(FileDiagnostic(line: tok.line, column: tok.column, message: message))
         }
+    }
+
+    /// Parses a macro body as one expression; returns its call node if it is one call.
+    mutating func parseMacroBody() -> Int32? {
+        let e = parseExpression()
+        let root = arena.strippingCasts(e)
+        guard root >= 0, arena[root].kind == .call, arena[arena[root].a].kind == .identifier else { return nil }
+        let map = arena.compact(roots: [root])
+        let r = map[Int(root)]
+        return r >= 0 ? r : nil
     }
 
     // MARK: - File level
@@ -502,9 +512,12 @@ public struct Parser {
                 } else if context == .local {
                     locals.append(VarDecl(name: d.name, type: type, line: d.line, column: d.column))
                     if isPunct(61) {
+                        let eq = tok
                         p += 1
                         let value = isPunct(123) ? parseInitList() : parseAssignment()
-                        attachTarget(value: value, lhs: -1, declared: d.name)
+                        let lhs = node(.identifier, d.name)
+                        assigns.append(AssignmentSite(lhs: lhs, rhs: value, line: eq.line, column: eq.column, isConditional: conditionalDepth > 0))
+                        attachTarget(value: value, lhs: lhs, declared: d.name)
                     }
                 }
             }
@@ -1303,7 +1316,23 @@ public enum FrontEnd {
         var parser = Parser(tokens: lexer.tokens, names: lexer.names, bytes: bytes, facts: facts)
         parser.parseFile()
         facts = parser.facts
-        let shared = parser.internedNames
+        var names = parser.names
+        for raw in lexer.macros {
+            var body = raw.body
+            let parsed: (ExprArena, Int32)? = body.withUnsafeMutableBufferPointer { buf in
+                var sub = Lexer(names: names)
+                sub.run(UnsafeBufferPointer(buf))
+                var mp = Parser(tokens: sub.tokens, names: sub.names, bytes: UnsafeBufferPointer(buf), facts: FileFacts(path: path, bytes: 0))
+                let root = mp.parseMacroBody()
+                names = mp.names
+                return root.map { (mp.arena, $0) }
+            }
+            if let (arena, root) = parsed {
+                facts.macros.append(MacroDecl(name: raw.name, params: raw.params, exprs: arena, root: root, line: raw.line))
+            }
+        }
+        let shared = names.strings
+        for k in facts.macros.indices { facts.macros[k].exprs.names = shared }
         for k in facts.functions.indices { facts.functions[k].exprs.names = shared }
         facts.aggregates.sort { ($0.line, $0.column) < ($1.line, $1.column) }
         return facts

@@ -28,6 +28,7 @@ public final class TreeIndex: Sendable {
     public let typedefsByName: [String: [EntryID]]
     public let functionsByName: [String: [FunctionID]]
     public let globalsByName: [String: [EntryID]]
+    public let macrosByName: [String: [EntryID]]
     /// Resolved `#include`s of each file (file indices, in order of appearance).
     public let includes: [[Int32]]
     public let exported: Set<String>
@@ -40,6 +41,7 @@ public final class TreeIndex: Sendable {
         var tds: [String: [EntryID]] = [:]
         var fns: [String: [FunctionID]] = [:]
         var globs: [String: [EntryID]] = [:]
+        var macros: [String: [EntryID]] = [:]
         var exported = Set<String>()
         for (fi, f) in files.enumerated() {
             let fid = Int32(fi)
@@ -48,6 +50,7 @@ public final class TreeIndex: Sendable {
             for (ti, t) in f.typedefs.enumerated() { tds[t.name, default: []].append(EntryID(file: fid, index: Int32(ti))) }
             for (ni, fn) in f.functions.enumerated() { fns[fn.name, default: []].append(FunctionID(file: fid, index: Int32(ni))) }
             for (gi, g) in f.globals.enumerated() { globs[g.name, default: []].append(EntryID(file: fid, index: Int32(gi))) }
+            for (mi, m) in f.macros.enumerated() { macros[m.name, default: []].append(EntryID(file: fid, index: Int32(mi))) }
             exported.formUnion(f.exports)
         }
         self.fileByPath = byPath
@@ -55,6 +58,7 @@ public final class TreeIndex: Sendable {
         self.typedefsByName = tds
         self.functionsByName = fns
         self.globalsByName = globs
+        self.macrosByName = macros
         self.exported = exported
         self.includes = files.map { f in
             f.includes.compactMap { TreeIndex.resolveInclude($0, from: f.path, byPath: byPath) }
@@ -223,6 +227,34 @@ public final class Resolver {
     public func global(named name: String, from file: Int32) -> GlobalDecl? {
         guard let id = pick(index.globalsByName[name] ?? [], fileOf: { $0.file }, from: file) else { return nil }
         return index.files[Int(id.file)].globals[Int(id.index)]
+    }
+
+    /// A single-call function-like macro visible from `file`.
+    public func macro(named name: String, from file: Int32) -> MacroDecl? {
+        guard let id = macroEntry(named: name, from: file) else { return nil }
+        return index.files[Int(id.file)].macros[Int(id.index)]
+    }
+
+    public func macroFile(named name: String, from file: Int32) -> Int32? {
+        macroEntry(named: name, from: file)?.file
+    }
+
+    private func macroEntry(named name: String, from file: Int32) -> EntryID? {
+        guard let cands = index.macrosByName[name] else { return nil }
+        if cands.count == 1 { return cands[0] }
+        return pick(cands, fileOf: { $0.file }, from: file) ?? cands.first
+    }
+
+    /// A field by name in an aggregate, looking through anonymous members; returns its type
+    /// and the file the type is spelled in.
+    public func field(named name: String, in agg: AggregateID, depth: Int = 0) -> (TypeRef, Int32)? {
+        guard depth < 8 else { return nil }
+        let a = index.aggregate(agg)
+        if let f = a.fields.first(where: { $0.name == name }) { return (f.type, agg.file) }
+        for f in a.fields where f.name.isEmpty && f.type.isAggregateTag {
+            if let inner = aggregate(of: f.type, from: agg.file), let hit = field(named: name, in: inner, depth: depth + 1) { return hit }
+        }
+        return nil
     }
 
     /// A file-scope variable with the file it is defined in.

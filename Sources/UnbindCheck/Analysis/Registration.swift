@@ -1,0 +1,107 @@
+/// Where an allocated object is handed to the driver core.
+public struct RegistrationSite: Sendable {
+    /// The struct that directly contains the published core object.
+    public var object: AggregateID
+    public var callee: String
+    public var line: Int32
+    public var column: Int32
+    /// Path from the allocation to the published core object.
+    public var path: [String]
+}
+
+/// What a subsystem's protection means for one devm-allocated object.
+public struct ProtectionVerdict: Sendable {
+    public var protection: Protection
+    public var evidence: [Evidence]
+    /// For driver-release objects: what the driver's own release does.
+    public var driverRelease: ReleaseSummary?
+    public var severity: Severity? {
+        switch protection {
+        case .revocation: return nil
+        case .completion, .waitEvent: return .warning
+        default: return .error
+        }
+    }
+
+    func explanation(object: String) -> String {
+        switch protection {
+        case .none:
+            return "\(object) has no release that outlives the driver (protection: none), so devres frees it at unbind while users may still hold a reference"
+        case .emptyRelease:
+            return "\(object)'s release does nothing (protection: empty-release), so devres frees the memory while references remain"
+        case .releaseFrees:
+            return "\(object)'s release frees the container too (protection: release-frees): devres and the release both free it"
+        case .completion:
+            return "unregistering \(object) waits for a completion until the last user is gone (protection: completion), so unbind blocks while userspace holds a reference"
+        case .waitEvent:
+            return "unregistering \(object) waits until users are gone (protection: wait-event), so unbind blocks while userspace holds a reference"
+        case .revocation:
+            return "\(object) revokes provider data on unregister"
+        case .driverRelease:
+            if let r = driverRelease {
+                if r.devmFree { return "the driver's release \(r.name)() frees with devm_kfree, racing devres at unbind (protection: driver-release)" }
+                if r.freesContainer { return "the driver's release \(r.name)() frees memory that devres frees too (protection: driver-release)" }
+                if r.isEmpty { return "the driver's release \(r.name)() does nothing, so devres frees the memory while references remain (protection: driver-release)" }
+                return "the driver's release \(r.name)() does not keep the memory alive past unbind (protection: driver-release)"
+            }
+            return "\(object) relies on the driver's release, and this driver sets none that outlives devres (protection: driver-release)"
+        }
+    }
+}
+
+/// Registration search shared by the checks.
+public enum Registration {
+    /// Walks `path` from `agg` through embedded fields; returns the struct containing the
+    /// first core object reached and the path to it.
+    static func walk(_ agg: AggregateID, _ path: [String], ctx: AnalysisContext) -> (AggregateID, [String])? {
+        var current = agg
+        for (k, f) in path.enumerated() {
+            guard let (ft, ff) = ctx.resolver.field(named: f, in: current), ft.isEmbedded,
+                  let next = ctx.resolver.aggregate(of: ft, from: ff) else { return nil }
+            let (expanded, _) = ctx.resolver.expandTypedef(ft, from: ff)
+            guard expanded.isEmbedded else { return nil }
+            if ctx.closure.cores[next] != nil { return (current, Array(path.prefix(k + 1))) }
+            current = next
+        }
+        return nil
+    }
+
+    /// The first call in `view` that publishes a core object inside the allocation at `target`.
+    public static func find(in view: FunctionView, target: AccessPath, allocated agg: AggregateID, ctx: AnalysisContext) -> RegistrationSite? {
+        for call in view.effectiveCalls() where !call.callee.isEmpty {
+            for (j, arg) in call.args.enumerated() where arg >= 0 {
+                guard let p = view.accessPath(arg), p.root == target.root, p.fields.starts(with: target.fields) else { continue }
+                let rest = Array(p.fields.dropFirst(target.fields.count))
+                var candidates: [[String]] = []
+                if let args = DriverCore.publishers[call.callee], args.contains(j) { candidates.append(rest) }
+                if let g = ctx.resolver.function(named: call.callee, from: view.file), let effects = ctx.summaries.publishes[g] {
+                    for e in effects.keys.sorted() where e.param == j { candidates.append(rest + e.path) }
+                }
+                for c in candidates {
+                    if let (object, path) = walk(agg, c, ctx: ctx) {
+                        return RegistrationSite(object: object, callee: call.writtenAs, line: call.site.line, column: call.site.column, path: path)
+                    }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The protection that applies to `object` when a driver in `file` allocates it.
+    public static func verdict(for object: AggregateID, file: String, ctx: AnalysisContext) -> ProtectionVerdict {
+        if let obj = ctx.subsystems.objects[object] {
+            var v = ProtectionVerdict(protection: obj.protection, evidence: obj.evidence, driverRelease: nil)
+            if obj.protection == .driverRelease, let b = ctx.subsystems.driverRelease(for: object, in: file) {
+                v.driverRelease = ReleaseAnalysis.summarize(b.function, resolver: ctx.resolver, summaries: ctx.summaries)
+                v.evidence.insert(b.evidence, at: 0)
+            }
+            return v
+        }
+        // A driver-private struct registered directly.
+        if let b = ctx.subsystems.driverRelease(for: object, in: file) {
+            let r = ReleaseAnalysis.summarize(b.function, resolver: ctx.resolver, summaries: ctx.summaries)
+            return ProtectionVerdict(protection: .driverRelease, evidence: [b.evidence], driverRelease: r)
+        }
+        return ProtectionVerdict(protection: .none, evidence: [], driverRelease: nil)
+    }
+}

@@ -1,0 +1,280 @@
+/// How a subsystem keeps (or fails to keep) its objects alive past unbind. See DESIGN.md.
+public enum Protection: String, Sendable, CaseIterable {
+    case releaseFrees = "release-frees"
+    case completion
+    case waitEvent = "wait-event"
+    case revocation
+    case driverRelease = "driver-release"
+    case emptyRelease = "empty-release"
+    case none
+}
+
+/// A struct type that a core registers: it embeds a core object in field `coreField`, and
+/// some function takes it and publishes that field.
+public struct SubsystemObject: Sendable {
+    public var aggregate: AggregateID
+    public var name: String
+    public var coreField: String
+    public var core: String
+    public var register: [FunctionID]
+    public var unregister: [FunctionID]
+    public var release: ReleaseSummary?
+    /// Drivers must supply the release (the core assigns a caller-provided one, or only
+    /// drivers assign it).
+    public var driverSuppliedRelease: Bool
+    public var protection: Protection
+    public var evidence: [Evidence]
+}
+
+/// A release callback found for an object: the function name, where it was set, how.
+struct ReleaseBinding {
+    var function: FunctionID
+    var evidence: Evidence
+}
+
+/// Infers the registered object types of the tree and classifies their protection.
+public struct Subsystems {
+    public let objects: [AggregateID: SubsystemObject]
+    /// Releases assigned outside the core (`priv->vdev.dev.release = fn`), by object type.
+    let driverReleases: [AggregateID: [ReleaseBinding]]
+    let index: TreeIndex
+
+    public init(index: TreeIndex, resolver: Resolver, summaries: Summaries, closure: EmbeddingClosure) {
+        self.index = index
+        // 1. Objects and their register/unregister functions.
+        var register: [AggregateID: [(FunctionID, String)]] = [:]
+        var unregister: [AggregateID: [(FunctionID, String)]] = [:]
+        func objectOf(_ fid: FunctionID, _ effect: ParamEffect) -> (AggregateID, String)? {
+            guard effect.path.count == 1 else { return nil }
+            let fn = index.function(fid)
+            guard effect.param < fn.params.count else { return nil }
+            let pt = fn.params[effect.param].type
+            guard pt.pointerDepth == 1 || pt.kind == .named,
+                  let agg = resolver.aggregate(of: pt, from: fid.file), closure.cores[agg] == nil,
+                  let (ft, ff) = resolver.field(named: effect.path[0], in: agg), ft.isEmbedded,
+                  let fa = resolver.aggregate(of: ft, from: ff), closure.cores[fa] != nil else { return nil }
+            return (agg, effect.path[0])
+        }
+        for (fid, effects) in summaries.publishes {
+            for (e, _) in effects { if let (o, f) = objectOf(fid, e) { register[o, default: []].append((fid, f)) } }
+        }
+        for (fid, effects) in summaries.tearsDown {
+            for (e, _) in effects { if let (o, f) = objectOf(fid, e) { unregister[o, default: []].append((fid, f)) } }
+        }
+        // 2. Releases assigned by anyone on `X->f.release`, by the type of X.
+        var driverReleases: [AggregateID: [ReleaseBinding]] = [:]
+        for (fi, f) in index.files.enumerated() {
+            for (ni, fn) in f.functions.enumerated() {
+                let e = fn.exprs
+                for a in fn.assignments where a.lhs >= 0 {
+                    let lhs = e[a.lhs]
+                    guard lhs.kind == .member, DriverCore.releaseSlots.contains(e.text(lhs)) else { continue }
+                    let base = e[lhs.a]
+                    guard base.kind == .member else { continue }
+                    let id = FunctionID(file: Int32(fi), index: Int32(ni))
+                    let view = FunctionView(id: id, resolver: resolver)
+                    var containerType: (TypeRef, Int32)?
+                    if base.b == 1 { containerType = view.type(of: base.a).flatMap { t in t.0.dereferenced.map { ($0, t.1) } } }
+                    else { containerType = view.type(of: base.a) }
+                    guard let (ct, cf) = containerType, let agg = resolver.aggregate(of: ct, from: cf) else { continue }
+                    let rhs = e[e.strippingCasts(a.rhs)]
+                    guard rhs.kind == .identifier, let rf = resolver.function(named: e.text(rhs), from: id.file) else { continue }
+                    driverReleases[agg, default: []].append(ReleaseBinding(function: rf, evidence: Evidence(
+                        file: f.path, line: a.line, message: "\(fn.name) sets \(e.render(a.lhs)) = \(e.text(rhs))")))
+                }
+            }
+        }
+        self.driverReleases = driverReleases
+        // 3. Classify each object.
+        var objects: [AggregateID: SubsystemObject] = [:]
+        for (agg, regs) in register {
+            let field = regs.map(\.1).min()!
+            let regFns = Array(Set(regs.filter { $0.1 == field }.map(\.0))).sorted()
+            let unregFns = Array(Set((unregister[agg] ?? []).filter { $0.1 == field }.map(\.0))).sorted()
+            let coreAgg = resolver.field(named: field, in: agg).flatMap { resolver.aggregate(of: $0.0, from: $0.1) }
+            let core = coreAgg.flatMap { closure.cores[$0] } ?? "device"
+            var obj = SubsystemObject(aggregate: agg, name: index.aggregate(agg).name, coreField: field, core: core,
+                                      register: regFns, unregister: unregFns, release: nil, driverSuppliedRelease: false,
+                                      protection: .none, evidence: [])
+            Subsystems.classify(&obj, resolver: resolver, summaries: summaries, driverReleases: driverReleases[agg] ?? [], index: index)
+            objects[agg] = obj
+        }
+        self.objects = objects
+    }
+
+    /// Release bindings made inside `fid` (and the functions it hands the object to) for the
+    /// object passed as parameter `param`, whose core object is field `field`.
+    static func releaseBindings(in fid: FunctionID, param: Int, field: String, resolver: Resolver, depth: Int = 0,
+                                driverSupplied: inout Bool, seen: inout Set<FunctionID>) -> [ReleaseBinding] {
+        guard depth < 4, seen.insert(fid).inserted else { return [] }
+        let view = FunctionView(id: fid, resolver: resolver)
+        let fn = view.decl
+        let e = view.exprs
+        let path = fn.params.indices.contains(param) ? fn.params[param].name : "?"
+        var out: [ReleaseBinding] = []
+        let filePath = resolver.index.path(fid.file)
+        func bindGlobal(_ rhs: Int32, slot: String, how: String, line: Int32) {
+            let r = e[e.strippingCasts(rhs)]
+            guard r.kind == .unary, e.text(r) == "&", e[r.a].kind == .identifier else { return }
+            let g = e.text(e[r.a])
+            guard let (decl, gfile) = resolver.globalEntry(named: g, from: fid.file),
+                  let v = decl.designated.first(where: { $0.path == slot }),
+                  let rf = resolver.function(named: v.value, from: gfile) else { return }
+            out.append(ReleaseBinding(function: rf, evidence: Evidence(file: filePath, line: line,
+                message: "\(fn.name) sets \(how) = &\(g), whose .\(slot) is \(v.value)")))
+        }
+        for a in fn.assignments {
+            guard let p = view.memberPath(a.lhs), case .parameter(let k) = p.root, k == param,
+                  p.fields.count == 2, p.fields[0] == field else { continue }
+            let rhs = e[e.strippingCasts(a.rhs)]
+            switch p.fields[1] {
+            case "release":
+                if rhs.kind == .identifier {
+                    let name = e.text(rhs)
+                    if fn.params.contains(where: { $0.name == name }) {
+                        driverSupplied = true
+                        continue
+                    }
+                    if let rf = resolver.function(named: name, from: fid.file) {
+                        out.append(ReleaseBinding(function: rf, evidence: Evidence(file: filePath, line: a.line,
+                            message: "\(fn.name) sets \(path)->\(field).release = \(name)")))
+                    }
+                }
+            case "type": bindGlobal(a.rhs, slot: "release", how: e.render(a.lhs), line: a.line)
+            case "class": bindGlobal(a.rhs, slot: "dev_release", how: e.render(a.lhs), line: a.line)
+            default: break
+            }
+        }
+        for call in view.effectiveCalls() {
+            if (call.callee == "kobject_init" || call.callee == "kobject_init_and_add"), call.args.count >= 2,
+               let p = view.accessPath(call.args[0]), case .parameter(let k) = p.root, k == param, p.fields == [field] {
+                bindGlobal(call.args[1], slot: "release", how: "\(call.callee)(…, ktype)", line: call.site.line)
+            }
+            // Follow the object into helpers that receive it.
+            guard !call.callee.isEmpty, let callee = resolver.function(named: call.callee, from: fid.file) else { continue }
+            for (j, a) in call.args.enumerated() where a >= 0 {
+                if let p = view.accessPath(a), case .parameter(let k) = p.root, k == param, p.fields.isEmpty {
+                    out += releaseBindings(in: callee, param: j, field: field, resolver: resolver, depth: depth + 1,
+                                           driverSupplied: &driverSupplied, seen: &seen)
+                }
+            }
+        }
+        return out
+    }
+
+    /// What unregister functions wait for: completion, wait-event, revocation (with evidence).
+    static func waits(in fid: FunctionID, resolver: Resolver, depth: Int = 0, seen: inout Set<FunctionID>) -> [(Protection, Evidence)] {
+        guard depth < 3, seen.insert(fid).inserted else { return [] }
+        let fn = resolver.index.function(fid)
+        let filePath = resolver.index.path(fid.file)
+        var out: [(Protection, Evidence)] = []
+        for c in fn.calls {
+            let ev = Evidence(file: filePath, line: c.line, message: "\(fn.name) calls \(c.callee)")
+            if DriverCore.completionWaits.contains(c.callee) { out.append((.completion, ev)) }
+            else if DriverCore.waitEvents.contains(c.callee) { out.append((.waitEvent, ev)) }
+            else if DriverCore.revocationWaits.contains(c.callee) { out.append((.revocation, ev)) }
+        }
+        if depth < 2 {
+            for c in fn.calls where !c.callee.isEmpty {
+                if let callee = resolver.function(named: c.callee, from: fid.file), callee.file == fid.file {
+                    out += waits(in: callee, resolver: resolver, depth: depth + 1, seen: &seen)
+                }
+            }
+        }
+        return out
+    }
+
+    static func classify(_ obj: inout SubsystemObject, resolver: Resolver, summaries: Summaries,
+                         driverReleases: [ReleaseBinding], index: TreeIndex) {
+        var evidence: [Evidence] = []
+        var driverSupplied = false
+        var bindings: [ReleaseBinding] = []
+        for r in obj.register {
+            let fn = index.function(r)
+            guard let param = fn.params.firstIndex(where: { p in resolver.aggregate(of: p.type, from: r.file) == obj.aggregate }) else { continue }
+            var seen = Set<FunctionID>()
+            bindings += releaseBindings(in: r, param: param, field: obj.coreField, resolver: resolver, driverSupplied: &driverSupplied, seen: &seen)
+        }
+        for r in obj.register.prefix(3) {
+            let fn = index.function(r)
+            evidence.append(Evidence(file: index.path(r.file), line: fn.line, message: "\(fn.name) registers \(obj.name).\(obj.coreField)"))
+        }
+        var waitKinds: [(Protection, Evidence)] = []
+        for u in obj.unregister {
+            var seen = Set<FunctionID>()
+            waitKinds += waits(in: u, resolver: resolver, seen: &seen)
+        }
+        // Prefer the core's own release; several candidates: the first non-empty one.
+        let summariesOf = bindings.map { ($0, ReleaseAnalysis.summarize($0.function, resolver: resolver, summaries: summaries)) }
+        let chosen = summariesOf.first(where: { !$0.1.isEmpty }) ?? summariesOf.first
+        if let (b, s) = chosen {
+            obj.release = s
+            evidence.append(b.evidence)
+            let rf = index.function(s.function)
+            let where_ = Evidence(file: index.path(s.function.file), line: rf.line, message: "")
+            if s.isEmpty {
+                obj.protection = .emptyRelease
+                evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) does nothing"))
+            } else if s.freesContainer {
+                obj.protection = .releaseFrees
+                evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) frees the \(obj.name)"))
+            } else if s.signalsCompletion, let w = waitKinds.first(where: { $0.0 == .completion }) {
+                obj.protection = .completion
+                evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) signals a completion"))
+                evidence.append(w.1)
+            } else if let w = waitKinds.first(where: { $0.0 == .waitEvent }) {
+                obj.protection = .waitEvent
+                evidence.append(w.1)
+            } else if let w = waitKinds.first(where: { $0.0 == .revocation }) {
+                obj.protection = .revocation
+                evidence.append(w.1)
+            } else if s.callsHook || driverSupplied {
+                obj.protection = .driverRelease
+                obj.driverSuppliedRelease = true
+                evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) calls a hook the driver supplies"))
+            } else {
+                obj.protection = .none
+                let what = s.freesConditionally ? "frees only on some paths" : "does not free the \(obj.name) or wait for its users"
+                evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) \(what)"))
+            }
+        } else if driverSupplied || !driverReleases.isEmpty {
+            obj.protection = .driverRelease
+            obj.driverSuppliedRelease = true
+            if let d = driverReleases.sorted(by: { ($0.evidence.file, $0.evidence.line) < ($1.evidence.file, $1.evidence.line) }).first {
+                evidence.append(Evidence(file: d.evidence.file, line: d.evidence.line, message: "release is supplied by drivers, e.g. \(d.evidence.message)"))
+            } else {
+                evidence.append(Evidence(file: evidence.first?.file ?? "", line: evidence.first?.line ?? 0, message: "the register function takes the release callback from its caller"))
+            }
+        } else if let w = waitKinds.first(where: { $0.0 == .completion || $0.0 == .waitEvent }) {
+            obj.protection = w.0
+            evidence.append(w.1)
+        } else if let w = waitKinds.first(where: { $0.0 == .revocation }) {
+            obj.protection = .revocation
+            evidence.append(w.1)
+        } else {
+            obj.protection = .none
+            evidence.append(Evidence(file: index.path(obj.aggregate.file), line: index.aggregate(obj.aggregate).line,
+                                     message: "no release callback and no wait for users found for \(obj.name)"))
+        }
+        if obj.protection != .completion && obj.protection != .waitEvent,
+           let w = waitKinds.first(where: { $0.0 == .completion || $0.0 == .waitEvent }), obj.protection == .none {
+            obj.protection = w.0
+            evidence.append(w.1)
+        }
+        obj.evidence = evidence
+    }
+
+    /// Protection for an object type that is not a registered subsystem object (a driver's
+    /// private struct registered directly): releases assigned by drivers, else none.
+    public func protection(ofPrivate agg: AggregateID) -> (Protection, [Evidence], FunctionID?) {
+        if let d = driverReleases[agg]?.sorted(by: { ($0.evidence.file, $0.evidence.line) < ($1.evidence.file, $1.evidence.line) }).first {
+            return (.driverRelease, [d.evidence], d.function)
+        }
+        return (.none, [], nil)
+    }
+
+    /// The driver's own release for an object of type `agg` set in `file`, if any.
+    func driverRelease(for agg: AggregateID, in file: String) -> ReleaseBinding? {
+        driverReleases[agg]?.filter { $0.evidence.file == file }.sorted(by: { $0.evidence.line < $1.evidence.line }).first
+    }
+}

@@ -1,0 +1,119 @@
+/// A parameter and a member path inside what it points to: `(0, [dev])` is `&arg0->dev`.
+public struct ParamEffect: Sendable, Hashable, Comparable {
+    public var param: Int
+    public var path: [String]
+    public static func < (a: ParamEffect, b: ParamEffect) -> Bool {
+        (a.param, a.path.joined(separator: ".")) < (b.param, b.path.joined(separator: "."))
+    }
+}
+
+/// Why a function has an effect: the call that produces it.
+public struct EffectEvidence: Sendable, Hashable {
+    public var callee: String
+    public var line: Int32
+}
+
+/// Per-function summaries, computed to a fixed point over the call graph:
+/// which parameters reach the driver core's publishing calls (`device_add`, …) and
+/// teardown calls (`device_unregister`, …), and which are freed on every path.
+public struct Summaries: Sendable {
+    public private(set) var publishes: [FunctionID: [ParamEffect: EffectEvidence]] = [:]
+    public private(set) var tearsDown: [FunctionID: [ParamEffect: EffectEvidence]] = [:]
+    /// Parameters whose container is freed unconditionally (`kfree(container_of(p, …))`).
+    public private(set) var frees: [FunctionID: Set<Int>] = [:]
+
+    /// A call from a function passing a parameter path as argument `argument`.
+    struct Flow {
+        var calleeName: String
+        var callee: FunctionID?
+        var argument: Int
+        var effect: ParamEffect
+        var line: Int32
+        var conditional: Bool
+        /// The argument is (derived from) the parameter's container, for frees.
+        var derived: Bool
+    }
+
+    static let maxPath = 6
+
+    public init(index: TreeIndex, resolver: Resolver) {
+        var flows: [FunctionID: [Flow]] = [:]
+        var callers: [FunctionID: Set<FunctionID>] = [:]
+        for (fi, f) in index.files.enumerated() {
+            for (ni, fn) in f.functions.enumerated() where !fn.params.isEmpty && !fn.calls.isEmpty {
+                let id = FunctionID(file: Int32(fi), index: Int32(ni))
+                let view = FunctionView(id: id, resolver: resolver)
+                var list: [Flow] = []
+                for call in view.effectiveCalls() where !call.callee.isEmpty {
+                    var calleeID: FunctionID?? = .none
+                    for (j, arg) in call.args.enumerated() where arg >= 0 {
+                        var effect: ParamEffect?
+                        if let p = view.accessPath(arg), case .parameter(let i) = p.root {
+                            effect = ParamEffect(param: i, path: Array(p.fields.prefix(Summaries.maxPath)))
+                        }
+                        var derived = false
+                        if effect == nil {
+                            for i in fn.params.indices where view.derives(from: i, arg) {
+                                effect = ParamEffect(param: i, path: []); derived = true; break
+                            }
+                        } else if effect!.path.isEmpty { derived = true }
+                        guard let eff = effect else { continue }
+                        if calleeID == .none { calleeID = .some(resolver.function(named: call.callee, from: id.file)) }
+                        let target = calleeID!
+                        if let t = target { callers[t, default: []].insert(id) }
+                        list.append(Flow(calleeName: call.callee, callee: target, argument: j, effect: eff,
+                                         line: call.site.line, conditional: call.site.isConditional, derived: derived))
+                    }
+                }
+                if !list.isEmpty { flows[id] = list }
+            }
+        }
+        // Fixed point with a worklist over callers.
+        var work = Set(flows.keys)
+        var order = flows.keys.sorted()
+        var rounds = 0
+        while !work.isEmpty && rounds < 64 {
+            rounds += 1
+            var next = Set<FunctionID>()
+            for id in order where work.contains(id) {
+                guard let list = flows[id] else { continue }
+                var pub = publishes[id] ?? [:]
+                var tear = tearsDown[id] ?? [:]
+                var fr = frees[id] ?? []
+                let before = (pub.count, tear.count, fr.count)
+                for flow in list {
+                    let ev = EffectEvidence(callee: flow.calleeName, line: flow.line)
+                    if let args = DriverCore.publishers[flow.calleeName], args.contains(flow.argument) {
+                        if pub[flow.effect] == nil { pub[flow.effect] = ev }
+                    }
+                    if let args = DriverCore.teardowns[flow.calleeName], args.contains(flow.argument) {
+                        if tear[flow.effect] == nil { tear[flow.effect] = ev }
+                    }
+                    if flow.derived && !flow.conditional && flow.argument == 0 && DriverCore.frees.contains(flow.calleeName) {
+                        fr.insert(flow.effect.param)
+                    }
+                    guard let callee = flow.callee, callee != id else { continue }
+                    for (e, _) in publishes[callee] ?? [:] where e.param == flow.argument {
+                        let eff = ParamEffect(param: flow.effect.param, path: Array((flow.effect.path + e.path).prefix(Summaries.maxPath)))
+                        if pub[eff] == nil && pub.count < 64 { pub[eff] = ev }
+                    }
+                    for (e, _) in tearsDown[callee] ?? [:] where e.param == flow.argument {
+                        let eff = ParamEffect(param: flow.effect.param, path: Array((flow.effect.path + e.path).prefix(Summaries.maxPath)))
+                        if tear[eff] == nil && tear.count < 64 { tear[eff] = ev }
+                    }
+                    if flow.derived && !flow.conditional, frees[callee]?.contains(flow.argument) == true {
+                        fr.insert(flow.effect.param)
+                    }
+                }
+                if (pub.count, tear.count, fr.count) != before {
+                    publishes[id] = pub
+                    tearsDown[id] = tear
+                    frees[id] = fr
+                    next.formUnion(callers[id] ?? [])
+                }
+            }
+            work = next
+            order = next.sorted()
+        }
+    }
+}

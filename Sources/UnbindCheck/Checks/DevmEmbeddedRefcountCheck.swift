@@ -1,0 +1,90 @@
+/// `devm-embedded-refcount`: device-managed memory holding a registered refcounted object.
+public struct DevmEmbeddedRefcountCheck: Check {
+    public init() {}
+
+    public static let description = CheckDescription(
+        id: "devm-embedded-refcount",
+        summary: "A struct that embeds a registered device/kobject/cdev is allocated with devm_*",
+        rationale: """
+            devres frees the memory when the driver is unbound, but the embedded refcounted object \
+            lives until its last reference is dropped (an open /dev node, /proc/mtd, a consumer). \
+            Unless the subsystem keeps users away (revocation) the next access is a use-after-free.
+            """,
+        severity: .error,
+        confidence: """
+            High when the object reaches device_add/cdev_add/kobject_add through the call graph and \
+            the subsystem's release neither frees nor waits. False positives: registration guarded \
+            by a path the analysis cannot see (function pointers), or memory re-homed before unbind.
+            """,
+        triggering: [[
+            "include/linux/device.h": KernelPrelude.device,
+            "drivers/mtd/core.c": """
+                #include <linux/device.h>
+                struct flash_info { int size; struct device dev; };
+                static void flash_release(struct device *dev) { unsigned long idx = 1; idx++; }
+                static const struct device_type flash_type = { .release = flash_release };
+                int flash_register(struct flash_info *info)
+                {
+                        info->dev.type = &flash_type;
+                        return device_register(&info->dev);
+                }
+                """,
+            "drivers/mtd/chip.c": """
+                #include <linux/device.h>
+                struct flash_info;
+                int flash_register(struct flash_info *info);
+                struct chip { int id; struct flash_info flash; };
+                static int chip_probe(struct platform_device *pdev)
+                {
+                        struct chip *c;
+                        c = /*!devm-embedded-refcount*/devm_kzalloc(&pdev->dev, sizeof(*c), GFP_KERNEL);
+                        if (!c)
+                                return -ENOMEM;
+                        return flash_register(&c->flash);
+                }
+                """,
+        ]],
+        nonTriggering: [[
+            "include/linux/device.h": KernelPrelude.device,
+            "drivers/misc/ptr.c": """
+                #include <linux/device.h>
+                struct holder { struct device *dev; int x; };
+                static int holder_probe(struct platform_device *pdev)
+                {
+                        struct holder *h = devm_kzalloc(&pdev->dev, sizeof(*h), GFP_KERNEL);
+                        h->dev = &pdev->dev;
+                        return device_register(h->dev);
+                }
+                """,
+        ]])
+
+    public func run(_ ctx: AnalysisContext) -> [Finding] {
+        var out: [Finding] = []
+        let index = ctx.index
+        for site in ctx.allocations.sites where site.isDeviceManaged {
+            guard let agg = site.aggregate, let emb = ctx.closure.embeddings[agg], let target = site.target else { continue }
+            let view = FunctionView(id: site.function, resolver: ctx.resolver)
+            guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { continue }
+            let verdict = Registration.verdict(for: reg.object, file: index.path(site.function.file), ctx: ctx)
+            guard let severity = verdict.severity else { continue }
+            let fn = view.decl
+            let structDecl = index.aggregate(agg)
+            let chain = ctx.closure.chainNames(emb, index: index)
+            let objectName = index.aggregate(reg.object).name
+            var notes: [FindingNote] = [
+                FindingNote(file: index.path(agg.file), line: structDecl.line, column: structDecl.column,
+                            message: "struct \(structDecl.name) embeds \(chain.dropFirst().map { "struct \($0)" }.joined(separator: " → ")) (\(ctx.closure.fieldPath(emb)))"),
+                FindingNote(file: index.path(site.function.file), line: reg.line, column: reg.column,
+                            message: "\(reg.callee)() publishes \(site.targetText.isEmpty ? "it" : site.targetText)\(reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: ".")) to the driver core"),
+            ]
+            for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(file: ev.file, line: ev.line, message: ev.message)) }
+            let message = "'struct \(structDecl.name)' is allocated with \(site.allocator)() but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) registered through \(reg.callee)(); "
+                + verdict.explanation(object: objectName)
+            out.append(Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
+                               line: site.line, column: site.column, function: fn.name, structName: structDecl.name,
+                               chain: chain, object: objectName, protection: verdict.protection.rawValue,
+                               message: message, notes: notes))
+        }
+        return out
+    }
+}

@@ -1,0 +1,46 @@
+/// Everything the checks read: the index and the results of the analysis passes.
+public final class AnalysisContext: @unchecked Sendable {
+    public let index: TreeIndex
+    public let resolver: Resolver
+    public private(set) var closure: EmbeddingClosure!
+    public private(set) var allocations: Allocations!
+    public private(set) var summaries: Summaries!
+    public private(set) var subsystems: Subsystems!
+    /// (pass name, seconds), in order.
+    public private(set) var passTimes: [(String, Double)] = []
+
+    /// Runs the analysis passes in order. Each pass only reads what earlier ones produced.
+    public init(index: TreeIndex) {
+        self.index = index
+        self.resolver = Resolver(index: index)
+        // Embeddings first: which structs hold a refcounted object at all.
+        time("embedding closure") { closure = EmbeddingClosure(index: index, resolver: resolver) }
+        // Allocations are typed next, so that checks can ask "is this devm memory an S?".
+        time("allocation typing") { allocations = Allocations(index: index, resolver: resolver) }
+        // Summaries need the whole call graph; subsystems need summaries and embeddings.
+        time("registration summaries") { summaries = Summaries(index: index, resolver: resolver) }
+        time("subsystem protection") { subsystems = Subsystems(index: index, resolver: resolver, summaries: summaries, closure: closure) }
+    }
+
+    private func time(_ name: String, _ body: () -> Void) {
+        let t = monotonicSeconds()
+        body()
+        passTimes.append((name, monotonicSeconds() - t))
+    }
+}
+
+/// Runs the checks and returns sorted findings.
+public enum Analyzer {
+    public static func findings(_ context: AnalysisContext, checks: [any Check] = allChecks) -> [Finding] {
+        var out: [Finding] = []
+        for c in checks { out += c.run(context) }
+        return dedupe(out).sorted(by: Finding.ordered)
+    }
+
+    static func dedupe(_ findings: [Finding]) -> [Finding] {
+        var seen = Set<String>()
+        var out: [Finding] = []
+        for f in findings where seen.insert("\(f.check)|\(f.file)|\(f.line)|\(f.column)|\(f.message)").inserted { out.append(f) }
+        return out
+    }
+}
