@@ -60,7 +60,7 @@ public struct FunctionView {
 
     /// The access path of an argument: `&p->a.b` → (p, [a, b]); `p` → (p, []);
     /// `container_of(x, T, m)` is not a path. Locals aliasing another path are expanded.
-    public func accessPath(_ node: Int32, depth: Int = 0) -> AccessPath? {
+    public func accessPath(_ node: Int32, depth: Int = 0, expandAliases: Bool = true) -> AccessPath? {
         guard node >= 0, depth < 8 else { return nil }
         let e = exprs
         let n = e[e.strippingCasts(node)]
@@ -68,34 +68,34 @@ public struct FunctionView {
         case .identifier:
             let name = e.text(n)
             if decl.locals.contains(where: { $0.name == name }) {
-                if let alias = aliases[name], let p = accessPath(alias, depth: depth + 1) { return p }
+                if expandAliases, let alias = aliases[name], let p = accessPath(alias, depth: depth + 1) { return p }
                 return AccessPath(root: .local(name), fields: [])
             }
             if let i = decl.params.firstIndex(where: { $0.name == name }) { return AccessPath(root: .parameter(i), fields: []) }
             return AccessPath(root: .global(name), fields: [])
         case .unary where e.text(n) == "&":
-            return memberPath(n.a, depth: depth)
+            return memberPath(n.a, depth: depth, expandAliases: expandAliases)
         default:
             return nil
         }
     }
 
     /// `p->a.b` (without `&`) as a path, the object being the field itself.
-    public func memberPath(_ node: Int32, depth: Int = 0) -> AccessPath? {
+    public func memberPath(_ node: Int32, depth: Int = 0, expandAliases: Bool = true) -> AccessPath? {
         guard node >= 0, depth < 8 else { return nil }
         let e = exprs
         let n = e[e.strippingCasts(node)]
         switch n.kind {
         case .member:
-            guard var base = memberPath(n.a, depth: depth + 1) else { return nil }
+            guard var base = memberPath(n.a, depth: depth + 1, expandAliases: expandAliases) else { return nil }
             base.fields.append(e.text(n))
             return base
         case .index:
-            return memberPath(n.a, depth: depth + 1)
+            return memberPath(n.a, depth: depth + 1, expandAliases: expandAliases)
         case .identifier:
-            return accessPath(node, depth: depth + 1)
+            return accessPath(node, depth: depth + 1, expandAliases: expandAliases)
         case .unary where e.text(n) == "*":
-            return accessPath(n.a, depth: depth + 1)
+            return accessPath(n.a, depth: depth + 1, expandAliases: expandAliases)
         default:
             return nil
         }

@@ -37,6 +37,8 @@ public struct Subsystems {
     public let objects: [AggregateID: SubsystemObject]
     /// Releases assigned outside the core (`priv->vdev.dev.release = fn`), by object type.
     let driverReleases: [AggregateID: [ReleaseBinding]]
+    /// The core's `*_alloc()` functions per object type.
+    public let allocatorFunctions: [AggregateID: [FunctionID]]
     let index: TreeIndex
 
     public init(index: TreeIndex, resolver: Resolver, summaries: Summaries, closure: EmbeddingClosure) {
@@ -87,8 +89,23 @@ public struct Subsystems {
         self.driverReleases = driverReleases
         // 3. Classify each object.
         var objects: [AggregateID: SubsystemObject] = [:]
+        let coreRank: [String: Int] = ["device": 0, "kobject": 1, "cdev": 2, "kref": 3]
+        func fieldRank(_ agg: AggregateID, _ f: String) -> (Int, String) {
+            let core = resolver.field(named: f, in: agg).flatMap { resolver.aggregate(of: $0.0, from: $0.1) }.flatMap { closure.cores[$0] } ?? "kref"
+            return (coreRank[core] ?? 9, f)
+        }
+        // Functions that hand out a new object: return `O *` (the core's *_alloc API).
+        var allocators: [AggregateID: [FunctionID]] = [:]
+        for (fi, f) in index.files.enumerated() {
+            for (ni, fn) in f.functions.enumerated() where fn.returnType.pointerDepth == 1 && fn.returnType.isAggregateTag {
+                guard fn.calls.contains(where: { DriverCore.allocators[$0.callee] != nil && !DriverCore.allocators[$0.callee]!.isDeviceManaged }),
+                      let agg = resolver.aggregate(of: fn.returnType, from: Int32(fi)) else { continue }
+                allocators[agg, default: []].append(FunctionID(file: Int32(fi), index: Int32(ni)))
+            }
+        }
+        self.allocatorFunctions = allocators
         for (agg, regs) in register {
-            let field = regs.map(\.1).min()!
+            let field = regs.map(\.1).min(by: { fieldRank(agg, $0) < fieldRank(agg, $1) })!
             let regFns = Array(Set(regs.filter { $0.1 == field }.map(\.0))).sorted()
             let unregFns = Array(Set((unregister[agg] ?? []).filter { $0.1 == field }.map(\.0))).sorted()
             let coreAgg = resolver.field(named: field, in: agg).flatMap { resolver.aggregate(of: $0.0, from: $0.1) }
@@ -96,7 +113,8 @@ public struct Subsystems {
             var obj = SubsystemObject(aggregate: agg, name: index.aggregate(agg).name, coreField: field, core: core,
                                       register: regFns, unregister: unregFns, release: nil, driverSuppliedRelease: false,
                                       protection: .none, evidence: [])
-            Subsystems.classify(&obj, resolver: resolver, summaries: summaries, driverReleases: driverReleases[agg] ?? [], index: index)
+            Subsystems.classify(&obj, resolver: resolver, summaries: summaries, driverReleases: driverReleases[agg] ?? [],
+                                allocators: allocators[agg] ?? [], index: index)
             objects[agg] = obj
         }
         self.objects = objects
@@ -104,13 +122,12 @@ public struct Subsystems {
 
     /// Release bindings made inside `fid` (and the functions it hands the object to) for the
     /// object passed as parameter `param`, whose core object is field `field`.
-    static func releaseBindings(in fid: FunctionID, param: Int, field: String, resolver: Resolver, depth: Int = 0,
+    static func releaseBindings(in fid: FunctionID, roots: Set<PathRoot>, field: String, resolver: Resolver, depth: Int = 0,
                                 driverSupplied: inout Bool, seen: inout Set<FunctionID>) -> [ReleaseBinding] {
         guard depth < 4, seen.insert(fid).inserted else { return [] }
         let view = FunctionView(id: fid, resolver: resolver)
         let fn = view.decl
         let e = view.exprs
-        let path = fn.params.indices.contains(param) ? fn.params[param].name : "?"
         var out: [ReleaseBinding] = []
         let filePath = resolver.index.path(fid.file)
         func bindGlobal(_ rhs: Int32, slot: String, how: String, line: Int32) {
@@ -124,8 +141,15 @@ public struct Subsystems {
                 message: "\(fn.name) sets \(how) = &\(g), whose .\(slot) is \(v.value)")))
         }
         for a in fn.assignments {
-            guard let p = view.memberPath(a.lhs), case .parameter(let k) = p.root, k == param,
+            let expanded = view.memberPath(a.lhs)
+            let raw = view.memberPath(a.lhs, expandAliases: false)
+            guard let p = (expanded.map { roots.contains($0.root) } == true) ? expanded : raw, roots.contains(p.root),
                   p.fields.count == 2, p.fields[0] == field else { continue }
+            let path: String
+            switch p.root {
+            case .parameter(let k): path = fn.params.indices.contains(k) ? fn.params[k].name : "?"
+            case .local(let n), .global(let n): path = n
+            }
             let rhs = e[e.strippingCasts(a.rhs)]
             switch p.fields[1] {
             case "release":
@@ -147,14 +171,14 @@ public struct Subsystems {
         }
         for call in view.effectiveCalls() {
             if (call.callee == "kobject_init" || call.callee == "kobject_init_and_add"), call.args.count >= 2,
-               let p = view.accessPath(call.args[0]), case .parameter(let k) = p.root, k == param, p.fields == [field] {
+               let p = view.accessPath(call.args[0]), roots.contains(p.root), p.fields == [field] {
                 bindGlobal(call.args[1], slot: "release", how: "\(call.callee)(…, ktype)", line: call.site.line)
             }
             // Follow the object into helpers that receive it.
             guard !call.callee.isEmpty, let callee = resolver.function(named: call.callee, from: fid.file) else { continue }
             for (j, a) in call.args.enumerated() where a >= 0 {
-                if let p = view.accessPath(a), case .parameter(let k) = p.root, k == param, p.fields.isEmpty {
-                    out += releaseBindings(in: callee, param: j, field: field, resolver: resolver, depth: depth + 1,
+                if let p = view.accessPath(a), roots.contains(p.root), p.fields.isEmpty {
+                    out += releaseBindings(in: callee, roots: [.parameter(j)], field: field, resolver: resolver, depth: depth + 1,
                                            driverSupplied: &driverSupplied, seen: &seen)
                 }
             }
@@ -184,18 +208,50 @@ public struct Subsystems {
         return out
     }
 
+    static func directory(of path: String) -> Substring {
+        path.lastIndex(of: "/").map { path[..<$0] } ?? ""
+    }
+
+    /// Register functions that call the driver core themselves (not through another
+    /// register function): the subsystem core, not the drivers built on it.
+    static func baseRegisterFunctions(_ obj: SubsystemObject, summaries: Summaries) -> [FunctionID] {
+        let base = obj.register.filter { r in
+            (summaries.publishes[r] ?? [:]).contains { $0.key.path == [obj.coreField] && DriverCore.publishers[$0.value.callee] != nil }
+        }
+        return base.isEmpty ? obj.register : base
+    }
+
     static func classify(_ obj: inout SubsystemObject, resolver: Resolver, summaries: Summaries,
-                         driverReleases: [ReleaseBinding], index: TreeIndex) {
+                         driverReleases: [ReleaseBinding], allocators: [FunctionID], index: TreeIndex) {
         var evidence: [Evidence] = []
         var driverSupplied = false
         var bindings: [ReleaseBinding] = []
-        for r in obj.register {
+        let base = baseRegisterFunctions(obj, summaries: summaries)
+        for r in base {
             let fn = index.function(r)
             guard let param = fn.params.firstIndex(where: { p in resolver.aggregate(of: p.type, from: r.file) == obj.aggregate }) else { continue }
             var seen = Set<FunctionID>()
-            bindings += releaseBindings(in: r, param: param, field: obj.coreField, resolver: resolver, driverSupplied: &driverSupplied, seen: &seen)
+            bindings += releaseBindings(in: r, roots: [.parameter(param)], field: obj.coreField, resolver: resolver, driverSupplied: &driverSupplied, seen: &seen)
         }
-        for r in obj.register.prefix(3) {
+        // The core's allocation functions set the release too (`*_alloc()` APIs), and so do
+        // core functions that allocate the object themselves before registering it.
+        let coreDirs = Set(base.map { directory(of: index.path($0.file)) })
+        var setups = allocators.filter { coreDirs.contains(directory(of: index.path($0.file))) }
+        let baseNames = Set(obj.register.filter { coreDirs.contains(directory(of: index.path($0.file))) }.map { index.function($0).name })
+        for (fi, f) in index.files.enumerated() where coreDirs.contains(directory(of: f.path)) {
+            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { baseNames.contains($0.callee) }) {
+                setups.append(FunctionID(file: Int32(fi), index: Int32(ni)))
+            }
+        }
+        for a in Array(Set(setups)).sorted() where !base.contains(a) {
+            let fn = index.function(a)
+            let roots = Set(fn.locals.filter { resolver.aggregate(of: $0.type, from: a.file) == obj.aggregate && $0.type.pointerDepth == 1 }.map { PathRoot.local($0.name) })
+            guard !roots.isEmpty else { continue }
+            var seen = Set<FunctionID>()
+            var ignored = false
+            bindings += releaseBindings(in: a, roots: roots, field: obj.coreField, resolver: resolver, driverSupplied: &ignored, seen: &seen)
+        }
+        for r in base.sorted(by: { (index.exported.contains(index.function($0).name) ? 0 : 1, $0) < (index.exported.contains(index.function($1).name) ? 0 : 1, $1) }).prefix(2) {
             let fn = index.function(r)
             evidence.append(Evidence(file: index.path(r.file), line: fn.line, message: "\(fn.name) registers \(obj.name).\(obj.coreField)"))
         }
