@@ -87,6 +87,8 @@ public struct FunctionView {
         let n = e[e.strippingCasts(node)]
         switch n.kind {
         case .member:
+            // `a[i]->f`: the element is a pointer, so `f` lives in another object than `a`.
+            if n.b == 1, e[n.a].kind == .index { return nil }
             guard var base = memberPath(n.a, depth: depth + 1, expandAliases: expandAliases) else { return nil }
             base.fields.append(e.text(n))
             return base

@@ -37,6 +37,8 @@ public struct Subsystems {
     public let objects: [AggregateID: SubsystemObject]
     /// Releases assigned outside the core (`priv->vdev.dev.release = fn`), by object type.
     let driverReleases: [AggregateID: [ReleaseBinding]]
+    /// Object types on whose embedded device someone sets `.release`, `.type` or `.class`.
+    public let releaseMentioned: Set<AggregateID>
     /// The core's `*_alloc()` functions per object type.
     public let allocatorFunctions: [AggregateID: [FunctionID]]
     let index: TreeIndex
@@ -65,12 +67,15 @@ public struct Subsystems {
         }
         // 2. Releases assigned by anyone on `X->f.release`, by the type of X.
         var driverReleases: [AggregateID: [ReleaseBinding]] = [:]
+        var releaseMentioned = Set<AggregateID>()
         for (fi, f) in index.files.enumerated() {
             for (ni, fn) in f.functions.enumerated() {
                 let e = fn.exprs
                 for a in fn.assignments where a.lhs >= 0 {
                     let lhs = e[a.lhs]
-                    guard lhs.kind == .member, DriverCore.releaseSlots.contains(e.text(lhs)) else { continue }
+                    guard lhs.kind == .member else { continue }
+                    let slot = e.text(lhs)
+                    guard DriverCore.releaseSlots.contains(slot) || slot == "type" || slot == "class" else { continue }
                     let base = e[lhs.a]
                     guard base.kind == .member else { continue }
                     let id = FunctionID(file: Int32(fi), index: Int32(ni))
@@ -79,6 +84,8 @@ public struct Subsystems {
                     if base.b == 1 { containerType = view.type(of: base.a).flatMap { t in t.0.dereferenced.map { ($0, t.1) } } }
                     else { containerType = view.type(of: base.a) }
                     guard let (ct, cf) = containerType, let agg = resolver.aggregate(of: ct, from: cf) else { continue }
+                    releaseMentioned.insert(agg)
+                    guard DriverCore.releaseSlots.contains(slot) else { continue }
                     let rhs = e[e.strippingCasts(a.rhs)]
                     guard rhs.kind == .identifier, let rf = resolver.function(named: e.text(rhs), from: id.file) else { continue }
                     driverReleases[agg, default: []].append(ReleaseBinding(function: rf, evidence: Evidence(
@@ -87,6 +94,7 @@ public struct Subsystems {
             }
         }
         self.driverReleases = driverReleases
+        self.releaseMentioned = releaseMentioned
         // 3. Classify each object.
         var objects: [AggregateID: SubsystemObject] = [:]
         let coreRank: [String: Int] = ["device": 0, "kobject": 1, "cdev": 2, "kref": 3]

@@ -21,4 +21,8 @@ public protocol Check: Sendable {
 /// Every check, in report order.
 public let allChecks: [any Check] = [
     DevmEmbeddedRefcountCheck(),
+    EmptyReleaseCheck(),
+    ReleaseDevmFreeCheck(),
+    KfreeOutsideReleaseCheck(),
+    MissingReleaseCheck(),
 ]

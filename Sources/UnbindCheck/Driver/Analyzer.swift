@@ -6,6 +6,7 @@ public final class AnalysisContext: @unchecked Sendable {
     public private(set) var allocations: Allocations!
     public private(set) var summaries: Summaries!
     public private(set) var subsystems: Subsystems!
+    public private(set) var releaseCallbacks: ReleaseCallbacks!
     /// (pass name, seconds), in order.
     public private(set) var passTimes: [(String, Double)] = []
 
@@ -20,6 +21,8 @@ public final class AnalysisContext: @unchecked Sendable {
         // Summaries need the whole call graph; subsystems need summaries and embeddings.
         time("registration summaries") { summaries = Summaries(index: index, resolver: resolver) }
         time("subsystem protection") { subsystems = Subsystems(index: index, resolver: resolver, summaries: summaries, closure: closure) }
+        // Release callbacks last: their summaries use the free summaries.
+        time("release callbacks") { releaseCallbacks = ReleaseCallbacks(index: index, resolver: resolver, summaries: summaries) }
     }
 
     private func time(_ name: String, _ body: () -> Void) {

@@ -313,6 +313,11 @@ public struct FunctionDecl: Sendable, Hashable, Codable {
     public var endLine: Int32
     /// Statements in the body (a rough size, used to tell empty bodies).
     public var statementCount: Int32
+    /// Lines of `return`/`goto` statements executed on every path reaching them (not inside
+    /// an `if`, loop or `switch`): fall-through stops there.
+    public var unconditionalJumps: [Int32] = []
+    /// Lines of `else`, `case` and `default`: code on either side runs on different paths.
+    public var branchLines: [Int32] = []
 
     /// The declared type of a parameter or local by name (locals shadow parameters).
     public func declaredType(of name: String) -> TypeRef? {

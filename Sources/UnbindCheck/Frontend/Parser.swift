@@ -15,6 +15,8 @@ public struct Parser {
     private var assigns: [AssignmentSite] = []
     private var returns: [Int32] = []
     private var locals: [VarDecl] = []
+    private var jumps: [Int32] = []
+    private var branches: [Int32] = []
     private var conditionalDepth = 0
     private var statementCount: Int32 = 0
     private var exprDepth = 0
@@ -718,6 +720,8 @@ public struct Parser {
         assigns = []
         returns = []
         locals = []
+        jumps = []
+        branches = []
         conditionalDepth = 0
         statementCount = 0
         exprDepth = 0
@@ -762,7 +766,8 @@ public struct Parser {
         facts.functions.append(FunctionDecl(
             name: d.name, isStatic: spec.isStatic, isInline: spec.isInline, returnType: ret,
             params: params, locals: locals, calls: calls, assignments: assigns, returns: returns,
-            exprs: arena, line: startLine, column: d.column, endLine: endLine, statementCount: statementCount))
+            exprs: arena, line: startLine, column: d.column, endLine: endLine, statementCount: statementCount,
+            unconditionalJumps: jumps, branchLines: branches))
         arena = ExprArena()
         calls = []; assigns = []; returns = []; locals = []
     }
@@ -828,7 +833,7 @@ public struct Parser {
                 conditionalDepth += 1
                 parseParenExpression()
                 parseStatement()
-                if isKeyword(.kElse) { p += 1; parseStatement() }
+                if isKeyword(.kElse) { branches.append(tok.line); p += 1; parseStatement() }
                 conditionalDepth -= 1
                 return
             case .kWhile, .kSwitch:
@@ -862,6 +867,7 @@ public struct Parser {
                 if isPunct(59) { p += 1 }
                 return
             case .kCase:
+                branches.append(t.line)
                 p += 1
                 while !atEnd && !isPunct(58) && !isPunct(59) && !isPunct(125) {
                     if isPunct(40) { skipBalanced() } else { p += 1 }
@@ -869,10 +875,12 @@ public struct Parser {
                 if isPunct(58) { p += 1 }
                 return
             case .kDefault:
+                branches.append(t.line)
                 p += 1
                 if isPunct(58) { p += 1 }
                 return
             case .kReturn:
+                if conditionalDepth == 0 { jumps.append(t.line) }
                 p += 1
                 if !isPunct(59) {
                     let e = parseExpression()
@@ -886,6 +894,7 @@ public struct Parser {
                 if isPunct(59) { p += 1 }
                 return
             case .kGoto:
+                if conditionalDepth == 0 { jumps.append(t.line) }
                 skipToSemicolon()
                 return
             case .kAsm, .kAsm2, .kAsm3:
