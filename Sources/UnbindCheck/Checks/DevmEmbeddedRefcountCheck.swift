@@ -18,9 +18,13 @@ public struct DevmEmbeddedRefcountCheck: Check {
             """,
         triggering: [[
             "include/linux/device.h": KernelPrelude.device,
-            "drivers/mtd/core.c": """
+            "include/linux/flash.h": """
                 #include <linux/device.h>
                 struct flash_info { int size; struct device dev; };
+                int flash_register(struct flash_info *info);
+                """,
+            "drivers/mtd/core.c": """
+                #include <linux/flash.h>
                 static void flash_release(struct device *dev) { unsigned long idx = 1; idx++; }
                 static const struct device_type flash_type = { .release = flash_release };
                 int flash_register(struct flash_info *info)
@@ -30,9 +34,7 @@ public struct DevmEmbeddedRefcountCheck: Check {
                 }
                 """,
             "drivers/mtd/chip.c": """
-                #include <linux/device.h>
-                struct flash_info;
-                int flash_register(struct flash_info *info);
+                #include <linux/flash.h>
                 struct chip { int id; struct flash_info flash; };
                 static int chip_probe(struct platform_device *pdev)
                 {

@@ -78,7 +78,8 @@ public struct MissingReleaseCheck: Check {
                     if let d = rt.dereferenced, rt.pointerDepth > 0 { rt = d }
                     guard let agg = ctx.resolver.aggregate(of: rt, from: rf),
                           let (object, path) = Registration.walk(agg, p.fields, ctx: ctx) else { continue }
-                    if ctx.subsystems.objects[object] != nil || ctx.subsystems.releaseMentioned.contains(object) { continue }
+                    if let obj = ctx.subsystems.objects[object], obj.release != nil || obj.driverSuppliedRelease { continue }
+                    if ctx.subsystems.releaseMentioned.contains(object) { continue }
                     // Set in this function through another spelling (a local alias)?
                     let setsHere = fn.assignments.contains { a in
                         guard let lp = view.memberPath(a.lhs), lp.root == p.root, let last = lp.fields.last else { return false }

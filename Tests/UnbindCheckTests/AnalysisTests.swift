@@ -1,0 +1,97 @@
+import Testing
+@testable import UnbindCheck
+
+let deviceHeader = KernelPrelude.device
+
+@Suite struct EmbeddingTests {
+    let files: [String: String] = [
+        "include/linux/device.h": deviceHeader,
+        "include/linux/mtd.h": """
+            #include <linux/device.h>
+            struct mtd_info { int size; struct device dev; };
+            typedef struct mtd_info mtd_t;
+            """,
+        "drivers/flash/nor.h": """
+            #include <linux/mtd.h>
+            struct nor { int id; struct mtd_info mtd; };
+            struct via_typedef { mtd_t m; };
+            struct via_array { struct nor chips[2]; };
+            struct via_anon { union { struct { struct kobject kobj; }; long raw; }; };
+            struct only_pointer { struct device *dev; struct mtd_info *mtd; };
+            """,
+        // Two unrelated structs named `master`: only the one the file sees counts.
+        "drivers/a/a.c": "#include <linux/device.h>\nstruct master { struct device dev; };\nstruct user_a { struct master m; };\n",
+        "drivers/b/b.c": "struct master { int plain; };\nstruct user_b { struct master m; };\n",
+    ]
+
+    func row(_ rows: [StructRow], _ name: String) -> StructRow? { rows.first { $0.name == name } }
+
+    @Test func chainsThroughStructsTypedefsArraysAndAnonymousUnions() throws {
+        let rows = Listings.structs(analyse(files))
+        let nor = try #require(row(rows, "nor"))
+        #expect(nor.chain == ["nor", "mtd_info", "device"])
+        #expect(nor.fields == "mtd.dev")
+        #expect(!nor.direct)
+        #expect(row(rows, "mtd_info")?.direct == true)
+        #expect(row(rows, "via_typedef")?.chain == ["via_typedef", "mtd_info", "device"])
+        #expect(row(rows, "via_array")?.chain == ["via_array", "nor", "mtd_info", "device"])
+        let anon = try #require(row(rows, "via_anon"))
+        #expect(anon.chain == ["via_anon", "kobject"])
+        #expect(anon.direct)
+        #expect(anon.core == "kobject")
+    }
+
+    @Test func pointersDoNotEmbedAndCoresAreNotListed() {
+        let names = Set(Listings.structs(analyse(files)).map(\.name))
+        #expect(!names.contains("only_pointer"))
+        #expect(!names.contains("device") && !names.contains("kobject"))
+    }
+
+    @Test func sameNamedStructsResolveToTheVisibleDefinition() {
+        let rows = Listings.structs(analyse(files))
+        #expect(rows.filter { $0.name == "master" }.map(\.file) == ["drivers/a/a.c"])
+        #expect(row(rows, "user_a")?.chain == ["user_a", "master", "device"])
+        #expect(row(rows, "user_b") == nil)
+    }
+}
+
+@Suite struct AllocationTypingTests {
+    let files: [String: String] = [
+        "include/linux/device.h": deviceHeader,
+        "drivers/x/x.c": """
+            #include <linux/device.h>
+            struct big { int n; struct device dev; int tail[]; };
+            typedef struct big big_t;
+            struct holder { struct big *child; };
+            static struct big template_big;
+            struct big *make(struct device *d)
+            {
+                    return devm_kzalloc(d, sizeof(struct big), 0);
+            }
+            static int probe(struct platform_device *pdev, struct holder *h)
+            {
+                    struct big *a, *b, *c, *e, *f;
+                    void *g;
+                    a = devm_kzalloc(&pdev->dev, sizeof(*a), 0);
+                    b = devm_kzalloc(&pdev->dev, sizeof(big_t), 0);
+                    c = devm_kzalloc(&pdev->dev, struct_size(c, tail, 4), 0);
+                    h->child = devm_kzalloc(&pdev->dev, sizeof(*h->child), 0);
+                    e = devm_kmemdup(&pdev->dev, &template_big, sizeof(template_big), 0);
+                    f = devm_kcalloc(&pdev->dev, 4, sizeof(f[0]), 0);
+                    g = (struct big *)devm_kzalloc(&pdev->dev, 64, 0);
+                    return 0;
+            }
+            """,
+    ]
+
+    @Test func everyTypingForm() {
+        let ctx = analyse(files)
+        let sites = ctx.allocations.sites.sorted { $0.line < $1.line }
+        #expect(sites.count == 8)
+        #expect(sites.allSatisfy { $0.isDeviceManaged })
+        #expect(sites.map { $0.aggregate.map { ctx.index.aggregate($0).name } ?? "-" } == Array(repeating: "big", count: 8))
+        #expect(sites.map(\.typing) == [.sizeofType, .sizeofExpression, .sizeofType, .structSize, .sizeofExpression, .sizeofExpression, .sizeofExpression, .cast])
+        #expect(sites[4].targetText == "h->child")
+        #expect(sites[4].target?.fields == ["child"])
+    }
+}

@@ -1,0 +1,188 @@
+import Testing
+@testable import UnbindCheck
+
+@Suite struct LexerTests {
+    @Test func skipsIfZeroAndKeepsFirstLiveBranch() {
+        let f = parse("""
+            #if 0
+            struct hidden { int x; };
+            don't care about 'quotes here
+            #else
+            struct shown_else { int y; };
+            #endif
+            #ifdef CONFIG_FOO
+            struct first { int a; };
+            #else
+            struct second { int b; };
+            #endif
+            """)
+        #expect(f.aggregates.map(\.name) == ["shown_else", "first"])
+        #expect(f.diagnostics.isEmpty)
+    }
+
+    @Test func recordsIncludesAndContinuations() {
+        let f = parse("#include <linux/device.h>\n#include \"local.h\"\n#define LONG(a) \\\n  foo(a)\nint x;\n")
+        #expect(f.includes.map(\.path) == ["linux/device.h", "local.h"])
+        #expect(f.includes.map(\.isSystem) == [true, false])
+        #expect(f.globals.map(\.name) == ["x"])
+        #expect(f.macros.map(\.name) == ["LONG"])
+    }
+
+    @Test func unterminatedCommentIsADiagnosticNotACrash() {
+        let f = parse("int a;\n/* never closed\nstruct x { int y; };")
+        #expect(f.globals.map(\.name) == ["a"])
+        #expect(f.diagnostics.map(\.message) == ["unterminated comment"])
+        #expect(f.diagnostics.first?.line == 2)
+    }
+
+    @Test func compoundAssignmentsAreAssignments() {
+        let f = parse("void f(struct s *p) { p->flags |= 4; p->n ^= 1; p->m <<= 2; }")
+        #expect(f.functions.first?.assignments.count == 3)
+        #expect(f.recoveries == 0)
+    }
+}
+
+@Suite struct ParserStructTests {
+    let source = """
+        struct device;
+        struct inner { int a; };
+        struct outer {
+                struct device dev;
+                struct device *parent;
+                struct inner items[4];
+                unsigned int flags : 3, mode : 2;
+                void (*release)(struct device *dev);
+                union {
+                        struct inner u_inner;
+                        long raw;
+                };
+                struct_group(hdr,
+                        int version;
+                        struct inner grouped;
+                );
+                DECLARE_BITMAP(mask, 64);
+                const char *name __aligned(8);
+        } __randomize_layout ____cacheline_aligned;
+        typedef struct { struct inner in; } inner_t;
+        typedef struct outer outer_t;
+        """
+
+    @Test func fieldsWithTypesPointersAndArrays() throws {
+        let f = parse(source)
+        let outer = try #require(f.aggregates.first { $0.name == "outer" })
+        let byName = Dictionary(outer.fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byName["dev"]?.type == TypeRef(kind: .structType, name: "device"))
+        #expect(byName["dev"]?.type.isEmbedded == true)
+        #expect(byName["parent"]?.type.pointerDepth == 1)
+        #expect(byName["items"]?.type.isArray == true)
+        #expect(byName["flags"]?.isBitField == true && byName["mode"]?.isBitField == true)
+        #expect(byName["release"]?.type.isFunctionPointer == true)
+        #expect(byName["version"] != nil && byName["grouped"]?.type.name == "inner")
+        #expect(byName["mask"]?.type.name == "DECLARE_BITMAP")
+        #expect(byName["name"]?.type.pointerDepth == 1)
+        // The anonymous union is a member with an empty name and a synthetic type.
+        let anon = try #require(outer.fields.first { $0.name.isEmpty })
+        #expect(anon.type.kind == .unionType && anon.type.name.hasPrefix("<anon@"))
+        #expect(f.recoveries == 0)
+    }
+
+    @Test func typedefs() {
+        let f = parse(source)
+        let tds = Dictionary(f.typedefs.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+        #expect(tds["outer_t"] == TypeRef(kind: .structType, name: "outer"))
+        #expect(tds["inner_t"]?.name.hasPrefix("<anon@") == true)
+    }
+}
+
+@Suite struct ParserFunctionTests {
+    let source = """
+        static inline struct foo *to_foo(struct device *d) { return container_of(d, struct foo, dev); }
+        static int __init foo_probe(struct platform_device *pdev)
+        {
+                struct foo *priv;
+                struct device *dev = &pdev->dev;
+                int ret;
+
+                priv = devm_kzalloc(dev, sizeof(*priv), GFP_KERNEL);
+                if (!priv)
+                        return -ENOMEM;
+                priv->adap.dev.parent = dev;
+                ret = i2c_add_adapter(&priv->adap);
+                list_for_each_entry(pos, &head, node) {
+                        kfree(pos);
+                }
+                return ret;
+        }
+        EXPORT_SYMBOL_GPL(foo_probe);
+        static const struct device_type foo_type = {
+                .name = "foo",
+                .release = foo_release,
+                .pm = &foo_pm_ops,
+                .groups = { [0] = { .x = bar } },
+        };
+        """
+
+    @Test func functionsParamsLocalsAndCalls() throws {
+        let f = parse(source)
+        #expect(f.functions.map(\.name) == ["to_foo", "foo_probe"])
+        let probe = f.functions[1]
+        #expect(probe.isStatic)
+        #expect(probe.params.map(\.name) == ["pdev"])
+        #expect(probe.params[0].type == TypeRef(kind: .structType, name: "platform_device", pointerDepth: 1))
+        #expect(probe.locals.map(\.name) == ["priv", "dev", "ret"])
+        let alloc = try #require(probe.calls.first { $0.callee == "devm_kzalloc" })
+        #expect(alloc.line == 8 && alloc.column == 16)
+        #expect(probe.exprs.render(alloc.target) == "priv")
+        let args = Array(probe.exprs.arguments(alloc.node))
+        #expect(args.count == 3)
+        #expect(probe.exprs[args[1]].kind == .sizeofExpr)
+        #expect(probe.exprs.render(args[1]) == "sizeof(*priv)")
+        let add = try #require(probe.calls.first { $0.callee == "i2c_add_adapter" })
+        #expect(probe.exprs.render(Array(probe.exprs.arguments(add.node))[0]) == "&priv->adap")
+        let free = try #require(probe.calls.first { $0.callee == "kfree" })
+        #expect(free.isConditional)
+        #expect(!add.isConditional)
+        #expect(f.exports == ["foo_probe"])
+        #expect(f.recoveries == 0)
+    }
+
+    @Test func containerOfTakesATypeArgument() throws {
+        let f = parse(source)
+        let c = try #require(f.functions[0].calls.first)
+        #expect(c.callee == "container_of" && c.isReturned)
+        let args = Array(f.functions[0].exprs.arguments(c.node))
+        #expect(f.functions[0].exprs[args[1]].kind == .typeName)
+        #expect(f.functions[0].exprs.type(of: f.functions[0].exprs[args[1]]) == TypeRef(kind: .structType, name: "foo"))
+    }
+
+    @Test func designatedInitializers() throws {
+        let g = try #require(parse(source).globals.first { $0.name == "foo_type" })
+        #expect(g.type == TypeRef(kind: .structType, name: "device_type"))
+        let d = Dictionary(g.designated.map { ($0.path, $0.value) }, uniquingKeysWith: { a, _ in a })
+        #expect(d["release"] == "foo_release")
+        #expect(d["pm"] == "&foo_pm_ops")
+        #expect(d["groups.x"] == "bar")
+    }
+
+    @Test func castsAndMacroStrings() throws {
+        let f = parse("""
+            void f(void *p) {
+                    struct foo *a = (struct foo *)p;
+                    u32 v = (__force u32)(unsigned long)p;
+                    dev->name = DRIVER_NAME "-x";
+            }
+            """)
+        #expect(f.recoveries == 0)
+        let fn = f.functions[0]
+        #expect(fn.exprs[fn.assignments[0].rhs].kind == .cast)
+        #expect(fn.assignments.count == 3)
+    }
+
+    @Test func functionLikeMacroBodies() throws {
+        let f = parse("#define my_register(m, p, n) real_register(m, NULL, NULL, p, n)\n#define to_x(d) container_of(d, struct x, dev)\n")
+        #expect(f.macros.map(\.name) == ["my_register", "to_x"])
+        let m = f.macros[0]
+        #expect(m.params == ["m", "p", "n"])
+        #expect(m.exprs.render(m.root) == "real_register(m, NULL, NULL, p, n)")
+    }
+}
