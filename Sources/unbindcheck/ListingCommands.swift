@@ -16,7 +16,7 @@ struct StructsCommand: ParsableCommand {
         let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs)
         reportProblems(run, quiet: tree.quiet)
         try requireInput(run)
-        let ctx = AnalysisContext(index: run.index)
+        let ctx = AnalysisContext(index: run.index, jobs: tree.effectiveJobs)
         let rows = Listings.structs(ctx)
         try emit(format == .json ? Listings.structsJSON(rows, root: run.index.root) : Listings.structsText(rows), to: output)
     }
@@ -38,7 +38,7 @@ struct SubsystemsCommand: ParsableCommand {
         let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs)
         reportProblems(run, quiet: tree.quiet)
         try requireInput(run)
-        let ctx = AnalysisContext(index: run.index)
+        let ctx = AnalysisContext(index: run.index, jobs: tree.effectiveJobs)
         let rows = Listings.subsystems(ctx)
         try emit(format == .json ? Listings.subsystemsJSON(rows, ctx: ctx) : Listings.subsystemsText(rows, ctx: ctx, limit: limit), to: output)
     }
@@ -60,7 +60,7 @@ struct ExplainCommand: ParsableCommand {
         let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs)
         reportProblems(run, quiet: tree.quiet)
         try requireInput(run)
-        let ctx = AnalysisContext(index: run.index)
+        let ctx = AnalysisContext(index: run.index, jobs: tree.effectiveJobs)
         guard let (text, json) = Listings.explain(ctx, name: structName) else {
             note("unbindcheck: no struct named '\(structName)' in \(run.index.root)")
             throw ExitCode(2)

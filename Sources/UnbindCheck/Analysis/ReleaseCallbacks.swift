@@ -38,7 +38,8 @@ public struct ReleaseCallbacks: Sendable {
                     let rhs = e[e.strippingCasts(a.rhs)]
                     guard rhs.kind == .identifier else { continue }
                     let view = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: resolver)
-                    guard var (bt, bf) = view.type(of: lhs.a) else { continue }
+                    guard let (bt0, bf) = view.type(of: lhs.a) else { continue }
+                    var bt = bt0
                     if lhs.b == 1, let d = bt.dereferenced { bt = d }
                     let (t, _) = resolver.expandTypedef(bt, from: bf)
                     guard t.kind == .structType, t.name == "device", t.pointerDepth == 0 else { continue }

@@ -112,6 +112,8 @@ public struct Subsystems {
             }
         }
         self.allocatorFunctions = allocators
+        var filesByDirectory: [Substring: [Int32]] = [:]
+        for (fi, f) in index.files.enumerated() { filesByDirectory[Subsystems.directory(of: f.path), default: []].append(Int32(fi)) }
         for (agg, regs) in register {
             let field = regs.map(\.1).min(by: { fieldRank(agg, $0) < fieldRank(agg, $1) })!
             let regFns = Array(Set(regs.filter { $0.1 == field }.map(\.0))).sorted()
@@ -122,7 +124,7 @@ public struct Subsystems {
                                       register: regFns, unregister: unregFns, release: nil, driverSuppliedRelease: false,
                                       protection: .none, evidence: [])
             Subsystems.classify(&obj, resolver: resolver, summaries: summaries, driverReleases: driverReleases[agg] ?? [],
-                                allocators: allocators[agg] ?? [], index: index)
+                                allocators: allocators[agg] ?? [], filesByDirectory: filesByDirectory, index: index)
             objects[agg] = obj
         }
         self.objects = objects
@@ -230,7 +232,8 @@ public struct Subsystems {
     }
 
     static func classify(_ obj: inout SubsystemObject, resolver: Resolver, summaries: Summaries,
-                         driverReleases: [ReleaseBinding], allocators: [FunctionID], index: TreeIndex) {
+                         driverReleases: [ReleaseBinding], allocators: [FunctionID],
+                         filesByDirectory: [Substring: [Int32]], index: TreeIndex) {
         var evidence: [Evidence] = []
         var driverSupplied = false
         var bindings: [ReleaseBinding] = []
@@ -246,9 +249,11 @@ public struct Subsystems {
         let coreDirs = Set(base.map { directory(of: index.path($0.file)) })
         var setups = allocators.filter { coreDirs.contains(directory(of: index.path($0.file))) }
         let baseNames = Set(obj.register.filter { coreDirs.contains(directory(of: index.path($0.file))) }.map { index.function($0).name })
-        for (fi, f) in index.files.enumerated() where coreDirs.contains(directory(of: f.path)) {
-            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { baseNames.contains($0.callee) }) {
-                setups.append(FunctionID(file: Int32(fi), index: Int32(ni)))
+        for dir in coreDirs.sorted() {
+            for fi in filesByDirectory[dir] ?? [] {
+                for (ni, fn) in index.files[Int(fi)].functions.enumerated() where fn.calls.contains(where: { baseNames.contains($0.callee) }) {
+                    setups.append(FunctionID(file: fi, index: Int32(ni)))
+                }
             }
         }
         for a in Array(Set(setups)).sorted() where !base.contains(a) {

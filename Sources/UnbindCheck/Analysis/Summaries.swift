@@ -36,36 +36,49 @@ public struct Summaries: Sendable {
 
     static let maxPath = 6
 
-    public init(index: TreeIndex, resolver: Resolver) {
+    /// The parameter flows of every function of one file.
+    static func flows(file fi: Int32, index: TreeIndex, resolver: Resolver) -> [(FunctionID, [Flow])] {
+        var out: [(FunctionID, [Flow])] = []
+        for (ni, fn) in index.files[Int(fi)].functions.enumerated() where !fn.params.isEmpty && !fn.calls.isEmpty {
+            let id = FunctionID(file: fi, index: Int32(ni))
+            let view = FunctionView(id: id, resolver: resolver)
+            var list: [Flow] = []
+            for call in view.effectiveCalls() where !call.callee.isEmpty {
+                var calleeID: FunctionID?? = .none
+                for (j, arg) in call.args.enumerated() where arg >= 0 {
+                    var effect: ParamEffect?
+                    if let p = view.accessPath(arg), case .parameter(let i) = p.root {
+                        effect = ParamEffect(param: i, path: Array(p.fields.prefix(Summaries.maxPath)))
+                    }
+                    var derived = false
+                    if effect == nil {
+                        for i in fn.params.indices where view.derives(from: i, arg) {
+                            effect = ParamEffect(param: i, path: []); derived = true; break
+                        }
+                    } else if effect!.path.isEmpty { derived = true }
+                    guard let eff = effect else { continue }
+                    if calleeID == .none { calleeID = .some(resolver.function(named: call.callee, from: id.file)) }
+                    list.append(Flow(calleeName: call.callee, callee: calleeID!, argument: j, effect: eff,
+                                     line: call.site.line, conditional: call.site.isConditional, derived: derived))
+                }
+            }
+            if !list.isEmpty { out.append((id, list)) }
+        }
+        return out
+    }
+
+    public init(index: TreeIndex, resolver: Resolver, jobs: Int = 1) {
+        // Flows are independent per function: extract them in parallel, one resolver (and
+        // its caches) per worker, and merge in file order.
+        let perFile = parallelMap(count: index.files.count, jobs: jobs, makeState: { Resolver(index: index) }) { fi, workerResolver in
+            Summaries.flows(file: Int32(fi), index: index, resolver: workerResolver)
+        }
         var flows: [FunctionID: [Flow]] = [:]
         var callers: [FunctionID: Set<FunctionID>] = [:]
-        for (fi, f) in index.files.enumerated() {
-            for (ni, fn) in f.functions.enumerated() where !fn.params.isEmpty && !fn.calls.isEmpty {
-                let id = FunctionID(file: Int32(fi), index: Int32(ni))
-                let view = FunctionView(id: id, resolver: resolver)
-                var list: [Flow] = []
-                for call in view.effectiveCalls() where !call.callee.isEmpty {
-                    var calleeID: FunctionID?? = .none
-                    for (j, arg) in call.args.enumerated() where arg >= 0 {
-                        var effect: ParamEffect?
-                        if let p = view.accessPath(arg), case .parameter(let i) = p.root {
-                            effect = ParamEffect(param: i, path: Array(p.fields.prefix(Summaries.maxPath)))
-                        }
-                        var derived = false
-                        if effect == nil {
-                            for i in fn.params.indices where view.derives(from: i, arg) {
-                                effect = ParamEffect(param: i, path: []); derived = true; break
-                            }
-                        } else if effect!.path.isEmpty { derived = true }
-                        guard let eff = effect else { continue }
-                        if calleeID == .none { calleeID = .some(resolver.function(named: call.callee, from: id.file)) }
-                        let target = calleeID!
-                        if let t = target { callers[t, default: []].insert(id) }
-                        list.append(Flow(calleeName: call.callee, callee: target, argument: j, effect: eff,
-                                         line: call.site.line, conditional: call.site.isConditional, derived: derived))
-                    }
-                }
-                if !list.isEmpty { flows[id] = list }
+        for fileFlows in perFile {
+            for (id, list) in fileFlows {
+                flows[id] = list
+                for f in list { if let t = f.callee { callers[t, default: []].insert(id) } }
             }
         }
         // Fixed point with a worklist over callers.

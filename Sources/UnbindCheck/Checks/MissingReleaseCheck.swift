@@ -74,7 +74,8 @@ public struct MissingReleaseCheck: Check {
                     case .local(let n): rootType = fn.declaredType(of: n).map { ($0, id.file) }
                     case .global(let n): rootType = ctx.resolver.globalEntry(named: n, from: id.file).map { ($0.0.type, $0.1) }
                     }
-                    guard var (rt, rf) = rootType else { continue }
+                    guard let (rt0, rf) = rootType else { continue }
+                    var rt = rt0
                     if let d = rt.dereferenced, rt.pointerDepth > 0 { rt = d }
                     guard let agg = ctx.resolver.aggregate(of: rt, from: rf),
                           let (object, path) = Registration.walk(agg, p.fields, ctx: ctx) else { continue }

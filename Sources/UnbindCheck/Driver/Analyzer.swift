@@ -11,7 +11,7 @@ public final class AnalysisContext: @unchecked Sendable {
     public private(set) var passTimes: [(String, Double)] = []
 
     /// Runs the analysis passes in order. Each pass only reads what earlier ones produced.
-    public init(index: TreeIndex) {
+    public init(index: TreeIndex, jobs: Int = 1) {
         self.index = index
         self.resolver = Resolver(index: index)
         // Embeddings first: which structs hold a refcounted object at all.
@@ -19,7 +19,7 @@ public final class AnalysisContext: @unchecked Sendable {
         // Allocations are typed next, so that checks can ask "is this devm memory an S?".
         time("allocation typing") { allocations = Allocations(index: index, resolver: resolver) }
         // Summaries need the whole call graph; subsystems need summaries and embeddings.
-        time("registration summaries") { summaries = Summaries(index: index, resolver: resolver) }
+        time("registration summaries") { summaries = Summaries(index: index, resolver: resolver, jobs: jobs) }
         time("subsystem protection") { subsystems = Subsystems(index: index, resolver: resolver, summaries: summaries, closure: closure) }
         // Release callbacks last: their summaries use the free summaries.
         time("release callbacks") { releaseCallbacks = ReleaseCallbacks(index: index, resolver: resolver, summaries: summaries) }

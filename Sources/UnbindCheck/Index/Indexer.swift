@@ -102,3 +102,34 @@ public func monotonicSeconds() -> Double {
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
+
+/// Maps `0..<count` in parallel with `jobs` workers, each owning a state made by
+/// `makeState`; results come back in index order whatever the scheduling.
+public func parallelMap<State, T>(count: Int, jobs: Int, makeState: @escaping @Sendable () -> State,
+                                  _ body: @escaping @Sendable (Int, State) -> T) -> [T] {
+    let box = ParallelResults<T>(count)
+    let workers = max(1, min(jobs, count))
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        let state = makeState()
+        while true {
+            box.lock.lock()
+            let k = box.next
+            box.next += 1
+            box.lock.unlock()
+            if k >= count { break }
+            let r = body(k, state)
+            box.lock.lock()
+            box.results[k] = r
+            box.lock.unlock()
+        }
+    }
+    return box.results.map { $0! }
+}
+
+/// Result slots and a work counter shared by `parallelMap`'s workers (guarded by a lock).
+final class ParallelResults<T>: @unchecked Sendable {
+    var results: [T?]
+    var next = 0
+    let lock = NSLockLite()
+    init(_ n: Int) { results = Array(repeating: nil, count: n) }
+}
