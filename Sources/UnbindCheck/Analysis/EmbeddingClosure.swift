@@ -17,6 +17,8 @@ public struct EmbeddingClosure: Sendable {
     public let embeddings: [AggregateID: Embedding]
     /// The core object definitions themselves.
     public let cores: [AggregateID: String]
+    /// Embeddings per core kind: a struct can embed several kinds.
+    public let byKind: [String: [AggregateID: Embedding]]
 
     public init(index: TreeIndex, resolver: Resolver) {
         // Core object definitions: prefer those in include/linux, else any of that name.
@@ -45,30 +47,42 @@ public struct EmbeddingClosure: Sendable {
                 }
             }
         }
-        // Multi-source BFS from the cores; the first visit gives the shortest chain.
-        var result: [AggregateID: Embedding] = [:]
-        var frontier: [AggregateID] = cores.keys.sorted()
-        var chainTo: [AggregateID: (path: [AggregateID], fields: [String], core: String)] = [:]
-        for c in frontier { chainTo[c] = ([c], [], cores[c]!) }
-        while !frontier.isEmpty {
-            var next: [AggregateID] = []
-            for target in frontier {
-                let (path, fields, core) = chainTo[target]!
-                for (container, field) in (reverse[target] ?? []).sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
-                    if chainTo[container] != nil { continue }
-                    chainTo[container] = ([container] + path, [field] + fields, core)
-                    next.append(container)
+        // One multi-source BFS per core kind; the first visit gives the shortest chain.
+        var perKind: [String: [AggregateID: Embedding]] = [:]
+        for kind in DriverCore.coreObjects {
+            var frontier: [AggregateID] = cores.filter { $0.value == kind }.map(\.key).sorted()
+            var chainTo: [AggregateID: (path: [AggregateID], fields: [String])] = [:]
+            for c in frontier { chainTo[c] = ([c], []) }
+            while !frontier.isEmpty {
+                var next: [AggregateID] = []
+                for target in frontier {
+                    let (path, fields) = chainTo[target]!
+                    for (container, field) in (reverse[target] ?? []).sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+                        if chainTo[container] != nil || cores[container] != nil { continue }
+                        chainTo[container] = ([container] + path, [field] + fields)
+                        next.append(container)
+                    }
                 }
+                frontier = next.sorted()
             }
-            frontier = next.sorted()
+            var found: [AggregateID: Embedding] = [:]
+            for (id, c) in chainTo where cores[id] == nil {
+                // Direct: no named struct between the container and the core object.
+                let middle = c.path.dropFirst().dropLast()
+                let direct = middle.allSatisfy { index.aggregate($0).isAnonymous }
+                found[id] = Embedding(aggregate: id, path: c.path, fields: c.fields, core: kind, isDirect: direct)
+            }
+            perKind[kind] = found
         }
-        for id in all where cores[id] == nil {
-            guard let c = chainTo[id] else { continue }
-            // Direct: no named struct between the container and the core object.
-            let middle = c.path.dropFirst().dropLast()
-            let direct = middle.allSatisfy { index.aggregate($0).isAnonymous }
-            result[id] = Embedding(aggregate: id, path: c.path, fields: c.fields, core: c.core, isDirect: direct)
+        // The embedding reported for a struct: shortest chain, then device > kobject > cdev > kref.
+        var result: [AggregateID: Embedding] = [:]
+        for kind in DriverCore.coreObjects {
+            for (id, e) in perKind[kind]! {
+                if let old = result[id], old.path.count <= e.path.count { continue }
+                result[id] = e
+            }
         }
+        byKind = perKind
         embeddings = result
     }
 

@@ -7,6 +7,8 @@ public struct StructRow: Sendable {
     public var fields: String
     public var core: String
     public var direct: Bool
+    /// Every core kind the struct embeds, and whether directly: `["device": true, "kref": false]`.
+    public var kinds: [String: Bool] = [:]
 }
 
 /// The `structs`, `subsystems` and `explain` listings, as values and in text/JSON.
@@ -27,8 +29,10 @@ public enum Listings {
             if a.isAnonymous { guard let t = typedefNames[agg] else { continue }; name = t }
             var chain = ctx.closure.chainNames(emb, index: index)
             if a.isAnonymous { chain.insert(name, at: 0) }
+            var kinds: [String: Bool] = [:]
+            for k in DriverCore.coreObjects { if let e = ctx.closure.byKind[k]?[agg] { kinds[k] = e.isDirect } }
             rows.append(StructRow(name: name, file: index.path(agg.file), line: a.line, chain: chain,
-                                  fields: ctx.closure.fieldPath(emb), core: emb.core, direct: emb.isDirect))
+                                  fields: ctx.closure.fieldPath(emb), core: emb.core, direct: emb.isDirect, kinds: kinds))
         }
         return rows.sorted { ($0.file, $0.line, $0.name) < ($1.file, $1.line, $1.name) }
     }
@@ -40,9 +44,9 @@ public enum Listings {
         }
         out += "\n"
         for core in DriverCore.coreObjects {
-            let d = rows.filter { $0.core == core && $0.direct }.count
-            let i = rows.filter { $0.core == core && !$0.direct }.count
-            out += "struct \(core): \(d + i) structs (\(d) direct, \(i) indirect)\n"
+            let d = rows.filter { $0.kinds[core] == true }.count
+            let i = rows.filter { $0.kinds[core] == false }.count
+            out += "struct \(core): \(d + i) structs embed it (\(d) direct, \(i) indirect)\n"
         }
         out += "total: \(rows.count)\n"
         return out
@@ -51,8 +55,8 @@ public enum Listings {
     public static func structsJSON(_ rows: [StructRow], root: String) -> String {
         var counts: [(String, JSONValue)] = []
         for core in DriverCore.coreObjects {
-            counts.append((core, .object([("direct", .int(rows.filter { $0.core == core && $0.direct }.count)),
-                                         ("indirect", .int(rows.filter { $0.core == core && !$0.direct }.count))])))
+            counts.append((core, .object([("direct", .int(rows.filter { $0.kinds[core] == true }.count)),
+                                         ("indirect", .int(rows.filter { $0.kinds[core] == false }.count))])))
         }
         return JSONValue.object([
             ("tool", .object([("name", .string(UnbindCheckVersion.name)), ("version", .string(UnbindCheckVersion.string))])),
@@ -61,6 +65,7 @@ public enum Listings {
                 ("name", .string(r.name)), ("file", .string(r.file)), ("line", .int(Int(r.line))),
                 ("chain", .array(r.chain.map { .string($0) })), ("fields", .string(r.fields)),
                 ("core", .string(r.core)), ("direct", .bool(r.direct)),
+                ("embeds", .object(DriverCore.coreObjects.compactMap { k in r.kinds[k].map { (k, JSONValue.string($0 ? "direct" : "indirect")) } })),
             ]) })),
             ("counts", .object(counts)),
         ]).serialized()
@@ -188,5 +193,26 @@ public enum Listings {
             items.append(.object(obj))
         }
         return (text, .object([("struct", .string(name)), ("definitions", .array(items))]))
+    }
+}
+
+extension Listings {
+    /// Every allocation site with its resolved type, for `unbindcheck allocations`.
+    public static func allocations(_ ctx: AnalysisContext, devmOnly: Bool, untypedOnly: Bool) -> [JSONValue] {
+        let index = ctx.index
+        return ctx.allocations.sites
+            .filter { (!devmOnly || $0.isDeviceManaged) && (!untypedOnly || $0.typing == .untyped) }
+            .sorted { (index.path($0.function.file), $0.line, $0.column) < (index.path($1.function.file), $1.line, $1.column) }
+            .map { s in
+                let agg = s.aggregate.map { index.aggregate($0) }
+                return .object([
+                    ("file", .string(index.path(s.function.file))), ("line", .int(Int(s.line))), ("column", .int(Int(s.column))),
+                    ("function", .string(index.function(s.function).name)), ("allocator", .string(s.allocator)),
+                    ("devm", .bool(s.isDeviceManaged)), ("type", .string(s.type?.spelling ?? "")),
+                    ("struct", .string(agg?.name ?? "")), ("typing", .string(s.typing.rawValue)),
+                    ("target", .string(s.targetText)),
+                    ("embeds", .string(s.aggregate.flatMap { ctx.closure.embeddings[$0] }.map { $0.core } ?? "")),
+                ])
+            }
     }
 }
