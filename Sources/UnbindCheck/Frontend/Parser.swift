@@ -56,11 +56,26 @@ public struct Parser {
     }
 
     /// From an opening bracket, moves past its matching closer (counting all bracket kinds).
+    /// Unbalanced input resynchronises the kernel way: a `}` in column 1 ends a top-level
+    /// construct, and a `static`/`typedef`/`extern` in column 1 starts a new declaration;
+    /// skipping stops before either.
     private mutating func skipBalanced() {
         var depth = 0
+        let startLine = tok.line
         repeat {
             let t = tok
             if t.kind == .end { return }
+            if t.column == 1 && t.line != startLine && depth > 0 {
+                if t.kind == .punct && t.code == 125 && depth > 1 {
+                    // Leave the brace for the construct that owns it.
+                    recover("unbalanced brackets")
+                    return
+                }
+                if t.kind == .identifier && (t.code == Keyword.kStatic.rawValue || t.code == Keyword.kTypedef.rawValue || t.code == Keyword.kExtern.rawValue) {
+                    recover("unbalanced brackets")
+                    return
+                }
+            }
             if t.kind == .punct {
                 switch t.code {
                 case 40, 91, 123: depth += 1
@@ -72,10 +87,24 @@ public struct Parser {
         } while depth > 0
     }
 
-    /// Skips to just past the next `;` at depth 0, or stops before an unmatched `}`.
-    private mutating func skipToSemicolon() {
+    /// Tokens that begin a file-scope declaration when they stand in column 1.
+    private func startsDeclarationAtColumnOne(_ t: Token) -> Bool {
+        guard t.column == 1, t.kind == .identifier else { return false }
+        switch Keyword(rawValue: t.code) {
+        case .kStruct, .kUnion, .kEnum, .kStatic, .kTypedef, .kExtern, .kInt, .kVoid, .kUnsigned, .kConst, .kChar, .kLong, .kBool, .kBool2:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Skips to just past the next `;` at depth 0, or stops before an unmatched `}`. At file
+    /// scope it also stops before a declaration keyword in column 1 on a later line.
+    private mutating func skipToSemicolon(resyncAtColumnOne: Bool = false) {
+        let startLine = tok.line
         while !atEnd {
             let t = tok
+            if resyncAtColumnOne && t.line != startLine && startsDeclarationAtColumnOne(t) { return }
             if t.kind == .punct {
                 if t.code == 59 { p += 1; return }
                 if t.code == 125 { return }
@@ -483,7 +512,7 @@ public struct Parser {
                 facts.globals.append(GlobalDecl(name: arg, type: TypeRef(kind: .named, name: macro), isStatic: spec.isStatic, line: nameTok.line, column: nameTok.column, designated: []))
             }
             if isPunct(61) { p += 1; skipInitializer() }
-            skipToSemicolon()
+            skipToSemicolon(resyncAtColumnOne: context == .file)
             return
         }
         var first = true
@@ -528,7 +557,7 @@ public struct Parser {
             if isPunct(59) { p += 1; return }
             // Something we do not understand: resynchronise.
             if p == start || !isPunct(125) { recover("unexpected token in declaration") }
-            skipToSemicolon()
+            skipToSemicolon(resyncAtColumnOne: context == .file)
             return
         }
     }

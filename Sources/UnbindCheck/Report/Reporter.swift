@@ -24,6 +24,13 @@ public struct ScanStats: Sendable {
     public var devmAllocations: Int
     public var untypedDevmAllocations: Int
 
+    public init(files: Int, bytes: Int, structs: Int, functions: Int, seconds: Double,
+                allocations: Int, devmAllocations: Int, untypedDevmAllocations: Int) {
+        self.files = files; self.bytes = bytes; self.structs = structs; self.functions = functions
+        self.seconds = seconds; self.allocations = allocations; self.devmAllocations = devmAllocations
+        self.untypedDevmAllocations = untypedDevmAllocations
+    }
+
     /// Gathers the numbers from an index and the analyses.
     public init(index: TreeIndex, context: AnalysisContext, seconds: Double) {
         let s = IndexStats(index)
