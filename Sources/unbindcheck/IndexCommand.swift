@@ -22,6 +22,9 @@ struct IndexCommand: ParsableCommand {
     @Flag(name: .long, help: "List every parse diagnostic (gcc style) on stdout.")
     var diagnostics = false
 
+    @Flag(name: .long, help: "List every struct, union and function definition (path:line: kind name), for cross-checks with ctags.")
+    var list = false
+
     @OptionGroup var tree: TreeOptions
 
     func run() throws {
@@ -34,6 +37,16 @@ struct IndexCommand: ParsableCommand {
                 for d in f.diagnostics {
                     out += "\(sanitizeForText(f.path)):\(d.line):\(d.column): warning: \(sanitizeForText(d.message)) [parse]\n"
                 }
+            }
+            try emit(out, to: output)
+            return
+        }
+        if list {
+            var out = ""
+            for f in run.index.files {
+                let p = sanitizeForText(f.path)
+                for a in f.aggregates { out += "\(p):\(a.line): \(a.isUnion ? "union" : "struct") \(a.name)\n" }
+                for fn in f.functions { out += "\(p):\(fn.line): function \(fn.name)\n" }
             }
             try emit(out, to: output)
             return
