@@ -88,7 +88,11 @@ public enum Registration {
     }
 
     /// The protection that applies to `object` when a driver in `file` allocates it.
-    public static func verdict(for object: AggregateID, file: String, ctx: AnalysisContext) -> ProtectionVerdict {
+    /// `origin` (the allocating function, the allocation's root, and the path to the core
+    /// object) lets a driver-private object be judged by the release its own registration
+    /// path installs.
+    public static func verdict(for object: AggregateID, file: String, ctx: AnalysisContext,
+                               origin: (FunctionID, PathRoot, [String])? = nil) -> ProtectionVerdict {
         if let obj = ctx.subsystems.objects[object] {
             var v = ProtectionVerdict(protection: obj.protection, evidence: obj.evidence, driverRelease: nil)
             if obj.protection == .driverRelease, let b = ctx.subsystems.driverRelease(for: object, in: file) {
@@ -97,7 +101,19 @@ public enum Registration {
             }
             return v
         }
-        // A driver-private struct registered directly.
+        // A driver-private struct registered directly: the release its registration path sets.
+        if let (fid, root, path) = origin {
+            var supplied = false
+            var seen = Set<FunctionID>()
+            let bindings = Subsystems.releaseBindings(in: fid, roots: [root], fieldPath: path, resolver: ctx.resolver,
+                                                      driverSupplied: &supplied, seen: &seen)
+            if let b = bindings.first {
+                let r = ReleaseAnalysis.summarize(b.function, resolver: ctx.resolver, summaries: ctx.summaries)
+                let rf = ctx.index.function(b.function)
+                let ev = Evidence(file: ctx.index.path(b.function.file), line: rf.line, message: r.isEmpty ? "\(r.name) does nothing" : "\(r.name) is the release")
+                return ProtectionVerdict(protection: r.isEmpty ? .emptyRelease : .driverRelease, evidence: [b.evidence, ev], driverRelease: r)
+            }
+        }
         if let b = ctx.subsystems.driverRelease(for: object, in: file) {
             let r = ReleaseAnalysis.summarize(b.function, resolver: ctx.resolver, summaries: ctx.summaries)
             return ProtectionVerdict(protection: .driverRelease, evidence: [b.evidence], driverRelease: r)

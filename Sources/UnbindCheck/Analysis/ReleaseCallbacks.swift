@@ -3,6 +3,8 @@ public struct ReleaseCallback: Sendable {
     public var function: FunctionID
     public var bindings: [Evidence]
     public var summary: ReleaseSummary
+    /// Every object it is installed on is statically allocated (a file-scope variable).
+    public var onlyStaticObjects: Bool
 }
 
 /// Every release callback of the tree: `.release` of `struct device_type` and
@@ -18,18 +20,49 @@ public struct ReleaseCallbacks: Sendable {
 
     public init(index: TreeIndex, resolver: Resolver, summaries: Summaries) {
         var bindings: [FunctionID: [Evidence]] = [:]
-        func bind(_ name: String, from file: Int32, _ ev: Evidence) {
+        var dynamic = Set<FunctionID>()
+        func bind(_ name: String, from file: Int32, _ ev: Evidence, isStatic: Bool = false) {
             guard let f = resolver.function(named: name, from: file) else { return }
             bindings[f, default: []].append(ev)
+            if !isStatic { dynamic.insert(f) }
         }
+        // Releases installed through a type or class: which globals carry them, and whether
+        // those types are ever installed on an object that is not a file-scope variable.
+        var releasesOfGlobal: [String: [(String, Int32, Evidence)]] = [:]
         for (fi, f) in index.files.enumerated() {
             for g in f.globals where !g.designated.isEmpty {
                 let (t, _) = resolver.expandTypedef(g.type, from: Int32(fi))
                 guard t.kind == .structType, let wanted = ReleaseCallbacks.slots[t.name] else { continue }
                 for v in g.designated where wanted.contains(v.path) && !v.value.isEmpty {
-                    bind(v.value, from: Int32(fi), Evidence(file: f.path, line: v.line, message: "installed as .\(v.path) of struct \(t.name) \(g.name)"))
+                    releasesOfGlobal[g.name, default: []].append((v.value, Int32(fi), Evidence(file: f.path, line: v.line, message: "installed as .\(v.path) of struct \(t.name) \(g.name)")))
                 }
             }
+        }
+        var staticUse = Set<String>(), dynamicUse = Set<String>()
+        for (fi, f) in index.files.enumerated() {
+            for (ni, fn) in f.functions.enumerated() {
+                let e = fn.exprs
+                for a in fn.assignments where a.lhs >= 0 && e[a.lhs].kind == .member && ["class", "type"].contains(e.text(e[a.lhs])) {
+                    let r = e[e.strippingCasts(a.rhs)]
+                    guard r.kind == .unary, e.text(r) == "&", e[r.a].kind == .identifier else { continue }
+                    let g = e.text(e[r.a])
+                    guard releasesOfGlobal[g] != nil else { continue }
+                    let view = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: resolver)
+                    if let p = view.memberPath(a.lhs), case .global(let obj) = p.root,
+                       resolver.global(named: obj, from: Int32(fi)).map({ $0.type.pointerDepth == 0 }) == true {
+                        staticUse.insert(g)
+                    } else {
+                        dynamicUse.insert(g)
+                    }
+                }
+            }
+        }
+        for g in releasesOfGlobal.keys.sorted() {
+            for (name, file, ev) in releasesOfGlobal[g]! {
+                bind(name, from: file, ev, isStatic: staticUse.contains(g) && !dynamicUse.contains(g))
+            }
+        }
+        for (fi, f) in index.files.enumerated() {
             for (ni, fn) in f.functions.enumerated() {
                 let e = fn.exprs
                 for a in fn.assignments where a.lhs >= 0 {
@@ -43,13 +76,19 @@ public struct ReleaseCallbacks: Sendable {
                     if lhs.b == 1, let d = bt.dereferenced { bt = d }
                     let (t, _) = resolver.expandTypedef(bt, from: bf)
                     guard t.kind == .structType, t.name == "device", t.pointerDepth == 0 else { continue }
-                    bind(e.text(rhs), from: Int32(fi), Evidence(file: f.path, line: a.line, message: "installed by \(fn.name): \(e.render(a.lhs)) = \(e.text(rhs))"))
+                    var onGlobal = false
+                    if let p = view.memberPath(a.lhs), case .global(let g) = p.root {
+                        onGlobal = resolver.global(named: g, from: Int32(fi)).map { $0.type.pointerDepth == 0 } ?? false
+                    }
+                    bind(e.text(rhs), from: Int32(fi), Evidence(file: f.path, line: a.line, message: "installed by \(fn.name): \(e.render(a.lhs)) = \(e.text(rhs))"),
+                         isStatic: onGlobal)
                 }
             }
         }
         callbacks = bindings.keys.sorted().map { id in
             ReleaseCallback(function: id, bindings: bindings[id]!.sorted { ($0.file, $0.line) < ($1.file, $1.line) },
-                            summary: ReleaseAnalysis.summarize(id, resolver: resolver, summaries: summaries))
+                            summary: ReleaseAnalysis.summarize(id, resolver: resolver, summaries: summaries),
+                            onlyStaticObjects: !dynamic.contains(id))
         }
     }
 }

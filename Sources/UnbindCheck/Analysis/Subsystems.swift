@@ -132,8 +132,9 @@ public struct Subsystems {
 
     /// Release bindings made inside `fid` (and the functions it hands the object to) for the
     /// object passed as parameter `param`, whose core object is field `field`.
-    static func releaseBindings(in fid: FunctionID, roots: Set<PathRoot>, field: String, resolver: Resolver, depth: Int = 0,
+    static func releaseBindings(in fid: FunctionID, roots: Set<PathRoot>, fieldPath: [String], resolver: Resolver, depth: Int = 0,
                                 driverSupplied: inout Bool, seen: inout Set<FunctionID>) -> [ReleaseBinding] {
+        let field = fieldPath.joined(separator: ".")
         guard depth < 4, seen.insert(fid).inserted else { return [] }
         let view = FunctionView(id: fid, resolver: resolver)
         let fn = view.decl
@@ -154,14 +155,14 @@ public struct Subsystems {
             let expanded = view.memberPath(a.lhs)
             let raw = view.memberPath(a.lhs, expandAliases: false)
             guard let p = (expanded.map { roots.contains($0.root) } == true) ? expanded : raw, roots.contains(p.root),
-                  p.fields.count == 2, p.fields[0] == field else { continue }
+                  p.fields.count == fieldPath.count + 1, Array(p.fields.dropLast()) == fieldPath else { continue }
             let path: String
             switch p.root {
             case .parameter(let k): path = fn.params.indices.contains(k) ? fn.params[k].name : "?"
             case .local(let n), .global(let n): path = n
             }
             let rhs = e[e.strippingCasts(a.rhs)]
-            switch p.fields[1] {
+            switch p.fields.last! {
             case "release":
                 if rhs.kind == .identifier {
                     let name = e.text(rhs)
@@ -181,15 +182,15 @@ public struct Subsystems {
         }
         for call in view.effectiveCalls() {
             if (call.callee == "kobject_init" || call.callee == "kobject_init_and_add"), call.args.count >= 2,
-               let p = view.accessPath(call.args[0]), roots.contains(p.root), p.fields == [field] {
+               let p = view.accessPath(call.args[0]), roots.contains(p.root), p.fields == fieldPath {
                 bindGlobal(call.args[1], slot: "release", how: "\(call.callee)(…, ktype)", line: call.site.line)
             }
             // Follow the object into helpers that receive it.
             guard !call.callee.isEmpty, let callee = resolver.function(named: call.callee, from: fid.file) else { continue }
             for (j, a) in call.args.enumerated() where a >= 0 {
-                if let p = view.accessPath(a), roots.contains(p.root), p.fields.isEmpty {
-                    out += releaseBindings(in: callee, roots: [.parameter(j)], field: field, resolver: resolver, depth: depth + 1,
-                                           driverSupplied: &driverSupplied, seen: &seen)
+                if let p = view.accessPath(a), roots.contains(p.root), fieldPath.starts(with: p.fields), p.fields.count < fieldPath.count {
+                    out += releaseBindings(in: callee, roots: [.parameter(j)], fieldPath: Array(fieldPath.dropFirst(p.fields.count)),
+                                           resolver: resolver, depth: depth + 1, driverSupplied: &driverSupplied, seen: &seen)
                 }
             }
         }
@@ -242,7 +243,7 @@ public struct Subsystems {
             let fn = index.function(r)
             guard let param = fn.params.firstIndex(where: { p in resolver.aggregate(of: p.type, from: r.file) == obj.aggregate }) else { continue }
             var seen = Set<FunctionID>()
-            bindings += releaseBindings(in: r, roots: [.parameter(param)], field: obj.coreField, resolver: resolver, driverSupplied: &driverSupplied, seen: &seen)
+            bindings += releaseBindings(in: r, roots: [.parameter(param)], fieldPath: [obj.coreField], resolver: resolver, driverSupplied: &driverSupplied, seen: &seen)
         }
         // The core's allocation functions set the release too (`*_alloc()` APIs), and so do
         // core functions that allocate the object themselves before registering it.
@@ -262,7 +263,7 @@ public struct Subsystems {
             guard !roots.isEmpty else { continue }
             var seen = Set<FunctionID>()
             var ignored = false
-            bindings += releaseBindings(in: a, roots: roots, field: obj.coreField, resolver: resolver, driverSupplied: &ignored, seen: &seen)
+            bindings += releaseBindings(in: a, roots: roots, fieldPath: [obj.coreField], resolver: resolver, driverSupplied: &ignored, seen: &seen)
         }
         for r in base.sorted(by: { (index.exported.contains(index.function($0).name) ? 0 : 1, $0) < (index.exported.contains(index.function($1).name) ? 0 : 1, $1) }).prefix(2) {
             let fn = index.function(r)

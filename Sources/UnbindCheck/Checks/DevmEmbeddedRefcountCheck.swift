@@ -60,6 +60,15 @@ public struct DevmEmbeddedRefcountCheck: Check {
                 """,
         ]])
 
+    /// Whether the file's driver is built in (`builtin_*_driver`) and sets
+    /// `.suppress_bind_attrs = true`, so that it is never unbound.
+    static func cannotUnbind(file: Int32, ctx: AnalysisContext) -> Bool {
+        let globals = ctx.index.files[Int(file)].globals
+        let builtin = globals.contains { $0.type.kind == .named && $0.type.name.hasPrefix("builtin_") && $0.type.name.hasSuffix("_driver") }
+        let suppress = globals.contains { $0.designated.contains { $0.path.hasSuffix("suppress_bind_attrs") && $0.value == "true" } }
+        return builtin && suppress
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
@@ -67,8 +76,13 @@ public struct DevmEmbeddedRefcountCheck: Check {
             guard let agg = site.aggregate, let emb = ctx.closure.embeddings[agg], let target = site.target else { continue }
             let view = FunctionView(id: site.function, resolver: ctx.resolver)
             guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { continue }
-            let verdict = Registration.verdict(for: reg.object, file: index.path(site.function.file), ctx: ctx)
-            guard let severity = verdict.severity else { continue }
+            let verdict = Registration.verdict(for: reg.object, file: index.path(site.function.file), ctx: ctx,
+                                               origin: (site.function, target.root, target.fields + reg.path))
+            guard var severity = verdict.severity else { continue }
+            // A built-in driver that suppresses its bind attributes is never unbound: only a
+            // failed probe releases its devres.
+            let unbindable = !Self.cannotUnbind(file: site.function.file, ctx: ctx)
+            if !unbindable { severity = .warning }
             let fn = view.decl
             let structDecl = index.aggregate(agg)
             let chain = ctx.closure.chainNames(emb, index: index)
@@ -80,8 +94,9 @@ public struct DevmEmbeddedRefcountCheck: Check {
                             message: "\(reg.callee)() publishes \(site.targetText.isEmpty ? "it" : site.targetText)\(reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: ".")) to the driver core"),
             ]
             for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(file: ev.file, line: ev.line, message: ev.message)) }
-            let message = "'struct \(structDecl.name)' is allocated with \(site.allocator)() but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) registered through \(reg.callee)(); "
+            var message = "'struct \(structDecl.name)' is allocated with \(site.allocator)() but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) registered through \(reg.callee)(); "
                 + verdict.explanation(object: objectName)
+            if !unbindable { message += "; the driver is built in with suppress_bind_attrs, so only a failed probe frees it" }
             out.append(Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
                                line: site.line, column: site.column, function: fn.name, structName: structDecl.name,
                                chain: chain, object: objectName, protection: verdict.protection.rawValue,

@@ -42,9 +42,12 @@ public struct EmptyReleaseCheck: Check {
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         ctx.releaseCallbacks.callbacks.filter { $0.summary.isEmpty }.map { cb in
             let fn = ctx.index.function(cb.function)
-            return Finding(check: Self.description.id, severity: .error, file: ctx.index.path(cb.function.file),
+            let message = cb.onlyStaticObjects
+                ? "release callback \(fn.name)() does nothing; it is installed only on statically allocated objects, so nothing leaks, but the driver core documentation calls empty releases broken"
+                : "release callback \(fn.name)() does nothing: it silences the driver core's missing-release warning but nothing frees the object when its last reference is dropped"
+            return Finding(check: Self.description.id, severity: cb.onlyStaticObjects ? .warning : .error, file: ctx.index.path(cb.function.file),
                            line: fn.line, column: fn.column, function: fn.name,
-                           message: "release callback \(fn.name)() does nothing: it silences the driver core's missing-release warning but nothing frees the object when its last reference is dropped",
+                           message: message,
                            notes: cb.bindings.prefix(3).map { FindingNote(file: $0.file, line: $0.line, message: $0.message) })
         }
     }
