@@ -178,6 +178,11 @@ import Testing
         #expect(fn.assignments.count == 3)
     }
 
+    @Test func macroInvocationsWithoutSemicolons() {
+        let f = parse("DRIVER_BEGIN(foo)\nDRIVER_MATCH(\"x\", foo_init)\nDRIVER_END(foo)\nMODULE_LICENSE(\"GPL\");\nint after;\n")
+        #expect(f.globals.map(\.type.name) == ["DRIVER_BEGIN", "DRIVER_END", "int"])
+    }
+
     @Test func functionLikeMacroBodies() throws {
         let f = parse("#define my_register(m, p, n) real_register(m, NULL, NULL, p, n)\n#define to_x(d) container_of(d, struct x, dev)\n")
         #expect(f.macros.map(\.name) == ["my_register", "to_x"])

@@ -60,13 +60,17 @@ public struct DevmEmbeddedRefcountCheck: Check {
                 """,
         ]])
 
-    /// Whether the file's driver is built in (`builtin_*_driver`) and sets
-    /// `.suppress_bind_attrs = true`, so that it is never unbound.
+    /// Whether the file's driver cannot be unbound through sysfs: it sets
+    /// `.suppress_bind_attrs = true` and is built in, registers with `platform_driver_probe()`
+    /// (which suppresses them), or uses a registration macro whose body suppresses them.
     static func cannotUnbind(file: Int32, ctx: AnalysisContext) -> Bool {
-        let globals = ctx.index.files[Int(file)].globals
+        let facts = ctx.index.files[Int(file)]
+        let globals = facts.globals
         let builtin = globals.contains { $0.type.kind == .named && $0.type.name.hasPrefix("builtin_") && $0.type.name.hasSuffix("_driver") }
         let suppress = globals.contains { $0.designated.contains { $0.path.hasSuffix("suppress_bind_attrs") && $0.value == "true" } }
-        return builtin && suppress
+        if builtin && suppress { return true }
+        if globals.contains(where: { $0.type.kind == .named && ctx.index.suppressBindMacros.contains($0.type.name) }) { return true }
+        return facts.functions.contains { $0.calls.contains { $0.callee == "platform_driver_probe" || $0.callee == "__platform_driver_probe" } }
     }
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
@@ -96,7 +100,7 @@ public struct DevmEmbeddedRefcountCheck: Check {
             for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(file: ev.file, line: ev.line, message: ev.message)) }
             var message = "'struct \(structDecl.name)' is allocated with \(site.allocator)() but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) registered through \(reg.callee)(); "
                 + verdict.explanation(object: objectName)
-            if !unbindable { message += "; the driver is built in with suppress_bind_attrs, so only a failed probe frees it" }
+            if !unbindable { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }
             out.append(Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
                                line: site.line, column: site.column, function: fn.name, structName: structDecl.name,
                                chain: chain, object: objectName, protection: verdict.protection.rawValue,

@@ -95,6 +95,14 @@ public struct KfreeOutsideReleaseCheck: Check {
                     if !ev.teardown && !c.site.isConditional { continue }
                     // A return or goto between them: the free is reached from elsewhere.
                     if fn.unconditionalJumps.contains(where: { $0 > ev.line && $0 < c.site.line }) { continue }
+                    // `x = NULL` between them: the free is a no-op on this path.
+                    let cleared = fn.assignments.contains { a in
+                        guard a.line > ev.line && a.line <= c.site.line, let lp = view.accessPath(a.lhs, expandAliases: false),
+                              lp.root == freed.root, lp.fields.isEmpty else { return false }
+                        let r = view.exprs[view.exprs.strippingCasts(a.rhs)]
+                        return (r.kind == .identifier && view.exprs.text(r) == "NULL") || (r.kind == .number && view.exprs.text(r) == "0")
+                    }
+                    if cleared { continue }
                     // An else/case between them: the two calls sit on different branches.
                     if fn.branchLines.contains(where: { $0 > ev.line && $0 <= c.site.line }) { continue }
                     guard let (rt, rf) = view.type(of: arg), let rd = rt.dereferenced,

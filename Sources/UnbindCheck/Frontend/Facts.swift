@@ -350,6 +350,8 @@ public struct FileFacts: Sendable, Hashable, Codable {
     public var globals: [GlobalDecl] = []
     public var exports: [String] = []
     public var macros: [MacroDecl] = []
+    /// Macros defined here whose body sets `suppress_bind_attrs`.
+    public var suppressBindMacros: [String] = []
     public var includes: [IncludeDirective] = []
     public var diagnostics: [FileDiagnostic] = []
     /// How many times the parser had to skip tokens to resynchronise.

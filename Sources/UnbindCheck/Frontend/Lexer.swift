@@ -74,6 +74,30 @@ public struct Lexer {
     public private(set) var macros: [RawMacro] = []
     public var names = Names()
 
+    /// Macros whose body sets `suppress_bind_attrs` (driver registration helpers whose
+    /// drivers cannot be unbound through sysfs).
+    public private(set) var suppressBindMacros: [String] = []
+
+    static let suppressBindAttrs = Array("suppress_bind_attrs".utf8)
+
+    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard hay.count >= needle.count, let first = needle.first else { return false }
+        var i = 0
+        while i + needle.count <= hay.count {
+            if hay[i] == first && hay[i..<(i + needle.count)].elementsEqual(needle) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    private mutating func recordSuppressingMacro(_ rest: [UInt8]) {
+        var k = 0
+        while k < rest.count && (rest[k] == 32 || rest[k] == 9) { k += 1 }
+        let start = k
+        while k < rest.count && isIdentByte(rest[k]) { k += 1 }
+        if k > start { suppressBindMacros.append(String(decoding: rest[start..<k], as: UTF8.self)) }
+    }
+
     /// A function-like macro before its body is parsed.
     public struct RawMacro: Sendable {
         public var name: String
@@ -259,7 +283,10 @@ public struct Lexer {
                 case "include", "include_next":
                     if active { recordInclude(trimmed(rest), line: dirLine) }
                 case "define":
-                    if active { recordMacro(rest, line: dirLine) }
+                    if active {
+                        recordMacro(rest, line: dirLine)
+                        if Lexer.contains(rest, Lexer.suppressBindAttrs) { recordSuppressingMacro(rest) }
+                    }
                 default:
                     break
                 }

@@ -511,6 +511,8 @@ public struct Parser {
             if context == .file, let arg = spec.macroFirstArg {
                 facts.globals.append(GlobalDecl(name: arg, type: TypeRef(kind: .named, name: macro), isStatic: spec.isStatic, line: nameTok.line, column: nameTok.column, designated: []))
             }
+            // `BEGIN(x)` then `END(x)` on the next line, without semicolons: each is complete.
+            if tok.kind == .identifier && tok.line != toks[paramsEnd].line && isPunct(peek(), 40) { return }
             if isPunct(61) { p += 1; skipInitializer() }
             skipToSemicolon(resyncAtColumnOne: context == .file)
             return
@@ -1350,6 +1352,7 @@ public enum FrontEnd {
         var lexer = Lexer()
         lexer.run(bytes)
         facts.includes = lexer.includes
+        facts.suppressBindMacros = lexer.suppressBindMacros
         facts.diagnostics = lexer.diagnostics
         var parser = Parser(tokens: lexer.tokens, names: lexer.names, bytes: bytes, facts: facts)
         parser.parseFile()

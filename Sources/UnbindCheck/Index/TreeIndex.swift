@@ -32,6 +32,8 @@ public final class TreeIndex: Sendable {
     /// Resolved `#include`s of each file (file indices, in order of appearance).
     public let includes: [[Int32]]
     public let exported: Set<String>
+    /// Macros (anywhere in the tree) whose body sets `suppress_bind_attrs`.
+    public let suppressBindMacros: Set<String>
 
     public init(root: String, files: [FileFacts]) {
         self.root = root
@@ -60,6 +62,7 @@ public final class TreeIndex: Sendable {
         self.globalsByName = globs
         self.macrosByName = macros
         self.exported = exported
+        self.suppressBindMacros = Set(files.flatMap(\.suppressBindMacros))
         self.includes = files.map { f in
             f.includes.compactMap { TreeIndex.resolveInclude($0, from: f.path, byPath: byPath) }
         }
