@@ -60,8 +60,14 @@ public struct MissingReleaseCheck: Check {
                         let name = view.exprs.text(view.exprs[k.a])
                         guard let (g, gf) = ctx.resolver.globalEntry(named: name, from: id.file), !g.designated.isEmpty,
                               !g.designated.contains(where: { $0.path == "release" }) else { continue }
-                        out.append(Finding(check: Self.description.id, severity: .error, file: f.path, line: c.line, column: c.column,
-                                           function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: the kobject can never be freed correctly",
+                        // A statically allocated kobject is never freed: only the warning remains.
+                        var isStatic = false
+                        if let p = view.accessPath(args[0]), case .global(let g) = p.root,
+                           let decl = ctx.resolver.global(named: g, from: id.file), decl.type.pointerDepth == 0 { isStatic = true }
+                        let why = isStatic ? "the kobject is static, so nothing leaks, but the kobject core warns on its last put"
+                                           : "the kobject can never be freed correctly"
+                        out.append(Finding(check: Self.description.id, severity: isStatic ? .warning : .error, file: f.path, line: c.line, column: c.column,
+                                           function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
                                            notes: [FindingNote(file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")]))
                         continue
                     }

@@ -1,0 +1,173 @@
+import Testing
+@testable import UnbindCheck
+
+/// Each test pins a false positive (or a wrong verdict) met on the real kernel tree.
+@Suite struct RegressionTests {
+    func findings(_ id: String, _ body: String, extra: [String: String] = [:]) -> [Finding] {
+        var files = ["include/linux/device.h": deviceHeader, "drivers/x/x.c": "#include <linux/device.h>\n" + body]
+        for (k, v) in extra { files[k] = v }
+        let check = allChecks.first { type(of: $0).description.id == id }!
+        return Analyzer.findings(analyse(files), checks: [check])
+    }
+
+    static let widget = "struct widget { int id; struct device dev; };\n"
+
+    @Test func kfreeOfAPointerClearedAfterPutIsANoOp() {
+        // driver core bus_register / siox_device_add: put_device(); p = NULL; …; kfree(p);
+        let f = findings("kfree-outside-release", Self.widget + """
+            int add(struct widget *w) {
+                    put_device(&w->dev);
+                    w = NULL;
+                    kfree(w);
+                    return 0;
+            }
+            """)
+        #expect(f.isEmpty)
+    }
+
+    @Test func kfreeInsideAReleaseCallbackIsRight() {
+        // host1x_device_release: tears down, then frees, inside the release itself.
+        let f = findings("kfree-outside-release", Self.widget + """
+            static void widget_release(struct device *dev) {
+                    struct widget *w = container_of(dev, struct widget, dev);
+                    put_device(&w->dev);
+                    kfree(w);
+            }
+            static const struct device_type widget_type = { .release = widget_release };
+            """)
+        #expect(f.isEmpty)
+    }
+
+    @Test func putAndKfreeOnDifferentBranches() {
+        // blk-ia-ranges: if (registered) kobject_put(); else kfree();
+        let f = findings("kfree-outside-release", Self.widget + """
+            void drop(struct widget *w, int registered) {
+                    if (registered) {
+                            put_device(&w->dev);
+                    } else {
+                            kfree(w);
+                    }
+            }
+            """)
+        #expect(f.isEmpty)
+    }
+
+    @Test func returnBetweenPutAndFreeLabel() {
+        // virtio_mmio probe: put_device() on one path, kfree() under a label reached by goto.
+        let f = findings("kfree-outside-release", Self.widget + """
+            int probe(struct widget *w, int rc) {
+                    if (rc)
+                            goto free;
+                    rc = device_register(&w->dev);
+                    if (rc)
+                            put_device(&w->dev);
+                    return rc;
+            free:
+                    kfree(w);
+                    return rc;
+            }
+            """)
+        #expect(f.isEmpty)
+    }
+
+    @Test func elementOfAnArrayOfPointersIsNotTheArray() {
+        // damon sysfs: kobject_put(&arr[i]->kobj) then kfree(arr).
+        let f = findings("kfree-outside-release", "struct item { struct kobject kobj; };\n" + """
+            void rm(struct item **arr, int n) {
+                    int i;
+                    for (i = 0; i < n; i++)
+                            kobject_put(&arr[i]->kobj);
+                    kfree(arr);
+            }
+            """)
+        #expect(f.isEmpty)
+    }
+
+    @Test func aRegisterFunctionThatCleansUpIsNotATeardown() {
+        // pmc551: if (mtd_device_register(mtd)) kfree(mtd); the register undid itself.
+        let f = findings("kfree-outside-release", Self.widget + """
+            int widget_add(struct widget *w) {
+                    int ret = device_register(&w->dev);
+                    if (ret)
+                            device_unregister(&w->dev);
+                    return ret;
+            }
+            void probe(struct widget *w) {
+                    if (widget_add(w)) {
+                            kfree(w);
+                    }
+            }
+            """)
+        #expect(f.isEmpty)
+    }
+
+    @Test func kfreeRightAfterPutIsReported() {
+        let f = findings("kfree-outside-release", Self.widget + """
+            void fail(struct widget *w) {
+                    put_device(&w->dev);
+                    kfree(w);
+            }
+            """)
+        #expect(f.map(\.line) == [5])
+        #expect(f.first?.severity == .error)
+    }
+
+    static let emptyPrivate = Self.widget + """
+        static void widget_release(struct device *dev) { }
+        static const struct class widget_class = { .name = "w", .dev_release = widget_release };
+        static int widget_probe(struct platform_device *pdev) {
+                struct widget *w = devm_kzalloc(&pdev->dev, sizeof(*w), 0);
+                w->dev.class = &widget_class;
+                return device_register(&w->dev);
+        }
+
+        """
+
+    @Test func privateObjectIsJudgedByTheReleaseItsPathInstalls() {
+        // k3-udma-glue: devm container, class release is empty ("devm managed").
+        let f = findings("devm-embedded-refcount", Self.emptyPrivate)
+        #expect(f.count == 1)
+        #expect(f.first?.protection == "empty-release" && f.first?.severity == .error)
+    }
+
+    @Test func builtinDriverThatSuppressesBindIsAWarning() {
+        // mtk-pm-domains: builtin_platform_driver + .suppress_bind_attrs = true.
+        let f = findings("devm-embedded-refcount", Self.emptyPrivate + """
+            static struct platform_driver widget_driver = { .probe = widget_probe, .driver = { .name = "w", .suppress_bind_attrs = true } };
+            builtin_platform_driver(widget_driver);
+            """)
+        #expect(f.first?.severity == .warning)
+        // The same through a registration macro whose body sets suppress_bind_attrs.
+        let g = findings("devm-embedded-refcount", Self.emptyPrivate + "CHIP_DRIVER_END(widget)\n",
+                         extra: ["include/linux/chip.h": "#define CHIP_DRIVER_END(n) static struct platform_driver n##_driver = { .driver = { .suppress_bind_attrs = true } }; builtin_platform_driver(n##_driver)\n"])
+        #expect(g.first?.severity == .warning)
+    }
+
+    @Test func emptyReleaseOnStaticObjectsIsAWarning() {
+        // floppy / mips vpe: an empty release on statically allocated devices only.
+        let f = findings("empty-release", """
+            static void vpe_release(struct device *d) { }
+            static struct class vpe_class = { .name = "vpe", .dev_release = vpe_release };
+            static struct device vpe_device;
+            static int vpe_init(void) {
+                    device_initialize(&vpe_device);
+                    vpe_device.class = &vpe_class;
+                    return device_add(&vpe_device);
+            }
+            """)
+        #expect(f.map(\.severity) == [.warning])
+    }
+
+    @Test func kobjTypeWithoutReleaseOnADynamicKobjectIsAnError() {
+        let src = """
+            struct item { int n; struct kobject kobj; };
+            static const struct kobj_type item_ktype = { .sysfs_ops = &item_ops };
+            static struct kobject static_kobj;
+            int add(struct item *it) { return kobject_init_and_add(&it->kobj, &item_ktype, NULL, "x"); }
+            int add_static(void) { return kobject_init_and_add(&static_kobj, &item_ktype, NULL, "y"); }
+            """
+        let f = findings("missing-release", src)
+        #expect(f.map(\.severity) == [.error, .warning])
+        #expect(f.map(\.line) == [5, 6])
+    }
+}
