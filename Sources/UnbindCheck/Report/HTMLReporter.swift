@@ -28,7 +28,7 @@ public struct HTMLReporter: Reporter {
             var c = byCheck[f.check] ?? (0, 0)
             if f.severity == .error { c.0 += 1 } else { c.1 += 1 }
             byCheck[f.check] = c
-            if !f.object.isEmpty { byObject[f.object + " (" + f.protection + ")", default: 0] += 1 }
+            if !f.object.isEmpty { byObject[f.object + (f.protection.isEmpty ? "" : " (" + f.protection + ")"), default: 0] += 1 }
         }
         var h = """
             <!DOCTYPE html>
@@ -71,7 +71,7 @@ public struct HTMLReporter: Reporter {
             h += "<tr><td><span class=\"check\">\(e(k))</span></td><td>\(v.0)</td><td>\(v.1)</td></tr>\n"
         }
         h += "</table>\n<h2>By object (protection)</h2><table><tr><th>object</th><th>findings</th></tr>\n"
-        for (k, v) in byObject.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(40) {
+        for (k, v) in byObject.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(25) {
             h += "<tr><td class=\"chain\">\(e(k))</td><td>\(v)</td></tr>\n"
         }
         h += "</table>\n<h2>Findings</h2>\n<input id=\"filter\" placeholder=\"Filter by path, struct, check, object…\" aria-label=\"filter\">\n<div id=\"findings\">\n"
