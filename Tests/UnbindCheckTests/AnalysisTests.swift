@@ -81,16 +81,32 @@ let deviceHeader = KernelPrelude.device
                     g = (struct big *)devm_kzalloc(&pdev->dev, 64, 0);
                     return 0;
             }
+            static int by_target(struct device *d, unsigned long len)
+            {
+                    struct big *t;
+                    t = devm_kzalloc(d, len, 0);
+                    return 0;
+            }
+            static struct big *by_return(struct device *d, unsigned long len)
+            {
+                    return devm_kzalloc(d, len, 0);
+            }
+            static void *untyped(struct device *d, unsigned long len)
+            {
+                    void *buf = devm_kzalloc(d, len, 0);
+                    return buf;
+            }
             """,
     ]
 
     @Test func everyTypingForm() {
         let ctx = analyse(files)
         let sites = ctx.allocations.sites.sorted { $0.line < $1.line }
-        #expect(sites.count == 8)
+        #expect(sites.count == 11)
         #expect(sites.allSatisfy { $0.isDeviceManaged })
-        #expect(sites.map { $0.aggregate.map { ctx.index.aggregate($0).name } ?? "-" } == Array(repeating: "big", count: 8))
-        #expect(sites.map(\.typing) == [.sizeofType, .sizeofExpression, .sizeofType, .structSize, .sizeofExpression, .sizeofExpression, .sizeofExpression, .cast])
+        #expect(sites.map { $0.aggregate.map { ctx.index.aggregate($0).name } ?? "-" } == Array(repeating: "big", count: 10) + ["-"])
+        #expect(sites.map(\.typing) == [.sizeofType, .sizeofExpression, .sizeofType, .structSize, .sizeofExpression,
+                                        .sizeofExpression, .sizeofExpression, .cast, .target, .returnType, .untyped])
         #expect(sites[4].targetText == "h->child")
         #expect(sites[4].target?.fields == ["child"])
     }

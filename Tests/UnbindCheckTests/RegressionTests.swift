@@ -158,6 +158,29 @@ import Testing
         #expect(f.map(\.severity) == [.warning])
     }
 
+    @Test func coreDevmHelperThatOnlyDropsAReferenceIsNotADevmAllocation() {
+        // devm_spi_alloc_host-style: kzalloc inside, put_device as the devres action.
+        let f = findings("devm-embedded-refcount", Self.widget + """
+            static void widget_release(struct device *dev) { kfree(container_of(dev, struct widget, dev)); }
+            static void widget_put(void *data) { struct widget *w = data; put_device(&w->dev); }
+            struct widget *devm_widget_alloc(struct device *parent)
+            {
+                    struct widget *w = kzalloc(sizeof(*w), 0);
+                    w->dev.release = widget_release;
+                    device_initialize(&w->dev);
+                    if (devm_add_action_or_reset(parent, widget_put, w))
+                            return NULL;
+                    return w;
+            }
+            static int probe(struct platform_device *pdev)
+            {
+                    struct widget *w = devm_widget_alloc(&pdev->dev);
+                    return device_add(&w->dev);
+            }
+            """)
+        #expect(f.isEmpty)
+    }
+
     @Test func kobjTypeWithoutReleaseOnADynamicKobjectIsAnError() {
         let src = """
             struct item { int n; struct kobject kobj; };
