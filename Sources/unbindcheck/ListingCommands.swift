@@ -101,3 +101,47 @@ struct AllocationsCommand: ParsableCommand {
         try emit(out, to: output)
     }
 }
+
+/// `unbindcheck triage LOG --tree PATH`.
+struct TriageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "triage",
+        abstract: "Map a kernel oops, refcount warning or KASAN report to the findings that explain it.")
+
+    @Argument(help: "The kernel log (dmesg, console capture, bug report text).") var log: String
+    @Option(name: .long, help: "The kernel tree the log comes from.") var tree: String
+    @Option(name: .long, help: "text or json.") var format: OutputFormat = .text
+    @Option(name: .shortAndLong, help: "Write to FILE instead of stdout.") var output: String?
+    @Option(name: .long, help: "How many matches to show.") var limit: Int = 5
+    @OptionGroup var options: TreeOptions
+
+    func run() throws {
+        guard let text = readTextFile(log) else { note("unbindcheck: cannot read \(log)"); throw ExitCode(2) }
+        let crash = CrashLog(text: text)
+        let run = IndexRun(paths: [tree], excludes: options.exclude, jobs: options.effectiveJobs)
+        reportProblems(run, quiet: options.quiet)
+        try requireInput(run)
+        let ctx = AnalysisContext(index: run.index, jobs: options.effectiveJobs)
+        let matches = Triage.rank(log: crash, findings: Analyzer.findings(ctx), context: ctx, limit: limit)
+        if format == .json {
+            try emit(JSONValue.object([
+                ("log", .object([("kinds", .array(crash.kinds.map { .string($0.rawValue) })), ("title", .string(crash.title)),
+                                 ("location", .string(crash.location)), ("frames", .array(crash.frames.map { .string($0.function) }))])),
+                ("matches", .array(matches.map { m in .object([("score", .int(m.score)), ("reasons", .array(m.reasons.map { .string($0) })),
+                                                              ("finding", JSONReporter.findingJSON(m.finding))]) })),
+            ]).serialized(), to: output)
+        } else {
+            var out = "log: \(crash.kinds.map(\.rawValue).joined(separator: ", "))\(crash.title.isEmpty ? "" : " — " + sanitizeForText(crash.title))\n"
+            out += "frames: \(crash.frames.filter(\.reliable).prefix(12).map(\.function).joined(separator: " ← "))\n"
+            if matches.isEmpty { out += "no finding explains this log\n" }
+            for (k, m) in matches.enumerated() {
+                out += "\n#\(k + 1) (score \(m.score)) " + TextReporter().render(Report(root: "", findings: [m.finding],
+                    stats: ScanStats(files: 0, bytes: 0, structs: 0, functions: 0, seconds: 0, allocations: 0, devmAllocations: 0, untypedDevmAllocations: 0),
+                    suppressed: 0, includeTimings: false))
+                for r in m.reasons { out += "    because \(sanitizeForText(r))\n" }
+            }
+            try emit(out, to: output)
+        }
+        if matches.isEmpty { throw ExitCode(1) }
+    }
+}

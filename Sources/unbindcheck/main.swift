@@ -11,7 +11,7 @@ struct UnbindCheckCommand: ParsableCommand {
         abstract: "Find object-lifetime hazards in Linux drivers: refcounted objects in device-managed memory, broken release callbacks, unprotected providers.",
         discussion: "No kernel build, .config or compiler is needed: unbindcheck parses the C itself.",
         version: UnbindCheckVersion.string,
-        subcommands: [ScanCommand.self, StructsCommand.self, SubsystemsCommand.self, ExplainCommand.self, AllocationsCommand.self, IndexCommand.self]
+        subcommands: [ScanCommand.self, StructsCommand.self, SubsystemsCommand.self, ExplainCommand.self, AllocationsCommand.self, TriageCommand.self, IndexCommand.self]
     )
 }
 

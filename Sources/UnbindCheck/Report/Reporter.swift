@@ -77,7 +77,8 @@ public struct TextReporter: Reporter {
 public struct JSONReporter: Reporter {
     public init() {}
 
-    static func findingJSON(_ f: Finding) -> JSONValue {
+    /// One finding as the JSON contract spells it.
+    public static func findingJSON(_ f: Finding) -> JSONValue {
         .object([
             ("check", .string(f.check)), ("severity", .string(f.severity.rawValue)),
             ("file", .string(f.file)), ("line", .int(Int(f.line))), ("column", .int(Int(f.column))),
