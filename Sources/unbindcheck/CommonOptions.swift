@@ -73,3 +73,14 @@ func requireInput(_ run: IndexRun) throws {
         note("unbindcheck: no .c or .h files found")
     }
 }
+
+extension TreeOptions {
+    /// Indexes `paths`, reports input problems, fails with status 2 when nothing could be
+    /// read, and runs the analysis passes.
+    func analyse(_ paths: [String]) throws -> (IndexRun, AnalysisContext) {
+        let run = IndexRun(paths: paths, excludes: exclude, jobs: effectiveJobs)
+        reportProblems(run, quiet: quiet)
+        try requireInput(run)
+        return (run, AnalysisContext(index: run.index, jobs: effectiveJobs))
+    }
+}

@@ -13,10 +13,7 @@ struct StructsCommand: ParsableCommand {
     @OptionGroup var tree: TreeOptions
 
     func run() throws {
-        let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs)
-        reportProblems(run, quiet: tree.quiet)
-        try requireInput(run)
-        let ctx = AnalysisContext(index: run.index, jobs: tree.effectiveJobs)
+        let (run, ctx) = try tree.analyse(paths)
         let rows = Listings.structs(ctx)
         try emit(format == .json ? Listings.structsJSON(rows, root: run.index.root) : Listings.structsText(rows), to: output)
     }
@@ -35,10 +32,7 @@ struct SubsystemsCommand: ParsableCommand {
     @OptionGroup var tree: TreeOptions
 
     func run() throws {
-        let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs)
-        reportProblems(run, quiet: tree.quiet)
-        try requireInput(run)
-        let ctx = AnalysisContext(index: run.index, jobs: tree.effectiveJobs)
+        let (_, ctx) = try tree.analyse(paths)
         let rows = Listings.subsystems(ctx)
         try emit(format == .json ? Listings.subsystemsJSON(rows, ctx: ctx) : Listings.subsystemsText(rows, ctx: ctx, limit: limit), to: output)
     }
@@ -57,10 +51,7 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var tree: TreeOptions
 
     func run() throws {
-        let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs)
-        reportProblems(run, quiet: tree.quiet)
-        try requireInput(run)
-        let ctx = AnalysisContext(index: run.index, jobs: tree.effectiveJobs)
+        let (run, ctx) = try tree.analyse(paths)
         guard let (text, json) = Listings.explain(ctx, name: structName) else {
             note("unbindcheck: no struct named '\(structName)' in \(run.index.root)")
             throw ExitCode(2)
@@ -83,10 +74,7 @@ struct AllocationsCommand: ParsableCommand {
     @OptionGroup var tree: TreeOptions
 
     func run() throws {
-        let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs)
-        reportProblems(run, quiet: tree.quiet)
-        try requireInput(run)
-        let ctx = AnalysisContext(index: run.index, jobs: tree.effectiveJobs)
+        let (run, ctx) = try tree.analyse(paths)
         let rows = Listings.allocations(ctx, devmOnly: devm, untypedOnly: untyped)
         if format == .json {
             try emit(JSONValue.object([("root", .string(run.index.root)), ("allocations", .array(rows))]).serialized(), to: output)
@@ -118,10 +106,7 @@ struct TriageCommand: ParsableCommand {
     func run() throws {
         guard let text = readTextFile(log) else { note("unbindcheck: cannot read \(log)"); throw ExitCode(2) }
         let crash = CrashLog(text: text)
-        let run = IndexRun(paths: [tree], excludes: options.exclude, jobs: options.effectiveJobs)
-        reportProblems(run, quiet: options.quiet)
-        try requireInput(run)
-        let ctx = AnalysisContext(index: run.index, jobs: options.effectiveJobs)
+        let (_, ctx) = try options.analyse([tree])
         let matches = Triage.rank(log: crash, findings: Analyzer.findings(ctx), context: ctx, limit: limit)
         if format == .json {
             try emit(JSONValue.object([

@@ -46,10 +46,7 @@ struct ScanCommand: ParsableCommand {
 
     func run() throws {
         let start = monotonicSeconds()
-        let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs)
-        reportProblems(run, quiet: tree.quiet)
-        try requireInput(run)
-        let context = AnalysisContext(index: run.index, jobs: tree.effectiveJobs)
+        let (run, context) = try tree.analyse(paths)
         var selected = allChecks
         if let ids = checks { let want = Set(ids.split(separator: ",").map(String.init)); selected = allChecks.filter { want.contains(type(of: $0).description.id) } }
         var findings = Analyzer.findings(context, checks: selected)
