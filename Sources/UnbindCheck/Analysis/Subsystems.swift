@@ -117,7 +117,8 @@ public struct Subsystems {
         for (agg, regs) in register {
             let field = regs.map(\.1).min(by: { fieldRank(agg, $0) < fieldRank(agg, $1) })!
             let regFns = Array(Set(regs.filter { $0.1 == field }.map(\.0))).sorted()
-            let unregFns = Array(Set((unregister[agg] ?? []).filter { $0.1 == field }.map(\.0))).sorted()
+            // A register function that undoes itself on failure is not an unregister function.
+            let unregFns = Array(Set((unregister[agg] ?? []).filter { $0.1 == field }.map(\.0)).subtracting(regFns)).sorted()
             let coreAgg = resolver.field(named: field, in: agg).flatMap { resolver.aggregate(of: $0.0, from: $0.1) }
             let core = coreAgg.flatMap { closure.cores[$0] } ?? "device"
             var obj = SubsystemObject(aggregate: agg, name: index.aggregate(agg).name, coreField: field, core: core,
