@@ -20,6 +20,9 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the report to FILE (for html, a directory gets index.html).")
     var output: String?
 
+    @Option(name: .long, help: "Also write every format into DIR from the same analysis: report.txt, report.json, report.sarif, index.html.")
+    var reports: String?
+
     @Option(name: .long, help: "Hide findings listed in FILE (a previous JSON report or one fingerprint per line).")
     var baseline: String?
 
@@ -64,6 +67,13 @@ struct ScanCommand: ParsableCommand {
             target = (o.hasSuffix("/") ? o : o + "/") + "index.html"
         }
         try emit(reporter(for: format.rawValue).render(report), to: target)
+        if let dir = reports {
+            _ = mkdir(dir, 0o755)
+            guard isDirectory(dir) else { throw ValidationError("cannot create directory \(dir)") }
+            for (name, fmt) in [("report.txt", "text"), ("report.json", "json"), ("report.sarif", "sarif"), ("index.html", "html")] {
+                try emit(reporter(for: fmt).render(report), to: dir + "/" + name)
+            }
+        }
         if verbose {
             note(String(format2(run.parseSeconds)) + " s  parse and index")
             for (name, t) in context.passTimes { note(String(format2(t)) + " s  " + name) }
@@ -71,7 +81,7 @@ struct ScanCommand: ParsableCommand {
         if !tree.quiet {
             let errors = findings.filter { $0.severity == .error }.count
             let warnings = findings.filter { $0.severity == .warning }.count
-            note("unbindcheck: \(run.index.files.count) files, \(errors) errors, \(warnings) warnings\(suppressed > 0 ? ", \(suppressed) suppressed" : "") in \(format2(seconds)) s\(target.map { "; report: \($0)" } ?? "")")
+            note("unbindcheck: \(run.index.files.count) files, \(errors) errors, \(warnings) warnings\(suppressed > 0 ? ", \(suppressed) suppressed" : "") in \(format2(seconds)) s\(target.map { "; report: \($0)" } ?? "")\(reports.map { "; reports in \($0)" } ?? "")")
         }
         let threshold = Severity(rawValue: failOn) ?? .warning
         if findings.contains(where: { $0.severity >= threshold }) { throw ExitCode(1) }

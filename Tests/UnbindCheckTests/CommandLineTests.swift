@@ -65,6 +65,11 @@ struct CLI {
         let html = try CLI.run(["scan", dir, "--format", "html", "-o", dir + "/report/"])
         #expect(html.status == 1)
         #expect(FileManager.default.fileExists(atPath: dir + "/report/index.html"))
+        let all = try CLI.run(["scan", dir, "--reports", dir + "/all", "-o", "/dev/null"])
+        #expect(all.status == 1)
+        for name in ["report.txt", "report.json", "report.sarif", "index.html"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/all/" + name), "\(name)")
+        }
         let subs = try CLI.run(["subsystems", dir, "--format", "json"])
         #expect(subs.status == 0 && subs.out.contains("\"protection\": \"completion\""))
         let structs = try CLI.run(["structs", dir])
