@@ -66,7 +66,10 @@ struct ScanCommand: ParsableCommand {
             _ = mkdir(o, 0o755)
             target = (o.hasSuffix("/") ? o : o + "/") + "index.html"
         }
-        try emit(reporter(for: format.rawValue).render(report), to: target)
+        // With --reports alone, the reports are the output.
+        if reports == nil || output != nil {
+            try emit(reporter(for: format.rawValue).render(report), to: target)
+        }
         if let dir = reports {
             _ = mkdir(dir, 0o755)
             guard isDirectory(dir) else { throw ValidationError("cannot create directory \(dir)") }
