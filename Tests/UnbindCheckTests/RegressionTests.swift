@@ -156,6 +156,24 @@ import Testing
             }
             """)
         #expect(f.map(\.severity) == [.warning])
+        // control_led: installed through a local that only ever points into a static array.
+        let g = findings("empty-release", """
+            struct led { int n; struct device dev; };
+            static struct led leds[4];
+            static void led_release(struct device *d) { }
+            static int leds_init(void) {
+                    struct led *led;
+                    int i;
+                    for (i = 0; i < 4; i++) {
+                            led = &leds[i];
+                            led->dev.release = led_release;
+                            device_register(&led->dev);
+                    }
+                    led = &leds[0];
+                    return 0;
+            }
+            """)
+        #expect(g.map(\.severity) == [.warning])
     }
 
     @Test func coreDevmHelperThatOnlyDropsAReferenceIsNotADevmAllocation() {

@@ -18,6 +18,25 @@ public struct ReleaseCallbacks: Sendable {
         "device_type": ["release"], "kobj_type": ["release"], "class": ["dev_release", "class_release"],
     ]
 
+    /// Whether a path root is a file-scope object, or a local that only ever points into one
+    /// (`led = &static_leds[i]` on every assignment).
+    static func isStaticStorage(_ root: PathRoot, view: FunctionView, resolver: Resolver) -> Bool {
+        func isStaticGlobal(_ g: String) -> Bool {
+            resolver.global(named: g, from: view.file).map { $0.type.pointerDepth == 0 } ?? false
+        }
+        switch root {
+        case .global(let g): return isStaticGlobal(g)
+        case .parameter: return false
+        case .local(let name):
+            let e = view.exprs
+            let sources = view.decl.assignments.filter { $0.lhs >= 0 && e[$0.lhs].kind == .identifier && e.text(e[$0.lhs]) == name }
+            return !sources.isEmpty && sources.allSatisfy { a in
+                guard let p = view.accessPath(a.rhs, expandAliases: false), case .global(let g) = p.root else { return false }
+                return e[e.strippingCasts(a.rhs)].kind == .unary && isStaticGlobal(g)
+            }
+        }
+    }
+
     public init(index: TreeIndex, resolver: Resolver, summaries: Summaries) {
         var bindings: [FunctionID: [Evidence]] = [:]
         var dynamic = Set<FunctionID>()
@@ -76,10 +95,7 @@ public struct ReleaseCallbacks: Sendable {
                     if lhs.b == 1, let d = bt.dereferenced { bt = d }
                     let (t, _) = resolver.expandTypedef(bt, from: bf)
                     guard t.kind == .structType, t.name == "device", t.pointerDepth == 0 else { continue }
-                    var onGlobal = false
-                    if let p = view.memberPath(a.lhs), case .global(let g) = p.root {
-                        onGlobal = resolver.global(named: g, from: Int32(fi)).map { $0.type.pointerDepth == 0 } ?? false
-                    }
+                    let onGlobal = view.memberPath(a.lhs).map { ReleaseCallbacks.isStaticStorage($0.root, view: view, resolver: resolver) } ?? false
                     bind(e.text(rhs), from: Int32(fi), Evidence(file: f.path, line: a.line, message: "installed by \(fn.name): \(e.render(a.lhs)) = \(e.text(rhs))"),
                          isStatic: onGlobal)
                 }
