@@ -37,13 +37,21 @@ public struct Subsystems {
     public let objects: [AggregateID: SubsystemObject]
     /// Releases assigned outside the core (`priv->vdev.dev.release = fn`), by object type.
     let driverReleases: [AggregateID: [ReleaseBinding]]
+    /// A register function that allocates an object of this type itself.
+    struct LocalRegistration: Hashable {
+        var function: FunctionID
+        var object: AggregateID
+    }
+
+    /// Register functions that allocate the object themselves, with the local holding it.
+    let localRegisterRoots: [LocalRegistration: PathRoot]
     /// Object types on whose embedded device someone sets `.release`, `.type` or `.class`.
     public let releaseMentioned: Set<AggregateID>
     /// The core's `*_alloc()` functions per object type.
     public let allocatorFunctions: [AggregateID: [FunctionID]]
     let index: TreeIndex
 
-    public init(index: TreeIndex, resolver: Resolver, summaries: Summaries, closure: EmbeddingClosure) {
+    public init(index: TreeIndex, resolver: Resolver, summaries: Summaries, closure: EmbeddingClosure, allocations: Allocations) {
         self.index = index
         // 1. Objects and their register/unregister functions.
         var register: [AggregateID: [(FunctionID, String)]] = [:]
@@ -65,6 +73,39 @@ public struct Subsystems {
         for (fid, effects) in summaries.tearsDown {
             for (e, _) in effects { if let (o, f) = objectOf(fid, e) { unregister[o, default: []].append((fid, f)) } }
         }
+        // Cores that allocate the object inside their register function (`nvmem_register`,
+        // `power_supply_register`): a heap allocation into a local that the same function
+        // publishes, in a function that returns the object or is exported.
+        var localRoots: [LocalRegistration: PathRoot] = [:]
+        var directLocal = Set<LocalRegistration>()
+        for site in allocations.sites where !site.isDeviceManaged {
+            guard let agg = site.aggregate, closure.embeddings[agg] != nil, let target = site.target,
+                  case .local = target.root, target.fields.isEmpty else { continue }
+            let fn = index.function(site.function)
+            let returnsIt = fn.returnType.pointerDepth == 1 && resolver.aggregate(of: fn.returnType, from: site.function.file) == agg
+            guard returnsIt || index.exported.contains(fn.name) else { continue }
+            let view = FunctionView(id: site.function, resolver: resolver)
+            search: for call in view.effectiveCalls() where !call.callee.isEmpty {
+                for (j, arg) in call.args.enumerated() where arg >= 0 {
+                    guard let p = view.accessPath(arg), p.root == target.root else { continue }
+                    var paths: [([String], Bool)] = []
+                    if let args = DriverCore.publishers[call.callee], args.contains(j) { paths.append((p.fields, true)) }
+                    if let g = resolver.function(named: call.callee, from: site.function.file), let effects = summaries.publishes[g] {
+                        for e in effects.keys.sorted() where e.param == j { paths.append((p.fields + e.path, false)) }
+                    }
+                    for (path, direct) in paths where path.count == 1 {
+                        guard let (ft, ff) = resolver.field(named: path[0], in: agg), ft.isEmbedded,
+                              let fa = resolver.aggregate(of: ft, from: ff), closure.cores[fa] != nil else { continue }
+                        register[agg, default: []].append((site.function, path[0]))
+                        let key = LocalRegistration(function: site.function, object: agg)
+                        localRoots[key] = target.root
+                        if direct { directLocal.insert(key) }
+                        break search
+                    }
+                }
+            }
+        }
+        self.localRegisterRoots = localRoots
         // 2. Releases assigned by anyone on `X->f.release`, by the type of X.
         var driverReleases: [AggregateID: [ReleaseBinding]] = [:]
         var releaseMentioned = Set<AggregateID>()
@@ -125,7 +166,8 @@ public struct Subsystems {
                                       register: regFns, unregister: unregFns, release: nil, driverSuppliedRelease: false,
                                       protection: .none, evidence: [])
             Subsystems.classify(&obj, resolver: resolver, summaries: summaries, driverReleases: driverReleases[agg] ?? [],
-                                allocators: allocators[agg] ?? [], filesByDirectory: filesByDirectory, index: index)
+                                allocators: allocators[agg] ?? [], filesByDirectory: filesByDirectory,
+                                localRoots: localRoots, directLocal: directLocal, index: index)
             objects[agg] = obj
         }
         self.objects = objects
@@ -226,8 +268,9 @@ public struct Subsystems {
 
     /// Register functions that call the driver core themselves (not through another
     /// register function): the subsystem core, not the drivers built on it.
-    static func baseRegisterFunctions(_ obj: SubsystemObject, summaries: Summaries) -> [FunctionID] {
+    static func baseRegisterFunctions(_ obj: SubsystemObject, summaries: Summaries, directLocal: Set<FunctionID> = []) -> [FunctionID] {
         let base = obj.register.filter { r in
+            directLocal.contains(r) ||
             (summaries.publishes[r] ?? [:]).contains { $0.key.path == [obj.coreField] && DriverCore.publishers[$0.value.callee] != nil }
         }
         return base.isEmpty ? obj.register : base
@@ -235,16 +278,21 @@ public struct Subsystems {
 
     static func classify(_ obj: inout SubsystemObject, resolver: Resolver, summaries: Summaries,
                          driverReleases: [ReleaseBinding], allocators: [FunctionID],
-                         filesByDirectory: [Substring: [Int32]], index: TreeIndex) {
+                         filesByDirectory: [Substring: [Int32]], localRoots: [LocalRegistration: PathRoot] = [:],
+                         directLocal: Set<LocalRegistration> = [], index: TreeIndex) {
         var evidence: [Evidence] = []
         var driverSupplied = false
         var bindings: [ReleaseBinding] = []
-        let base = baseRegisterFunctions(obj, summaries: summaries)
+        let direct = Set(directLocal.filter { $0.object == obj.aggregate }.map(\.function))
+        let base = baseRegisterFunctions(obj, summaries: summaries, directLocal: direct)
         for r in base {
             let fn = index.function(r)
-            guard let param = fn.params.firstIndex(where: { p in resolver.aggregate(of: p.type, from: r.file) == obj.aggregate }) else { continue }
+            let root: PathRoot
+            if let local = localRoots[LocalRegistration(function: r, object: obj.aggregate)] { root = local }
+            else if let param = fn.params.firstIndex(where: { p in resolver.aggregate(of: p.type, from: r.file) == obj.aggregate }) { root = .parameter(param) }
+            else { continue }
             var seen = Set<FunctionID>()
-            bindings += releaseBindings(in: r, roots: [.parameter(param)], fieldPath: [obj.coreField], resolver: resolver, driverSupplied: &driverSupplied, seen: &seen)
+            bindings += releaseBindings(in: r, roots: [root], fieldPath: [obj.coreField], resolver: resolver, driverSupplied: &driverSupplied, seen: &seen)
         }
         // The core's allocation functions set the release too (`*_alloc()` APIs), and so do
         // core functions that allocate the object themselves before registering it.

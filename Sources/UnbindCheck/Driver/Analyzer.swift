@@ -20,7 +20,7 @@ public final class AnalysisContext: @unchecked Sendable {
         time("allocation typing") { allocations = Allocations(index: index, resolver: resolver) }
         // Summaries need the whole call graph; subsystems need summaries and embeddings.
         time("registration summaries") { summaries = Summaries(index: index, resolver: resolver, jobs: jobs) }
-        time("subsystem protection") { subsystems = Subsystems(index: index, resolver: resolver, summaries: summaries, closure: closure) }
+        time("subsystem protection") { subsystems = Subsystems(index: index, resolver: resolver, summaries: summaries, closure: closure, allocations: allocations) }
         // Release callbacks last: their summaries use the free summaries.
         time("release callbacks") { releaseCallbacks = ReleaseCallbacks(index: index, resolver: resolver, summaries: summaries) }
     }

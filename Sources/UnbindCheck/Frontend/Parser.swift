@@ -48,6 +48,10 @@ public struct Parser {
     @inline(__always) private func isKeyword(_ k: Keyword) -> Bool { isKeyword(tok, k) }
     @inline(__always) private func text(_ t: Token) -> String { names[t.code] }
     @inline(__always) private mutating func advance() { if toks[p].kind != .end { p += 1 } }
+    /// Moves `n` tokens ahead, never past the end token.
+    @inline(__always) private mutating func advance(by n: Int) {
+        for _ in 0..<n where toks[p].kind != .end { p += 1 }
+    }
 
     private func literalText(_ t: Token) -> String {
         let s = Int(t.start), e = min(Int(t.start + t.length), bytes.count, s + 200)
@@ -156,12 +160,12 @@ public struct Parser {
         if isKeyword(.kStaticAssert) || isKeyword(.kStaticAssert2) { skipToSemicolon(); return }
         if isKeyword(.kAsm) || isKeyword(.kAsm2) || isKeyword(.kAsm3) { skipToSemicolon(); return }
         if isKeyword(.kExtern) && peek().kind == .string {
-            p += 2
+            advance(by: 2)
             if isPunct(123) { p += 1 }
             return
         }
         if t.kind == .identifier, isPunct(peek(), 40), text(t).hasPrefix("EXPORT_SYMBOL") {
-            p += 2
+            advance(by: 2)
             if tok.kind == .identifier { facts.exports.append(text(tok)) }
             skipToSemicolon()
             return
@@ -589,7 +593,7 @@ public struct Parser {
                 if isPunct(46), peek().kind == .identifier {
                     path += (path.isEmpty || path.hasSuffix(".") ? "" : ".") + text(peek())
                     designated = true
-                    p += 2
+                    advance(by: 2)
                 } else if isPunct(91) {
                     skipBalanced()
                 } else { p += 1 }
@@ -944,7 +948,7 @@ public struct Parser {
         }
         // label:
         if t.kind == .identifier && isPunct(peek(), 58) && t.code >= Int32(Keyword.allCases.count) {
-            p += 2
+            advance(by: 2)
             return
         }
         if startsDeclaration() {
@@ -1269,8 +1273,8 @@ public struct Parser {
             let before = p
             if isPunct(46), peek().kind == .identifier {
                 let field = text(peek())
-                p += 2
-                while isPunct(46) || isPunct(91) { if isPunct(91) { skipBalanced() } else { p += 2 } }
+                advance(by: 2)
+                while isPunct(46) || isPunct(91) { if isPunct(91) { skipBalanced() } else { advance(by: 2) } }
                 if isPunct(61) { p += 1 }
                 let v = isPunct(123) ? parseInitList() : parseAssignment()
                 items.append(node(.designated, field, a: v))
