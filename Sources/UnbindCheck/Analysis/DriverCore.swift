@@ -61,11 +61,8 @@ public enum DriverCore {
     ]
     /// Revocation primitives: SRCU/RCU grace periods that unregister waits for.
     public static let revocationWaits: Set<String> = ["synchronize_srcu", "synchronize_rcu", "synchronize_srcu_expedited", "synchronize_rcu_expedited"]
-    public static let revocationReaders: Set<String> = ["srcu_read_lock", "rcu_read_lock", "srcu_read_lock_fast"]
     /// `container_of` and its spellings.
     public static let containerOf: Set<String> = ["container_of", "container_of_const", "list_entry", "hlist_entry", "container_of_safe"]
-    /// Registration of a devres action: `devm_add_action_or_reset(dev, fn, data)`.
-    public static let devresActions: Set<String> = ["devm_add_action", "devm_add_action_or_reset"]
     /// Release-like callback slots in designated initializers and assignments.
     public static let releaseSlots: Set<String> = ["release", "dev_release"]
 }

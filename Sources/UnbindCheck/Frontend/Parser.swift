@@ -47,7 +47,6 @@ public struct Parser {
     @inline(__always) private func isKeyword(_ t: Token, _ k: Keyword) -> Bool { t.kind == .identifier && t.code == k.rawValue }
     @inline(__always) private func isKeyword(_ k: Keyword) -> Bool { isKeyword(tok, k) }
     @inline(__always) private func text(_ t: Token) -> String { names[t.code] }
-    @inline(__always) private mutating func advance() { if toks[p].kind != .end { p += 1 } }
     /// Moves `n` tokens ahead, never past the end token.
     @inline(__always) private mutating func advance(by n: Int) {
         for _ in 0..<n where toks[p].kind != .end { p += 1 }
@@ -267,8 +266,8 @@ public struct Parser {
         if isAnnotation(t) { return false }
         let n = peek()
         if n.kind == .identifier {
-            // `u32 val`, `spinlock_t *lock` … but not `foo bar(`? that is still a declaration.
-            return !isKeyword(n, .kAttribute) || true
+            // `u32 val`, `spinlock_t *lock`, `foo_t bar(…)`: a type followed by a name.
+            return true
         }
         if isPunct(n, 42) {
             // `T *x =`, `T *x;`, `T **x`

@@ -174,14 +174,11 @@ public enum Listings {
                         for arg in fn.exprs.arguments(c.node) {
                             let n = fn.exprs[arg]
                             guard n.kind == .unary, fn.exprs.text(n) == "&", n.a >= 0, fn.exprs[n.a].kind == .member else { continue }
-                            let base = fn.exprs[fn.exprs[n.a].a]
                             if view == nil { view = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: ctx.resolver) }
-                            guard var (t, tf) = view!.type(of: fn.exprs[n.a].a) else { continue }
-                            if fn.exprs[n.a].b == 1, let d = t.dereferenced { t = d }
-                            _ = base
+                            guard let (t0, tf) = view!.type(of: fn.exprs[n.a].a) else { continue }
+                            let t = fn.exprs[n.a].b == 1 ? (t0.dereferenced ?? t0) : t0
                             if ctx.resolver.aggregate(of: t, from: tf) == agg {
                                 receivers["\(c.callee)(&…->\(fn.exprs.text(fn.exprs[n.a])))", default: 0] += 1
-                                tf = 0
                             }
                         }
                     }

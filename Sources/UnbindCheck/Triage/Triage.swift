@@ -17,7 +17,6 @@ public enum Triage {
         // Where each frame's function is defined (all candidates: names can repeat).
         var filesOfFrame: [String: Set<String>] = [:]
         for n in names { filesOfFrame[n] = Set((index.functionsByName[n] ?? []).map { index.path($0.file) }) }
-        let frameFiles = Set(filesOfFrame.values.flatMap { $0 })
         let devresFree = log.frames.contains { $0.section == .freed && ($0.function.hasPrefix("devres_release") || $0.function == "release_nodes" || $0.function == "devm_kfree" || $0.function.hasPrefix("devm_")) }
         let refcountish = log.kinds.contains(.refcountUnderflow) || log.kinds.contains(.refcountOnZero) || log.kinds.contains(.useAfterFree) || log.kinds.contains(.pagingFault)
         var objectFunctions: [String: (Set<String>, Set<String>, Set<String>)] = [:]
@@ -69,7 +68,6 @@ public enum Triage {
             }
             out.append(TriageMatch(finding: f, score: score, reasons: reasons))
         }
-        _ = frameFiles
         return Array(out.sorted { a, b in a.score != b.score ? a.score > b.score : Finding.ordered(a.finding, b.finding) }.prefix(limit))
     }
 }
