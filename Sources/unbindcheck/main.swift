@@ -8,7 +8,7 @@ import Glibc
 struct UnbindCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unbindcheck",
-        abstract: "Find object-lifetime hazards in Linux drivers: refcounted objects in device-managed memory, broken release callbacks, unprotected providers.",
+        abstract: "Find object-lifetime hazards in Linux drivers: refcounted objects in device-managed memory and broken release callbacks.",
         discussion: "No kernel build, .config or compiler is needed: unbindcheck parses the C itself.",
         version: UnbindCheckVersion.string,
         subcommands: [ScanCommand.self, StructsCommand.self, SubsystemsCommand.self, ExplainCommand.self, AllocationsCommand.self, TriageCommand.self, IndexCommand.self]
