@@ -135,6 +135,33 @@ let subsystemFixture: [String: String] = [
         #expect(adapter.unregister.map { ctx.index.function($0).name } == ["adapter_del"])
     }
 
+    @Test func teardownThroughAKrefReleaseCallback() throws {
+        // MTD-style: del drops a kref whose release unregisters the device it contains.
+        var files = subsystemFixture
+        files["drivers/flash/core.c"]! += """
+            struct flash_ref { struct kref refcnt; struct flash fl; };
+            static void flash_ref_release(struct kref *kref)
+            {
+                    struct flash_ref *r = container_of(kref, struct flash_ref, refcnt);
+                    device_unregister(&r->fl.dev);
+            }
+            void flash_ref_del(struct flash_ref *r)
+            {
+                    kref_put(&r->refcnt, flash_ref_release);
+            }
+            void flash_ref_add(struct flash_ref *r)
+            {
+                    device_register(&r->fl.dev);
+            }
+
+            """
+        let ctx = analyse(files)
+        let del = try #require(ctx.index.functionsByName["flash_ref_del"]?.first)
+        let effects = ctx.summaries.tearsDown[del]?.keys.map { $0.path } ?? []
+        #expect(effects.contains(["fl", "dev"]))
+        #expect(Summaries.normalize(["refcnt", "^refcnt", "fl", "dev"]) == ["fl", "dev"])
+    }
+
     @Test func devmFindingsFollowProtection() throws {
         let ctx = analyse(subsystemFixture)
         let findings = Analyzer.findings(ctx, checks: [DevmEmbeddedRefcountCheck()])

@@ -61,6 +61,8 @@ public enum DriverCore {
     ]
     /// Revocation primitives: SRCU/RCU grace periods that unregister waits for.
     public static let revocationWaits: Set<String> = ["synchronize_srcu", "synchronize_rcu", "synchronize_srcu_expedited", "synchronize_rcu_expedited"]
+    /// `kref_put(ref, release, …)`: calls `release(ref)` when the count drops to zero.
+    public static let krefPuts: Set<String> = ["kref_put", "kref_put_mutex", "kref_put_lock"]
     /// `container_of` and its spellings.
     public static let containerOf: Set<String> = ["container_of", "container_of_const", "list_entry", "hlist_entry", "container_of_safe"]
     /// Release-like callback slots in designated initializers and assignments.

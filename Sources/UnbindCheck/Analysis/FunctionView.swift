@@ -75,9 +75,33 @@ public struct FunctionView {
             return AccessPath(root: .global(name), fields: [])
         case .unary where e.text(n) == "&":
             return memberPath(n.a, depth: depth, expandAliases: expandAliases)
+        case .call:
+            // container_of(p, T, a.b): the object that contains *p, one "up" step per member.
+            guard let (inner, member) = containerOfParts(e.strippingCasts(node)),
+                  var p = accessPath(inner, depth: depth + 1, expandAliases: expandAliases) else { return nil }
+            p.fields += member.reversed().map { "^" + $0 }
+            return Summaries.normalize(p)
         default:
             return nil
         }
+    }
+
+    /// The pointer argument and member chain of a direct `container_of(p, T, m)` call.
+    func containerOfParts(_ node: Int32) -> (Int32, [String])? {
+        let e = exprs
+        let n = e[node]
+        guard n.kind == .call, n.a >= 0, DriverCore.containerOf.contains(e.text(at: n.a)) else { return nil }
+        let args = Array(e.list(of: n))
+        guard args.count == 3 else { return nil }
+        var chain: [String] = []
+        var m = args[2]
+        while m >= 0 {
+            let mn = e[m]
+            if mn.kind == .identifier { chain.insert(e.text(mn), at: 0); break }
+            if mn.kind == .member { chain.insert(e.text(mn), at: 0); m = mn.a; continue }
+            return nil
+        }
+        return chain.isEmpty ? nil : (args[0], chain)
     }
 
     /// `p->a.b` (without `&`) as a path, the object being the field itself.
@@ -111,6 +135,10 @@ public struct FunctionView {
         out.reserveCapacity(decl.calls.count)
         for c in decl.calls {
             let args = Array(exprs.arguments(c.node))
+            if DriverCore.krefPuts.contains(c.callee), args.count >= 2, exprs[args[1]].kind == .identifier {
+                // The release runs on the kref when the count drops to zero.
+                out.append(EffectiveCall(site: c, callee: exprs.text(exprs[args[1]]), args: [args[0]], writtenAs: c.callee))
+            }
             if c.callee.isEmpty || resolver.index.functionsByName[c.callee] != nil || DriverCore.publishers[c.callee] != nil {
                 out.append(EffectiveCall(site: c, callee: c.callee, args: args, writtenAs: c.callee))
                 continue

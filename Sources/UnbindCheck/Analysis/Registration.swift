@@ -75,7 +75,7 @@ public enum Registration {
                 var candidates: [[String]] = []
                 if let args = DriverCore.publishers[call.callee], args.contains(j) { candidates.append(rest) }
                 if let g = ctx.resolver.function(named: call.callee, from: view.file), let effects = ctx.summaries.publishes[g] {
-                    for e in effects.keys.sorted() where e.param == j { candidates.append(rest + e.path) }
+                    for e in effects.keys.sorted() where e.param == j { candidates.append(Summaries.normalize(rest + e.path)) }
                 }
                 for c in candidates {
                     if let (object, path) = walk(agg, c, ctx: ctx) {

@@ -91,7 +91,7 @@ public struct Subsystems {
                     var paths: [([String], Bool)] = []
                     if let args = DriverCore.publishers[call.callee], args.contains(j) { paths.append((p.fields, true)) }
                     if let g = resolver.function(named: call.callee, from: site.function.file), let effects = summaries.publishes[g] {
-                        for e in effects.keys.sorted() where e.param == j { paths.append((p.fields + e.path, false)) }
+                        for e in effects.keys.sorted() where e.param == j { paths.append((Summaries.normalize(p.fields + e.path), false)) }
                     }
                     for (path, direct) in paths where path.count == 1 {
                         guard let (ft, ff) = resolver.field(named: path[0], in: agg), ft.isEmbedded,

@@ -36,6 +36,19 @@ public struct Summaries: Sendable {
 
     static let maxPath = 6
 
+    /// Cancels a member step followed by its "up" step: `[refcnt, ^refcnt, dev]` → `[dev]`.
+    public static func normalize(_ path: [String]) -> [String] {
+        var out: [String] = []
+        for f in path {
+            if f.hasPrefix("^"), let last = out.last, last == String(f.dropFirst()) { out.removeLast() } else { out.append(f) }
+        }
+        return out
+    }
+
+    static func normalize(_ p: AccessPath) -> AccessPath {
+        AccessPath(root: p.root, fields: normalize(p.fields))
+    }
+
     /// The parameter flows of every function of one file.
     static func flows(file fi: Int32, index: TreeIndex, resolver: Resolver) -> [(FunctionID, [Flow])] {
         var out: [(FunctionID, [Flow])] = []
@@ -107,11 +120,11 @@ public struct Summaries: Sendable {
                     }
                     guard let callee = flow.callee, callee != id else { continue }
                     for (e, _) in publishes[callee] ?? [:] where e.param == flow.argument {
-                        let eff = ParamEffect(param: flow.effect.param, path: Array((flow.effect.path + e.path).prefix(Summaries.maxPath)))
+                        let eff = ParamEffect(param: flow.effect.param, path: Array(Summaries.normalize(flow.effect.path + e.path).prefix(Summaries.maxPath)))
                         if pub[eff] == nil && pub.count < 64 { pub[eff] = ev }
                     }
                     for (e, _) in tearsDown[callee] ?? [:] where e.param == flow.argument {
-                        let eff = ParamEffect(param: flow.effect.param, path: Array((flow.effect.path + e.path).prefix(Summaries.maxPath)))
+                        let eff = ParamEffect(param: flow.effect.param, path: Array(Summaries.normalize(flow.effect.path + e.path).prefix(Summaries.maxPath)))
                         if tear[eff] == nil && tear.count < 64 { tear[eff] = ev }
                     }
                     if flow.derived && !flow.conditional, frees[callee]?.contains(flow.argument) == true {

@@ -81,7 +81,7 @@ public struct KfreeOutsideReleaseCheck: Check {
                             // A register function that cleans up after itself is not a teardown.
                             let publishes = ctx.summaries.publishes[g] ?? [:]
                             for e in (ctx.summaries.tearsDown[g] ?? [:]).keys.sorted() where e.param == j && publishes[e] == nil {
-                                events.append(Event(root: p.root, path: p.fields + e.path, line: c.site.line, callee: c.writtenAs, teardown: true))
+                                events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: true))
                             }
                         }
                     }
