@@ -86,6 +86,19 @@ public struct EmbeddingClosure: Sendable {
         embeddings = result
     }
 
+    /// The struct a field of `agg` embeds (not a pointer, also through typedefs), with the
+    /// core object kind when that struct is one.
+    public func embeddedStruct(field: String, in agg: AggregateID, resolver: Resolver) -> (AggregateID, String?)? {
+        guard let (ft, ff) = resolver.field(named: field, in: agg), ft.isEmbedded,
+              let next = resolver.aggregate(of: ft, from: ff), resolver.expandTypedef(ft, from: ff).0.isEmbedded else { return nil }
+        return (next, cores[next])
+    }
+
+    /// The core object kind a field of `agg` embeds directly, if any.
+    public func coreKind(ofField field: String, in agg: AggregateID, resolver: Resolver) -> String? {
+        embeddedStruct(field: field, in: agg, resolver: resolver)?.1
+    }
+
     /// Type names along the chain, anonymous members left out: `[spi_nor, mtd_info, device]`.
     public func chainNames(_ e: Embedding, index: TreeIndex) -> [String] {
         e.path.compactMap { let a = index.aggregate($0); return a.isAnonymous ? nil : a.name }

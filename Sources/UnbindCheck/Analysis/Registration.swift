@@ -56,11 +56,8 @@ public enum Registration {
     static func walk(_ agg: AggregateID, _ path: [String], ctx: AnalysisContext) -> (AggregateID, [String])? {
         var current = agg
         for (k, f) in path.enumerated() {
-            guard let (ft, ff) = ctx.resolver.field(named: f, in: current), ft.isEmbedded,
-                  let next = ctx.resolver.aggregate(of: ft, from: ff) else { return nil }
-            let (expanded, _) = ctx.resolver.expandTypedef(ft, from: ff)
-            guard expanded.isEmbedded else { return nil }
-            if ctx.closure.cores[next] != nil { return (current, Array(path.prefix(k + 1))) }
+            guard let (next, core) = ctx.closure.embeddedStruct(field: f, in: current, resolver: ctx.resolver) else { return nil }
+            if core != nil { return (current, Array(path.prefix(k + 1))) }
             current = next
         }
         return nil

@@ -63,8 +63,7 @@ public struct Subsystems {
             let pt = fn.params[effect.param].type
             guard pt.pointerDepth == 1 || pt.kind == .named,
                   let agg = resolver.aggregate(of: pt, from: fid.file), closure.cores[agg] == nil,
-                  let (ft, ff) = resolver.field(named: effect.path[0], in: agg), ft.isEmbedded,
-                  let fa = resolver.aggregate(of: ft, from: ff), closure.cores[fa] != nil else { return nil }
+                  closure.coreKind(ofField: effect.path[0], in: agg, resolver: resolver) != nil else { return nil }
             return (agg, effect.path[0])
         }
         for (fid, effects) in summaries.publishes {
@@ -94,8 +93,7 @@ public struct Subsystems {
                         for e in effects.keys.sorted() where e.param == j { paths.append((Summaries.normalize(p.fields + e.path), false)) }
                     }
                     for (path, direct) in paths where path.count == 1 {
-                        guard let (ft, ff) = resolver.field(named: path[0], in: agg), ft.isEmbedded,
-                              let fa = resolver.aggregate(of: ft, from: ff), closure.cores[fa] != nil else { continue }
+                        guard closure.coreKind(ofField: path[0], in: agg, resolver: resolver) != nil else { continue }
                         register[agg, default: []].append((site.function, path[0]))
                         let key = LocalRegistration(function: site.function, object: agg)
                         localRoots[key] = target.root
@@ -140,7 +138,7 @@ public struct Subsystems {
         var objects: [AggregateID: SubsystemObject] = [:]
         let coreRank: [String: Int] = ["device": 0, "kobject": 1, "cdev": 2, "kref": 3]
         func fieldRank(_ agg: AggregateID, _ f: String) -> (Int, String) {
-            let core = resolver.field(named: f, in: agg).flatMap { resolver.aggregate(of: $0.0, from: $0.1) }.flatMap { closure.cores[$0] } ?? "kref"
+            let core = closure.coreKind(ofField: f, in: agg, resolver: resolver) ?? "kref"
             return (coreRank[core] ?? 9, f)
         }
         // Functions that hand out a new object: return `O *` (the core's *_alloc API).
@@ -160,8 +158,7 @@ public struct Subsystems {
             let regFns = Array(Set(regs.filter { $0.1 == field }.map(\.0))).sorted()
             // A register function that undoes itself on failure is not an unregister function.
             let unregFns = Array(Set((unregister[agg] ?? []).filter { $0.1 == field }.map(\.0)).subtracting(regFns)).sorted()
-            let coreAgg = resolver.field(named: field, in: agg).flatMap { resolver.aggregate(of: $0.0, from: $0.1) }
-            let core = coreAgg.flatMap { closure.cores[$0] } ?? "device"
+            let core = closure.coreKind(ofField: field, in: agg, resolver: resolver) ?? "device"
             var obj = SubsystemObject(aggregate: agg, name: index.aggregate(agg).name, coreField: field, core: core,
                                       register: regFns, unregister: unregFns, release: nil, driverSuppliedRelease: false,
                                       protection: .none, evidence: [])
