@@ -61,12 +61,14 @@ public struct ReleaseCallbacks: Sendable {
         for (fi, f) in index.files.enumerated() {
             for (ni, fn) in f.functions.enumerated() {
                 let e = fn.exprs
+                var functionView: FunctionView?
                 for a in fn.assignments where a.lhs >= 0 && e[a.lhs].kind == .member && ["class", "type"].contains(e.text(e[a.lhs])) {
                     let r = e[e.strippingCasts(a.rhs)]
                     guard r.kind == .unary, e.text(r) == "&", e[r.a].kind == .identifier else { continue }
                     let g = e.text(e[r.a])
                     guard releasesOfGlobal[g] != nil else { continue }
-                    let view = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: resolver)
+                    let view = functionView ?? FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: resolver)
+                    functionView = view
                     if let p = view.memberPath(a.lhs), case .global(let obj) = p.root,
                        resolver.global(named: obj, from: Int32(fi)).map({ $0.type.pointerDepth == 0 }) == true {
                         staticUse.insert(g)
@@ -84,12 +86,14 @@ public struct ReleaseCallbacks: Sendable {
         for (fi, f) in index.files.enumerated() {
             for (ni, fn) in f.functions.enumerated() {
                 let e = fn.exprs
+                var functionView: FunctionView?
                 for a in fn.assignments where a.lhs >= 0 {
                     let lhs = e[a.lhs]
                     guard lhs.kind == .member, e.text(lhs) == "release" else { continue }
                     let rhs = e[e.strippingCasts(a.rhs)]
                     guard rhs.kind == .identifier else { continue }
-                    let view = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: resolver)
+                    let view = functionView ?? FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: resolver)
+                    functionView = view
                     guard let (bt0, bf) = view.type(of: lhs.a) else { continue }
                     var bt = bt0
                     if lhs.b == 1, let d = bt.dereferenced { bt = d }

@@ -110,6 +110,7 @@ public struct Subsystems {
         for (fi, f) in index.files.enumerated() {
             for (ni, fn) in f.functions.enumerated() {
                 let e = fn.exprs
+                var functionView: FunctionView?
                 for a in fn.assignments where a.lhs >= 0 {
                     let lhs = e[a.lhs]
                     guard lhs.kind == .member else { continue }
@@ -118,7 +119,8 @@ public struct Subsystems {
                     let base = e[lhs.a]
                     guard base.kind == .member else { continue }
                     let id = FunctionID(file: Int32(fi), index: Int32(ni))
-                    let view = FunctionView(id: id, resolver: resolver)
+                    let view = functionView ?? FunctionView(id: id, resolver: resolver)
+                    functionView = view
                     var containerType: (TypeRef, Int32)?
                     if base.b == 1 { containerType = view.type(of: base.a).flatMap { t in t.0.dereferenced.map { ($0, t.1) } } }
                     else { containerType = view.type(of: base.a) }
