@@ -91,20 +91,9 @@ struct ScanCommand: ParsableCommand {
     }
 }
 
-func isDirectory(_ p: String) -> Bool {
-    var st = stat()
-    return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-}
+func isDirectory(_ p: String) -> Bool { SourceTree.isDirectory(p) }
 
+/// A text file for the CLI (baselines, logs); nil when it cannot be read.
 func readTextFile(_ path: String) -> String? {
-    guard let f = fopen(path, "r") else { return nil }
-    defer { fclose(f) }
-    var bytes: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buf, 1, buf.count, f)
-        if n <= 0 { break }
-        bytes.append(contentsOf: buf[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    readWholeFile(path).0.map { String(decoding: $0, as: UTF8.self) }
 }

@@ -65,7 +65,8 @@ public struct SourceTree: Sendable {
         return s.isEmpty ? "." : s
     }
 
-    static func isDirectory(_ p: String) -> Bool {
+    /// Whether `p` names a directory (following symbolic links).
+    public static func isDirectory(_ p: String) -> Bool {
         var st = stat()
         return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
@@ -162,7 +163,7 @@ public struct SourceTree: Sendable {
 }
 
 /// Reads a whole file; returns nil and a reason when it cannot.
-func readWholeFile(_ path: String) -> ([UInt8]?, String?) {
+public func readWholeFile(_ path: String) -> ([UInt8]?, String?) {
     let fd = open(path, O_RDONLY)
     if fd < 0 { return (nil, "cannot read: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
