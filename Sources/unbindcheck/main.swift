@@ -15,4 +15,5 @@ struct UnbindCheckCommand: ParsableCommand {
     )
 }
 
+CrashContext.install()
 UnbindCheckCommand.main()

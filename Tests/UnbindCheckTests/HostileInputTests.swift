@@ -179,32 +179,3 @@ import Glibc
         #expect(!out.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
     }
 }
-
-/// Inputs that crashed a fuzz target; each must now parse quietly.
-@Suite struct FuzzRegressionTests {
-    static let directory: String = {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(2)
-        return parts.joined(separator: "/") + "/Fixtures/fuzz-crashes"
-    }()
-
-    @Test func designatorDotAtEndOfFile() {
-        // `{ .a.` as the last tokens: the designator walk went past the end token.
-        let f = parse("void f(void) { x = (struct s){ .a.")
-        #expect(f.functions.map(\.name) == ["f"])
-    }
-
-    @Test func everySavedCrashInputParses() throws {
-        guard let dir = opendir(Self.directory) else { Issue.record("no \(Self.directory)"); return }
-        defer { closedir(dir) }
-        var count = 0
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
-            guard name.hasSuffix(".bin") else { continue }
-            let file = SourceFile(fullPath: Self.directory + "/" + name, relativePath: name, size: 0)
-            _ = Indexer.parseFile(file)
-            count += 1
-        }
-        #expect(count >= 1)
-    }
-}

@@ -26,6 +26,7 @@ public final class AnalysisContext: @unchecked Sendable {
     }
 
     private func time(_ name: String, _ body: () -> Void) {
+        CrashContext.setPhase("running the \(name) pass")
         let t = monotonicSeconds()
         body()
         passTimes.append((name, monotonicSeconds() - t))
@@ -36,7 +37,10 @@ public final class AnalysisContext: @unchecked Sendable {
 public enum Analyzer {
     public static func findings(_ context: AnalysisContext, checks: [any Check] = allChecks) -> [Finding] {
         var out: [Finding] = []
-        for c in checks { out += c.run(context) }
+        for c in checks {
+            CrashContext.setPhase("running the \(type(of: c)) check")
+            out += c.run(context)
+        }
         return dedupe(out).sorted(by: Finding.ordered)
     }
 

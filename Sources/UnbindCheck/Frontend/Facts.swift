@@ -151,8 +151,15 @@ public struct ExprArena: Sendable, Hashable, Codable {
 
     public init() {}
 
+    /// Returned for indices that name no node (-1 for "none", or anything out of range).
+    public static let missingNode = ExprNode(kind: .other, textID: -1, a: -1, b: -1, c: 0)
+
+    /// The node at `i`, or `missingNode` when `i` is not a node of this arena. Reading a
+    /// tree never traps, whatever indices a damaged or hostile input left in it.
     @inline(__always)
-    public subscript(i: Int32) -> ExprNode { nodes[Int(i)] }
+    public subscript(i: Int32) -> ExprNode {
+        i >= 0 && Int(i) < nodes.count ? nodes[Int(i)] : ExprArena.missingNode
+    }
 
     /// The text of a node (identifier, member, operator or literal).
     @inline(__always)
@@ -221,7 +228,7 @@ public struct ExprArena: Sendable, Hashable, Codable {
 
     /// The child list of a `call` or `initList` node.
     public func list(of node: ExprNode) -> ArraySlice<Int32> {
-        let s = Int(node.b), e = Int(node.b + node.c)
+        let s = Int(node.b), e = Int(node.b) + Int(node.c)
         guard s >= 0, e <= lists.count, s <= e else { return [] }
         return lists[s..<e]
     }
@@ -238,7 +245,7 @@ public struct ExprArena: Sendable, Hashable, Codable {
     public func strippingCasts(_ i: Int32) -> Int32 {
         var k = i
         var guardCount = 0
-        while k >= 0, self[k].kind == .cast, guardCount < 64 { k = self[k].a; guardCount += 1 }
+        while k >= 0, Int(k) < nodes.count, self[k].kind == .cast, guardCount < 64 { k = self[k].a; guardCount += 1 }
         return k
     }
 

@@ -43,7 +43,7 @@ public struct Names: Sendable {
     public func lookup(_ s: String) -> Int32? { ids[s] }
 
     @inline(__always)
-    public subscript(id: Int32) -> String { strings[Int(id)] }
+    public subscript(id: Int32) -> String { id >= 0 && Int(id) < strings.count ? strings[Int(id)] : "" }
 }
 
 /// A `#include` line of a file.

@@ -4,6 +4,8 @@
 /// explicit depth limits; balanced regions past the limits are skipped iteratively.
 public struct Parser {
     private let toks: [Token]
+    /// Returned for reads past the last token (the lexer always ends the stream with one).
+    private let endToken: Token
     fileprivate(set) var names: Names
     private let bytes: UnsafeBufferPointer<UInt8>
     private var p = 0
@@ -32,6 +34,8 @@ public struct Parser {
 
     public init(tokens: [Token], names: Names, bytes: UnsafeBufferPointer<UInt8>, facts: FileFacts) {
         self.toks = tokens
+        let last = tokens.last
+        self.endToken = Token(kind: .end, code: 0, start: Int32(clamping: bytes.count), length: 0, line: last?.line ?? 1, column: last?.column ?? 1)
         self.names = names
         self.bytes = bytes
         self.facts = facts
@@ -39,17 +43,23 @@ public struct Parser {
 
     // MARK: - Token helpers
 
-    @inline(__always) private var tok: Token { toks[p] }
-    @inline(__always) private func peek(_ k: Int = 1) -> Token { toks[min(p + k, toks.count - 1)] }
-    @inline(__always) private var atEnd: Bool { toks[p].kind == .end }
+    /// The token at `k`, clamped into the stream: before the start reads the first token,
+    /// past the end reads the end token. Every token read goes through here.
+    @inline(__always) private func token(_ k: Int) -> Token {
+        if k >= 0 && k < toks.count { return toks[k] }
+        return k < 0 && !toks.isEmpty ? toks[0] : endToken
+    }
+    @inline(__always) private var tok: Token { token(p) }
+    @inline(__always) private func peek(_ k: Int = 1) -> Token { token(p &+ k) }
+    @inline(__always) private var atEnd: Bool { token(p).kind == .end }
     @inline(__always) private func isPunct(_ t: Token, _ c: UInt8) -> Bool { t.kind == .punct && t.code == Int32(c) }
     @inline(__always) private func isPunct(_ c: UInt8) -> Bool { isPunct(tok, c) }
     @inline(__always) private func isKeyword(_ t: Token, _ k: Keyword) -> Bool { t.kind == .identifier && t.code == k.rawValue }
     @inline(__always) private func isKeyword(_ k: Keyword) -> Bool { isKeyword(tok, k) }
-    @inline(__always) private func text(_ t: Token) -> String { names[t.code] }
+    @inline(__always) private func text(_ t: Token) -> String { t.kind == .identifier ? names[t.code] : "" }
     /// Moves `n` tokens ahead, never past the end token.
     @inline(__always) private mutating func advance(by n: Int) {
-        for _ in 0..<n where toks[p].kind != .end { p += 1 }
+        for _ in 0..<max(0, n) where !atEnd { p += 1 }
     }
 
     private func literalText(_ t: Token) -> String {
@@ -130,7 +140,7 @@ public struct Parser {
         let root = arena.strippingCasts(e)
         guard root >= 0, arena[root].kind == .call, arena[arena[root].a].kind == .identifier else { return nil }
         let map = arena.compact(roots: [root])
-        let r = map[Int(root)]
+        let r = Int(root) < map.count ? map[Int(root)] : -1
         return r >= 0 ? r : nil
     }
 
@@ -272,9 +282,9 @@ public struct Parser {
         if isPunct(n, 42) {
             // `T *x =`, `T *x;`, `T **x`
             var k = p + 1
-            while isPunct(toks[k], 42) || isKeyword(toks[k], .kConst) { k += 1 }
-            if toks[k].kind == .identifier {
-                let a = toks[min(k + 1, toks.count - 1)]
+            while isPunct(token(k), 42) || isKeyword(token(k), .kConst) { k += 1 }
+            if token(k).kind == .identifier {
+                let a = token(min(k + 1, toks.count - 1))
                 return a.kind == .punct && (a.code == 61 || a.code == 59 || a.code == 44 || a.code == 91 || a.code == 41)
                     || (a.kind == .identifier && isAnnotation(a))
             }
@@ -500,10 +510,17 @@ public struct Parser {
         if let macro = spec.macroName {
             // `DEFINE_X(args)` used as a declaration, or a macro that expands to a function
             // header (`SYSCALL_DEFINE2(name, …) { … }`).
-            let nameTok = toks[p - 1]
+            let nameTok = token(p - 1)
             let paramsStart = p
             if isPunct(40) { skipBalanced() }
             let paramsEnd = p - 1
+            if isPunct(123) && context != .file {
+                // `MACRO(args) { … }` inside a body is a loop or scope macro, not a nested
+                // function: parsing it as one would reset this function's expression arena
+                // under the expressions still being built (the parser-parsecall-arena crash).
+                parseSubStatement()
+                return
+            }
             if isPunct(123) {
                 var d = Declarator()
                 d.name = macro; d.line = nameTok.line; d.column = nameTok.column
@@ -515,7 +532,7 @@ public struct Parser {
                 facts.globals.append(GlobalDecl(name: arg, type: TypeRef(kind: .named, name: macro), isStatic: spec.isStatic, line: nameTok.line, column: nameTok.column, designated: []))
             }
             // `BEGIN(x)` then `END(x)` on the next line, without semicolons: each is complete.
-            if tok.kind == .identifier && tok.line != toks[paramsEnd].line && isPunct(peek(), 40) { return }
+            if tok.kind == .identifier && tok.line != token(paramsEnd).line && isPunct(peek(), 40) { return }
             if isPunct(61) { p += 1; skipInitializer() }
             skipToSemicolon(resyncAtColumnOne: context == .file)
             return
@@ -620,16 +637,16 @@ public struct Parser {
     private func simpleValue(from a: Int, to b: Int) -> String {
         var k = a
         // Skip casts: (type)value
-        if k < b, isPunct(toks[k], 40), k + 1 < b, toks[k + 1].kind == .identifier {
+        if k < b, isPunct(token(k), 40), k + 1 < b, token(k + 1).kind == .identifier {
             var j = k + 1
-            while j < b && !isPunct(toks[j], 41) { j += 1 }
+            while j < b && !isPunct(token(j), 41) { j += 1 }
             if j + 1 < b { k = j + 1 }
         }
         guard k < b else { return "" }
-        if isPunct(toks[k], 38), k + 1 < b, toks[k + 1].kind == .identifier {
-            return "&" + text(toks[k + 1])
+        if isPunct(token(k), 38), k + 1 < b, token(k + 1).kind == .identifier {
+            return "&" + text(token(k + 1))
         }
-        let t = toks[k]
+        let t = token(k)
         if t.kind == .identifier { return text(t) }
         if t.kind == .number || t.kind == .string { return literalText(t) }
         return ""
@@ -692,7 +709,7 @@ public struct Parser {
             }
             if !declared && spec.definedAnonymous {
                 // Anonymous struct/union member: its fields belong to the enclosing one.
-                fields.append(FieldDecl(name: "", type: spec.type, line: toks[start].line, column: toks[start].column))
+                fields.append(FieldDecl(name: "", type: spec.type, line: token(start).line, column: token(start).column))
             }
             if isPunct(59) { p += 1; continue }
             if isPunct(closer) { return }
@@ -709,7 +726,7 @@ public struct Parser {
         // Find the matching ')' and the first ';' at depth 1.
         var k = open, depth = 0, firstSemi = -1, lastCommaBeforeSemi = -1
         repeat {
-            let t = toks[k]
+            let t = token(k)
             if t.kind == .end { return false }
             if t.kind == .punct {
                 switch t.code {
@@ -723,7 +740,7 @@ public struct Parser {
             k += 1
         } while depth > 0
         let close = k - 1
-        let after = toks[k]
+        let after = token(k)
         if firstSemi >= 0 {
             // Member declarations inside the macro's last argument.
             p = (lastCommaBeforeSemi >= 0 ? lastCommaBeforeSemi : open) + 1
@@ -737,7 +754,7 @@ public struct Parser {
         if isPunct(after, 59) || isPunct(after, 125) {
             // DECLARE_BITMAP(name, n); DECLARE_KFIFO(fifo, type, n);
             var fieldName = ""
-            if toks[open + 1].kind == .identifier { fieldName = text(toks[open + 1]) }
+            if token(open + 1).kind == .identifier { fieldName = text(token(open + 1)) }
             fields.append(FieldDecl(name: fieldName, type: TypeRef(kind: .named, name: text(nameTok)), line: nameTok.line, column: nameTok.column))
             p = close + 1
             if isPunct(59) { p += 1 }
@@ -788,7 +805,7 @@ public struct Parser {
         ret.pointerDepth &+= d.pointerDepth
         let startLine = d.line
         parseCompound()
-        let endLine = toks[max(0, p - 1)].line
+        let endLine = token(max(0, p - 1)).line
         // Keep only the expression nodes that recorded facts refer to.
         var roots = calls.map(\.node) + calls.map(\.target) + returns
         for a in assigns { roots.append(a.lhs); roots.append(a.rhs) }
@@ -860,8 +877,8 @@ public struct Parser {
             if t.code == 59 { p += 1; return }
         }
         statementCount += 1
-        if t.kind == .identifier && t.code < Int32(Keyword.allCases.count) {
-            switch Keyword(rawValue: t.code)! {
+        if t.kind == .identifier, let keyword = Keyword(rawValue: t.code) {
+            switch keyword {
             case .kIf:
                 p += 1
                 conditionalDepth += 1
@@ -1074,8 +1091,8 @@ public struct Parser {
     private func parenStartsType() -> Bool {
         var k = p + 1
         var sawAnnotation = false
-        while toks[k].kind == .identifier && isAnnotation(toks[k]) { k += 1; sawAnnotation = true }
-        let n = toks[k]
+        while token(k).kind == .identifier && isAnnotation(token(k)) { k += 1; sawAnnotation = true }
+        let n = token(k)
         guard n.kind == .identifier else { return false }
         let c = n.code
         if c == Keyword.kStruct.rawValue || c == Keyword.kUnion.rawValue || c == Keyword.kEnum.rawValue
@@ -1084,11 +1101,11 @@ public struct Parser {
         if c < Int32(Keyword.allCases.count) { return false }
         k += 1
         var sawStar = false
-        while isPunct(toks[k], 42) || (toks[k].kind == .identifier && isAnnotation(toks[k])) || isKeyword(toks[k], .kConst) { sawStar = true; k += 1 }
-        guard isPunct(toks[k], 41) else { return false }
+        while isPunct(token(k), 42) || (token(k).kind == .identifier && isAnnotation(token(k))) || isKeyword(token(k), .kConst) { sawStar = true; k += 1 }
+        guard isPunct(token(k), 41) else { return false }
         if sawStar || sawAnnotation { return true }
         // `(name)` followed by something that cannot follow a parenthesised expression.
-        let after = toks[k + 1 < toks.count ? k + 1 : k]
+        let after = token(k + 1 < toks.count ? k + 1 : k)
         switch after.kind {
         case .identifier:
             return !(after.code < Int32(Keyword.allCases.count) && after.code != Keyword.kSizeof.rawValue)
@@ -1097,7 +1114,7 @@ public struct Parser {
             if after.code == 126 || after.code == 33 { return true }  // ~ !
             if after.code == 40 {
                 // `(u32)(unsigned long)x`: a second cast follows.
-                let inner = toks[min(k + 2, toks.count - 1)]
+                let inner = token(min(k + 2, toks.count - 1))
                 if inner.kind == .identifier && (isAnnotation(inner) || Parser.builtinKeywords.contains(inner.code)
                     || inner.code == Keyword.kStruct.rawValue || inner.code == Keyword.kConst.rawValue) { return true }
             }
@@ -1349,9 +1366,17 @@ public struct Parser {
 
 /// Reads and parses one file's bytes into `FileFacts`.
 public enum FrontEnd {
+    /// Larger files are not parsed: below this size every offset, line and column fits the
+    /// `Int32` fields of `Token` and the facts, so no position arithmetic can overflow.
+    public static let maxFileBytes = 256 << 20
+
     /// Parses `bytes` (the whole file) for the file at `path`.
     public static func parse(path: String, bytes: UnsafeBufferPointer<UInt8>) -> FileFacts {
         var facts = FileFacts(path: path, bytes: bytes.count)
+        guard bytes.count <= maxFileBytes else {
+            facts.unreadable = "file larger than 256 MB, skipped"
+            return facts
+        }
         var lexer = Lexer()
         lexer.run(bytes)
         facts.includes = lexer.includes

@@ -65,6 +65,10 @@ public enum Indexer {
 
     /// Reads and parses one file; unreadable or binary files give facts with `unreadable` set.
     public static func parseFile(_ file: SourceFile) -> FileFacts {
+        CrashContext.reading(file.relativePath) { parseFileUnguarded(file) }
+    }
+
+    private static func parseFileUnguarded(_ file: SourceFile) -> FileFacts {
         let (data, error) = readWholeFile(file.fullPath)
         guard let bytes = data else {
             var f = FileFacts(path: file.relativePath, bytes: 0)
@@ -76,6 +80,7 @@ public enum Indexer {
             f.unreadable = "binary file (NUL bytes), skipped"
             return f
         }
+        CrashContext.checkDebugTrap(bytes)
         return bytes.withUnsafeBufferPointer { FrontEnd.parse(path: file.relativePath, bytes: $0) }
     }
 

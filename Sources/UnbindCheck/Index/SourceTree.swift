@@ -171,11 +171,14 @@ public func readWholeFile(_ path: String) -> ([UInt8]?, String?) {
     guard fstat(fd, &st) == 0 else { return (nil, "cannot stat") }
     if (st.st_mode & S_IFMT) != S_IFREG { return (nil, "not a regular file") }
     var size = Int(st.st_size)
-    if size > 256 << 20 { return (nil, "file larger than 256 MB, skipped") }
+    if size > FrontEnd.maxFileBytes { return (nil, "file larger than 256 MB, skipped") }
     var buffer = [UInt8](repeating: 0, count: size)
     var got = 0
     while got < size {
-        let r = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, size - got) }
+        let r = buffer.withUnsafeMutableBytes { raw -> Int in
+            guard let base = raw.baseAddress else { return 0 }
+            return read(fd, base + got, size - got)
+        }
         if r < 0 {
             if errno == EINTR { continue }
             return (nil, "read error: \(String(cString: strerror(errno)))")
