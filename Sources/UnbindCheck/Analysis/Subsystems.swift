@@ -34,7 +34,7 @@ struct ReleaseBinding {
 
 /// Infers the registered object types of the tree and classifies their protection.
 public struct Subsystems {
-    public let objects: [AggregateID: SubsystemObject]
+    public private(set) var objects: [AggregateID: SubsystemObject]
     /// Releases assigned outside the core (`priv->vdev.dev.release = fn`), by object type.
     let driverReleases: [AggregateID: [ReleaseBinding]]
     /// A register function that allocates an object of this type itself.
@@ -394,5 +394,14 @@ public struct Subsystems {
     /// The driver's own release for an object of type `agg` set in `file`, if any.
     func driverRelease(for agg: AggregateID, in file: String) -> ReleaseBinding? {
         driverReleases[agg]?.filter { $0.evidence.file == file }.sorted(by: { $0.evidence.line < $1.evidence.line }).first
+    }
+
+    /// Records that the core revokes provider state on unregister (found by `ProviderOps`):
+    /// its objects' protection becomes `revocation`, with that evidence first.
+    mutating func markRevocation(_ agg: AggregateID, evidence: [Evidence]) {
+        guard var o = objects[agg], !evidence.isEmpty else { return }
+        o.protection = .revocation
+        o.evidence = evidence + o.evidence
+        objects[agg] = o
     }
 }

@@ -25,4 +25,5 @@ public let allChecks: [any Check] = [
     ReleaseDevmFreeCheck(),
     KfreeOutsideReleaseCheck(),
     MissingReleaseCheck(),
+    UnrevokedProviderOpsCheck(),
 ]

@@ -16,6 +16,14 @@ public struct FindingNote: Sendable, Hashable {
     }
 }
 
+/// A use of provider-owned state by a core function, reached from a consumer entry.
+public struct FindingUseSite: Sendable, Hashable {
+    public var function: String
+    public var file: String
+    public var line: Int32
+    public var entry: String
+}
+
 /// One reported hazard, with the evidence chain a maintainer needs.
 public struct Finding: Sendable, Hashable {
     public var check: String
@@ -30,6 +38,10 @@ public struct Finding: Sendable, Hashable {
     public var protection: String
     public var message: String
     public var notes: [FindingNote]
+    /// `unrevoked-provider-ops`: the provider-owned members.
+    public var members: [String] = []
+    /// `unrevoked-provider-ops`: each unprotected use and the consumer entry reaching it.
+    public var useSites: [FindingUseSite] = []
 
     public init(check: String, severity: Severity, file: String, line: Int32, column: Int32, function: String = "",
                 structName: String = "", chain: [String] = [], object: String = "", protection: String = "",

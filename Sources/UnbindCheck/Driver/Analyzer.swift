@@ -7,6 +7,7 @@ public final class AnalysisContext: @unchecked Sendable {
     public private(set) var summaries: Summaries!
     public private(set) var subsystems: Subsystems!
     public private(set) var releaseCallbacks: ReleaseCallbacks!
+    public private(set) var providerOps: ProviderOps!
     /// (pass name, seconds), in order.
     public private(set) var passTimes: [(String, Double)] = []
 
@@ -23,6 +24,12 @@ public final class AnalysisContext: @unchecked Sendable {
         time("subsystem protection") { subsystems = Subsystems(index: index, resolver: resolver, summaries: summaries, closure: closure, allocations: allocations) }
         // Release callbacks last: their summaries use the free summaries.
         time("release callbacks") { releaseCallbacks = ReleaseCallbacks(index: index, resolver: resolver, summaries: summaries) }
+        // Provider state needs the register/unregister functions; a core found to revoke it
+        // is `revocation` in the subsystem table.
+        time("provider ops") {
+            providerOps = ProviderOps(index: index, resolver: resolver, closure: closure, subsystems: subsystems, summaries: summaries)
+            for (agg, evidence) in providerOps.revokingObjects.sorted(by: { $0.key < $1.key }) { subsystems.markRevocation(agg, evidence: evidence) }
+        }
     }
 
     private func time(_ name: String, _ body: () -> Void) {

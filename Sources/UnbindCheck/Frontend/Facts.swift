@@ -294,6 +294,13 @@ public struct CallSite: Sendable, Hashable, Codable {
     public var isReturned: Bool
 }
 
+/// A name or member chain tested by a condition: `if (!p->ops)`, `while (x)`.
+public struct TestSite: Sendable, Hashable, Codable {
+    /// The tested expression (an identifier or member node) in the function's arena.
+    public var node: Int32
+    public var line: Int32
+}
+
 /// `lhs = rhs` (or a compound assignment) inside a function body.
 public struct AssignmentSite: Sendable, Hashable, Codable {
     public var lhs: Int32
@@ -325,6 +332,8 @@ public struct FunctionDecl: Sendable, Hashable, Codable {
     public var unconditionalJumps: [Int32] = []
     /// Lines of `else`, `case` and `default`: code on either side runs on different paths.
     public var branchLines: [Int32] = []
+    /// Names and member chains that `if`/`while` conditions test for being set or NULL.
+    public var tests: [TestSite] = []
 
     /// The declared type of a parameter or local by name (locals shadow parameters).
     public func declaredType(of name: String) -> TypeRef? {

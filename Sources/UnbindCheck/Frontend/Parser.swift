@@ -16,6 +16,7 @@ public struct Parser {
     private var calls: [CallSite] = []
     private var assigns: [AssignmentSite] = []
     private var returns: [Int32] = []
+    private var tests: [TestSite] = []
     private var locals: [VarDecl] = []
     private var jumps: [Int32] = []
     private var branches: [Int32] = []
@@ -770,6 +771,7 @@ public struct Parser {
         calls = []
         assigns = []
         returns = []
+        tests = []
         locals = []
         jumps = []
         branches = []
@@ -809,18 +811,20 @@ public struct Parser {
         // Keep only the expression nodes that recorded facts refer to.
         var roots = calls.map(\.node) + calls.map(\.target) + returns
         for a in assigns { roots.append(a.lhs); roots.append(a.rhs) }
+        roots += tests.map(\.node)
         let map = arena.compact(roots: roots)
         func remap(_ x: Int32) -> Int32 { x >= 0 && Int(x) < map.count ? map[Int(x)] : -1 }
         for k in calls.indices { calls[k].node = remap(calls[k].node); calls[k].target = remap(calls[k].target) }
         for k in assigns.indices { assigns[k].lhs = remap(assigns[k].lhs); assigns[k].rhs = remap(assigns[k].rhs) }
         returns = returns.map(remap)
+        for k in tests.indices { tests[k].node = remap(tests[k].node) }
         facts.functions.append(FunctionDecl(
             name: d.name, isStatic: spec.isStatic, isInline: spec.isInline, returnType: ret,
             params: params, locals: locals, calls: calls, assignments: assigns, returns: returns,
             exprs: arena, line: startLine, column: d.column, endLine: endLine, statementCount: statementCount,
-            unconditionalJumps: jumps, branchLines: branches))
+            unconditionalJumps: jumps, branchLines: branches, tests: tests))
         arena = ExprArena()
-        calls = []; assigns = []; returns = []; locals = []
+        calls = []; assigns = []; returns = []; locals = []; tests = []
     }
 
     // MARK: - Statements
@@ -845,9 +849,40 @@ public struct Parser {
 
     private mutating func parseParenExpression() {
         if isPunct(40) {
+            let line = tok.line
             p += 1
-            if !isPunct(41) { _ = parseExpression() }
+            if !isPunct(41) { recordTests(parseExpression(), line: line, depth: 0) }
             if isPunct(41) { p += 1 } else { recover("expected ')'"); skipToCloser(41) }
+        }
+    }
+
+    /// Records what a condition tests for being set: `x`, `!p->m`, `p->m == NULL`, through
+    /// `&&`, `||` and wrapper calls (`unlikely(!x)`, `WARN_ON(!p->m)`). Only names and
+    /// member chains are kept, so a check can be matched to the value it guards.
+    private mutating func recordTests(_ e: Int32, line: Int32, depth: Int) {
+        guard depth < 8 else { return }
+        let n = arena[e]
+        switch n.kind {
+        case .identifier, .member:
+            tests.append(TestSite(node: e, line: line))
+        case .unary where names[n.textID] == "!":
+            recordTests(n.a, line: line, depth: depth + 1)
+        case .binary:
+            let op = names[n.textID]
+            if op == "&&" || op == "||" {
+                recordTests(n.a, line: line, depth: depth + 1)
+                recordTests(n.b, line: line, depth: depth + 1)
+            } else if op == "==" || op == "!=" {
+                let other = arena[n.b]
+                let rhsIsNull = (other.kind == .identifier && names[other.textID] == "NULL") || (other.kind == .number && names[other.textID] == "0")
+                if rhsIsNull { recordTests(n.a, line: line, depth: depth + 1) }
+            }
+        case .call:
+            if arena[n.a].kind == .identifier, let first = arena.list(of: n).first {
+                recordTests(first, line: line, depth: depth + 1)
+            }
+        default:
+            break
         }
     }
 

@@ -79,7 +79,7 @@ public struct JSONReporter: Reporter {
 
     /// One finding as the JSON contract spells it.
     public static func findingJSON(_ f: Finding) -> JSONValue {
-        .object([
+        var fields: [(String, JSONValue)] = [
             ("check", .string(f.check)), ("severity", .string(f.severity.rawValue)),
             ("file", .string(f.file)), ("line", .int(Int(f.line))), ("column", .int(Int(f.column))),
             ("function", .string(f.function)), ("struct", .string(f.structName)),
@@ -87,7 +87,14 @@ public struct JSONReporter: Reporter {
             ("protection", .string(f.protection)), ("message", .string(f.message)),
             ("fingerprint", .string(f.fingerprint)),
             ("notes", .array(f.notes.map { .object([("file", .string($0.file)), ("line", .int(Int($0.line))), ("column", .int(Int($0.column))), ("message", .string($0.message))]) })),
-        ])
+        ]
+        if !f.members.isEmpty || !f.useSites.isEmpty {
+            fields.append(("members", .array(f.members.map { .string($0) })))
+            fields.append(("use_sites", .array(f.useSites.map {
+                .object([("function", .string($0.function)), ("file", .string($0.file)), ("line", .int(Int($0.line))), ("entry", .string($0.entry))])
+            })))
+        }
+        return .object(fields)
     }
 
     public func render(_ report: Report) -> String {

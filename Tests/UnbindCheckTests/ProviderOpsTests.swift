@@ -1,0 +1,127 @@
+import Testing
+@testable import UnbindCheck
+
+/// `unrevoked-provider-ops` on a small provider core: each protection the check recognizes,
+/// and each again with the check, the clearing or the lock taken away.
+@Suite struct ProviderOpsTests {
+    static let lockUse = """
+        \tint ret = -19;
+        \tmutex_lock(&w->lock);
+        \tif (w->reg_read)
+        \t\tret = w->reg_read(w->priv, off);
+        \tmutex_unlock(&w->lock);
+        \treturn ret;
+
+        """
+    static let lockTeardown = "\tmutex_lock(&w->lock);\n\tw->reg_read = NULL;\n\tmutex_unlock(&w->lock);\n"
+    static let flagUse = """
+        \tint ret = -19;
+        \tmutex_lock(&w->lock);
+        \tif (!w->exists)
+        \t\tgoto out;
+        \tret = w->reg_read(w->priv, off);
+        out:
+        \tmutex_unlock(&w->lock);
+        \treturn ret;
+
+        """
+    static let flagTeardown = "\tmutex_lock(&w->lock);\n\tw->exists = 0;\n\tmutex_unlock(&w->lock);\n"
+    static let waitTeardown = "\twait_for_completion(&w->done);\n"
+
+    func findings(use: String, teardown: String) -> [Finding] {
+        Analyzer.findings(analyse(ProviderFixture.core(use: use, teardown: teardown, marker: false)), checks: [UnrevokedProviderOpsCheck()])
+    }
+
+    /// Line of the first line of `text` in the fixture's core.c that contains `needle`.
+    func line(of needle: String, use: String, teardown: String) -> Int32 {
+        let core = ProviderFixture.core(use: use, teardown: teardown, marker: false)["drivers/widget/core.c"] ?? ""
+        let lines = core.split(separator: "\n", omittingEmptySubsequences: false)
+        return Int32((lines.firstIndex { $0.contains(needle) } ?? -1) + 1)
+    }
+
+    @Test(arguments: [("srcu", ProviderFixture.srcuUse, ProviderFixture.srcuTeardown),
+                      ("lock", lockUse, lockTeardown),
+                      ("flag", flagUse, flagTeardown),
+                      ("wait", ProviderFixture.plainUse, waitTeardown)])
+    func protectedProvidersAreNotReported(_ kind: String, _ use: String, _ teardown: String) {
+        #expect(findings(use: use, teardown: teardown).isEmpty, "\(kind)")
+        let ctx = analyse(ProviderFixture.core(use: use, teardown: teardown, marker: false))
+        let group = ctx.providerOps.groups.first
+        #expect(group?.members == ["priv", "reg_read"])
+        #expect(group?.uses.allSatisfy { $0.protection == kind } == true, "\(kind): \(group?.uses.map { $0.protection ?? $0.reason } ?? [])")
+    }
+
+    @Test func unprotectedProviderIsReportedAtUnregister() throws {
+        let all = findings(use: ProviderFixture.plainUse, teardown: "")
+        #expect(all.count == 1)
+        let f = try #require(all.first)
+        #expect(f.severity == .error && f.function == "widget_unregister" && f.object == "widget_device")
+        #expect(f.line == line(of: "void widget_unregister", use: ProviderFixture.plainUse, teardown: ""))
+        #expect(f.members == ["priv", "reg_read"])
+        #expect(f.useSites.map(\.function) == ["widget_do_read"] && f.useSites.map(\.entry) == ["widget_read"])
+        #expect(f.message.hasPrefix("struct widget_device keeps the provider's priv, reg_read (stored by widget_register()), and widget_unregister() neither revokes them nor waits for users"))
+        #expect(f.notes.contains { $0.message.contains("widget_do_read() uses reg_read: no lock, SRCU/RCU read section or check protects it; reached from widget_read() via widget_read → widget_do_read") })
+        let json = JSONReporter.findingJSON(f).serialized(pretty: false)
+        #expect(json.contains("\"members\":[\"priv\",\"reg_read\"]") && json.contains("\"use_sites\":[{\"function\":\"widget_do_read\""))
+    }
+
+    @Test func srcuWithoutTheNullCheckIsReportedAtTheUse() throws {
+        let use = ProviderFixture.srcuUse.replacingOccurrences(of: "\tif (fn)\n\t\t", with: "\t")
+        let f = try #require(findings(use: use, teardown: ProviderFixture.srcuTeardown).first)
+        #expect(f.function == "widget_do_read" && f.protection == "revocation")
+        #expect(f.line == line(of: "ret = fn(w->priv", use: use, teardown: ProviderFixture.srcuTeardown))
+        #expect(f.message.contains("never checked for NULL"))
+    }
+
+    @Test func srcuWithoutClearingIsReportedAtUnregister() throws {
+        let all = findings(use: ProviderFixture.srcuUse, teardown: "\tsynchronize_srcu(&w->srcu);\n")
+        #expect(all.map(\.function) == ["widget_unregister"])
+        #expect(all.first?.notes.contains { $0.message.contains("unregister does not clear it and synchronize") } == true)
+    }
+
+    @Test func lockWithoutTheCheckIsReported() throws {
+        let use = Self.lockUse.replacingOccurrences(of: "\tif (w->reg_read)\n\t\t", with: "\t")
+        let f = try #require(findings(use: use, teardown: Self.lockTeardown).first)
+        #expect(f.function == "widget_do_read")
+        #expect(f.message.contains("holds lock, which unregister takes, but does not re-check"))
+    }
+
+    @Test func lockRemovedFromTheUseIsReported() throws {
+        let use = Self.lockUse.replacingOccurrences(of: "\tmutex_lock(&w->lock);\n", with: "").replacingOccurrences(of: "\tmutex_unlock(&w->lock);\n", with: "")
+        let f = try #require(findings(use: use, teardown: Self.lockTeardown).first)
+        #expect(f.message.contains("without a lock that unregister takes"))
+    }
+
+    @Test func lockWithoutClearingIsReportedAtUnregister() {
+        #expect(findings(use: Self.lockUse, teardown: "\tmutex_lock(&w->lock);\n\tmutex_unlock(&w->lock);\n").map(\.function) == ["widget_unregister"])
+    }
+
+    @Test func pointerReadBeforeTheLockIsReported() throws {
+        let use = """
+            \tint (*fn)(void *priv, int off) = w->reg_read;
+            \tint ret = -19;
+            \tmutex_lock(&w->lock);
+            \tif (fn)
+            \t\tret = fn(w->priv, off);
+            \tmutex_unlock(&w->lock);
+            \treturn ret;
+
+            """
+        let f = try #require(findings(use: use, teardown: Self.lockTeardown).first)
+        #expect(f.message.contains("reads reg_read before taking the lock that unregister takes"))
+        #expect(f.line == line(of: "ret = fn(w->priv", use: use, teardown: Self.lockTeardown))
+    }
+
+    @Test func flagCheckedWithoutTheLockIsReported() throws {
+        let use = Self.flagUse.replacingOccurrences(of: "\tmutex_lock(&w->lock);\n", with: "").replacingOccurrences(of: "\tmutex_unlock(&w->lock);\n", with: "")
+        let f = try #require(findings(use: use, teardown: Self.flagTeardown).first)
+        #expect(f.function == "widget_do_read")
+    }
+
+    @Test func subsystemsSayRevocationWithTheEvidence() throws {
+        let ctx = analyse(ProviderFixture.core(use: ProviderFixture.srcuUse, teardown: ProviderFixture.srcuTeardown, marker: false))
+        let obj = try #require(ctx.subsystems.objects.values.first { $0.name == "widget_device" })
+        #expect(obj.protection == .revocation)
+        #expect(obj.evidence.map(\.message).prefix(2) == ["widget_unregister() clears w->reg_read", "widget_unregister() waits for readers (synchronize)"])
+    }
+}
