@@ -68,9 +68,9 @@ import Testing
     @Test func srcuWithoutTheNullCheckIsReportedAtTheUse() throws {
         let use = ProviderFixture.srcuUse.replacingOccurrences(of: "\tif (fn)\n\t\t", with: "\t")
         let f = try #require(findings(use: use, teardown: ProviderFixture.srcuTeardown).first)
-        #expect(f.function == "widget_do_read" && f.protection == "revocation")
-        #expect(f.line == line(of: "ret = fn(w->priv", use: use, teardown: ProviderFixture.srcuTeardown))
-        #expect(f.message.contains("never checked for NULL"))
+        #expect(f.function == "widget_unregister")
+        #expect(f.message.contains("widget_unregister() clears them, but no user re-checks them under that protection"))
+        #expect(f.notes.contains { $0.line == line(of: "ret = fn(w->priv", use: use, teardown: ProviderFixture.srcuTeardown) && $0.message.contains("never checked for NULL") })
     }
 
     @Test func srcuWithoutClearingIsReportedAtUnregister() throws {
@@ -82,14 +82,14 @@ import Testing
     @Test func lockWithoutTheCheckIsReported() throws {
         let use = Self.lockUse.replacingOccurrences(of: "\tif (w->reg_read)\n\t\t", with: "\t")
         let f = try #require(findings(use: use, teardown: Self.lockTeardown).first)
-        #expect(f.function == "widget_do_read")
-        #expect(f.message.contains("holds lock, which unregister takes, but does not re-check"))
+        #expect(f.function == "widget_unregister")
+        #expect(f.notes.contains { $0.message.contains("holds lock, which unregister takes, but does not re-check") })
     }
 
     @Test func lockRemovedFromTheUseIsReported() throws {
         let use = Self.lockUse.replacingOccurrences(of: "\tmutex_lock(&w->lock);\n", with: "").replacingOccurrences(of: "\tmutex_unlock(&w->lock);\n", with: "")
         let f = try #require(findings(use: use, teardown: Self.lockTeardown).first)
-        #expect(f.message.contains("without a lock that unregister takes"))
+        #expect(f.notes.contains { $0.message.contains("checks reg_read without a lock that unregister takes") })
     }
 
     @Test func lockWithoutClearingIsReportedAtUnregister() {
@@ -108,14 +108,33 @@ import Testing
 
             """
         let f = try #require(findings(use: use, teardown: Self.lockTeardown).first)
-        #expect(f.message.contains("reads reg_read before taking the lock that unregister takes"))
-        #expect(f.line == line(of: "ret = fn(w->priv", use: use, teardown: Self.lockTeardown))
+        #expect(f.notes.contains { $0.message.contains("reads reg_read before taking the lock that unregister takes")
+            && $0.line == line(of: "ret = fn(w->priv", use: use, teardown: Self.lockTeardown) })
     }
 
     @Test func flagCheckedWithoutTheLockIsReported() throws {
         let use = Self.flagUse.replacingOccurrences(of: "\tmutex_lock(&w->lock);\n", with: "").replacingOccurrences(of: "\tmutex_unlock(&w->lock);\n", with: "")
         let f = try #require(findings(use: use, teardown: Self.flagTeardown).first)
-        #expect(f.function == "widget_do_read")
+        #expect(f.function == "widget_unregister")
+        #expect(f.notes.contains { $0.message.contains("checks reg_read without a lock that unregister takes") })
+    }
+
+    /// A use that escaped the lock in a core whose other users take it: reported at the use.
+    @Test func oneUnprotectedUseInARevokingCoreIsReportedAtTheUse() throws {
+        var files = ProviderFixture.core(use: Self.lockUse, teardown: Self.lockTeardown, marker: false)
+        files["drivers/widget/core.c", default: ""] += """
+
+            int widget_peek(struct widget_device *w)
+            {
+            	return w->reg_read(w->priv, 0);
+            }
+            EXPORT_SYMBOL(widget_peek);
+            """
+        let all = Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()])
+        let f = try #require(all.first)
+        #expect(all.count == 1)
+        #expect(f.function == "widget_peek" && f.protection == "revocation")
+        #expect(f.message.hasPrefix("widget_peek() uses the provider's priv, reg_read of struct widget_device unprotected (no lock, SRCU/RCU read section or check protects it), although unregister revokes them"))
     }
 
     @Test func subsystemsSayRevocationWithTheEvidence() throws {

@@ -40,7 +40,10 @@ public struct ProviderOps: Sendable {
         public var teardown: [FunctionID]
         /// Evidence that teardown revokes (clears + synchronizes) or waits.
         public var revocation: [Evidence]
+        /// Unregister clears the members (or a flag) under SRCU or a lock, and users rely on it.
         public var revokes: Bool
+        /// Unregister clears them, whether or not any user checks.
+        public var clears: Bool
         public var waits: Bool
         public var uses: [UseSite]
     }
@@ -56,24 +59,32 @@ public struct ProviderOps: Sendable {
 
     public init(index: TreeIndex, resolver: Resolver, closure: EmbeddingClosure, subsystems: Subsystems, summaries: Summaries) {
         var groups: [Group] = []
+        var directories = CoreDirectories(index: index)
         for agg in subsystems.objects.keys.sorted() {
-            guard let object = subsystems.objects[agg], closure.cores[agg] != nil || object.core == "device" else { continue }
+            guard let object = subsystems.objects[agg] else { continue }
+            // Provider-facing register functions: exported, and filling the object they allocate.
             let registers = Set(object.register + (subsystems.allocatorFunctions[agg] ?? []))
-            for r in registers.sorted() {
-                let view = FunctionView(id: r, resolver: resolver)
-                let filled = ProviderOps.providerMembers(view, object: agg, resolver: resolver)
-                guard !filled.isEmpty else { continue }
-                let members = Array(Set(filled.map(\.0))).sorted()
-                let teardown = ProviderOps.teardowns(object: object, register: r, index: index, summaries: summaries)
-                var g = Group(aggregate: agg, name: object.name, members: members, register: r, assignments: filled,
-                              teardown: teardown, revocation: [], revokes: false, waits: false, uses: [])
-                let core = CoreScan(index: index, resolver: resolver, group: g)
-                g.revocation = core.teardownFacts.evidence
-                g.revokes = core.teardownFacts.revokes
-                g.waits = core.teardownFacts.waits
-                g.uses = core.useSites()
-                groups.append(g)
+                .filter { index.exported.contains(index.function($0).name) }.sorted()
+            var filled: [(String, Int32)] = []
+            var register: FunctionID?
+            for r in registers {
+                let found = ProviderOps.providerMembers(FunctionView(id: r, resolver: resolver), object: agg, resolver: resolver, closure: closure)
+                if !found.isEmpty { filled += found; register = register ?? r }
             }
+            guard let r = register else { continue }
+            let members = Array(Set(filled.map(\.0))).sorted()
+            let coreFiles = directories.coreFiles(of: r, registers: registers)
+            let teardown = ProviderOps.teardowns(object: object, register: r, index: index, summaries: summaries, coreFiles: coreFiles)
+            var g = Group(aggregate: agg, name: object.name, members: members, register: r, assignments: filled,
+                          teardown: teardown, revocation: [], revokes: false, clears: false, waits: false, uses: [])
+            let core = CoreScan(index: index, resolver: resolver, group: g, coreFiles: coreFiles)
+            g.uses = core.useSites()
+            g.revocation = core.teardownFacts.evidence
+            g.waits = core.teardownFacts.waits
+            g.clears = core.teardownFacts.revokes
+            // A core revokes when unregister clears under SRCU or a lock and its users rely on it.
+            g.revokes = core.teardownFacts.revokes && g.uses.contains { $0.protection != nil }
+            groups.append(g)
         }
         self.groups = groups
     }
@@ -81,7 +92,7 @@ public struct ProviderOps: Sendable {
     /// `obj->m = provider value` in a register function: `obj` a local of the object's type,
     /// the value a parameter or a member of one, the member a callback, an ops table, a
     /// `void *` or a pointer to the parameter's own struct.
-    static func providerMembers(_ view: FunctionView, object: AggregateID, resolver: Resolver) -> [(String, Int32)] {
+    static func providerMembers(_ view: FunctionView, object: AggregateID, resolver: Resolver, closure: EmbeddingClosure) -> [(String, Int32)] {
         let e = view.exprs
         var out: [(String, Int32)] = []
         var pairs: [(Int32, Int32, Int32)] = view.decl.assignments.map { ($0.lhs, $0.rhs, $0.line) }
@@ -99,7 +110,7 @@ public struct ProviderOps: Sendable {
             guard let (ft, ff) = view.field(named: member, in: object) else { continue }
             let value = e.strippingCasts(rhs)
             guard let source = providerSource(view, value) else { continue }
-            if isProviderOwned(field: ft, fieldFile: ff, source: source, view: view, resolver: resolver) {
+            if isProviderOwned(field: ft, fieldFile: ff, source: source, view: view, resolver: resolver, closure: closure) {
                 out.append((member, line))
             }
         }
@@ -112,11 +123,15 @@ public struct ProviderOps: Sendable {
         return (i, path.fields.isEmpty)
     }
 
-    static func isProviderOwned(field: TypeRef, fieldFile: Int32, source: (param: Int, direct: Bool), view: FunctionView, resolver: Resolver) -> Bool {
-        if field.isFunctionPointer { return true }
-        guard field.pointerDepth >= 1 else { return false }
-        if field.kind == .builtin && field.name == "void" && field.pointerDepth == 1 { return true }
-        guard let target = field.dereferenced, let agg = resolver.aggregate(of: target, from: fieldFile) else { return false }
+    static func isProviderOwned(field: TypeRef, fieldFile: Int32, source: (param: Int, direct: Bool), view: FunctionView,
+                                resolver: Resolver, closure: EmbeddingClosure) -> Bool {
+        let (type, typeFile) = resolver.expandTypedef(field, from: fieldFile)
+        if type.isFunctionPointer { return true }
+        guard type.pointerDepth >= 1 else { return false }
+        if type.kind == .builtin && type.name == "void" && type.pointerDepth == 1 { return true }
+        // A refcounted target (a parent device, a module) has a lifetime of its own.
+        guard let target = type.dereferenced, let agg = resolver.aggregate(of: target, from: typeFile),
+              closure.cores[agg] == nil, closure.embeddings[agg] == nil else { return false }
         if source.direct, source.param < view.decl.params.count {
             // `gdev->chip = gc`: the provider's own struct.
             let pt = view.decl.params[source.param].type
@@ -124,22 +139,70 @@ public struct ProviderOps: Sendable {
         }
         // An ops table: a struct made (mostly) of callbacks.
         let fields = resolver.index.aggregate(agg).fields
-        let callbacks = fields.filter(\.type.isFunctionPointer).count
+        let callbacks = fields.filter { resolver.expandTypedef($0.type, from: agg.file).0.isFunctionPointer }.count
         return fields.count >= 1 && callbacks * 4 >= fields.count * 3
     }
 
-    /// Unregister functions of the object, else exported functions of the register
-    /// function's file that tear down a parameter.
-    static func teardowns(object: SubsystemObject, register: FunctionID, index: TreeIndex, summaries: Summaries) -> [FunctionID] {
-        let own = object.unregister.filter { $0 != register }
-        if !own.isEmpty { return own.sorted() }
-        let file = index.files[Int(register.file)]
-        var out: [FunctionID] = []
-        for (k, fn) in file.functions.enumerated() where index.exported.contains(fn.name) {
-            let id = FunctionID(file: register.file, index: Int32(k))
-            if id != register, !(summaries.tearsDown[id]?.isEmpty ?? true) { out.append(id) }
+    /// Unregister functions of the object, and exported core functions that reach one (the
+    /// provider-facing teardown, e.g. one taking the provider's struct), most outward first:
+    /// exported before static, callers before callees.
+    static func teardowns(object: SubsystemObject, register: FunctionID, index: TreeIndex, summaries: Summaries, coreFiles: [Int32]) -> [FunctionID] {
+        var byName: [String: FunctionID] = [:]
+        for f in coreFiles { for (k, fn) in index.files[Int(f)].functions.enumerated() where byName[fn.name] == nil { byName[fn.name] = FunctionID(file: f, index: Int32(k)) } }
+        var targets = Set(object.unregister.filter { $0 != register }.map { index.function($0).name })
+        if targets.isEmpty {
+            for (name, id) in byName where id != register && index.exported.contains(name) && !(summaries.tearsDown[id]?.isEmpty ?? true) { targets.insert(name) }
         }
-        return out
+        var reaching = targets
+        for _ in 0..<3 {
+            for (name, id) in byName where !reaching.contains(name) && id != register {
+                if index.function(id).calls.contains(where: { reaching.contains($0.callee) }) { reaching.insert(name) }
+            }
+        }
+        let candidates = reaching.filter { targets.contains($0) || index.exported.contains($0) }
+        let ids = candidates.sorted().compactMap { name in byName[name] ?? object.unregister.first { index.function($0).name == name } }
+        let called = Set(ids.flatMap { index.function($0).calls.map(\.callee) })
+        return ids.sorted { a, b in
+            let fa = index.function(a), fb = index.function(b)
+            let ka = (index.exported.contains(fa.name) ? 0 : 1, called.contains(fa.name) ? 1 : 0, fa.name)
+            let kb = (index.exported.contains(fb.name) ? 0 : 1, called.contains(fb.name) ? 1 : 0, fb.name)
+            return ka < kb
+        }
+    }
+}
+
+/// The files of each core: the register function's directory, less the providers in it
+/// (files that call the register function or an exported wrapper of it).
+struct CoreDirectories {
+    let index: TreeIndex
+    private var byDirectory: [String: [Int32]] = [:]
+
+    init(index: TreeIndex) {
+        self.index = index
+        for (k, f) in index.files.enumerated() { byDirectory[CoreDirectories.directory(f.path), default: []].append(Int32(k)) }
+    }
+
+    static func directory(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
+    }
+
+    mutating func coreFiles(of register: FunctionID, registers: [FunctionID]) -> [Int32] {
+        let files = byDirectory[CoreDirectories.directory(index.path(register.file))] ?? []
+        let owners = Set(registers.map(\.file))
+        var entryNames = Set(registers.map { index.function($0).name })
+        // Exported wrappers in the directory (`devm_foo_register`), two levels deep.
+        for _ in 0..<2 {
+            for f in files {
+                for fn in index.files[Int(f)].functions where index.exported.contains(fn.name) && fn.calls.contains(where: { entryNames.contains($0.callee) }) {
+                    entryNames.insert(fn.name)
+                }
+            }
+        }
+        let wrapperFiles = Set(files.filter { f in index.files[Int(f)].functions.contains { entryNames.contains($0.name) } })
+        return files.filter { f in
+            owners.contains(f) || wrapperFiles.contains(f) || !index.files[Int(f)].functions.contains { fn in fn.calls.contains { entryNames.contains($0.callee) } }
+        }
     }
 }
 

@@ -86,19 +86,12 @@ struct CoreScan {
     let coreFiles: [Int32]
     let teardownFacts: TeardownFacts
 
-    init(index: TreeIndex, resolver: Resolver, group: ProviderOps.Group) {
+    init(index: TreeIndex, resolver: Resolver, group: ProviderOps.Group, coreFiles: [Int32]) {
         self.index = index
         self.resolver = resolver
         self.group = group
-        let regPath = index.path(group.register.file)
-        let dir = regPath.split(separator: "/").dropLast().joined(separator: "/")
-        var files: [Int32] = []
-        for (k, f) in index.files.enumerated() {
-            let fdir = f.path.split(separator: "/").dropLast().joined(separator: "/")
-            if fdir == dir { files.append(Int32(k)) }
-        }
-        coreFiles = files
-        teardownFacts = CoreScan.teardownFacts(group: group, index: index, resolver: resolver, coreFiles: files)
+        self.coreFiles = coreFiles
+        teardownFacts = CoreScan.teardownFacts(group: group, index: index, resolver: resolver, coreFiles: coreFiles)
     }
 
     /// Teardown functions and the core functions they call (two levels).
