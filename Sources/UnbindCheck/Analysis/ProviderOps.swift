@@ -59,6 +59,7 @@ public struct ProviderOps: Sendable {
 
     public init(index: TreeIndex, resolver: Resolver, closure: EmbeddingClosure, subsystems: Subsystems, summaries: Summaries) {
         var groups: [Group] = []
+        var registerEntries: [Set<String>] = []
         var directories = CoreDirectories(index: index)
         for agg in subsystems.objects.keys.sorted() {
             guard let object = subsystems.objects[agg] else { continue }
@@ -73,7 +74,7 @@ public struct ProviderOps: Sendable {
             }
             guard let r = register else { continue }
             let members = Array(Set(filled.map(\.0))).sorted()
-            let coreFiles = directories.coreFiles(of: r, registers: registers)
+            let (coreFiles, entryNames) = directories.coreFiles(of: r, registers: registers)
             let teardown = ProviderOps.teardowns(object: object, register: r, index: index, summaries: summaries, coreFiles: coreFiles)
             var g = Group(aggregate: agg, name: object.name, members: members, register: r, assignments: filled,
                           teardown: teardown, revocation: [], revokes: false, clears: false, waits: false, uses: [])
@@ -85,7 +86,9 @@ public struct ProviderOps: Sendable {
             // A core revokes when unregister clears under SRCU or a lock and its users rely on it.
             g.revokes = core.teardownFacts.revokes && g.uses.contains { $0.protection != nil }
             groups.append(g)
+            registerEntries.append(entryNames)
         }
+        TeardownRanking.rank(&groups, registerEntries: registerEntries, index: index)
         self.groups = groups
     }
 
@@ -187,7 +190,9 @@ struct CoreDirectories {
         return String(path[..<slash])
     }
 
-    mutating func coreFiles(of register: FunctionID, registers: [FunctionID]) -> [Int32] {
+    /// The core's files, and the names providers call to register (the register functions
+    /// and their exported wrappers).
+    mutating func coreFiles(of register: FunctionID, registers: [FunctionID]) -> ([Int32], Set<String>) {
         let files = byDirectory[CoreDirectories.directory(index.path(register.file))] ?? []
         let owners = Set(registers.map(\.file))
         var entryNames = Set(registers.map { index.function($0).name })
@@ -200,8 +205,54 @@ struct CoreDirectories {
             }
         }
         let wrapperFiles = Set(files.filter { f in index.files[Int(f)].functions.contains { entryNames.contains($0.name) } })
-        return files.filter { f in
+        let core = files.filter { f in
             owners.contains(f) || wrapperFiles.contains(f) || !index.files[Int(f)].functions.contains { fn in fn.calls.contains { entryNames.contains($0.callee) } }
+        }
+        return (core, entryNames)
+    }
+}
+
+/// Orders each group's teardown functions by how often the tree pairs them with the register
+/// function: a function that registers (calls a register entry) and also calls the
+/// teardown, or passes a core callback that calls it (`devm_add_action(dev, unreg, obj)`),
+/// votes for it. The provider-facing unregister wins over consumer puts.
+enum TeardownRanking {
+    static func rank(_ groups: inout [ProviderOps.Group], registerEntries: [Set<String>], index: TreeIndex) {
+        var groupsByEntry: [String: [Int]] = [:]
+        for (k, names) in registerEntries.enumerated() { for n in names { groupsByEntry[n, default: []].append(k) } }
+        // Core callbacks that call a teardown: callback name → teardown name, per group.
+        var callbacks: [[String: String]] = Array(repeating: [:], count: groups.count)
+        for (k, g) in groups.enumerated() {
+            let names = Set(g.teardown.map { index.function($0).name })
+            for f in Set(g.teardown.map(\.file)).sorted() {
+                for fn in index.files[Int(f)].functions {
+                    if let t = fn.calls.first(where: { names.contains($0.callee) }) { callbacks[k][fn.name] = t.callee }
+                }
+            }
+        }
+        var votes: [[String: Int]] = Array(repeating: [:], count: groups.count)
+        for file in index.files {
+            for fn in file.functions {
+                var hit = Set<Int>()
+                for c in fn.calls { if let ks = groupsByEntry[c.callee] { hit.formUnion(ks) } }
+                guard !hit.isEmpty else { continue }
+                let callees = Set(fn.calls.map(\.callee))
+                let idents = Set(fn.exprs.nodes.filter { $0.kind == .identifier }.map { fn.exprs.text($0) })
+                for k in hit {
+                    var voted = Set<String>()
+                    for t in groups[k].teardown.map({ index.function($0).name }) where callees.contains(t) { voted.insert(t) }
+                    for (cb, t) in callbacks[k] where idents.contains(cb) || callees.contains(cb) { voted.insert(t) }
+                    for t in voted { votes[k][t, default: 0] += 1 }
+                }
+            }
+        }
+        for k in groups.indices {
+            let v = votes[k]
+            let order = Dictionary(uniqueKeysWithValues: groups[k].teardown.enumerated().map { ($1, $0) })
+            groups[k].teardown.sort { a, b in
+                let va = v[index.function(a).name] ?? 0, vb = v[index.function(b).name] ?? 0
+                return va != vb ? va > vb : (order[a] ?? 0) < (order[b] ?? 0)
+            }
         }
     }
 }

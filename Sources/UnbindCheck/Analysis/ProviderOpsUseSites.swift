@@ -171,7 +171,13 @@ extension CoreScan {
         for f in coreFiles {
             let facts = index.files[Int(f)]
             for fn in facts.functions where index.exported.contains(fn.name) { out.insert(fn.name) }
-            for g in facts.globals { for d in g.designated { out.insert(d.value.hasPrefix("&") ? String(d.value.dropFirst()) : d.value) } }
+            for g in facts.globals {
+                for d in g.designated {
+                    // Release callbacks run when the last reference goes, not for a consumer.
+                    if DriverCore.releaseSlots.contains(String(d.path.split(separator: ".").last ?? "")) { continue }
+                    out.insert(d.value.hasPrefix("&") ? String(d.value.dropFirst()) : d.value)
+                }
+            }
         }
         return out
     }
