@@ -89,7 +89,7 @@ import Testing
     @Test func lockRemovedFromTheUseIsReported() throws {
         let use = Self.lockUse.replacingOccurrences(of: "\tmutex_lock(&w->lock);\n", with: "").replacingOccurrences(of: "\tmutex_unlock(&w->lock);\n", with: "")
         let f = try #require(findings(use: use, teardown: Self.lockTeardown).first)
-        #expect(f.notes.contains { $0.message.contains("checks reg_read without a lock that unregister takes") })
+        #expect(f.notes.contains { $0.message.contains("reg_read: checked without a lock that unregister takes") })
     }
 
     @Test func lockWithoutClearingIsReportedAtUnregister() {
@@ -116,7 +116,7 @@ import Testing
         let use = Self.flagUse.replacingOccurrences(of: "\tmutex_lock(&w->lock);\n", with: "").replacingOccurrences(of: "\tmutex_unlock(&w->lock);\n", with: "")
         let f = try #require(findings(use: use, teardown: Self.flagTeardown).first)
         #expect(f.function == "widget_unregister")
-        #expect(f.notes.contains { $0.message.contains("checks reg_read without a lock that unregister takes") })
+        #expect(f.notes.contains { $0.message.contains("reg_read: checked without a lock that unregister takes") })
     }
 
     /// A use that escaped the lock in a core whose other users take it: reported at the use.

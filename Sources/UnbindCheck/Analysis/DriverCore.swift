@@ -67,4 +67,9 @@ public enum DriverCore {
     public static let containerOf: Set<String> = ["container_of", "container_of_const", "list_entry", "hlist_entry", "container_of_safe"]
     /// Release-like callback slots in designated initializers and assignments.
     public static let releaseSlots: Set<String> = ["release", "dev_release"]
+    /// Callback slots the driver core itself calls (attribute visibility at registration,
+    /// bus probe/remove at bind and unbind, release at the last put): not consumer entries.
+    public static let coreCallbackSlots: Set<String> = releaseSlots.union([
+        "is_visible", "is_bin_visible", "probe", "remove", "shutdown", "match", "uevent",
+    ])
 }

@@ -154,13 +154,13 @@ extension CoreScan {
             let lockLine = sync.takes.filter { $0.identity == lock && $0.line <= r.readLine }.map(\.line).max() ?? r.readLine
             if !facts.clearedMembers.isEmpty, tested(view, from: lockLine, to: r.useLine, aliases: aliases, flags: []) { return ("lock", "") }
             if !facts.clearedFlags.isEmpty, tested(view, from: lockLine, to: r.useLine, aliases: [], flags: facts.clearedFlags) { return ("flag", "") }
-            return (nil, "holds \(lock), which unregister takes, but does not re-check \(r.member) under it")
+            return (nil, "holds \(lock), which unregister takes, but does not re-check the provider's state under it")
         }
         if !sync.held(at: r.useLine).intersection(facts.clearLocks).isEmpty {
             return (nil, "reads \(r.member) before taking the lock that unregister takes")
         }
         if tested(view, from: 0, to: r.useLine, aliases: aliases, flags: []) || (!facts.clearedFlags.isEmpty && tested(view, from: 0, to: r.useLine, aliases: [], flags: facts.clearedFlags)) {
-            return (nil, "checks \(r.member) without a lock that unregister takes")
+            return (nil, "checked without a lock that unregister takes")
         }
         return (nil, "no lock, SRCU/RCU read section or check protects it")
     }
@@ -173,8 +173,8 @@ extension CoreScan {
             for fn in facts.functions where index.exported.contains(fn.name) { out.insert(fn.name) }
             for g in facts.globals {
                 for d in g.designated {
-                    // Release callbacks run when the last reference goes, not for a consumer.
-                    if DriverCore.releaseSlots.contains(String(d.path.split(separator: ".").last ?? "")) { continue }
+                    // Release, visibility and bind callbacks are the driver core's, not a consumer's.
+                    if DriverCore.coreCallbackSlots.contains(String(d.path.split(separator: ".").last ?? "")) { continue }
                     out.insert(d.value.hasPrefix("&") ? String(d.value.dropFirst()) : d.value)
                 }
             }
