@@ -191,3 +191,26 @@ import Testing
         #expect(m.exprs.render(m.root) == "real_register(m, NULL, NULL, p, n)")
     }
 }
+
+@Suite struct ConditionTests {
+    /// Conditions record the pointers and members they test, through `!`, `== NULL`,
+    /// `&&`/`||` and wrapper calls; integer locals such as `ret` are not recorded.
+    @Test func testedPointersAndMembers() throws {
+        let f = parse("""
+        int f(struct w *p)
+        {
+        \tstruct chip *gc = p->chip;
+        \tint ret = 0;
+        \tif (!gc || p->flags == NULL)
+        \t\treturn -1;
+        \tif (ret)
+        \t\treturn ret;
+        \twhile (unlikely(!p->ops))
+        \t\tcpu_relax();
+        \treturn 0;
+        }
+        """)
+        let fn = try #require(f.functions.first)
+        #expect(fn.tests.map { "\($0.line):" + fn.exprs.render($0.node) } == ["5:gc", "5:p->flags", "9:p->ops"])
+    }
+}

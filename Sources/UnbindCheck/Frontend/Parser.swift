@@ -17,6 +17,8 @@ public struct Parser {
     private var assigns: [AssignmentSite] = []
     private var returns: [Int32] = []
     private var tests: [TestSite] = []
+    /// Parameters of the function being parsed (for typing tested names).
+    private var currentParams: [VarDecl] = []
     private var locals: [VarDecl] = []
     private var jumps: [Int32] = []
     private var branches: [Int32] = []
@@ -806,7 +808,9 @@ public struct Parser {
         var ret = spec.type
         ret.pointerDepth &+= d.pointerDepth
         let startLine = d.line
+        currentParams = params
         parseCompound()
+        currentParams = []
         let endLine = token(max(0, p - 1)).line
         // Keep only the expression nodes that recorded facts refer to.
         var roots = calls.map(\.node) + calls.map(\.target) + returns
@@ -863,8 +867,13 @@ public struct Parser {
         guard depth < 8 else { return }
         let n = arena[e]
         switch n.kind {
-        case .identifier, .member:
+        case .member:
             tests.append(TestSite(node: e, line: line))
+        case .identifier:
+            // Only pointers can hold what a check guards; `if (ret)` is not recorded.
+            let name = names[n.textID]
+            let local = locals.last { $0.name == name } ?? currentParams.first { $0.name == name }
+            if let t = local?.type, t.pointerDepth > 0 || t.isFunctionPointer { tests.append(TestSite(node: e, line: line)) }
         case .unary where names[n.textID] == "!":
             recordTests(n.a, line: line, depth: depth + 1)
         case .binary:
