@@ -65,6 +65,19 @@ import Testing
         #expect(json.contains("\"members\":[\"priv\",\"reg_read\"]") && json.contains("\"use_sites\":[{\"function\":\"widget_do_read\""))
     }
 
+    /// Consumers that can only be drivers bound to the object are unbound by unregister.
+    @Test func objectsNeverHandedOutAreNotReported() {
+        let files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: "", marker: false, handsOut: false)
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).isEmpty)
+    }
+
+    /// A consumer path that holds the lock unregister takes to tear the object down.
+    @Test func usesReachedUnderTheTeardownLockAreProtected() {
+        var files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: "\tmutex_lock(&w->lock);\n\tmutex_unlock(&w->lock);\n", marker: false)
+        files["drivers/widget/core.c"] = files["drivers/widget/core.c"]?.replacingOccurrences(of: "\treturn widget_do_read(w, off);", with: "\tmutex_lock(&w->lock);\n\treturn widget_do_read(w, off);")
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).isEmpty)
+    }
+
     @Test func srcuWithoutTheNullCheckIsReportedAtTheUse() throws {
         let use = ProviderFixture.srcuUse.replacingOccurrences(of: "\tif (fn)\n\t\t", with: "\t")
         let f = try #require(findings(use: use, teardown: ProviderFixture.srcuTeardown).first)

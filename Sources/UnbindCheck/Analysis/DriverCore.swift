@@ -44,6 +44,10 @@ public enum DriverCore {
         "kobject_put": [0], "kobject_del": [0], "cdev_del": [0], "cdev_device_del": [0, 1],
     ]
 
+    /// Teardowns that unpublish (not only drop a reference): sysfs attributes are drained
+    /// and bound drivers unbound before they return.
+    public static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del"]
+
     /// Frees of heap memory.
     public static let frees: Set<String> = ["kfree", "kvfree", "kfree_sensitive", "vfree", "kfree_rcu", "kzfree"]
     /// Frees of device-managed memory.

@@ -79,6 +79,8 @@ public struct ProviderOps: Sendable {
             var g = Group(aggregate: agg, name: object.name, members: members, register: r, assignments: filled,
                           teardown: teardown, revocation: [], revokes: false, clears: false, waits: false, uses: [])
             let core = CoreScan(index: index, resolver: resolver, group: g, coreFiles: coreFiles)
+            // Consumers that only get the object by being bound to it are unbound by unregister.
+            guard core.handsOutReferences(excluding: Set(registers + teardown)) else { continue }
             g.uses = core.useSites()
             g.revocation = core.teardownFacts.evidence
             g.waits = core.teardownFacts.waits

@@ -17,6 +17,8 @@ extension CoreScan {
         let skip = Set([group.register] + group.teardown)
         let entries = consumerEntries()
         let callers = callerMap()
+        var byName: [String: FunctionID] = [:]
+        for f in coreFiles { for (k, fn) in index.files[Int(f)].functions.enumerated() where byName[fn.name] == nil { byName[fn.name] = FunctionID(file: f, index: Int32(k)) } }
         var out: [ProviderOps.UseSite] = []
         for f in coreFiles {
             for (k, fn) in index.files[Int(f)].functions.enumerated() {
@@ -26,9 +28,14 @@ extension CoreScan {
                 let (reads, aliases) = self.reads(view, members)
                 guard !reads.isEmpty, let (entry, path) = entryPath(fid, entries: entries, callers: callers) else { continue }
                 let sync = SyncEvents(view)
+                let pathLocks = callerLocks(path, byName: byName)
                 var seen = Set<String>()
                 for r in reads where seen.insert("\(r.member)@\(r.useLine)").inserted {
-                    let (protection, reason) = judge(r, view, sync, aliases: aliases)
+                    var (protection, reason) = judge(r, view, sync, aliases: aliases)
+                    if protection == nil, let lock = pathLocks.intersection(teardownFacts.locks).sorted().first {
+                        // Reached only under a lock that unregister takes to delist or tear down.
+                        (protection, reason) = ("lock", "reached under \(lock), which unregister also takes")
+                    }
                     out.append(ProviderOps.UseSite(function: fid, functionName: fn.name, file: index.path(f), line: r.useLine, column: r.column,
                                                    member: r.member, entry: entry, path: path, protection: protection, reason: reason))
                 }
@@ -165,6 +172,55 @@ extension CoreScan {
         return (nil, "no lock, SRCU/RCU read section or check protects it")
     }
 
+    /// Locks the callers on the consumer path take (by name within the core's files).
+    func callerLocks(_ path: [String], byName: [String: FunctionID]) -> Set<String> {
+        var out = Set<String>()
+        for name in path.dropLast() {
+            guard let id = byName[name] else { continue }
+            out.formUnion(SyncEvents(FunctionView(id: id, resolver: resolver)).takes.map(\.identity))
+        }
+        return out
+    }
+
+    /// Whether the core hands out references to the object: an exported function (other
+    /// than the register functions) returns a pointer to it, or to a struct that points to
+    /// it within two steps (`gpiod_get()` → `gpio_desc.gdev`; such structs are looked for in
+    /// the core's own files). Objects handed out only by
+    /// binding drivers to them lose those consumers when unregister unbinds them.
+    func handsOutReferences(excluding: Set<FunctionID>) -> Bool {
+        var targets: Set<AggregateID> = [group.aggregate]
+        var frontier: Set<AggregateID> = [group.aggregate]
+        var holders: Set<AggregateID> = [group.aggregate]
+        // Structs that point to the object, one and two steps away.
+        for _ in 0..<2 {
+            var next = Set<AggregateID>()
+            for k in coreFiles {
+                for (a, agg) in index.files[Int(k)].aggregates.enumerated() {
+                    let id = AggregateID(file: k, index: Int32(a))
+                    if holders.contains(id) { continue }
+                    for f in agg.fields where f.type.pointerDepth > 0 && f.type.isAggregateTag {
+                        var t = f.type
+                        t.pointerDepth = 0
+                        if let target = resolver.aggregate(of: t, from: k), frontier.contains(target) { next.insert(id); break }
+                    }
+                }
+            }
+            holders.formUnion(next)
+            frontier = next
+            targets.formUnion(next)
+        }
+        for f in coreFiles {
+            for (k, fn) in index.files[Int(f)].functions.enumerated() where index.exported.contains(fn.name) {
+                let id = FunctionID(file: f, index: Int32(k))
+                guard !excluding.contains(id), fn.returnType.pointerDepth == 1 else { continue }
+                var t = fn.returnType
+                t.pointerDepth = 0
+                if let agg = resolver.aggregate(of: t, from: f), targets.contains(agg) { return true }
+            }
+        }
+        return false
+    }
+
     /// Functions a consumer can call: exported ones and callbacks placed in static initializers.
     func consumerEntries() -> Set<String> {
         var out = Set<String>()
@@ -172,6 +228,8 @@ extension CoreScan {
             let facts = index.files[Int(f)]
             for fn in facts.functions where index.exported.contains(fn.name) { out.insert(fn.name) }
             for g in facts.globals {
+                // Attribute callbacks are drained by an unregister that unpublishes the object.
+                if teardownFacts.unpublishes && g.type.name.hasSuffix("attribute") { continue }
                 for d in g.designated {
                     // Release, visibility and bind callbacks are the driver core's, not a consumer's.
                     if DriverCore.coreCallbackSlots.contains(String(d.path.split(separator: ".").last ?? "")) { continue }

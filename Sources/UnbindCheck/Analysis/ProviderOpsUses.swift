@@ -73,6 +73,11 @@ struct TeardownFacts {
     var clearLocks: Set<String> = []
     var synchronizes = false
     var waits = false
+    /// Every lock the teardown takes (to delist the object, clear state, …).
+    var locks: Set<String> = []
+    /// The teardown unpublishes the object itself (device_del and friends), which drains
+    /// its sysfs attributes before returning.
+    var unpublishes = false
     var evidence: [Evidence] = []
 
     var revokes: Bool { !clearedMembers.isEmpty && (synchronizes || !clearLocks.isEmpty) || (!clearedFlags.isEmpty && !clearLocks.isEmpty) }
@@ -140,6 +145,8 @@ struct CoreScan {
                     facts.evidence.append(Evidence(file: path, line: line, message: "\(view.decl.name)() clears \(e.render(lhs)) under \(locks.sorted().joined(separator: ", "))"))
                 }
             }
+            facts.locks.formUnion(sync.takes.map(\.identity))
+            if view.decl.calls.contains(where: { DriverCore.unpublishers.contains($0.callee) }) { facts.unpublishes = true }
             if let line = sync.synchronizes.first {
                 facts.synchronizes = true
                 facts.evidence.append(Evidence(file: path, line: line, message: "\(view.decl.name)() waits for readers (synchronize)"))

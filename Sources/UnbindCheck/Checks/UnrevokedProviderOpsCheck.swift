@@ -119,8 +119,18 @@ public enum ProviderFixture {
         """
     public static let srcuTeardown = "\trcu_assign_pointer(w->reg_read, NULL);\n\tsynchronize_srcu(&w->srcu);\n"
 
-    /// The core; `marker` puts the group finding's marker on the unregister function.
-    public static func core(use: String, teardown: String, marker: Bool) -> [String: String] {
+    /// How consumers get a reference: a lookup that hands the object out.
+    public static let lookup = """
+        struct widget_device *widget_find(const char *name)
+        {
+        \treturn widget_lookup(name);
+        }
+        EXPORT_SYMBOL(widget_find);
+        """
+
+    /// The core; `marker` puts the group finding's marker on the unregister function;
+    /// without `handsOut` consumers can only be drivers bound to the object.
+    public static func core(use: String, teardown: String, marker: Bool, handsOut: Bool = true) -> [String: String] {
         [
             "include/linux/device.h": KernelPrelude.device,
             "include/linux/widget.h": header,
@@ -157,6 +167,7 @@ public enum ProviderFixture {
                 \treturn widget_do_read(w, off);
                 }
                 EXPORT_SYMBOL(widget_read);
+                \(handsOut ? lookup : "")
                 """,
         ]
     }
