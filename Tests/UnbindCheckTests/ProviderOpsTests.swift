@@ -96,7 +96,7 @@ import Testing
         let use = Self.lockUse.replacingOccurrences(of: "\tif (w->reg_read)\n\t\t", with: "\t")
         let f = try #require(findings(use: use, teardown: Self.lockTeardown).first)
         #expect(f.function == "widget_unregister")
-        #expect(f.notes.contains { $0.message.contains("holds lock, which unregister takes, but does not re-check") })
+        #expect(f.notes.contains { $0.message.contains("holds widget_device.lock, which unregister takes, but does not re-check") })
     }
 
     @Test func lockRemovedFromTheUseIsReported() throws {

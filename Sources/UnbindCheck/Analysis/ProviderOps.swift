@@ -61,6 +61,12 @@ public struct ProviderOps: Sendable {
         var groups: [Group] = []
         var registerEntries: [Set<String>] = []
         var directories = CoreDirectories(index: index)
+        // Exported functions that providers place in their ops tables are provider-side
+        // helpers (`regulator_enable_regmap`), not consumer entries.
+        var providerHelpers = Set<String>()
+        for file in index.files {
+            for g in file.globals { for d in g.designated where index.exported.contains(d.value) { providerHelpers.insert(d.value) } }
+        }
         for agg in subsystems.objects.keys.sorted() {
             guard let object = subsystems.objects[agg] else { continue }
             // Provider-facing register functions: exported, and filling the object they allocate.
@@ -78,7 +84,7 @@ public struct ProviderOps: Sendable {
             let teardown = ProviderOps.teardowns(object: object, register: r, index: index, summaries: summaries, coreFiles: coreFiles)
             var g = Group(aggregate: agg, name: object.name, members: members, register: r, assignments: filled,
                           teardown: teardown, revocation: [], revokes: false, clears: false, waits: false, uses: [])
-            let core = CoreScan(index: index, resolver: resolver, group: g, coreFiles: coreFiles)
+            let core = CoreScan(index: index, resolver: resolver, group: g, coreFiles: coreFiles, providerHelpers: providerHelpers)
             // Consumers that only get the object by being bound to it are unbound by unregister.
             guard core.handsOutReferences(excluding: Set(registers + teardown)) else { continue }
             g.uses = core.useSites()

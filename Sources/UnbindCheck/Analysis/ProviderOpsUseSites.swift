@@ -226,7 +226,7 @@ extension CoreScan {
         var out = Set<String>()
         for f in coreFiles {
             let facts = index.files[Int(f)]
-            for fn in facts.functions where index.exported.contains(fn.name) { out.insert(fn.name) }
+            for fn in facts.functions where index.exported.contains(fn.name) && !providerHelpers.contains(fn.name) { out.insert(fn.name) }
             for g in facts.globals {
                 // Attribute callbacks are drained by an unregister that unpublishes the object.
                 if teardownFacts.unpublishes && g.type.name.hasSuffix("attribute") { continue }

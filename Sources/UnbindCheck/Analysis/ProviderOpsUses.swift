@@ -41,13 +41,21 @@ struct SyncEvents {
         }
     }
 
-    /// A lock named by its last member or its global name: `&nvmem->lock` → `lock`.
+    /// A lock named by the struct and member holding it, or its global name:
+    /// `&nvmem->lock` → `nvmem_device.lock`, `&gpio_lock` → `gpio_lock`.
     static func identity(_ view: FunctionView, _ node: Int32) -> String {
-        if let p = view.accessPath(node, expandAliases: false) {
-            if let last = p.fields.last { return last }
-            if case .global(let g) = p.root { return g }
+        let e = view.exprs
+        var n = e.strippingCasts(node)
+        if e[n].kind == .unary && e.text(e[n]) == "&" { n = e[n].a }
+        let m = e[n]
+        if m.kind == .member {
+            var base = view.type(of: m.a).map { $0.0 }
+            if m.b == 1 { base = base?.dereferenced }
+            if let t = base, t.isAggregateTag || t.kind == .named { return t.name + "." + e.text(m) }
+            return "?." + e.text(m)
         }
-        return view.exprs.render(node)
+        if m.kind == .identifier { return e.text(m) }
+        return e.render(n)
     }
 
     /// Locks held at `line`: taken before it and not released in between.
@@ -90,9 +98,12 @@ struct CoreScan {
     let group: ProviderOps.Group
     let coreFiles: [Int32]
     let teardownFacts: TeardownFacts
+    /// Exported functions providers use as callbacks: not consumer entries.
+    let providerHelpers: Set<String>
 
-    init(index: TreeIndex, resolver: Resolver, group: ProviderOps.Group, coreFiles: [Int32]) {
+    init(index: TreeIndex, resolver: Resolver, group: ProviderOps.Group, coreFiles: [Int32], providerHelpers: Set<String> = []) {
         self.index = index
+        self.providerHelpers = providerHelpers
         self.resolver = resolver
         self.group = group
         self.coreFiles = coreFiles
