@@ -92,7 +92,9 @@ public struct ProviderOps: Sendable {
             g.waits = core.teardownFacts.waits
             g.clears = core.teardownFacts.revokes
             // A core revokes when unregister clears under SRCU or a lock and its users rely on it.
-            g.revokes = core.teardownFacts.revokes && g.uses.contains { $0.protection != nil }
+            // (Uses protected only because their caller holds a teardown lock do not make
+            // the core a revoking one: that lock delists the object, it does not revoke.)
+            g.revokes = core.teardownFacts.revokes && g.uses.contains { ["srcu", "lock", "flag"].contains($0.protection ?? "") }
             groups.append(g)
             registerEntries.append(entryNames)
         }

@@ -34,7 +34,7 @@ extension CoreScan {
                     var (protection, reason) = judge(r, view, sync, aliases: aliases)
                     if protection == nil, let lock = pathLocks.intersection(teardownFacts.locks).sorted().first {
                         // Reached only under a lock that unregister takes to delist or tear down.
-                        (protection, reason) = ("lock", "reached under \(lock), which unregister also takes")
+                        (protection, reason) = ("caller-lock", "reached under \(lock), which unregister also takes")
                     }
                     out.append(ProviderOps.UseSite(function: fid, functionName: fn.name, file: index.path(f), line: r.useLine, column: r.column,
                                                    member: r.member, entry: entry, path: path, protection: protection, reason: reason))
