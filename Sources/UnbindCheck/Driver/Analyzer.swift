@@ -10,9 +10,12 @@ public final class AnalysisContext: @unchecked Sendable {
     /// (pass name, seconds), in order.
     public private(set) var passTimes: [(String, Double)] = []
 
+    private let progress: ScanProgress?
+
     /// Runs the analysis passes in order. Each pass only reads what earlier ones produced.
-    public init(index: TreeIndex, jobs: Int = 1) {
+    public init(index: TreeIndex, jobs: Int = 1, progress: ScanProgress? = nil) {
         self.index = index
+        self.progress = progress
         self.resolver = Resolver(index: index)
         // Embeddings first: which structs hold a refcounted object at all.
         time("embedding closure") { closure = EmbeddingClosure(index: index, resolver: resolver) }
@@ -26,6 +29,7 @@ public final class AnalysisContext: @unchecked Sendable {
     }
 
     private func time(_ name: String, _ body: () -> Void) {
+        progress?.begin("analysing: " + name)
         let t = monotonicSeconds()
         body()
         passTimes.append((name, monotonicSeconds() - t))
