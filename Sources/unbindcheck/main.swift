@@ -32,15 +32,20 @@ func editDistance(_ a: String, _ b: String) -> Int {
     return a.isEmpty ? b.count : row[b.count]
 }
 
-/// A message for a first argument that is no subcommand, with the nearest name.
-func unknownSubcommandMessage(_ args: [String]) -> String? {
-    guard let first = args.first, !first.hasPrefix("-") else { return nil }
-    let names = UnbindCheckCommand.configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+/// A message for an argument in subcommand position that names no subcommand (at the top
+/// level, or after a command group such as `baseline`), with the nearest name.
+func unknownSubcommandMessage(_ args: [String], command: any ParsableCommand.Type = UnbindCheckCommand.self, prefix: String = "unbindcheck") -> String? {
+    let subcommands = command.configuration.subcommands
+    guard !subcommands.isEmpty, let first = args.first, !first.hasPrefix("-") else { return nil }
+    if let sub = subcommands.first(where: { $0._commandName == first }) {
+        return unknownSubcommandMessage(Array(args.dropFirst()), command: sub, prefix: prefix + " " + first)
+    }
+    let names = subcommands.map { $0._commandName } + (command == UnbindCheckCommand.self ? ["help"] : [])
     if names.contains(first) { return nil }
     let best = names.map { ($0, editDistance(first.lowercased(), $0)) }.min { $0.1 < $1.1 }
     var text = "Error: unknown command '\(first)'."
     if let (name, d) = best, d <= max(2, name.count / 3) || name.hasPrefix(first.lowercased()) { text += " Did you mean '\(name)'?" }
-    text += "\nCommands: \(names.dropLast().joined(separator: ", ")). See 'unbindcheck --help'."
+    text += "\nCommands: \(subcommands.map { $0._commandName }.joined(separator: ", ")). See '\(prefix) --help'."
     return text
 }
 

@@ -26,6 +26,8 @@ import Foundation
         #expect(typo.err.contains("unknown command 'scna'. Did you mean 'scan'?"))
         #expect(!typo.err.contains("unexpected argument"))
         #expect(try CLI.run(["subsytems", dir]).err.contains("Did you mean 'subsystems'?"))
+        let nested = try CLI.run(["baseline", "craete", dir])
+        #expect(nested.status == 2 && nested.err.contains("Did you mean 'create'?") && !nested.err.contains("unexpected argument"))
         // -j is --jobs.
         #expect(try CLI.run(["scan", dir, "-j", "1", "--fail-on", "error", "--checks", "empty-release"]).status == 1)
     }
