@@ -97,6 +97,10 @@ extension TreeOptions {
         }
         display?.progress.begin("analysing")
         let context = AnalysisContext(index: run.index, jobs: effectiveJobs, progress: display?.progress)
+        // Checks only visit the files in scope: the same findings there, sooner.
+        if scope.prefixes != nil {
+            context.reportedFiles = Set(run.index.files.indices.filter { scope.contains(run.index.files[$0].path) }.map { Int32($0) })
+        }
         return Session(scope: scope, run: run, context: context, display: display, filesInScope: inScope)
     }
 }

@@ -57,6 +57,23 @@ let kernelFixtureFingerprints: [String] = {
 }()
 
 @Suite struct ScopeTests {
+    /// Checks restricted to some files report exactly the whole-tree findings located
+    /// there, for every file of every multi-file fixture.
+    @Test func checksRestrictedToFilesGiveTheWholeTreeFindingsThere() {
+        for files in [kernelFixture, subsystemFixture, MessageTests.files] {
+            let ctx = analyse(files)
+            let whole = Analyzer.findings(ctx)
+            #expect(!whole.isEmpty)
+            for (fi, f) in ctx.index.files.enumerated() {
+                ctx.reportedFiles = [Int32(fi)]
+                #expect(Analyzer.findings(ctx) == whole.filter { $0.file == f.path }, "\(f.path)")
+            }
+            ctx.reportedFiles = []
+            #expect(Analyzer.findings(ctx).isEmpty)
+            ctx.reportedFiles = nil
+        }
+    }
+
     @Test func kernelRootIsFoundAboveAPath() throws {
         let dir = temporaryTree(kernelFixture)
         defer { removeTree(dir) }

@@ -76,7 +76,7 @@ public struct DevmEmbeddedRefcountCheck: Check {
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
-        for site in ctx.allocations.sites where site.isDeviceManaged {
+        for site in ctx.allocations.sites where site.isDeviceManaged && ctx.reports(site.function.file) {
             guard let agg = site.aggregate, let emb = ctx.closure.embeddings[agg], let target = site.target else { continue }
             let view = FunctionView(id: site.function, resolver: ctx.resolver)
             guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { continue }

@@ -63,7 +63,7 @@ public struct KfreeOutsideReleaseCheck: Check {
         var out: [Finding] = []
         let index = ctx.index
         let releases = Set(ctx.releaseCallbacks.callbacks.map(\.function))
-        for (fi, f) in index.files.enumerated() {
+        for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
             for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { DriverCore.frees.contains($0.callee) }) {
                 let id = FunctionID(file: Int32(fi), index: Int32(ni))
                 // Freeing inside a release callback is exactly right.

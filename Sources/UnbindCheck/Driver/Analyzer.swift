@@ -7,6 +7,14 @@ public final class AnalysisContext: @unchecked Sendable {
     public private(set) var summaries: Summaries!
     public private(set) var subsystems: Subsystems!
     public private(set) var releaseCallbacks: ReleaseCallbacks!
+    /// Files whose findings are wanted (indices into `index.files`); nil for all. Checks
+    /// skip other files: every finding is located in the file its loop visits, so a
+    /// scoped run reports exactly the whole-tree findings of these files, sooner.
+    public var reportedFiles: Set<Int32>?
+
+    /// Whether findings located in file `file` are wanted.
+    public func reports(_ file: Int32) -> Bool { reportedFiles?.contains(file) ?? true }
+
     /// (pass name, seconds), in order.
     public private(set) var passTimes: [(String, Double)] = []
 
