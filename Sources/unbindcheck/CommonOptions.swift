@@ -79,7 +79,7 @@ extension TreeOptions {
     /// exit with status 2 and a message.
     func analyse(_ paths: [String]) throws -> Session {
         let scope: ScanScope
-        do { scope = try ScanScope.resolve(paths: paths, root: root) } catch { fail(error.description) }
+        do { scope = try ScanScope.resolve(paths: paths, root: root) } catch { try fail(error.description) }
         let display = ProgressDisplay.onTerminal(quiet: quiet)
         let run = IndexRun(paths: scope.indexPaths, excludes: exclude, jobs: effectiveJobs, progress: display?.progress)
         reportProblems(run)
@@ -87,13 +87,13 @@ extension TreeOptions {
         let fatal = run.tree.problems.filter { explicit.contains($0.path) }
         if !fatal.isEmpty {
             display?.stop()
-            fail("nothing to analyse in \(fatal.map { sanitizeForText($0.path) }.joined(separator: ", ")): expected a kernel tree, a directory or .c/.h files")
+            try fail("nothing to analyse in \(fatal.map { sanitizeForText($0.path) }.joined(separator: ", ")): expected a kernel tree, a directory or .c/.h files")
         }
         let inScope = run.index.files.filter { scope.contains($0.path) }.count
         if run.tree.files.isEmpty || inScope == 0 {
             display?.stop()
             let under = scope.prefixes.map { " under \($0.joined(separator: ", "))" } ?? ""
-            fail("no C source files (.c or .h) found in \(paths.joined(separator: ", "))\(under): expected a kernel tree, a directory or .c/.h files")
+            try fail("no C source files (.c or .h) found in \(paths.joined(separator: ", "))\(under): expected a kernel tree, a directory or .c/.h files")
         }
         display?.progress.begin("analysing")
         let context = AnalysisContext(index: run.index, jobs: effectiveJobs, progress: display?.progress)
@@ -105,17 +105,17 @@ extension TreeOptions {
     }
 }
 
-/// Prints `unbindcheck: error: MESSAGE` and exits with status 2 (input errors).
-func fail(_ message: String) -> Never {
+/// Prints `unbindcheck: error: MESSAGE` and ends the command with status 2 (input errors).
+func fail(_ message: String) throws -> Never {
     note("unbindcheck: error: \(message)")
-    exit(2)
+    throw ExitCode(2)
 }
 
 /// Writes to a file or stdout.
 func emit(_ text: String, to output: String?) throws {
     if let path = output, path != "-" {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { fail("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { try fail("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         writeAll(fd, text)
     } else {
@@ -148,10 +148,3 @@ func reportProblems(_ run: IndexRun) {
 }
 
 func isDirectory(_ p: String) -> Bool { SourceTree.isDirectory(p) }
-
-/// A text file for the CLI (baselines, logs); exits with status 2 when it cannot be read.
-func readInputFile(_ path: String, what: String) -> [UInt8] {
-    let (data, error) = readWholeFile(path)
-    guard let bytes = data else { fail("cannot read \(what) \(path): \(error ?? "unreadable")") }
-    return bytes
-}

@@ -37,7 +37,7 @@ struct IndexCommand: ParsableCommand {
         display?.stop()
         reportProblems(run)
         if run.tree.files.isEmpty {
-            fail("no C source files (.c or .h) found in \(paths.joined(separator: ", ")): expected a kernel tree, a directory or .c/.h files")
+            try fail("no C source files (.c or .h) found in \(paths.joined(separator: ", ")): expected a kernel tree, a directory or .c/.h files")
         }
         if diagnostics {
             var out = ""

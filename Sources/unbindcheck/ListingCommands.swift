@@ -57,7 +57,7 @@ struct ExplainCommand: ParsableCommand {
         let session = try tree.analyse(paths)
         let found = Listings.explain(session.context, name: structName)
         session.endProgress()
-        guard let (text, json) = found else { fail("no struct named '\(structName)' in \(session.run.index.root)") }
+        guard let (text, json) = found else { try fail("no struct named '\(structName)' in \(session.run.index.root)") }
         try emit(format == .json ? json.serialized() : text, to: output)
     }
 }

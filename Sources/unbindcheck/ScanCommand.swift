@@ -93,7 +93,7 @@ struct ScanCommand: AsyncParsableCommand {
                 filter.changed = PatchFiles.relative(changed, to: session.run.index.root)
             } catch {
                 session.endProgress()
-                fail(error.description)
+                try fail(error.description)
             }
         }
         var selected = allChecks
@@ -124,7 +124,7 @@ struct ScanCommand: AsyncParsableCommand {
         }
         if let dir = reports {
             _ = mkdir(dir, 0o755)
-            guard isDirectory(dir) else { fail("cannot create directory \(dir)") }
+            guard isDirectory(dir) else { try fail("cannot create directory \(dir)") }
             for (name, fmt) in [("report.txt", "text"), ("report.json", "json"), ("report.sarif", "sarif"), ("index.html", "html")] {
                 try emit(reporter(for: fmt).render(report), to: dir + "/" + name)
             }
