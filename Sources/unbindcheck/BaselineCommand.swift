@@ -34,6 +34,7 @@ struct BaselineCreateCommand: ParsableCommand {
 
     func run() throws {
         let session = try tree.analyse(paths)
+        session.phase("running checks")
         let findings = ReportFilter(scope: session.scope).apply(Analyzer.findings(session.context))
         session.endProgress()
         var stats = ScanStats(index: session.run.index, context: session.context, seconds: 0)

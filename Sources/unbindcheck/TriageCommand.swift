@@ -32,6 +32,7 @@ struct TriageCommand: ParsableCommand {
         let crash = try Self.load(log)
         let session = try options.analyse([tree])
         let ctx = session.context
+        session.phase("running checks")
         let findings = Analyzer.findings(ctx).filter { session.scope.contains($0.file) }
         session.endProgress()
         let matches = Triage.rank(log: crash, findings: findings, context: ctx, limit: limit)
