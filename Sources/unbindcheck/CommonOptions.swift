@@ -4,24 +4,45 @@ import UnbindCheck
 import Glibc
 #endif
 
-/// Output formats offered by the commands.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+/// Formats of `scan`.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, sarif, html
+}
+
+/// Formats of the listing commands (`structs`, `subsystems`, `explain`, `allocations`,
+/// `triage`, `index`).
+enum ListingFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// `--fail-on`: the lowest severity that makes the exit status 1.
+enum FailOn: String, ExpressibleByArgument, CaseIterable {
+    case error, warning, note
+    var severity: Severity {
+        switch self { case .error: .error; case .warning: .warning; case .note: .note }
+    }
 }
 
 /// Options shared by every command that reads a tree.
 struct TreeOptions: ParsableArguments {
-    @Option(name: .long, help: "Worker threads for parsing (default: all cores).")
+    @Option(name: [.customShort("j"), .long], help: "Worker threads for parsing (default: all cores).")
     var jobs: Int?
+
+    @Option(name: .long, help: ArgumentHelp("The kernel tree to index; by default the nearest directory above the paths with Kbuild or Makefile, include/linux/ and drivers/.", valueName: "DIR"))
+    var root: String?
 
     @Option(name: .long, help: ArgumentHelp("Skip files or directories matching GLOB (relative to the root); repeatable.", valueName: "GLOB"))
     var exclude: [String] = []
 
-    @Flag(name: .long, help: "Print only findings (no summary on stderr).")
+    @Flag(name: .long, help: "No summary and no progress line on stderr.")
     var quiet = false
 
     @Flag(name: .long, help: "Add wall-clock timings to JSON output (off by default so that output is reproducible).")
     var timings = false
+
+    func validate() throws {
+        if let j = jobs, j < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
 
     var effectiveJobs: Int {
         if let j = jobs, j > 0 { return j }
@@ -29,13 +50,72 @@ struct TreeOptions: ParsableArguments {
     }
 }
 
+/// Everything a command needs after indexing: what is reported (scope) and what is known.
+struct Session {
+    let scope: ScanScope
+    let run: IndexRun
+    let context: AnalysisContext
+    let display: ProgressDisplay?
+    /// Indexed files inside the report scope.
+    let filesInScope: Int
+
+    /// Shows the next phase on the progress line, if one is shown.
+    func phase(_ name: String) { display?.progress.begin(name) }
+
+    /// Clears the progress line; call before printing anything.
+    func endProgress() { display?.stop() }
+
+    /// The scope in words for summaries: `284 of 59932 files (drivers/mtd)`.
+    var filesPhrase: String {
+        let all = run.index.files.count
+        if scope.prefixes == nil { return "\(all) files analysed" }
+        return "\(all) files analysed, \(filesInScope) in scope (\(scope.label))"
+    }
+}
+
+extension TreeOptions {
+    /// Resolves the scope of `paths` (whole kernel tree indexed, report scoped to the
+    /// paths), indexes, checks the inputs, and runs the analysis passes. Input errors
+    /// exit with status 2 and a message.
+    func analyse(_ paths: [String]) throws -> Session {
+        let scope: ScanScope
+        do { scope = try ScanScope.resolve(paths: paths, root: root) } catch { try fail(error.description) }
+        let display = ProgressDisplay.onTerminal(quiet: quiet)
+        let run = IndexRun(paths: scope.indexPaths, excludes: exclude, jobs: effectiveJobs, progress: display?.progress)
+        reportProblems(run)
+        let explicit = Set(paths.map { SourceTree.normalize($0) })
+        let fatal = run.tree.problems.filter { explicit.contains($0.path) }
+        if !fatal.isEmpty {
+            display?.stop()
+            try fail("nothing to analyse in \(fatal.map { sanitizeForText($0.path) }.joined(separator: ", ")): expected a kernel tree, a directory or .c/.h files")
+        }
+        let inScope = run.index.files.filter { scope.contains($0.path) }.count
+        if run.tree.files.isEmpty || inScope == 0 {
+            display?.stop()
+            let under = scope.prefixes.map { " under \($0.joined(separator: ", "))" } ?? ""
+            try fail("no C source files (.c or .h) found in \(paths.joined(separator: ", "))\(under): expected a kernel tree, a directory or .c/.h files")
+        }
+        display?.progress.begin("analysing")
+        let context = AnalysisContext(index: run.index, jobs: effectiveJobs, progress: display?.progress)
+        // Checks only visit the files in scope: the same findings there, sooner.
+        if scope.prefixes != nil {
+            context.reportedFiles = Set(run.index.files.indices.filter { scope.contains(run.index.files[$0].path) }.map { Int32($0) })
+        }
+        return Session(scope: scope, run: run, context: context, display: display, filesInScope: inScope)
+    }
+}
+
+/// Prints `unbindcheck: error: MESSAGE` and ends the command with status 2 (input errors).
+func fail(_ message: String) throws -> Never {
+    note("unbindcheck: error: \(message)")
+    throw ExitCode(2)
+}
+
 /// Writes to a file or stdout.
 func emit(_ text: String, to output: String?) throws {
     if let path = output, path != "-" {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else {
-            throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
+        guard fd >= 0 else { try fail("cannot write \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         writeAll(fd, text)
     } else {
@@ -55,32 +135,16 @@ func writeAll(_ fd: Int32, _ text: String) {
     }
 }
 
+/// A line on stderr (clearing the progress line first, if one is shown).
 func note(_ text: String) {
-    writeAll(2, text + "\n")
+    ProgressDisplay.console.write(text + "\n")
 }
 
 /// Prints input problems (missing paths, unreadable or binary files) to stderr.
-func reportProblems(_ run: IndexRun, quiet: Bool) {
+func reportProblems(_ run: IndexRun) {
     for p in run.problems {
         note("unbindcheck: \(sanitizeForText(p.path)): \(p.message)")
     }
 }
 
-/// Exit code 2 when nothing at all could be read.
-func requireInput(_ run: IndexRun) throws {
-    if run.tree.files.isEmpty {
-        if !run.tree.problems.isEmpty { throw ExitCode(2) }
-        note("unbindcheck: no .c or .h files found")
-    }
-}
-
-extension TreeOptions {
-    /// Indexes `paths`, reports input problems, fails with status 2 when nothing could be
-    /// read, and runs the analysis passes.
-    func analyse(_ paths: [String]) throws -> (IndexRun, AnalysisContext) {
-        let run = IndexRun(paths: paths, excludes: exclude, jobs: effectiveJobs)
-        reportProblems(run, quiet: quiet)
-        try requireInput(run)
-        return (run, AnalysisContext(index: run.index, jobs: effectiveJobs))
-    }
-}
+func isDirectory(_ p: String) -> Bool { SourceTree.isDirectory(p) }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import UnbindCheck
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `unbindcheck index PATH`: parse everything and print what the front end extracted.
 struct IndexCommand: ParsableCommand {
@@ -7,11 +10,11 @@ struct IndexCommand: ParsableCommand {
         commandName: "index",
         abstract: "Parse a tree and print front-end statistics (files, structs, functions, calls, recoveries).")
 
-    @Argument(help: "Kernel tree or files to index.")
+    @Argument(help: "Kernel tree or files to index (exactly these paths are read).")
     var paths: [String]
 
-    @Option(name: .long, help: "text or json.")
-    var format: OutputFormat = .text
+    @Option(name: .long, help: "Output format.")
+    var format: ListingFormat = .text
 
     @Option(name: .shortAndLong, help: "Write the output to FILE instead of stdout.")
     var output: String?
@@ -28,9 +31,14 @@ struct IndexCommand: ParsableCommand {
     @OptionGroup var tree: TreeOptions
 
     func run() throws {
-        let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs)
-        reportProblems(run, quiet: tree.quiet)
-        try requireInput(run)
+        // The front end's own statistics: exactly the given paths are read.
+        let display = ProgressDisplay.onTerminal(quiet: tree.quiet)
+        let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs, progress: display?.progress)
+        display?.stop()
+        reportProblems(run)
+        if run.tree.files.isEmpty {
+            try fail("no C source files (.c or .h) found in \(paths.joined(separator: ", ")): expected a kernel tree, a directory or .c/.h files")
+        }
         if diagnostics {
             var out = ""
             for f in run.index.files {

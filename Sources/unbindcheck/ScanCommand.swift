@@ -5,17 +5,22 @@ import Glibc
 #endif
 
 /// `unbindcheck scan PATH...`: all checks, gcc-style/JSON/SARIF/HTML output.
-struct ScanCommand: ParsableCommand {
+struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
         abstract: "Run every check over a tree and report lifetime hazards.",
-        discussion: "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 error.")
+        discussion: """
+            A PATH inside a kernel tree scopes the report, not the knowledge: the whole tree is \
+            indexed and only findings located under the PATHs are reported, with the same paths \
+            and fingerprints as a whole-tree scan.
+            Exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error.
+            """)
 
-    @Argument(help: "Kernel tree, directories or files to scan.")
-    var paths: [String]
+    @Argument(help: "Kernel tree, directories or .c/.h files to report on (default with --since/--diff: the current directory).")
+    var paths: [String] = []
 
-    @Option(name: .long, help: "text (gcc-style), json, sarif or html.")
-    var format: OutputFormat = .text
+    @Option(name: .long, help: "Output format.")
+    var format: ReportFormat = .text
 
     @Option(name: .shortAndLong, help: "Write the report to FILE (for html, a directory gets index.html).")
     var output: String?
@@ -23,11 +28,17 @@ struct ScanCommand: ParsableCommand {
     @Option(name: .long, help: "Also write every format into DIR from the same analysis: report.txt, report.json, report.sarif, index.html.")
     var reports: String?
 
-    @Option(name: .long, help: "Hide findings listed in FILE (a previous JSON report or one fingerprint per line).")
+    @Option(name: .long, help: "Hide findings listed in FILE (a JSON report, pretty or compact, or one fingerprint per line).")
     var baseline: String?
 
-    @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1: error, warning or note.")
-    var failOn: String = "warning"
+    @Option(name: .long, help: ArgumentHelp("Patch mode: only findings whose location or evidence is in a file changed since REV (git diff REV, plus untracked files).", valueName: "REV"))
+    var since: String?
+
+    @Option(name: .long, help: ArgumentHelp("Patch mode: only findings whose location or evidence is in a file the patch FILE touches (unified diff or git format-patch).", valueName: "FILE"))
+    var diff: String?
+
+    @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1.")
+    var failOn: FailOn = .warning
 
     @Option(name: .long, help: ArgumentHelp("Run only these checks (comma-separated ids).", valueName: "IDS"))
     var checks: String?
@@ -38,29 +49,70 @@ struct ScanCommand: ParsableCommand {
     @OptionGroup var tree: TreeOptions
 
     func validate() throws {
-        guard Severity(rawValue: failOn) != nil else { throw ValidationError("--fail-on must be error, warning or note") }
+        if paths.isEmpty && since == nil && diff == nil {
+            throw ValidationError("Missing expected argument '<paths> ...': a kernel tree, a directory or .c/.h files")
+        }
+        if since != nil && diff != nil { throw ValidationError("--since and --diff cannot be combined") }
         if let ids = checks {
             let known = Set(allChecks.map { type(of: $0).description.id })
             for id in ids.split(separator: ",") where !known.contains(String(id)) {
                 throw ValidationError("unknown check '\(id)'; known: \(known.sorted().joined(separator: ", "))")
             }
         }
+        // Inputs are checked before the (long) analysis.
+        if let path = baseline { _ = try Self.loadBaseline(path) }
+        if let path = diff { _ = try Self.loadPatch(path) }
     }
 
-    func run() throws {
+    static func loadBaseline(_ path: String) throws -> Baseline {
+        let (data, error) = readWholeFile(path)
+        guard let bytes = data else { throw ValidationError("cannot read baseline \(path): \(error ?? "unreadable")") }
+        do { return try Baseline(parsing: bytes) } catch { throw ValidationError("baseline \(path) is not a baseline: \(error.description)") }
+    }
+
+    static func loadPatch(_ path: String) throws -> Set<String> {
+        let (data, error) = readWholeFile(path)
+        guard let bytes = data else { throw ValidationError("cannot read patch \(path): \(error ?? "unreadable")") }
+        let files = PatchFiles.paths(inDiff: String(decoding: bytes, as: UTF8.self))
+        guard !files.isEmpty else {
+            throw ValidationError("\(path) is not a patch: no '+++ b/PATH' lines; expected a unified diff (git diff, git format-patch)")
+        }
+        return Set(files)
+    }
+
+    var effectivePaths: [String] { paths.isEmpty ? ["."] : paths }
+
+    mutating func run() async throws {
         let start = monotonicSeconds()
-        let (run, context) = try tree.analyse(paths)
+        let session = try tree.analyse(effectivePaths)
+        var filter = ReportFilter(scope: session.scope)
+        if let path = diff { filter.changed = try Self.loadPatch(path) }
+        if let rev = since {
+            do {
+                let changed = try await Git.changedFiles(since: rev, around: effectivePaths[0])
+                filter.changed = PatchFiles.relative(changed, to: session.run.index.root)
+            } catch {
+                session.endProgress()
+                try fail(error.description)
+            }
+        }
         var selected = allChecks
         if let ids = checks { let want = Set(ids.split(separator: ",").map(String.init)); selected = allChecks.filter { want.contains(type(of: $0).description.id) } }
-        var findings = Analyzer.findings(context, checks: selected)
+        session.phase("running checks")
+        let all = Analyzer.findings(session.context, checks: selected)
+        session.endProgress()
+        var findings = filter.apply(all)
         var suppressed = 0
+        var resolved: [String] = []
         if let path = baseline {
-            guard let text = readTextFile(path) else { note("unbindcheck: cannot read baseline \(path)"); throw ExitCode(2) }
-            (findings, suppressed) = Baseline(text: text).filter(findings)
+            let base = try Self.loadBaseline(path)
+            (findings, suppressed) = base.filter(findings)
+            resolved = base.resolved(current: all, scope: session.scope)
         }
         let seconds = monotonicSeconds() - start
-        let stats = ScanStats(index: run.index, context: context, seconds: seconds)
-        let report = Report(root: run.index.root, findings: findings, stats: stats, suppressed: suppressed, includeTimings: tree.timings)
+        var stats = ScanStats(index: session.run.index, context: session.context, seconds: seconds)
+        if session.scope.prefixes != nil { stats.filesInScope = session.filesInScope }
+        let report = Report(root: session.run.index.root, findings: findings, stats: stats, suppressed: suppressed, includeTimings: tree.timings)
         var target = output
         if format == .html, let o = output, isDirectory(o) || o.hasSuffix("/") {
             _ = mkdir(o, 0o755)
@@ -72,28 +124,25 @@ struct ScanCommand: ParsableCommand {
         }
         if let dir = reports {
             _ = mkdir(dir, 0o755)
-            guard isDirectory(dir) else { throw ValidationError("cannot create directory \(dir)") }
+            guard isDirectory(dir) else { try fail("cannot create directory \(dir)") }
             for (name, fmt) in [("report.txt", "text"), ("report.json", "json"), ("report.sarif", "sarif"), ("index.html", "html")] {
                 try emit(reporter(for: fmt).render(report), to: dir + "/" + name)
             }
         }
         if verbose {
-            note(String(format2(run.parseSeconds)) + " s  parse and index")
-            for (name, t) in context.passTimes { note(String(format2(t)) + " s  " + name) }
+            note(String(format2(session.run.parseSeconds)) + " s  parse and index")
+            for (name, t) in session.context.passTimes { note(String(format2(t)) + " s  " + name) }
         }
         if !tree.quiet {
+            if let path = baseline {
+                note("unbindcheck: baseline \(path): \(suppressed) finding\(suppressed == 1 ? "" : "s") suppressed, \(resolved.count) baseline entr\(resolved.count == 1 ? "y" : "ies") resolved")
+                for fp in resolved { note("  resolved: \(sanitizeForText(fp))") }
+            }
             let errors = findings.filter { $0.severity == .error }.count
             let warnings = findings.filter { $0.severity == .warning }.count
-            note("unbindcheck: \(run.index.files.count) files, \(errors) errors, \(warnings) warnings\(suppressed > 0 ? ", \(suppressed) suppressed" : "") in \(format2(seconds)) s\(target.map { "; report: \($0)" } ?? "")\(reports.map { "; reports in \($0)" } ?? "")")
+            let patch = filter.changed.map { ", \($0.count) changed file\($0.count == 1 ? "" : "s")" } ?? ""
+            note("unbindcheck: \(session.filesPhrase)\(patch), \(errors) errors, \(warnings) warnings\(suppressed > 0 ? ", \(suppressed) suppressed" : "") in \(format2(seconds)) s\(target.map { "; report: \($0)" } ?? "")\(reports.map { "; reports in \($0)" } ?? "")")
         }
-        let threshold = Severity(rawValue: failOn) ?? .warning
-        if findings.contains(where: { $0.severity >= threshold }) { throw ExitCode(1) }
+        if findings.contains(where: { $0.severity >= failOn.severity }) { throw ExitCode(1) }
     }
-}
-
-func isDirectory(_ p: String) -> Bool { SourceTree.isDirectory(p) }
-
-/// A text file for the CLI (baselines, logs); nil when it cannot be read.
-func readTextFile(_ path: String) -> String? {
-    readWholeFile(path).0.map { String(decoding: $0, as: UTF8.self) }
 }

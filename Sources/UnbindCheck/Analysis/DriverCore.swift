@@ -38,6 +38,15 @@ public enum DriverCore {
         "kobject_add": [0], "kobject_init_and_add": [0], "kobject_init": [0],
     ]
 
+    /// Publishers that only initialize the reference count (the object becomes refcounted
+    /// but is not yet visible to anyone): never called "registration" in messages.
+    public static let initializers: Set<String> = ["device_initialize", "kobject_init"]
+
+    /// How to drop an initialized object of each core kind instead of freeing it.
+    public static let dropCall: [String: String] = [
+        "device": "put_device()", "kobject": "kobject_put()", "cdev": "cdev_del()", "kref": "kref_put()",
+    ]
+
     /// Calls that unpublish or drop the reference of an object.
     public static let teardowns: [String: [Int]] = [
         "device_del": [0], "device_unregister": [0], "put_device": [0],

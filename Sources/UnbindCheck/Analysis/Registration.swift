@@ -7,6 +7,12 @@ public struct RegistrationSite: Sendable {
     public var column: Int32
     /// Path from the allocation to the published core object.
     public var path: [String]
+    /// False when the call only initializes the object (`cdev_init`, `device_initialize`)
+    /// and no call that publishes it was found: messages must not call it registration.
+    public var publishes = true
+
+    /// How a message names what the call did: `registered through X()` or `initialized by X()`.
+    public var verbPhrase: String { publishes ? "registered through \(callee)()" : "initialized by \(callee)() (no call that publishes it was found)" }
 }
 
 /// What a subsystem's protection means for one devm-allocated object.
@@ -63,25 +69,32 @@ public enum Registration {
         return nil
     }
 
-    /// The first call in `view` that publishes a core object inside the allocation at `target`.
+    /// The call in `view` that publishes a core object inside the allocation at `target`:
+    /// the first that really publishes it, else the first that initializes it.
     public static func find(in view: FunctionView, target: AccessPath, allocated agg: AggregateID, ctx: AnalysisContext) -> RegistrationSite? {
+        var initializer: RegistrationSite?
         for call in view.effectiveCalls() where !call.callee.isEmpty {
             for (j, arg) in call.args.enumerated() where arg >= 0 {
                 guard let p = view.accessPath(arg), p.root == target.root, p.fields.starts(with: target.fields) else { continue }
                 let rest = Array(p.fields.dropFirst(target.fields.count))
-                var candidates: [[String]] = []
-                if let args = DriverCore.publishers[call.callee], args.contains(j) { candidates.append(rest) }
-                if let g = ctx.resolver.function(named: call.callee, from: view.file), let effects = ctx.summaries.publishes[g] {
-                    for e in effects.keys.sorted() where e.param == j { candidates.append(Summaries.normalize(rest + e.path)) }
+                var candidates: [([String], Bool)] = []
+                if let args = DriverCore.publishers[call.callee], args.contains(j) {
+                    candidates.append((rest, !DriverCore.initializers.contains(call.callee)))
                 }
-                for c in candidates {
+                if let g = ctx.resolver.function(named: call.callee, from: view.file), let effects = ctx.summaries.publishes[g] {
+                    let real = ctx.summaries.reallyPublishes[g] ?? []
+                    for e in effects.keys.sorted() where e.param == j { candidates.append((Summaries.normalize(rest + e.path), real.contains(e))) }
+                }
+                for (c, publishes) in candidates {
                     if let (object, path) = walk(agg, c, ctx: ctx) {
-                        return RegistrationSite(object: object, callee: call.writtenAs, line: call.site.line, column: call.site.column, path: path)
+                        let site = RegistrationSite(object: object, callee: call.writtenAs, line: call.site.line, column: call.site.column, path: path, publishes: publishes)
+                        if publishes { return site }
+                        if initializer == nil { initializer = site }
                     }
                 }
             }
         }
-        return nil
+        return initializer
     }
 
     /// The protection that applies to `object` when a driver in `file` allocates it.

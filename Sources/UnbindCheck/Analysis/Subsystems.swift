@@ -315,7 +315,9 @@ public struct Subsystems {
         }
         for r in base.sorted(by: { (index.exported.contains(index.function($0).name) ? 0 : 1, $0) < (index.exported.contains(index.function($1).name) ? 0 : 1, $1) }).prefix(2) {
             let fn = index.function(r)
-            evidence.append(Evidence(file: index.path(r.file), line: fn.line, message: "\(fn.name) registers \(obj.name).\(obj.coreField)"))
+            // Only a call that publishes is a registration (not cdev_init/device_initialize).
+            let publishes = (summaries.reallyPublishes[r] ?? []).contains { $0.path == [obj.coreField] } || !(summaries.publishes[r] ?? [:]).keys.contains { $0.path == [obj.coreField] }
+            evidence.append(Evidence(file: index.path(r.file), line: fn.line, message: "\(fn.name) \(publishes ? "registers" : "initializes") \(obj.name).\(obj.coreField)"))
         }
         var waitKinds: [(Protection, Evidence)] = []
         for u in obj.unregister {

@@ -19,6 +19,10 @@ public struct EffectEvidence: Sendable, Hashable {
 public struct Summaries: Sendable {
     public private(set) var publishes: [FunctionID: [ParamEffect: EffectEvidence]] = [:]
     public private(set) var tearsDown: [FunctionID: [ParamEffect: EffectEvidence]] = [:]
+    /// The subset of `publishes` that reaches a call that really publishes (`device_add`,
+    /// `cdev_add`, `kobject_add`, …), not only one that initializes (`device_initialize`,
+    /// `kobject_init`, and so `cdev_init`). Messages call only these "registration".
+    public private(set) var reallyPublishes: [FunctionID: Set<ParamEffect>] = [:]
     /// Parameters whose container is freed unconditionally (`kfree(container_of(p, …))`).
     public private(set) var frees: [FunctionID: Set<Int>] = [:]
 
@@ -106,11 +110,13 @@ public struct Summaries: Sendable {
                 var pub = publishes[id] ?? [:]
                 var tear = tearsDown[id] ?? [:]
                 var fr = frees[id] ?? []
-                let before = (pub.count, tear.count, fr.count)
+                var real = reallyPublishes[id] ?? []
+                let before = (pub.count, tear.count, fr.count, real.count)
                 for flow in list {
                     let ev = EffectEvidence(callee: flow.calleeName, line: flow.line)
                     if let args = DriverCore.publishers[flow.calleeName], args.contains(flow.argument) {
                         if pub[flow.effect] == nil { pub[flow.effect] = ev }
+                        if !DriverCore.initializers.contains(flow.calleeName) { real.insert(flow.effect) }
                     }
                     if let args = DriverCore.teardowns[flow.calleeName], args.contains(flow.argument) {
                         if tear[flow.effect] == nil { tear[flow.effect] = ev }
@@ -122,6 +128,7 @@ public struct Summaries: Sendable {
                     for (e, _) in publishes[callee] ?? [:] where e.param == flow.argument {
                         let eff = ParamEffect(param: flow.effect.param, path: Array(Summaries.normalize(flow.effect.path + e.path).prefix(Summaries.maxPath)))
                         if pub[eff] == nil && pub.count < 64 { pub[eff] = ev }
+                        if pub[eff] != nil, reallyPublishes[callee]?.contains(e) == true { real.insert(eff) }
                     }
                     for (e, _) in tearsDown[callee] ?? [:] where e.param == flow.argument {
                         let eff = ParamEffect(param: flow.effect.param, path: Array(Summaries.normalize(flow.effect.path + e.path).prefix(Summaries.maxPath)))
@@ -131,8 +138,9 @@ public struct Summaries: Sendable {
                         fr.insert(flow.effect.param)
                     }
                 }
-                if (pub.count, tear.count, fr.count) != before {
+                if (pub.count, tear.count, fr.count, real.count) != before {
                     publishes[id] = pub
+                    reallyPublishes[id] = real
                     tearsDown[id] = tear
                     frees[id] = fr
                     next.formUnion(callers[id] ?? [])

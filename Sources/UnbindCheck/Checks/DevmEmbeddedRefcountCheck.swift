@@ -76,7 +76,7 @@ public struct DevmEmbeddedRefcountCheck: Check {
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
-        for site in ctx.allocations.sites where site.isDeviceManaged {
+        for site in ctx.allocations.sites where site.isDeviceManaged && ctx.reports(site.function.file) {
             guard let agg = site.aggregate, let emb = ctx.closure.embeddings[agg], let target = site.target else { continue }
             let view = FunctionView(id: site.function, resolver: ctx.resolver)
             guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { continue }
@@ -95,10 +95,10 @@ public struct DevmEmbeddedRefcountCheck: Check {
                 FindingNote(file: index.path(agg.file), line: structDecl.line, column: structDecl.column,
                             message: "struct \(structDecl.name) embeds \(chain.dropFirst().map { "struct \($0)" }.joined(separator: " → ")) (\(ctx.closure.fieldPath(emb)))"),
                 FindingNote(file: index.path(site.function.file), line: reg.line, column: reg.column,
-                            message: "\(reg.callee)() publishes \(site.targetText.isEmpty ? "it" : site.targetText)\(reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: ".")) to the driver core"),
+                            message: "\(reg.callee)() \(reg.publishes ? "publishes" : "initializes the reference count of") \(site.targetText.isEmpty ? "it" : site.targetText)\(reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))\(reg.publishes ? " to the driver core" : "")"),
             ]
             for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(file: ev.file, line: ev.line, message: ev.message)) }
-            var message = "'struct \(structDecl.name)' is allocated with \(site.allocator)() but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) registered through \(reg.callee)(); "
+            var message = "'struct \(structDecl.name)' is allocated with \(site.allocator)() but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase); "
                 + verdict.explanation(object: objectName)
             if !unbindable { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }
             out.append(Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),

@@ -40,7 +40,7 @@ public struct EmptyReleaseCheck: Check {
         ]])
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
-        ctx.releaseCallbacks.callbacks.filter { $0.summary.isEmpty }.map { cb in
+        ctx.releaseCallbacks.callbacks.filter { $0.summary.isEmpty && ctx.reports($0.function.file) }.map { cb in
             let fn = ctx.index.function(cb.function)
             let message = cb.onlyStaticObjects
                 ? "release callback \(fn.name)() does nothing; it is installed only on statically allocated objects, so nothing leaks, but the driver core documentation calls empty releases broken"

@@ -55,13 +55,15 @@ public struct KfreeOutsideReleaseCheck: Check {
         var line: Int32
         var callee: String
         var teardown: Bool
+        /// The call only initializes the object (`device_initialize`, `kobject_init`).
+        var initializes = false
     }
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
         let releases = Set(ctx.releaseCallbacks.callbacks.map(\.function))
-        for (fi, f) in index.files.enumerated() {
+        for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
             for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { DriverCore.frees.contains($0.callee) }) {
                 let id = FunctionID(file: Int32(fi), index: Int32(ni))
                 // Freeing inside a release callback is exactly right.
@@ -76,7 +78,8 @@ public struct KfreeOutsideReleaseCheck: Check {
                         if let t = DriverCore.teardowns[c.callee], t.contains(j), c.callee != "device_del" {
                             events.append(Event(root: p.root, path: p.fields, line: c.site.line, callee: c.writtenAs, teardown: true))
                         } else if let pub = DriverCore.publishers[c.callee], pub.contains(j) {
-                            events.append(Event(root: p.root, path: p.fields, line: c.site.line, callee: c.writtenAs, teardown: false))
+                            events.append(Event(root: p.root, path: p.fields, line: c.site.line, callee: c.writtenAs, teardown: false,
+                                                initializes: DriverCore.initializers.contains(c.callee)))
                         } else if let g = callee {
                             // A register function that cleans up after itself is not a teardown.
                             let publishes = ctx.summaries.publishes[g] ?? [:]
@@ -107,12 +110,17 @@ public struct KfreeOutsideReleaseCheck: Check {
                     if fn.branchLines.contains(where: { $0 > ev.line && $0 <= c.site.line }) { continue }
                     guard let (rt, rf) = view.type(of: arg), let rd = rt.dereferenced,
                           let agg = ctx.resolver.aggregate(of: rd, from: rf),
-                          let (object, _) = Registration.walk(agg, ev.path, ctx: ctx) else { continue }
+                          let (object, objectPath) = Registration.walk(agg, ev.path, ctx: ctx) else { continue }
                     if let obj = ctx.subsystems.objects[object], [.completion, .waitEvent, .revocation].contains(obj.protection) { continue }
                     let objectName = index.aggregate(object).name
+                    // Undo what the object is: put_device() for a device, cdev_del() for a cdev, …
+                    let core = objectPath.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } ?? "device"
+                    let drop = DriverCore.dropCall[core] ?? "put_device()"
                     let what = ev.teardown
                         ? "right after \(ev.callee)() dropped its reference"
-                        : "on the error path of \(ev.callee)(), which must be undone with put_device()"
+                        : ev.initializes
+                            ? "after \(ev.callee)() initialized its reference count, which must be dropped with \(drop)"
+                            : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
                     out.append(Finding(check: Self.description.id, severity: ev.teardown ? .error : .warning, file: f.path,
                                        line: c.site.line, column: c.site.column, function: fn.name,
                                        structName: index.aggregate(agg).name, object: objectName,

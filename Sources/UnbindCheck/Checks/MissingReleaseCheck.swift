@@ -47,7 +47,7 @@ public struct MissingReleaseCheck: Check {
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
-        for (fi, f) in index.files.enumerated() {
+        for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
             for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: {
                 Self.deviceRegistrations.contains($0.callee) || $0.callee == "kobject_init_and_add" || $0.callee == "kobject_init" }) {
                 let id = FunctionID(file: Int32(fi), index: Int32(ni))

@@ -55,7 +55,7 @@ public struct ReleaseDevmFreeCheck: Check {
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
-        for cb in ctx.releaseCallbacks.callbacks where cb.summary.devmFree {
+        for cb in ctx.releaseCallbacks.callbacks where cb.summary.devmFree && ctx.reports(cb.function.file) {
             let fn = ctx.index.function(cb.function)
             for c in fn.calls where DriverCore.devmFrees.contains(c.callee) {
                 out.append(Finding(check: Self.description.id, severity: .error, file: ctx.index.path(cb.function.file),

@@ -30,8 +30,8 @@ public struct UnrevokedProviderOpsCheck: Check {
             let unprotected = g.uses.filter { $0.protection == nil }
             guard !unprotected.isEmpty else { continue }
             if g.revokes || g.waits {
-                out += escapedUses(g, unprotected, ctx)
-            } else {
+                out += escapedUses(g, unprotected.filter { ctx.reports($0.function.file) }, ctx)
+            } else if ctx.reports((g.teardown.first ?? g.register).file) {
                 out.append(groupFinding(g, unprotected, ctx))
             }
         }

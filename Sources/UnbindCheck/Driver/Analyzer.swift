@@ -8,12 +8,23 @@ public final class AnalysisContext: @unchecked Sendable {
     public private(set) var subsystems: Subsystems!
     public private(set) var releaseCallbacks: ReleaseCallbacks!
     public private(set) var providerOps: ProviderOps!
+    /// Files whose findings are wanted (indices into `index.files`); nil for all. Checks
+    /// skip other files: every finding is located in the file its loop visits, so a
+    /// scoped run reports exactly the whole-tree findings of these files, sooner.
+    public var reportedFiles: Set<Int32>?
+
+    /// Whether findings located in file `file` are wanted.
+    public func reports(_ file: Int32) -> Bool { reportedFiles?.contains(file) ?? true }
+
     /// (pass name, seconds), in order.
     public private(set) var passTimes: [(String, Double)] = []
 
+    private let progress: ScanProgress?
+
     /// Runs the analysis passes in order. Each pass only reads what earlier ones produced.
-    public init(index: TreeIndex, jobs: Int = 1) {
+    public init(index: TreeIndex, jobs: Int = 1, progress: ScanProgress? = nil) {
         self.index = index
+        self.progress = progress
         self.resolver = Resolver(index: index)
         // Embeddings first: which structs hold a refcounted object at all.
         time("embedding closure") { closure = EmbeddingClosure(index: index, resolver: resolver) }
@@ -34,6 +45,7 @@ public final class AnalysisContext: @unchecked Sendable {
 
     private func time(_ name: String, _ body: () -> Void) {
         CrashContext.setPhase("running the \(name) pass")
+        progress?.begin("analysing: " + name)
         let t = monotonicSeconds()
         body()
         passTimes.append((name, monotonicSeconds() - t))

@@ -5,11 +5,14 @@ public struct IndexRun: Sendable {
     public let timings: [Indexer.Timing]
     public let parseSeconds: Double
 
-    /// Discovers, parses and merges everything under `paths`.
-    public init(paths: [String], excludes: [String] = [], jobs: Int) {
+    /// Discovers, parses and merges everything under `paths`, reporting to `progress`.
+    public init(paths: [String], excludes: [String] = [], jobs: Int, progress: ScanProgress? = nil) {
         let start = monotonicSeconds()
+        progress?.begin("discovering files")
         tree = SourceTree(paths: paths, excludes: excludes)
-        let (facts, timings) = Indexer.parseAll(tree.files, jobs: jobs)
+        progress?.begin("parsing", total: tree.files.count)
+        let (facts, timings) = Indexer.parseAll(tree.files, jobs: jobs, progress: progress)
+        progress?.begin("indexing")
         index = TreeIndex(root: tree.root, files: facts)
         self.timings = timings
         parseSeconds = monotonicSeconds() - start

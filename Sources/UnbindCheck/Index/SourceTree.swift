@@ -45,7 +45,9 @@ public struct SourceTree: Sendable {
                 walk(directory: path, excludes: excludes, seen: &seen)
             } else if (st.st_mode & S_IFMT) == S_IFREG {
                 let rel = relative(path)
-                if SourceTree.isCSource(path) && !SourceTree.excluded(rel, excludes) && seen.insert(rel).inserted {
+                if !SourceTree.isCSource(path) {
+                    problems.append(InputProblem(path: path, message: "not a C source file: expected a .c or .h file, or a directory"))
+                } else if !SourceTree.excluded(rel, excludes) && seen.insert(rel).inserted {
                     files.append(SourceFile(fullPath: path, relativePath: rel, size: Int(st.st_size)))
                 }
             } else {
@@ -59,7 +61,8 @@ public struct SourceTree: Sendable {
         name.hasSuffix(".c") || name.hasSuffix(".h")
     }
 
-    static func normalize(_ p: String) -> String {
+    /// `p` without trailing slashes (`.` for an empty path).
+    public static func normalize(_ p: String) -> String {
         var s = p
         while s.count > 1 && s.hasSuffix("/") { s.removeLast() }
         return s.isEmpty ? "." : s
@@ -71,7 +74,8 @@ public struct SourceTree: Sendable {
         return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    static func dirname(_ p: String) -> String {
+    /// The directory part of `p` (`.` when there is none).
+    public static func dirname(_ p: String) -> String {
         guard let slash = p.lastIndex(of: "/") else { return "." }
         return slash == p.startIndex ? "/" : String(p[..<slash])
     }

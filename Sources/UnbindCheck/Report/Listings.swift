@@ -89,6 +89,15 @@ public enum Listings {
         }
     }
 
+    /// Whether an object type belongs to a scope: its struct, or one of its register or
+    /// unregister functions or its evidence, lies under the scoped paths.
+    public static func subsystem(_ o: SubsystemObject, touches scope: ScanScope, ctx: AnalysisContext) -> Bool {
+        if scope.prefixes == nil { return true }
+        if scope.contains(ctx.index.path(o.aggregate.file)) { return true }
+        if (o.register + o.unregister).contains(where: { scope.contains(ctx.index.path($0.file)) }) { return true }
+        return o.evidence.contains { scope.contains($0.file) }
+    }
+
     static func fnName(_ ctx: AnalysisContext, _ id: FunctionID) -> String { ctx.index.function(id).name }
 
     /// Exported register functions first, then the rest, by name.

@@ -23,6 +23,8 @@ public struct ScanStats: Sendable {
     public var allocations: Int
     public var devmAllocations: Int
     public var untypedDevmAllocations: Int
+    /// Analysed files inside the report scope, when the report is scoped to some paths.
+    public var filesInScope: Int?
 
     public init(files: Int, bytes: Int, structs: Int, functions: Int, seconds: Double,
                 allocations: Int, devmAllocations: Int, untypedDevmAllocations: Int) {
@@ -105,6 +107,7 @@ public struct JSONReporter: Reporter {
             ("untyped_devm_allocations", .int(report.stats.untypedDevmAllocations)),
             ("suppressed", .int(report.suppressed)),
         ]
+        if let n = report.stats.filesInScope { stats.insert(("files_in_scope", .int(n)), at: 1) }
         if report.includeTimings { stats.append(("seconds", .double(report.stats.seconds))) }
         return JSONValue.object([
             ("tool", .object([("name", .string(UnbindCheckVersion.name)), ("version", .string(UnbindCheckVersion.string))])),

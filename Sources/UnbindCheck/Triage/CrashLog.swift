@@ -70,6 +70,16 @@ public struct CrashLog: Sendable, Equatable {
         self.location = location
     }
 
+    /// Parses a file's bytes when they look like a kernel log: text (no NUL bytes) with at
+    /// least one recognised report (oops, WARNING, refcount_t, KASAN, missing release) or
+    /// reliable stack frame; nil otherwise.
+    public init?(kernelLog bytes: [UInt8]) {
+        guard !bytes.prefix(1 << 16).contains(0) else { return nil }
+        let log = CrashLog(text: String(decoding: bytes, as: UTF8.self))
+        guard log.kinds != [.unknown] || log.frames.contains(where: \.reliable) else { return nil }
+        self = log
+    }
+
     /// Drops `[  12.345678]`, `<4>` and `[T123]`-style prefixes and leading blanks.
     static func stripPrefix(_ s: Substring) -> Substring {
         var t = s.drop(while: { $0 == " " || $0 == "\t" })
