@@ -71,6 +71,24 @@ import Testing
         #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).isEmpty)
     }
 
+    /// A provider's own ops, placed in its static table in another file, use its state freely.
+    @Test func providerOwnOpsAreNotUseSites() {
+        var files = ProviderFixture.core(use: "\treturn 0;\n", teardown: "", marker: false)
+        files["drivers/widget/prov.c"] = """
+            #include <linux/device.h>
+            #include <linux/widget.h>
+            struct widget_ops { int (*peek)(struct widget_device *w); };
+            static int prov_peek(struct widget_device *w)
+            {
+            \treturn w->reg_read(w->priv, 0);
+            }
+            static const struct widget_ops prov_ops = { .peek = prov_peek };
+            """
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).isEmpty)
+        files["drivers/widget/prov.c"]? += "int prov_export(struct widget_device *w) { return prov_peek(w); }\nEXPORT_SYMBOL(prov_export);\n"
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).isEmpty)
+    }
+
     /// A consumer path that holds the lock unregister takes to tear the object down.
     @Test func usesReachedUnderTheTeardownLockAreProtected() {
         var files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: "\tmutex_lock(&w->lock);\n\tmutex_unlock(&w->lock);\n", marker: false)

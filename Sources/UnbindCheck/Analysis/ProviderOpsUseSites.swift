@@ -16,6 +16,7 @@ extension CoreScan {
         let members = Set(group.members)
         let skip = Set([group.register] + group.teardown)
         let entries = consumerEntries()
+        let providerOwn = providerCallbacks()
         let callers = callerMap()
         var byName: [String: FunctionID] = [:]
         for f in coreFiles { for (k, fn) in index.files[Int(f)].functions.enumerated() where byName[fn.name] == nil { byName[fn.name] = FunctionID(file: f, index: Int32(k)) } }
@@ -23,7 +24,7 @@ extension CoreScan {
         for f in coreFiles {
             for (k, fn) in index.files[Int(f)].functions.enumerated() {
                 let fid = FunctionID(file: f, index: Int32(k))
-                guard !skip.contains(fid), mentions(fn, members) else { continue }
+                guard !skip.contains(fid), !providerOwn.contains(fn.name), mentions(fn, members) else { continue }
                 let view = FunctionView(id: fid, resolver: resolver)
                 let (reads, aliases) = self.reads(view, members)
                 guard !reads.isEmpty, let (entry, path) = entryPath(fid, entries: entries, callers: callers) else { continue }
@@ -224,9 +225,16 @@ extension CoreScan {
     /// Functions a consumer can call: exported ones and callbacks placed in static initializers.
     func consumerEntries() -> Set<String> {
         var out = Set<String>()
+        let owners = Set([group.register.file] + group.teardown.map(\.file))
+        let providerFacing = Set(([group.register] + group.teardown).map { index.function($0).name })
         for f in coreFiles {
             let facts = index.files[Int(f)]
-            for fn in facts.functions where index.exported.contains(fn.name) && !providerHelpers.contains(fn.name) { out.insert(fn.name) }
+            for fn in facts.functions where index.exported.contains(fn.name) && !providerHelpers.contains(fn.name) && !providerFacing.contains(fn.name) {
+                out.insert(fn.name)
+            }
+            // Callbacks in the static tables of the core's own files (sysfs, file operations);
+            // tables in other files of the directory are providers' ops.
+            guard owners.contains(f) else { continue }
             for g in facts.globals {
                 // Attribute callbacks are drained by an unregister that unpublishes the object.
                 if teardownFacts.unpublishes && g.type.name.hasSuffix("attribute") { continue }
@@ -236,6 +244,17 @@ extension CoreScan {
                     out.insert(d.value.hasPrefix("&") ? String(d.value.dropFirst()) : d.value)
                 }
             }
+        }
+        return out
+    }
+
+    /// Functions that files other than the core's own place in static tables: a provider's
+    /// implementation of the ops, which may use its own state freely.
+    func providerCallbacks() -> Set<String> {
+        let owners = Set([group.register.file] + group.teardown.map(\.file))
+        var out = Set<String>()
+        for f in coreFiles where !owners.contains(f) {
+            for g in index.files[Int(f)].globals { for d in g.designated { out.insert(d.value.hasPrefix("&") ? String(d.value.dropFirst()) : d.value) } }
         }
         return out
     }
