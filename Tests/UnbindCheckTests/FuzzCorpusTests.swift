@@ -61,6 +61,8 @@ import Glibc
     func seedAndMinimizedCorporaReplay(_ target: String) {
         let inputs = Self.seedCorpus + Self.minimizedCorpus(target)
         #expect(Self.seedCorpus.count >= 4)
+        // The minimized corpora of the 20-minute runs (scripts/fuzz TARGET 1230 1).
+        #expect(Self.minimizedCorpus(target).count >= 100, "\(target): \(Self.minimizedCorpus(target).count) inputs")
         #expect(Self.replay(target, inputs) == inputs.count)
     }
 
