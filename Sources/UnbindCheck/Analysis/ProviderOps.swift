@@ -230,6 +230,13 @@ enum TeardownRanking {
     static func rank(_ groups: inout [ProviderOps.Group], registerEntries: [Set<String>], index: TreeIndex) {
         var groupsByEntry: [String: [Int]] = [:]
         for (k, names) in registerEntries.enumerated() { for n in names { groupsByEntry[n, default: []].append(k) } }
+        // Function-like macros that call an entry register through it too (`gpiochip_add_data`).
+        for file in index.files {
+            for m in file.macros {
+                let callee = m.exprs.text(at: m.exprs[m.root].a)
+                if let ks = groupsByEntry[callee], m.name != callee { groupsByEntry[m.name, default: []] += ks }
+            }
+        }
         // Core callbacks that call a teardown: callback name → teardown name, per group.
         var callbacks: [[String: String]] = Array(repeating: [:], count: groups.count)
         for (k, g) in groups.enumerated() {
