@@ -108,12 +108,7 @@ public struct ProviderOps: Sendable {
     static func providerMembers(_ view: FunctionView, object: AggregateID, resolver: Resolver, closure: EmbeddingClosure) -> [(String, Int32)] {
         let e = view.exprs
         var out: [(String, Int32)] = []
-        var pairs: [(Int32, Int32, Int32)] = view.decl.assignments.map { ($0.lhs, $0.rhs, $0.line) }
-        for c in view.decl.calls where KernelSync.publishStores.contains(c.callee) {
-            let args = Array(e.arguments(c.node))
-            if args.count >= 2 { pairs.append((args[0], args[1], c.line)) }
-        }
-        for (lhs, rhs, line) in pairs {
+        for (lhs, rhs, line) in KernelSync.stores(in: view) {
             let l = e[lhs]
             guard l.kind == .member, l.b == 1 else { continue }
             let base = e[e.strippingCasts(l.a)]
@@ -160,8 +155,7 @@ public struct ProviderOps: Sendable {
     /// provider-facing teardown, e.g. one taking the provider's struct), most outward first:
     /// exported before static, callers before callees.
     static func teardowns(object: SubsystemObject, register: FunctionID, index: TreeIndex, summaries: Summaries, coreFiles: [Int32]) -> [FunctionID] {
-        var byName: [String: FunctionID] = [:]
-        for f in coreFiles { for (k, fn) in index.files[Int(f)].functions.enumerated() where byName[fn.name] == nil { byName[fn.name] = FunctionID(file: f, index: Int32(k)) } }
+        let byName = KernelSync.functionsByName(coreFiles, index)
         var targets = Set(object.unregister.filter { $0 != register }.map { index.function($0).name })
         if targets.isEmpty {
             for (name, id) in byName where id != register && index.exported.contains(name) && !(summaries.tearsDown[id]?.isEmpty ?? true) { targets.insert(name) }
@@ -277,6 +271,26 @@ enum TeardownRanking {
 /// The kernel's own synchronization vocabulary (locking, RCU/SRCU, module references): the
 /// patterns a core uses to revoke provider state. Not subsystem knowledge.
 enum KernelSync {
+    /// Every store of a function as (lhs, rhs, line): assignments, and publishing calls
+    /// such as `rcu_assign_pointer(lhs, rhs)`.
+    static func stores(in view: FunctionView) -> [(Int32, Int32, Int32)] {
+        var out: [(Int32, Int32, Int32)] = view.decl.assignments.map { ($0.lhs, $0.rhs, $0.line) }
+        for c in view.decl.calls where publishStores.contains(c.callee) {
+            let args = Array(view.exprs.arguments(c.node))
+            if args.count >= 2 { out.append((args[0], args[1], c.line)) }
+        }
+        return out
+    }
+
+    /// The first definition of each function name in `files`.
+    static func functionsByName(_ files: [Int32], _ index: TreeIndex) -> [String: FunctionID] {
+        var out: [String: FunctionID] = [:]
+        for f in files {
+            for (k, fn) in index.files[Int(f)].functions.enumerated() where out[fn.name] == nil { out[fn.name] = FunctionID(file: f, index: Int32(k)) }
+        }
+        return out
+    }
+
     /// `rcu_assign_pointer(p, v)` and friends store `v` into `p`.
     static let publishStores: Set<String> = ["rcu_assign_pointer", "WRITE_ONCE", "RCU_INIT_POINTER", "smp_store_release"]
     /// Reads that return their first argument under a read-side section.

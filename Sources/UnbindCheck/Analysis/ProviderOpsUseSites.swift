@@ -18,8 +18,7 @@ extension CoreScan {
         let entries = consumerEntries()
         let providerOwn = providerCallbacks()
         let callers = callerMap()
-        var byName: [String: FunctionID] = [:]
-        for f in coreFiles { for (k, fn) in index.files[Int(f)].functions.enumerated() where byName[fn.name] == nil { byName[fn.name] = FunctionID(file: f, index: Int32(k)) } }
+        let byName = KernelSync.functionsByName(coreFiles, index)
         var out: [ProviderOps.UseSite] = []
         for f in coreFiles {
             for (k, fn) in index.files[Int(f)].functions.enumerated() {

@@ -112,8 +112,7 @@ struct CoreScan {
 
     /// Teardown functions and the core functions they call (two levels).
     static func teardownClosure(_ group: ProviderOps.Group, index: TreeIndex, coreFiles: [Int32]) -> [FunctionID] {
-        var byName: [String: FunctionID] = [:]
-        for f in coreFiles { for (k, fn) in index.files[Int(f)].functions.enumerated() where byName[fn.name] == nil { byName[fn.name] = FunctionID(file: f, index: Int32(k)) } }
+        let byName = KernelSync.functionsByName(coreFiles, index)
         var out = group.teardown
         var frontier = group.teardown
         for _ in 0..<2 {
@@ -136,12 +135,7 @@ struct CoreScan {
             let e = view.exprs
             let sync = SyncEvents(view)
             let path = index.path(fid.file)
-            var stores: [(Int32, Int32, Int32)] = view.decl.assignments.map { ($0.lhs, $0.rhs, $0.line) }
-            for c in view.decl.calls where KernelSync.publishStores.contains(c.callee) {
-                let args = Array(e.arguments(c.node))
-                if args.count >= 2 { stores.append((args[0], args[1], c.line)) }
-            }
-            for (lhs, rhs, line) in stores {
+            for (lhs, rhs, line) in KernelSync.stores(in: view) {
                 let l = e[lhs]
                 guard l.kind == .member, isZero(e, rhs), CoreScan.isObject(view, l.a, group.aggregate, resolver) else { continue }
                 let name = e.text(l)
