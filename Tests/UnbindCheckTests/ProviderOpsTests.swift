@@ -71,6 +71,38 @@ import Testing
         #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).isEmpty)
     }
 
+    /// A get helper that checks the object under the teardown's lock and returns holding it
+    /// protects what its caller does next (the tpm_try_get_ops() shape).
+    @Test func getHelperReturningWithTheLockHeldProtects() {
+        let teardown = "\tdown_write(&w->sem);\n\tw->reg_read = NULL;\n\tup_write(&w->sem);\n"
+        var files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: teardown, marker: false)
+        let helper = """
+            static int widget_try_get(struct widget_device *w)
+            {
+            \tdown_read(&w->sem);
+            \tif (!w->reg_read)
+            \t\tgoto out;
+            \treturn 0;
+            out:
+            \tup_read(&w->sem);
+            \treturn -19;
+            }
+            int widget_read(struct widget_device *w, int off)
+            {
+            \tif (widget_try_get(w))
+            \t\treturn -19;
+            \treturn widget_do_read(w, off);
+            }
+            """
+        files["drivers/widget/core.c"] = files["drivers/widget/core.c"]?.replacingOccurrences(
+            of: "int widget_read(struct widget_device *w, int off)\n{\n\treturn widget_do_read(w, off);\n}\n", with: helper)
+        files["include/linux/widget.h"] = files["include/linux/widget.h"]?.replacingOccurrences(of: "struct mutex lock;", with: "struct mutex lock; struct rw_semaphore sem;")
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).isEmpty)
+        // Without the helper's lock the same use is reported.
+        files["drivers/widget/core.c"] = files["drivers/widget/core.c"]?.replacingOccurrences(of: "\tdown_read(&w->sem);\n\tif", with: "\tif")
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).count == 1)
+    }
+
     /// A provider's own ops, placed in its static table in another file, use its state freely.
     @Test func providerOwnOpsAreNotUseSites() {
         var files = ProviderFixture.core(use: "\treturn 0;\n", teardown: "", marker: false)
@@ -86,6 +118,14 @@ import Testing
             """
         #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).isEmpty)
         files["drivers/widget/prov.c"]? += "int prov_export(struct widget_device *w) { return prov_peek(w); }\nEXPORT_SYMBOL(prov_export);\n"
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).isEmpty)
+    }
+
+    /// A lookup that hands out a bare pointer (no counted reference) is another bug.
+    @Test func lookupsWithoutACountedReferenceDoNotHandOut() {
+        var files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: "", marker: false)
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).count == 1)
+        files["drivers/widget/core.c"] = files["drivers/widget/core.c"]?.replacingOccurrences(of: "\tget_device(&w->dev);\n", with: "")
         #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).isEmpty)
     }
 

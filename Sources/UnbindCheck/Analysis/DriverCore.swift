@@ -57,6 +57,15 @@ public enum DriverCore {
     /// and bound drivers unbound before they return.
     public static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del"]
 
+    /// Calls that return or take a counted reference to an object: what a lookup that hands
+    /// an object to a consumer does.
+    public static let referenceGets: Set<String> = [
+        "get_device", "kobject_get", "kobject_get_unless_zero", "kref_get", "kref_get_unless_zero",
+        "class_find_device", "class_find_device_by_name", "class_find_device_by_of_node", "class_find_device_by_fwnode",
+        "class_find_device_by_devt", "bus_find_device", "bus_find_device_by_name", "bus_find_device_by_of_node",
+        "bus_find_device_by_fwnode", "device_find_child", "device_find_child_by_name", "driver_find_device",
+    ]
+
     /// Frees of heap memory.
     public static let frees: Set<String> = ["kfree", "kvfree", "kfree_sensitive", "vfree", "kfree_rcu", "kzfree"]
     /// Frees of device-managed memory.

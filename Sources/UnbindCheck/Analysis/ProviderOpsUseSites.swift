@@ -172,19 +172,31 @@ extension CoreScan {
         return (nil, "no lock, SRCU/RCU read section or check protects it")
     }
 
-    /// Locks the callers on the consumer path take (by name within the core's files).
+    /// Locks held on the consumer path: those the callers take, and those a callee of
+    /// theirs takes and returns holding (a "get" helper such as one that takes a read lock,
+    /// checks the object and returns with the lock held).
     func callerLocks(_ path: [String], byName: [String: FunctionID]) -> Set<String> {
         var out = Set<String>()
         for name in path.dropLast() {
             guard let id = byName[name] else { continue }
+            let fn = index.function(id)
             out.formUnion(SyncEvents(FunctionView(id: id, resolver: resolver)).takes.map(\.identity))
+            for callee in Set(fn.calls.map(\.callee)) where callee != name {
+                guard let cid = byName[callee] else { continue }
+                // Held at an unconditional return: taken before it, not released in between
+                // (error paths that unlock after a label further down do not count).
+                let sync = SyncEvents(FunctionView(id: cid, resolver: resolver))
+                for ret in index.function(cid).unconditionalJumps {
+                    out.formUnion(sync.held(at: ret).filter { lock in sync.takes.contains { $0.identity == lock && !$0.isGuard } })
+                }
+            }
         }
         return out
     }
 
     /// Whether the core hands out references to the object: an exported function (other
-    /// than the register functions) returns a pointer to it, or to a struct that points to
-    /// it within two steps (`gpiod_get()` → `gpio_desc.gdev`; such structs are looked for in
+    /// than the register functions) that takes a counted reference returns a pointer to
+    /// it, or to a struct that points to it within two steps (`gpiod_get()` → `gpio_desc.gdev`; such structs are looked for in
     /// the core's own files). Objects handed out only by
     /// binding drivers to them lose those consumers when unregister unbinds them.
     func handsOutReferences(excluding: Set<FunctionID>) -> Bool {
@@ -215,8 +227,28 @@ extension CoreScan {
                 guard !excluding.contains(id), fn.returnType.pointerDepth == 1 else { continue }
                 var t = fn.returnType
                 t.pointerDepth = 0
-                if let agg = resolver.aggregate(of: t, from: f), targets.contains(agg) { return true }
+                if let agg = resolver.aggregate(of: t, from: f), targets.contains(agg), takesReference(id) { return true }
             }
+        }
+        return false
+    }
+
+    /// Whether a function, or a core function it calls (three levels), takes a counted
+    /// reference: a lookup that returns a bare pointer leaves its users with no claim on
+    /// the object at all, which is another bug than this check's.
+    func takesReference(_ fid: FunctionID) -> Bool {
+        let byName = KernelSync.functionsByName(coreFiles, index)
+        var frontier = [fid]
+        var seen: Set<FunctionID> = [fid]
+        for _ in 0..<3 {
+            var next: [FunctionID] = []
+            for id in frontier {
+                for c in index.function(id).calls {
+                    if DriverCore.referenceGets.contains(c.callee) { return true }
+                    if let callee = byName[c.callee], seen.insert(callee).inserted { next.append(callee) }
+                }
+            }
+            frontier = next
         }
         return false
     }

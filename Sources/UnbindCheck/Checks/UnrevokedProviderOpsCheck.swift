@@ -123,7 +123,9 @@ public enum ProviderFixture {
     public static let lookup = """
         struct widget_device *widget_find(const char *name)
         {
-        \treturn widget_lookup(name);
+        \tstruct widget_device *w = widget_lookup(name);
+        \tget_device(&w->dev);
+        \treturn w;
         }
         EXPORT_SYMBOL(widget_find);
         """
