@@ -87,7 +87,7 @@ public struct Allocations {
         }
         if let cast = casts[c.node], let d = e.type(of: e[cast]).dereferenced, accept(d, view.file, .cast) { return result }
         if c.target >= 0, let (t, f) = view.type(of: c.target), let d = t.dereferenced, accept(d, f, .target) { return result }
-        if !c.declaredLocal.isEmpty, let t = view.decl.declaredType(of: c.declaredLocal), let d = t.dereferenced, accept(d, view.file, .target) { return result }
+        if c.targetIsDeclaration, let t = view.decl.declaredType(of: view.exprs.text(at: c.target)), let d = t.dereferenced, accept(d, view.file, .target) { return result }
         if c.isReturned, let d = view.decl.returnType.dereferenced, accept(d, view.file, .returnType) { return result }
         return result
     }

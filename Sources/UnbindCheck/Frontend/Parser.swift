@@ -1051,7 +1051,7 @@ public struct Parser {
         guard v >= 0, arena[v].kind == .call else { return }
         for k in stride(from: calls.count - 1, through: 0, by: -1) where calls[k].node == v {
             calls[k].target = lhs
-            calls[k].declaredLocal = declared
+            calls[k].targetIsDeclaration = !declared.isEmpty
             return
         }
     }
@@ -1300,7 +1300,7 @@ public struct Parser {
         let calleeNode = arena[callee]
         let name = calleeNode.kind == .identifier ? names[calleeNode.textID] : ""
         calls.append(CallSite(callee: name, node: call, line: open.line, column: toks.indices.contains(p) ? columnOfCallee(callee, open) : open.column,
-                              target: -1, declaredLocal: "", isConditional: conditionalDepth > 0, isReturned: false))
+                              target: -1, targetIsDeclaration: false, isConditional: conditionalDepth > 0, isReturned: false))
         return call
     }
 
