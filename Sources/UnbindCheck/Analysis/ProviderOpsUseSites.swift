@@ -233,7 +233,8 @@ extension CoreScan {
         return false
     }
 
-    /// Whether a function, or a core function it calls (three levels), takes a counted
+    /// Whether a function, or a core function it calls or passes as a callback (three
+    /// levels), takes a counted
     /// reference: a lookup that returns a bare pointer leaves its users with no claim on
     /// the object at all, which is another bug than this check's.
     func takesReference(_ fid: FunctionID) -> Bool {
@@ -243,9 +244,14 @@ extension CoreScan {
         for _ in 0..<3 {
             var next: [FunctionID] = []
             for id in frontier {
-                for c in index.function(id).calls {
+                let fn = index.function(id)
+                for c in fn.calls {
                     if DriverCore.referenceGets.contains(c.callee) { return true }
                     if let callee = byName[c.callee], seen.insert(callee).inserted { next.append(callee) }
+                    // Core functions passed as callbacks (a match function for a lookup).
+                    for a in fn.exprs.arguments(c.node) where fn.exprs[a].kind == .identifier {
+                        if let cb = byName[fn.exprs.text(at: a)], seen.insert(cb).inserted { next.append(cb) }
+                    }
                 }
             }
             frontier = next
