@@ -12,35 +12,42 @@ import Testing
 
     static let widget = "struct widget { int id; struct device dev; };\n"
 
+    /// `body` gives no finding of `id`, while `control` — the same code without what makes
+    /// it right — does: the test fails if the check stops looking at this shape at all.
+    func expectQuiet(_ id: String, _ body: String, control: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(findings(id, body).isEmpty, sourceLocation: sourceLocation)
+        #expect(!findings(id, control).isEmpty, "control variant gives no finding", sourceLocation: sourceLocation)
+    }
+
     @Test func kfreeOfAPointerClearedAfterPutIsANoOp() {
         // driver core bus_register / siox_device_add: put_device(); p = NULL; …; kfree(p);
-        let f = findings("kfree-outside-release", Self.widget + """
+        let body = Self.widget + """
             int add(struct widget *w) {
                     put_device(&w->dev);
                     w = NULL;
                     kfree(w);
                     return 0;
             }
-            """)
-        #expect(f.isEmpty)
+            """
+        expectQuiet("kfree-outside-release", body, control: body.replacingOccurrences(of: "w = NULL;", with: ""))
     }
 
     @Test func kfreeInsideAReleaseCallbackIsRight() {
         // host1x_device_release: tears down, then frees, inside the release itself.
-        let f = findings("kfree-outside-release", Self.widget + """
+        let body = Self.widget + """
             static void widget_release(struct device *dev) {
                     struct widget *w = container_of(dev, struct widget, dev);
                     put_device(&w->dev);
                     kfree(w);
             }
             static const struct device_type widget_type = { .release = widget_release };
-            """)
-        #expect(f.isEmpty)
+            """
+        expectQuiet("kfree-outside-release", body, control: Self.widget + "void drop(struct widget *w) {\n        put_device(&w->dev);\n        kfree(w);\n}\n")
     }
 
     @Test func putAndKfreeOnDifferentBranches() {
         // blk-ia-ranges: if (registered) kobject_put(); else kfree();
-        let f = findings("kfree-outside-release", Self.widget + """
+        let body = Self.widget + """
             void drop(struct widget *w, int registered) {
                     if (registered) {
                             put_device(&w->dev);
@@ -48,13 +55,13 @@ import Testing
                             kfree(w);
                     }
             }
-            """)
-        #expect(f.isEmpty)
+            """
+        expectQuiet("kfree-outside-release", body, control: body.replacingOccurrences(of: "} else {", with: ""))
     }
 
     @Test func returnBetweenPutAndFreeLabel() {
         // virtio_mmio probe: put_device() on one path, kfree() under a label reached by goto.
-        let f = findings("kfree-outside-release", Self.widget + """
+        let body = Self.widget + """
             int probe(struct widget *w, int rc) {
                     if (rc)
                             goto free;
@@ -66,26 +73,26 @@ import Testing
                     kfree(w);
                     return rc;
             }
-            """)
-        #expect(f.isEmpty)
+            """
+        expectQuiet("kfree-outside-release", body, control: body.replacingOccurrences(of: "        return rc;\nfree:", with: "free:"))
     }
 
     @Test func elementOfAnArrayOfPointersIsNotTheArray() {
         // damon sysfs: kobject_put(&arr[i]->kobj) then kfree(arr).
-        let f = findings("kfree-outside-release", "struct item { struct kobject kobj; };\n" + """
+        let body = "struct item { struct kobject kobj; };\n" + """
             void rm(struct item **arr, int n) {
                     int i;
                     for (i = 0; i < n; i++)
                             kobject_put(&arr[i]->kobj);
                     kfree(arr);
             }
-            """)
-        #expect(f.isEmpty)
+            """
+        expectQuiet("kfree-outside-release", body, control: "struct item { struct kobject kobj; };\nvoid rm(struct item *it) {\n        kobject_put(&it->kobj);\n        kfree(it);\n}\n")
     }
 
     @Test func aRegisterFunctionThatCleansUpIsNotATeardown() {
         // pmc551: if (mtd_device_register(mtd)) kfree(mtd); the register undid itself.
-        let f = findings("kfree-outside-release", Self.widget + """
+        let body = Self.widget + """
             int widget_add(struct widget *w) {
                     int ret = device_register(&w->dev);
                     if (ret)
@@ -97,8 +104,8 @@ import Testing
                             kfree(w);
                     }
             }
-            """)
-        #expect(f.isEmpty)
+            """
+        expectQuiet("kfree-outside-release", body, control: Self.widget + "void widget_del(struct widget *w) {\n        device_unregister(&w->dev);\n}\nvoid drop(struct widget *w) {\n        widget_del(w);\n        kfree(w);\n}\n")
     }
 
     @Test func kfreeRightAfterPutIsReported() {
