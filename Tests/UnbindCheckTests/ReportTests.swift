@@ -8,10 +8,10 @@ import Foundation
 let reportFixture: [String: String] = kernelFixture.merging([
     "drivers/misc/widget.c": """
         #include <linux/device.h>
-        /* <script>alert("x")</script> & "quotes" */
         struct widget { int id; struct device dev; };
         static void widget_remove(struct widget *w, struct widget *v)
         {
+                /* <script>alert("x")</script> & "quotes" */
                 device_unregister(&w->dev);
                 kfree(w);
                 device_unregister(&v->dev);

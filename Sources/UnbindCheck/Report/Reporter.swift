@@ -6,6 +6,8 @@ public struct Report: Sendable {
     /// Findings hidden by a baseline.
     public var suppressed: Int
     public var includeTimings: Bool
+    /// The tree's registered object types (for the HTML report's subsystem pages).
+    public var subsystems: [SubsystemRow] = []
 
     public init(root: String, findings: [Finding], stats: ScanStats, suppressed: Int, includeTimings: Bool) {
         self.root = root; self.findings = findings; self.stats = stats

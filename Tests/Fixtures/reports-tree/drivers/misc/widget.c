@@ -1,8 +1,8 @@
 #include <linux/device.h>
-/* <script>alert("x")</script> & "quotes" */
 struct widget { int id; struct device dev; };
 static void widget_remove(struct widget *w, struct widget *v)
 {
+        /* <script>alert("x")</script> & "quotes" */
         device_unregister(&w->dev);
         kfree(w);
         device_unregister(&v->dev);
