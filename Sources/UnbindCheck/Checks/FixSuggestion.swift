@@ -13,11 +13,23 @@ public enum FixSuggestion {
         guard let ctx, !name.isEmpty, let defs = ctx.index.aggregatesByName[name] else { return Core() }
         for agg in defs.sorted() {
             guard let o = ctx.subsystems.objects[agg] else { continue }
-            let allocs = Set((ctx.subsystems.allocatorFunctions[agg] ?? []).map { ctx.index.function($0).name }).sorted()
-            let unreg = Set(o.unregister.map { ctx.index.function($0).name }).sorted()
+            // Only the core's exported *alloc* API is worth suggesting (not every function that
+            // happens to allocate the object).
+            let allocs = Set((ctx.subsystems.allocatorFunctions[agg] ?? []).map { ctx.index.function($0).name })
+                .filter { $0.contains("alloc") && ctx.index.exported.contains($0) }.sorted()
+            let unreg = preferredTeardown(Listings.apiOrder(ctx, o.unregister))
             return Core(allocators: allocs, release: o.release?.name, unregister: unreg)
         }
         return Core()
+    }
+
+    /// Teardown functions, the ones a driver calls first: `*unregister*`, then `*del*`/`*remove*`
+    /// (otherwise in the given order).
+    public static func preferredTeardown(_ names: [String]) -> [String] {
+        func rank(_ n: String) -> Int {
+            n.hasPrefix("_") ? 3 : n.contains("unregister") ? 0 : (n.contains("del") || n.contains("remove")) ? 1 : 2
+        }
+        return names.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
     }
 
     /// The text after the first occurrence of `marker` in `s`.

@@ -44,6 +44,10 @@ extension HTMLSite {
         let subsystems = report.subsystems
         let known = subsystemsByName
         return page(title: "overview", depth: 0) { h in
+            h.el("p", [("class", "mono")]) { h in
+                h.el("a", [("href", "#f")], text: "findings by subsystem and directory"); h.text(" · ")
+                h.el("a", [("href", "#subsystems")], text: "subsystem objects (\(subsystems.count))")
+            }
             h.el("div", [("class", "cards")]) { h in
                 for sev in [Severity.error, .warning, .note] {
                     h.el("div", [("class", "card")]) { h in
@@ -110,7 +114,7 @@ extension HTMLSite {
                     }
                 }
             }
-            h.el("h2", text: "Subsystem objects")
+            h.el("h2", [("id", "subsystems")], text: "Subsystem objects")
             h.el("div", [("class", "filters")]) { h in
                 h.void("input", [("id", "sq"), ("placeholder", "filter subsystems: struct, protection, function…"), ("aria-label", "filter subsystems")])
             }
@@ -191,7 +195,7 @@ extension HTMLSite {
                 for (k, v) in [("defined at", "\(row.file):\(row.line)"), ("core object", "\(row.core) (\(row.coreField))"),
                                ("protection", row.protection), ("register", row.register.joined(separator: ", ")),
                                ("unregister", row.unregister.joined(separator: ", ")), ("release", row.release ?? "(none)"),
-                               ("core allocators", row.allocators.isEmpty ? "(none)" : row.allocators.joined(separator: ", ")),
+                               ("functions that allocate it", row.allocators.isEmpty ? "(none)" : row.allocators.joined(separator: ", ")),
                                ("devm-allocating drivers", "\(row.devmAllocations)"), ("findings", "\(findings.count)")] {
                     h.el("tr") { h in h.el("th", text: k); h.el("td", [("class", "mono")], text: v) }
                 }

@@ -39,7 +39,7 @@ public struct OwnershipStory: Sendable, Hashable {
             holders = "users keep references: open /dev nodes, sysfs, the \(s?.name ?? chain.dropFirst().first ?? "core") core's users"
         }
         var tear = s.map { row in
-            let unreg = row.unregister.first.map { "\($0)()" } ?? "unregister"
+            let unreg = FixSuggestion.preferredTeardown(row.unregister).first.map { "\($0)()" } ?? "unregister"
             return "\(unreg) drops the core's reference; release: \(row.release.map { $0.hasPrefix("(") ? $0 : $0 + "()" } ?? "none"); protection: \(row.protection)"
         } ?? (f.protection.isEmpty ? "unregister drops the core's reference" : "protection: \(f.protection)")
         switch f.check {
@@ -147,7 +147,8 @@ public struct OwnershipStory: Sendable, Hashable {
             }
             let inner = (depth - 1) * 22
             let objX = cx + inner, objY = cy + inner * 2, objW = cw - 2 * inner, objH = ch - 4 * inner
-            h.el("text", [("x", "\(objX + 10)"), ("y", "\(objY + 36)"), ("class", "lbl")], text: "refcounted: lives until the last put")
+            h.el("text", [("x", "\(objX + 10)"), ("y", "\(objY + 36)"), ("class", "lbl")], text: "refcounted: lives until")
+            h.el("text", [("x", "\(objX + 10)"), ("y", "\(objY + 52)"), ("class", "lbl")], text: "the last reference is put")
             // Right: publisher, reference holders, unregister/release.
             let ph = OwnershipStory.box(&h, x: 720, y: 20, w: 270, title: "published by", body: publishedBy, cls: "box")
             let hy = 40 + ph
