@@ -15,11 +15,11 @@ struct CompareCommand: ParsableCommand {
             """)
 
     /// What `compare` writes.
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, html }
 
     @Argument(help: "The old tree or JSON report.") var old: String
     @Argument(help: "The new tree or JSON report.") var new: String
-    @Option(name: .long, help: "text or json.") var format: Format = .text
+    @Option(name: .long, help: "text, json or html (one self-contained page).") var format: Format = .text
     @Option(name: .shortAndLong, help: "Write the comparison to FILE instead of stdout.") var output: String?
     @OptionGroup var tree: TreeOptions
 
@@ -45,6 +45,12 @@ struct CompareCommand: ParsableCommand {
         let before = try findings(old)
         let after = try findings(new)
         let c = Comparison(old: before, new: after)
-        try emit(format == .json ? c.json(old: old, new: new) : c.text(old: old, new: new), to: output)
+        let text: String
+        switch format {
+        case .json: text = c.json(old: old, new: new)
+        case .html: text = c.html(old: old, new: new)
+        case .text: text = c.text(old: old, new: new)
+        }
+        try emit(text, to: output)
     }
 }

@@ -41,6 +41,10 @@ import Foundation
         try check(c.out, golden: "compare.json")
         let t = try CLI.run(["compare", "compare-old", "reports-tree", "--quiet"], in: GoldenTests.fixtures.path)
         try check(t.out, golden: "compare.txt")
+        let page = try CLI.run(["compare", "compare-old", "reports-tree", "--format", "html", "--quiet"], in: GoldenTests.fixtures.path)
+        #expect(page.out.contains("<b>1</b>fixed") && page.out.contains("<b>1</b>introduced") && page.out.contains("<b>5</b>persisting"))
+        #expect(!page.out.contains("<script"))
+        try check(page.out, golden: "compare.html")
     }
 
     @Test func siteLinksResolveAndScannedTextIsEscaped() throws {

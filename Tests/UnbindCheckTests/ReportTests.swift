@@ -127,4 +127,24 @@ func python(_ code: String, _ args: [String]) throws -> (Int32, String) {
             #expect(!RuleHelp.of(id).fix.isEmpty, "\(id)")
         }
     }
+
+    @Test func subsystemsSharingANameGetTheirOwnPagesAndProviderPicturesNameMembers() throws {
+        let stats = ScanStats(files: 1, bytes: 1, structs: 1, functions: 1, seconds: 0, allocations: 0, devmAllocations: 0, untypedDevmAllocations: 0)
+        var report = Report(root: "/nonexistent", findings: [], stats: stats, suppressed: 0, includeTimings: false)
+        let row = SubsystemRow(name: "port", file: "a/x.h", line: 1, core: "device", coreField: "dev", register: ["port_add"], unregister: [],
+                               release: nil, allocators: [], protection: "none", devmAllocations: 0, evidence: [])
+        var other = row
+        other.file = "b/y.h"
+        report.subsystems = [row, other]
+        var site = HTMLSite(report: report, source: { _ in nil })
+        let pages = site.pages().map(\.0)
+        #expect(pages == ["index.html", "subsystems/port.html", "subsystems/port-2.html"])
+        #expect(site.overview().contains("href=\"subsystems/port-2.html\""))
+
+        var f = Finding(check: "unrevoked-provider-ops", severity: .error, file: "drivers/core.c", line: 3, column: 1, function: "core_unregister",
+                        structName: "core_dev", chain: ["core_dev"], object: "core_dev", protection: "none", message: "m")
+        f.members = ["ops", "priv"]
+        let svg = OwnershipStory(f, subsystem: nil).svg()
+        #expect(svg.contains("⊃ .ops, priv") && svg.contains("provider-owned members, freed") && !svg.contains("refcounted: lives until"))
+    }
 }

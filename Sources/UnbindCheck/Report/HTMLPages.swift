@@ -127,9 +127,11 @@ extension HTMLSite {
                     }
                 }
                 h.el("tbody") { h in
-                    for row in subsystems {
+                    for (row, page) in zip(subsystems, subsystemPages) {
                         h.el("tr") { h in
-                            h.el("td") { h in h.el("a", [("href", HTMLSite.subsystemPage(row.name)), ("class", "mono")], text: row.name) }
+                            h.el("td") { h in
+                                h.el("a", [("href", page), ("class", "mono"), ("title", "\(row.file):\(row.line)")], text: row.name)
+                            }
                             h.el("td") { h in h.el("span", [("class", "prot " + row.protection)], text: row.protection) }
                             h.el("td", [("class", "mono")], text: row.register.prefix(3).joined(separator: ", "))
                             h.el("td", [("class", "mono")], text: row.unregister.prefix(3).joined(separator: ", "))

@@ -27,11 +27,20 @@ public struct HTMLSite {
     public mutating func pages() -> [(String, String)] {
         var out: [(String, String)] = [("index.html", overview())]
         for i in report.findings.indices { out.append((HTMLSite.findingPage(i), findingPage(i))) }
-        var seen = Set<String>()
-        for row in report.subsystems where seen.insert(HTMLSite.subsystemPage(row.name)).inserted {
-            out.append((HTMLSite.subsystemPage(row.name), subsystemPage(row)))
-        }
+        for (row, page) in zip(report.subsystems, subsystemPages) { out.append((page, subsystemPage(row))) }
         return out
+    }
+
+    /// The page of each subsystem row, in order: `NAME.html`, then `NAME-2.html`, … when
+    /// several objects (defined in different files) share a struct name.
+    var subsystemPages: [String] {
+        var count: [String: Int] = [:]
+        return report.subsystems.map { row in
+            let n = (count[row.name] ?? 0) + 1
+            count[row.name] = n
+            let page = HTMLSite.subsystemPage(row.name)
+            return n == 1 ? page : String(page.dropLast(5)) + "-\(n).html"
+        }
     }
 
     var subsystemsByName: [String: SubsystemRow] {

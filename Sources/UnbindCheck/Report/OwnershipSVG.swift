@@ -10,6 +10,10 @@ public struct OwnershipStory: Sendable, Hashable {
     public var teardown: String
     public var freedBy: String
     public var hazard: String
+    /// What the innermost box says about itself (two short lines).
+    public var innerNote = ["refcounted: lives until", "the last reference is put"]
+    /// Whether the innermost box holds provider members rather than a struct.
+    public var innerIsMembers = false
 
     /// The story told by a finding and, when known, its object's subsystem.
     public init(_ f: Finding, subsystem s: SubsystemRow?) {
@@ -21,6 +25,8 @@ public struct OwnershipStory: Sendable, Hashable {
         chain = f.chain.isEmpty ? [container, f.object.isEmpty || f.object == container ? "device" : f.object] : f.chain
         if f.check == "unrevoked-provider-ops" {
             chain = [f.object, f.members.isEmpty ? "provider ops" : f.members.prefix(3).joined(separator: ", ")]
+            innerNote = ["provider-owned members, freed", "when the provider unbinds"]
+            innerIsMembers = true
         }
         switch f.check {
         case "devm-embedded-refcount":
@@ -143,12 +149,13 @@ public struct OwnershipStory: Sendable, Hashable {
                 let last = i == depth - 1
                 h.void("rect", [("x", "\(cx + inset)"), ("y", "\(cy + inset * 2)"), ("width", "\(cw - 2 * inset)"), ("height", "\(ch - 4 * inset)"),
                                 ("rx", "8"), ("class", last ? "obj" : "chain")])
-                h.el("text", [("x", "\(cx + inset + 10)"), ("y", "\(cy + inset * 2 + 18)"), ("class", "t")], text: (i == 0 ? "struct " : "⊃ struct ") + name)
+                h.el("text", [("x", "\(cx + inset + 10)"), ("y", "\(cy + inset * 2 + 18)"), ("class", "t")], text: i == 0 ? "struct " + name : (last && innerIsMembers ? "⊃ ." + name : "⊃ struct " + name))
             }
             let inner = (depth - 1) * 22
             let objX = cx + inner, objY = cy + inner * 2, objW = cw - 2 * inner, objH = ch - 4 * inner
-            h.el("text", [("x", "\(objX + 10)"), ("y", "\(objY + 36)"), ("class", "lbl")], text: "refcounted: lives until")
-            h.el("text", [("x", "\(objX + 10)"), ("y", "\(objY + 52)"), ("class", "lbl")], text: "the last reference is put")
+            for (k, l) in innerNote.enumerated() {
+                h.el("text", [("x", "\(objX + 10)"), ("y", "\(objY + 36 + 16 * k)"), ("class", "lbl")], text: l)
+            }
             // Right: publisher, reference holders, unregister/release.
             let ph = OwnershipStory.box(&h, x: 720, y: 20, w: 270, title: "published by", body: publishedBy, cls: "box")
             let hy = 40 + ph
