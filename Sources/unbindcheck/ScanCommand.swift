@@ -80,6 +80,15 @@ struct ScanCommand: AsyncParsableCommand {
         return Set(files)
     }
 
+    /// Writes the HTML site (index.html, findings/, subsystems/) into `dir`.
+    func writeSite(_ report: Report, to dir: String) throws {
+        let base = dir.hasSuffix("/") ? dir : dir + "/"
+        for sub in ["", "findings", "subsystems"] { _ = mkdir(base + sub, 0o755) }
+        guard isDirectory(base + "findings") else { try fail("cannot create directory \(dir)") }
+        var site = HTMLSite(report: report)
+        for (path, html) in site.pages() { try emit(html, to: base + path) }
+    }
+
     var effectivePaths: [String] { paths.isEmpty ? ["."] : paths }
 
     mutating func run() async throws {
@@ -112,22 +121,25 @@ struct ScanCommand: AsyncParsableCommand {
         let seconds = monotonicSeconds() - start
         var stats = ScanStats(index: session.run.index, context: session.context, seconds: seconds)
         if session.scope.prefixes != nil { stats.filesInScope = session.filesInScope }
-        let report = Report(root: session.run.index.root, findings: findings, stats: stats, suppressed: suppressed, includeTimings: tree.timings)
-        var target = output
-        if format == .html, let o = output, isDirectory(o) || o.hasSuffix("/") {
-            _ = mkdir(o, 0o755)
-            target = (o.hasSuffix("/") ? o : o + "/") + "index.html"
+        var report = Report(root: session.run.index.root, findings: findings, stats: stats, suppressed: suppressed, includeTimings: tree.timings)
+        if format == .html || reports != nil {
+            report.subsystems = SubsystemRow.rows(session.context, scope: session.scope.prefixes == nil ? nil : session.scope)
         }
+        var target = output
         // With --reports alone, the reports are the output.
-        if reports == nil || output != nil {
+        if format == .html, let o = output, isDirectory(o) || o.hasSuffix("/") {
+            try writeSite(report, to: o)
+            target = (o.hasSuffix("/") ? o : o + "/") + "index.html"
+        } else if reports == nil || output != nil {
             try emit(reporter(for: format.rawValue).render(report), to: target)
         }
         if let dir = reports {
             _ = mkdir(dir, 0o755)
             guard isDirectory(dir) else { try fail("cannot create directory \(dir)") }
-            for (name, fmt) in [("report.txt", "text"), ("report.json", "json"), ("report.sarif", "sarif"), ("index.html", "html")] {
+            for (name, fmt) in [("report.txt", "text"), ("report.json", "json"), ("report.sarif", "sarif")] {
                 try emit(reporter(for: fmt).render(report), to: dir + "/" + name)
             }
+            try writeSite(report, to: dir)
         }
         if verbose {
             note(String(format2(session.run.parseSeconds)) + " s  parse and index")

@@ -12,7 +12,7 @@ struct UnbindCheckCommand: AsyncParsableCommand {
         discussion: "No kernel build, .config or compiler is needed: unbindcheck parses the C itself. Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.",
         version: UnbindCheckVersion.string,
         subcommands: [ScanCommand.self, StructsCommand.self, SubsystemsCommand.self, ExplainCommand.self, AllocationsCommand.self,
-                      TriageCommand.self, BaselineCommand.self, IndexCommand.self]
+                      TriageCommand.self, BaselineCommand.self, CompareCommand.self, IndexCommand.self]
     )
 }
 

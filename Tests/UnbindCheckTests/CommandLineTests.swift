@@ -64,6 +64,15 @@ func fingerprints(_ json: String) throws -> [String] {
     return findings.compactMap { $0["fingerprint"] as? String }
 }
 
+/// The first five fields of a fingerprint (`check|file|function|struct|object`), without the
+/// key that tells findings of one function apart.
+func base(_ fp: String) -> String {
+    fp.split(separator: "|", omittingEmptySubsequences: false).prefix(5).joined(separator: "|")
+}
+
+/// The first five fields of the fingerprints of a JSON report.
+func bases(_ json: String) throws -> [String] { try fingerprints(json).map(base) }
+
 @Suite struct CommandLineTests {
     @Test func exitCodesAndGccStyle() throws {
         let dir = temporaryTree(subsystemFixture)

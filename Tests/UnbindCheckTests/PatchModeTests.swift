@@ -58,23 +58,23 @@ func append(_ text: String, to path: String) throws {
         // Only the driver changed by the second commit.
         let r = try CLI.run(["scan", dir, "--since", "HEAD~1", "--format", "json"])
         #expect(r.status == 1)
-        #expect(try fingerprints(r.out) == ["empty-release|drivers/misc/dummy.c|dummy_release||"])
+        #expect(try bases(r.out) == ["empty-release|drivers/misc/dummy.c|dummy_release||"])
         #expect(r.err.contains("1 changed file"))
         #expect(try CLI.run(["scan", dir, "--since", "HEAD"]).status == 0)
 
         // An uncommitted change to the core: the drivers whose evidence points at it too.
         try append("/* work tree */\n", to: dir + "/drivers/flash/core.c")
         let core = try CLI.run(["scan", dir, "--since", "HEAD", "--format", "json"])
-        let fps = try fingerprints(core.out)
+        let fps = try bases(core.out)
         #expect(fps.contains("devm-embedded-refcount|drivers/flash/chip.c|chip_probe|chip|flash_info"))
         #expect(fps.contains("devm-embedded-refcount|drivers/card/card.c|card_probe|card|flash_info"))
         #expect(!fps.contains { $0.hasPrefix("empty-release") })
         // The path still scopes the report; untracked files count as changed.
         let scoped = try CLI.run(["scan", dir + "/drivers/card", "--since", "HEAD", "--format", "json"])
-        #expect(try fingerprints(scoped.out) == ["devm-embedded-refcount|drivers/card/card.c|card_probe|card|flash_info"])
+        #expect(try bases(scoped.out) == ["devm-embedded-refcount|drivers/card/card.c|card_probe|card|flash_info"])
         try "#include <linux/device.h>\nstatic void extra_release(struct device *dev)\n{\n}\nstatic const struct device_type extra_type = { .release = extra_release };\n".write(toFile: dir + "/drivers/misc/extra.c", atomically: true, encoding: .utf8)
         let untracked = try CLI.run(["scan", dir + "/drivers/misc", "--since", "HEAD", "--format", "json"])
-        #expect(try fingerprints(untracked.out) == ["empty-release|drivers/misc/extra.c|extra_release||"])
+        #expect(try bases(untracked.out) == ["empty-release|drivers/misc/extra.c|extra_release||"])
         // No git work tree, or an unknown revision: exit 2 with git's reason.
         let bad = try CLI.run(["scan", dir, "--since", "no-such-rev"])
         #expect(bad.status == 2 && bad.err.contains("no-such-rev"))
@@ -100,13 +100,13 @@ func append(_ text: String, to path: String) throws {
             """.write(toFile: patch, atomically: true, encoding: .utf8)
         let r = try CLI.run(["scan", "--diff", patch, "--format", "json"], in: dir)
         #expect(r.status == 1)
-        let fps = try fingerprints(r.out)
+        let fps = try bases(r.out)
         #expect(fps.contains("devm-embedded-refcount|drivers/flash/chip.c|chip_probe|chip|flash_info"))
         #expect(fps.contains("devm-embedded-refcount|drivers/card/card.c|card_probe|card|flash_info"))
         #expect(!fps.contains("empty-release|drivers/misc/dummy.c|dummy_release||"))
         let misc = dir + "/misc.patch"
         try "--- a/drivers/misc/dummy.c\n+++ b/drivers/misc/dummy.c\n@@ -1 +1 @@\n".write(toFile: misc, atomically: true, encoding: .utf8)
-        #expect(try fingerprints(try CLI.run(["scan", dir, "--diff", misc, "--format", "json"]).out) == ["empty-release|drivers/misc/dummy.c|dummy_release||"])
+        #expect(try bases(try CLI.run(["scan", dir, "--diff", misc, "--format", "json"]).out) == ["empty-release|drivers/misc/dummy.c|dummy_release||"])
         // Not a patch: exit 2 before the analysis.
         let notPatch = try CLI.run(["scan", dir, "--diff", dir + "/Makefile"])
         #expect(notPatch.status == 2 && notPatch.err.contains("is not a patch"))

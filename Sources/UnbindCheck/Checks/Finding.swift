@@ -42,6 +42,11 @@ public struct Finding: Sendable, Hashable {
     public var members: [String] = []
     /// `unrevoked-provider-ops`: each unprotected use and the consumer entry reaching it.
     public var useSites: [FindingUseSite] = []
+    /// What to change, in the kernel's own terms (set by `FixSuggestion` after the checks run).
+    public var fix: String = ""
+    /// 1 for the first finding with this fingerprint key in its function, 2 for the next, …
+    /// (set by `Analyzer`), so that two findings never share a fingerprint.
+    public var occurrence: Int = 1
 
     public init(check: String, severity: Severity, file: String, line: Int32, column: Int32, function: String = "",
                 structName: String = "", chain: [String] = [], object: String = "", protection: String = "",
@@ -51,10 +56,26 @@ public struct Finding: Sendable, Hashable {
         self.protection = protection; self.message = message; self.notes = notes
     }
 
-    /// A key that survives unrelated edits (no line numbers), for baselines.
-    public var fingerprint: String {
+    /// The first five fields of the fingerprint (`check|file|function|struct|object`): the
+    /// whole fingerprint before issue 12, still accepted in baselines.
+    public var baseFingerprint: String {
         [check, file, function, structName, object].joined(separator: "|")
     }
+
+    /// What distinguishes two findings of one function: a hash of the message's main clause
+    /// (up to its first `;`, digits dropped so that no line number leaks in), then `~N` for the
+    /// Nth identical one.
+    public var fingerprintKey: String {
+        let clause = message.split(separator: ";", maxSplits: 1).first.map(String.init) ?? message
+        var h: UInt32 = 0x811c9dc5
+        for b in clause.utf8 where !(b >= 0x30 && b <= 0x39) { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex + (occurrence > 1 ? "~\(occurrence)" : "")
+    }
+
+    /// A key that survives unrelated edits (no line numbers) and is unique per finding:
+    /// `check|file|function|struct|object|key`. Baselines, SARIF and `compare` use it.
+    public var fingerprint: String { baseFingerprint + "|" + fingerprintKey }
 
     /// The order of every report: path, line, column, check.
     public static func ordered(_ a: Finding, _ b: Finding) -> Bool {

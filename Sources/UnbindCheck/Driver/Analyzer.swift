@@ -60,7 +60,20 @@ public enum Analyzer {
             CrashContext.setPhase("running the \(type(of: c)) check")
             out += c.run(context)
         }
-        return dedupe(out).sorted(by: Finding.ordered)
+        return finish(dedupe(out).sorted(by: Finding.ordered), context: context)
+    }
+
+    /// Numbers findings that share a fingerprint (in report order) and adds the fix texts.
+    static func finish(_ sorted: [Finding], context: AnalysisContext?) -> [Finding] {
+        var seen: [String: Int] = [:]
+        return sorted.map { f in
+            var f = f
+            let n = (seen[f.fingerprint] ?? 0) + 1
+            seen[f.fingerprint] = n
+            f.occurrence = n
+            if f.fix.isEmpty { f.fix = FixSuggestion.text(for: f, context: context) }
+            return f
+        }
     }
 
     static func dedupe(_ findings: [Finding]) -> [Finding] {

@@ -19,7 +19,7 @@ public struct Baseline: Sendable, Equatable {
     }
 
     /// What a baseline may be, for error messages.
-    public static let expected = "expected a JSON report (`unbindcheck scan --format json`, pretty or compact) or a list of fingerprints, one per line (`check|file|function|struct|object`, `#` comments allowed), as written by `unbindcheck baseline create`"
+    public static let expected = "expected a JSON report (`unbindcheck scan --format json`, pretty or compact) or a list of fingerprints, one per line (`check|file|function|struct|object|key`, `#` comments allowed), as written by `unbindcheck baseline create`"
 
     public init(fingerprints: Set<String>, kind: Kind = .fingerprintList) {
         self.fingerprints = fingerprints
@@ -87,11 +87,12 @@ public struct Baseline: Sendable, Equatable {
         }
     }
 
-    /// Whether a line has the shape of a fingerprint: five `|`-separated fields, the first a
-    /// check id (lowercase letters and dashes), the second a path.
+    /// Whether a line has the shape of a fingerprint: six `|`-separated fields (five in
+    /// baselines written before issue 12), the first a check id (lowercase letters and
+    /// dashes), the second a path.
     public static func looksLikeFingerprint(_ line: Substring) -> Bool {
         let fields = line.split(separator: "|", omittingEmptySubsequences: false)
-        guard fields.count == 5, let check = fields.first, !check.isEmpty, !fields[1].isEmpty else { return false }
+        guard fields.count == 5 || fields.count == 6, let check = fields.first, !check.isEmpty, !fields[1].isEmpty else { return false }
         return check.allSatisfy { ($0 >= "a" && $0 <= "z") || $0 == "-" }
     }
 
@@ -109,15 +110,21 @@ public struct Baseline: Sendable, Equatable {
         return Baseline(fingerprints: set, kind: .fingerprintList)
     }
 
+    /// Whether an entry names `f`: its fingerprint, or (an entry written before fingerprints
+    /// had their sixth field) its first five fields.
+    public func matches(_ f: Finding) -> Bool {
+        fingerprints.contains(f.fingerprint) || fingerprints.contains(f.baseFingerprint)
+    }
+
     /// Splits findings into new ones and the number suppressed.
     public func filter(_ findings: [Finding]) -> ([Finding], Int) {
-        let kept = findings.filter { !fingerprints.contains($0.fingerprint) }
+        let kept = findings.filter { !matches($0) }
         return (kept, findings.count - kept.count)
     }
 
     /// Baseline entries in `scope` that match no current finding: fixed since the baseline.
     public func resolved(current: [Finding], scope: ScanScope) -> [String] {
-        let live = Set(current.map(\.fingerprint))
+        let live = Set(current.map(\.fingerprint) + current.map(\.baseFingerprint))
         return fingerprints.filter { fp in
             guard !live.contains(fp) else { return false }
             let fields = fp.split(separator: "|", omittingEmptySubsequences: false)
@@ -128,7 +135,7 @@ public struct Baseline: Sendable, Equatable {
     /// The fingerprint-list form of a baseline for `findings` (`baseline create`).
     public static func fingerprintList(_ findings: [Finding], root: String) -> String {
         var out = "# unbindcheck baseline: \(findings.count) finding\(findings.count == 1 ? "" : "s") in \(root)\n"
-        out += "# check|file|function|struct|object\n"
+        out += "# check|file|function|struct|object|key\n"
         for fp in Set(findings.map(\.fingerprint)).sorted() { out += fp + "\n" }
         return out
     }

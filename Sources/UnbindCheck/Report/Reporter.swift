@@ -6,6 +6,8 @@ public struct Report: Sendable {
     /// Findings hidden by a baseline.
     public var suppressed: Int
     public var includeTimings: Bool
+    /// The tree's registered object types (for the HTML report's subsystem pages).
+    public var subsystems: [SubsystemRow] = []
 
     public init(root: String, findings: [Finding], stats: ScanStats, suppressed: Int, includeTimings: Bool) {
         self.root = root; self.findings = findings; self.stats = stats
@@ -70,6 +72,9 @@ public struct TextReporter: Reporter {
             for n in f.notes {
                 out += "  \(sanitizeForText(n.file)):\(n.line):\(n.column): note: \(sanitizeForText(n.message))\n"
             }
+            if !f.fix.isEmpty {
+                out += "  \(sanitizeForText(f.file)):\(f.line):\(f.column): note: fix: \(sanitizeForText(f.fix))\n"
+            }
         }
         return out
     }
@@ -87,7 +92,7 @@ public struct JSONReporter: Reporter {
             ("function", .string(f.function)), ("struct", .string(f.structName)),
             ("chain", .array(f.chain.map { .string($0) })), ("object", .string(f.object)),
             ("protection", .string(f.protection)), ("message", .string(f.message)),
-            ("fingerprint", .string(f.fingerprint)),
+            ("fix", .string(f.fix)), ("fingerprint", .string(f.fingerprint)),
             ("notes", .array(f.notes.map { .object([("file", .string($0.file)), ("line", .int(Int($0.line))), ("column", .int(Int($0.column))), ("message", .string($0.message))]) })),
         ]
         if !f.members.isEmpty || !f.useSites.isEmpty {
