@@ -18,7 +18,7 @@ extension CoreScan {
         let entries = consumerEntries()
         let providerOwn = providerCallbacks()
         let callers = callerMap()
-        let byName = KernelSync.functionsByName(coreFiles, index)
+        let byName = functionsByName
         var out: [ProviderOps.UseSite] = []
         for f in coreFiles {
             for (k, fn) in index.files[Int(f)].functions.enumerated() {
@@ -238,7 +238,7 @@ extension CoreScan {
     /// reference: a lookup that returns a bare pointer leaves its users with no claim on
     /// the object at all, which is another bug than this check's.
     func takesReference(_ fid: FunctionID) -> Bool {
-        let byName = KernelSync.functionsByName(coreFiles, index)
+        let byName = functionsByName
         var frontier = [fid]
         var seen: Set<FunctionID> = [fid]
         for _ in 0..<3 {

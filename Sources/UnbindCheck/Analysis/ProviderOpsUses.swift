@@ -98,6 +98,8 @@ struct CoreScan {
     let group: ProviderOps.Group
     let coreFiles: [Int32]
     let teardownFacts: TeardownFacts
+    /// The first definition of each function name in the core's files, built once.
+    let functionsByName: [String: FunctionID]
     /// Exported functions providers use as callbacks: not consumer entries.
     let providerHelpers: Set<String>
 
@@ -107,12 +109,13 @@ struct CoreScan {
         self.resolver = resolver
         self.group = group
         self.coreFiles = coreFiles
-        teardownFacts = CoreScan.teardownFacts(group: group, index: index, resolver: resolver, coreFiles: coreFiles)
+        let byName = KernelSync.functionsByName(coreFiles, index)
+        functionsByName = byName
+        teardownFacts = CoreScan.teardownFacts(group: group, index: index, resolver: resolver, byName: byName)
     }
 
     /// Teardown functions and the core functions they call (two levels).
-    static func teardownClosure(_ group: ProviderOps.Group, index: TreeIndex, coreFiles: [Int32]) -> [FunctionID] {
-        let byName = KernelSync.functionsByName(coreFiles, index)
+    static func teardownClosure(_ group: ProviderOps.Group, index: TreeIndex, byName: [String: FunctionID]) -> [FunctionID] {
         var out = group.teardown
         var frontier = group.teardown
         for _ in 0..<2 {
@@ -127,10 +130,10 @@ struct CoreScan {
         return out
     }
 
-    static func teardownFacts(group: ProviderOps.Group, index: TreeIndex, resolver: Resolver, coreFiles: [Int32]) -> TeardownFacts {
+    static func teardownFacts(group: ProviderOps.Group, index: TreeIndex, resolver: Resolver, byName: [String: FunctionID]) -> TeardownFacts {
         var facts = TeardownFacts()
         let members = Set(group.members)
-        for fid in teardownClosure(group, index: index, coreFiles: coreFiles) {
+        for fid in teardownClosure(group, index: index, byName: byName) {
             let view = FunctionView(id: fid, resolver: resolver)
             let e = view.exprs
             let sync = SyncEvents(view)
