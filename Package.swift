@@ -1,12 +1,15 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// One-way layers, lowest first. A target imports only targets listed before it here;
+// `scripts/check-layers` fails the build on a backward import.
+//
+//   Facts ← CFrontend ← Indexing ← Analysis ← Findings ← Checks ← Reporting ← Pipeline ← unbindcheck (CLI)
 let package = Package(
     name: "unbindcheck",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "unbindcheck", targets: ["unbindcheck"]),
-        .library(name: "UnbindCheck", targets: ["UnbindCheck"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -14,20 +17,34 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
-        // Front end, index, analyses, checks and reporters. No CLI dependency.
-        .target(name: "UnbindCheck"),
+        // Plain per-file values the front end produces and every later layer reads.
+        .target(name: "Facts"),
+        // Lexer, conditional compilation and parser: bytes of one C file → `FileFacts`.
+        .target(name: "CFrontend", dependencies: ["Facts"]),
+        // Discovery, parallel parsing, the merged index and name resolution.
+        .target(name: "Indexing", dependencies: ["Facts", "CFrontend"]),
+        // The analysis passes: embeddings, allocations, effect summaries, subsystems, provider ops.
+        .target(name: "Analysis", dependencies: ["Facts", "Indexing"]),
+        // The finding model: severity, evidence, fingerprints, baselines, comparisons.
+        .target(name: "Findings", dependencies: ["Facts", "Indexing"]),
+        // One check per file, each with its examples.
+        .target(name: "Checks", dependencies: ["Facts", "Indexing", "Analysis", "Findings"]),
+        // Text, JSON, SARIF, HTML and the listings.
+        .target(name: "Reporting", dependencies: ["Facts", "Indexing", "Analysis", "Findings", "Checks"]),
+        // A scan session end to end, triage of crash logs, patch files, the fuzz harness.
+        .target(name: "Pipeline", dependencies: ["Facts", "CFrontend", "Indexing", "Analysis", "Findings", "Checks", "Reporting"]),
         // The command line; the only target that imports ArgumentParser.
         .executableTarget(
             name: "unbindcheck",
             dependencies: [
-                "UnbindCheck",
+                "Facts", "Indexing", "Analysis", "Findings", "Checks", "Reporting", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
         .testTarget(
             name: "UnbindCheckTests",
-            dependencies: ["UnbindCheck"]
+            dependencies: ["Facts", "CFrontend", "Indexing", "Analysis", "Findings", "Checks", "Reporting", "Pipeline"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,11 @@
 import ArgumentParser
-import UnbindCheck
+import Facts
+import Indexing
+import Analysis
+import Findings
+import Checks
+import Reporting
+import Pipeline
 
 /// `unbindcheck compare OLD NEW`: findings fixed, introduced and persisting between two
 /// trees or two JSON reports.

@@ -1,5 +1,11 @@
 import Subprocess
-import UnbindCheck
+import Facts
+import Indexing
+import Analysis
+import Findings
+import Checks
+import Reporting
+import Pipeline
 
 /// The few git queries of `scan --since`, run with swift-subprocess.
 enum Git {

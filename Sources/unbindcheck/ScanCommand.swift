@@ -1,5 +1,12 @@
 import ArgumentParser
-import UnbindCheck
+import Facts
+import Indexing
+import Analysis
+import Findings
+import Checks
+import Reporting
+import Pipeline
+
 #if canImport(Glibc)
 import Glibc
 #endif

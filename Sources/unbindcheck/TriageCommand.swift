@@ -1,5 +1,11 @@
 import ArgumentParser
-import UnbindCheck
+import Facts
+import Indexing
+import Analysis
+import Findings
+import Checks
+import Reporting
+import Pipeline
 
 /// `unbindcheck triage LOG --tree PATH`.
 struct TriageCommand: ParsableCommand {

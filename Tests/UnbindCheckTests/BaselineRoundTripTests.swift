@@ -1,6 +1,13 @@
 import Testing
 import Foundation
-@testable import UnbindCheck
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+@testable import Reporting
+@testable import Pipeline
 
 /// Known issues: `baseline create`, then `scan --baseline` after edits (issue 12, item 4).
 @Suite struct BaselineRoundTripTests {

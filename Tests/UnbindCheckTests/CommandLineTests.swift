@@ -1,6 +1,13 @@
 import Testing
 import Foundation
-@testable import UnbindCheck
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+@testable import Reporting
+@testable import Pipeline
 
 /// Runs the built `unbindcheck` executable, found next to the test bundle (SwiftPM builds
 /// both into the same directory). A missing binary fails the test instead of skipping it.

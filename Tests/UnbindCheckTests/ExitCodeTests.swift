@@ -1,6 +1,13 @@
 import Testing
 import Foundation
-@testable import UnbindCheck
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+@testable import Reporting
+@testable import Pipeline
 
 /// Exit status 0 clean, 1 findings at or above --fail-on, 2 usage or input error — and a
 /// message that says what was expected.

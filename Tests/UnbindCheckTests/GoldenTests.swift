@@ -1,6 +1,13 @@
 import Testing
 import Foundation
-@testable import UnbindCheck
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+@testable import Reporting
+@testable import Pipeline
 
 /// End-to-end: the built binary on the fixture trees of `Tests/Fixtures`, every format
 /// against a golden file in `Tests/Fixtures/golden`. `UNBINDCHECK_UPDATE_GOLDEN=1 swift test

@@ -1,5 +1,12 @@
 import Testing
-@testable import UnbindCheck
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+@testable import Reporting
+@testable import Pipeline
 
 /// Messages say what the code does to the object: a cdev is undone with cdev_del(), and
 /// only calls that publish are called registration.

@@ -1,5 +1,12 @@
 import Testing
-@testable import UnbindCheck
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+@testable import Reporting
+@testable import Pipeline
 
 /// `unrevoked-provider-ops` on a small provider core: each protection the check recognizes,
 /// and each again with the check, the clearing or the lock taken away.

@@ -1,5 +1,12 @@
 import Testing
-@testable import UnbindCheck
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+@testable import Reporting
+@testable import Pipeline
 
 /// Each test pins a false positive (or a wrong verdict) met on the real kernel tree.
 @Suite struct RegressionTests {

@@ -1,6 +1,13 @@
 import Testing
 import Foundation
-@testable import UnbindCheck
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+@testable import Reporting
+@testable import Pipeline
 
 /// The fixture tree of the report tests: `kernelFixture`, a driver that frees two widgets
 /// right after unregistering them (two findings of one function), and a comment that holds

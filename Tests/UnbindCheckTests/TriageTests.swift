@@ -1,5 +1,12 @@
 import Testing
-@testable import UnbindCheck
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+@testable import Reporting
+@testable import Pipeline
 
 @Suite struct TriageTests {
     /// A log written for the fixture tree: unbinding `chip` while a user holds a reference.

@@ -1,0 +1,313 @@
+import Facts
+import Indexing
+
+/// Where an object reference starts: a parameter, a local or a global.
+public enum PathRoot: Sendable, Hashable {
+    case parameter(Int)
+    case local(String)
+    case global(String)
+}
+
+/// `&p->a.b` as root `p` and fields `[a, b]`; `p` alone has no fields.
+public struct AccessPath: Sendable, Hashable {
+    public var root: PathRoot
+    public var fields: [String]
+}
+
+/// A call as the analyses see it: through function-like macros, with arguments as nodes of
+/// the calling function's arena (-1 where a macro argument is not one of its parameters).
+public struct EffectiveCall: Sendable {
+    public var site: CallSite
+    public var callee: String
+    public var args: [Int32]
+    /// The call's name as written, when a macro was expanded (`mtd_device_register`).
+    public var writtenAs: String
+}
+
+/// One function in its file, with typing and path helpers over its expression arena.
+public struct FunctionView {
+    public let id: FunctionID
+    public let decl: FunctionDecl
+    public let file: Int32
+    let resolver: Resolver
+    /// Locals assigned exactly one access path (`dev = &adap->dev`), for alias expansion.
+    public let aliases: [String: Int32]
+
+    public init(id: FunctionID, resolver: Resolver) {
+        self.id = id
+        self.decl = resolver.index.function(id)
+        self.file = id.file
+        self.resolver = resolver
+        var aliases: [String: Int32] = [:]
+        var conflicted = Set<String>()
+        let e = decl.exprs
+        for a in decl.assignments {
+            let lhs = e[a.lhs]
+            guard a.lhs >= 0, lhs.kind == .identifier else { continue }
+            let name = e.text(lhs)
+            guard decl.locals.contains(where: { $0.name == name }) else { continue }
+            let rhs = e.strippingCasts(a.rhs)
+            guard rhs >= 0 else { continue }
+            let k = e[rhs].kind
+            guard k == .unary || k == .identifier || k == .call || k == .member else { continue }
+            if let old = aliases[name], e.render(old) != e.render(rhs) { conflicted.insert(name) }
+            aliases[name] = rhs
+        }
+        for c in conflicted { aliases.removeValue(forKey: c) }
+        self.aliases = aliases
+    }
+
+    public var exprs: ExprArena { decl.exprs }
+
+    // MARK: - Paths
+
+    /// The access path of an argument: `&p->a.b` → (p, [a, b]); `p` → (p, []);
+    /// `container_of(x, T, m)` is not a path. Locals aliasing another path are expanded.
+    public func accessPath(_ node: Int32, depth: Int = 0, expandAliases: Bool = true) -> AccessPath? {
+        guard node >= 0, depth < 8 else { return nil }
+        let e = exprs
+        let n = e[e.strippingCasts(node)]
+        switch n.kind {
+        case .identifier:
+            let name = e.text(n)
+            if decl.locals.contains(where: { $0.name == name }) {
+                if expandAliases, let alias = aliases[name], let p = accessPath(alias, depth: depth + 1) { return p }
+                return AccessPath(root: .local(name), fields: [])
+            }
+            if let i = decl.params.firstIndex(where: { $0.name == name }) { return AccessPath(root: .parameter(i), fields: []) }
+            return AccessPath(root: .global(name), fields: [])
+        case .unary where e.text(n) == "&":
+            return memberPath(n.a, depth: depth, expandAliases: expandAliases)
+        case .call:
+            // container_of(p, T, a.b): the object that contains *p, one "up" step per member.
+            guard let (inner, member) = containerOfParts(e.strippingCasts(node)),
+                  var p = accessPath(inner, depth: depth + 1, expandAliases: expandAliases) else { return nil }
+            p.fields += member.reversed().map { "^" + $0 }
+            return Summaries.normalize(p)
+        default:
+            return nil
+        }
+    }
+
+    /// The pointer argument and member chain of a direct `container_of(p, T, m)` call.
+    func containerOfParts(_ node: Int32) -> (Int32, [String])? {
+        let e = exprs
+        let n = e[node]
+        guard n.kind == .call, n.a >= 0, DriverCore.containerOf.contains(e.text(at: n.a)) else { return nil }
+        let args = Array(e.list(of: n))
+        guard args.count == 3 else { return nil }
+        var chain: [String] = []
+        var m = args[2]
+        while m >= 0 {
+            let mn = e[m]
+            if mn.kind == .identifier { chain.insert(e.text(mn), at: 0); break }
+            if mn.kind == .member { chain.insert(e.text(mn), at: 0); m = mn.a; continue }
+            return nil
+        }
+        return chain.isEmpty ? nil : (args[0], chain)
+    }
+
+    /// `p->a.b` (without `&`) as a path, the object being the field itself.
+    public func memberPath(_ node: Int32, depth: Int = 0, expandAliases: Bool = true) -> AccessPath? {
+        guard node >= 0, depth < 8 else { return nil }
+        let e = exprs
+        let n = e[e.strippingCasts(node)]
+        switch n.kind {
+        case .member:
+            // `a[i]->f`: the element is a pointer, so `f` lives in another object than `a`.
+            if n.b == 1, e[n.a].kind == .index { return nil }
+            guard var base = memberPath(n.a, depth: depth + 1, expandAliases: expandAliases) else { return nil }
+            base.fields.append(e.text(n))
+            return base
+        case .index:
+            return memberPath(n.a, depth: depth + 1, expandAliases: expandAliases)
+        case .identifier:
+            return accessPath(node, depth: depth + 1, expandAliases: expandAliases)
+        case .unary where e.text(n) == "*":
+            return accessPath(n.a, depth: depth + 1, expandAliases: expandAliases)
+        default:
+            return nil
+        }
+    }
+
+    // MARK: - Calls
+
+    /// The function's calls, with calls through single-call macros expanded.
+    public func effectiveCalls() -> [EffectiveCall] {
+        var out: [EffectiveCall] = []
+        out.reserveCapacity(decl.calls.count)
+        for c in decl.calls {
+            let args = Array(exprs.arguments(c.node))
+            if DriverCore.krefPuts.contains(c.callee), args.count >= 2, exprs[args[1]].kind == .identifier {
+                // The release runs on the kref when the count drops to zero.
+                out.append(EffectiveCall(site: c, callee: exprs.text(exprs[args[1]]), args: [args[0]], writtenAs: c.callee))
+            }
+            if c.callee.isEmpty || resolver.index.functionsByName[c.callee] != nil || DriverCore.publishers[c.callee] != nil {
+                out.append(EffectiveCall(site: c, callee: c.callee, args: args, writtenAs: c.callee))
+                continue
+            }
+            if let expanded = expandMacro(name: c.callee, args: args) {
+                out.append(EffectiveCall(site: c, callee: expanded.0, args: expanded.1, writtenAs: c.callee))
+            } else {
+                out.append(EffectiveCall(site: c, callee: c.callee, args: args, writtenAs: c.callee))
+            }
+        }
+        return out
+    }
+
+    /// Maps a macro call to the call its body makes (up to three macro levels).
+    func expandMacro(name: String, args: [Int32]) -> (String, [Int32])? {
+        var name = name
+        var args = args
+        var expanded = false
+        for _ in 0..<3 {
+            guard let m = resolver.macro(named: name, from: file) else { break }
+            let body = m.exprs
+            let call = body[m.root]
+            guard call.a >= 0, body[call.a].kind == .identifier else { break }
+            let newArgs: [Int32] = body.list(of: call).map { a in
+                let n = body[body.strippingCasts(a)]
+                if n.kind == .identifier, let k = m.params.firstIndex(of: body.text(n)), k < args.count { return args[k] }
+                return -1
+            }
+            name = body.text(body[call.a])
+            args = newArgs
+            expanded = true
+            if resolver.index.functionsByName[name] != nil { break }
+        }
+        return expanded ? (name, args) : nil
+    }
+
+    // MARK: - Types
+
+    /// The type of an expression and the file whose names it is spelled with.
+    public func type(of node: Int32, depth: Int = 0) -> (TypeRef, Int32)? {
+        guard node >= 0, depth < 16 else { return nil }
+        let e = exprs
+        let n = e[node]
+        switch n.kind {
+        case .identifier:
+            let name = e.text(n)
+            if let t = decl.declaredType(of: name) { return (t, file) }
+            if let (g, f) = resolver.globalEntry(named: name, from: file) { return (g.type, f) }
+            return nil
+        case .member:
+            guard let (baseType, baseFile) = type(of: n.a, depth: depth + 1) else { return nil }
+            var bt = baseType
+            if n.b == 1 { guard let d = bt.dereferenced else { return nil }; bt = d }
+            guard let agg = resolver.aggregate(of: bt, from: baseFile) else { return nil }
+            return field(named: e.text(n), in: agg)
+        case .index:
+            guard let (t, f) = type(of: n.a, depth: depth + 1), let d = t.dereferenced else { return nil }
+            return (d, f)
+        case .unary:
+            let op = e.text(n)
+            guard let (t, f) = type(of: n.a, depth: depth + 1) else { return nil }
+            if op == "*" { return t.dereferenced.map { ($0, f) } }
+            if op == "&" { var p = t; p.pointerDepth &+= 1; return (p, f) }
+            return (t, f)
+        case .cast:
+            return (e.type(of: n), file)
+        case .typeName:
+            return (e.type(of: n), file)
+        case .call:
+            let callee = e[n.a]
+            guard callee.kind == .identifier else { return nil }
+            let name = e.text(callee)
+            let args = Array(e.list(of: n))
+            if DriverCore.containerOf.contains(name), args.count >= 2 {
+                let tn = e[args[1]]
+                if tn.kind == .typeName { var t = e.type(of: tn); t.pointerDepth &+= 1; return (t, file) }
+                if tn.kind == .identifier { return (TypeRef(kind: .named, name: e.text(tn), pointerDepth: 1), file) }
+                return nil
+            }
+            if let fid = resolver.function(named: name, from: file) {
+                return (resolver.index.function(fid).returnType, fid.file)
+            }
+            if let m = resolver.macro(named: name, from: file) {
+                // `to_foo(x)` defined as container_of(x, struct foo, m).
+                let body = m.exprs
+                let call = body[m.root]
+                let calleeName = body.text(at: call.a)
+                let bargs = Array(body.list(of: call))
+                if DriverCore.containerOf.contains(calleeName), bargs.count >= 2 {
+                    let tn = body[bargs[1]]
+                    if tn.kind == .typeName { var t = body.type(of: tn); t.pointerDepth &+= 1; return (t, fileOfMacro(name)) }
+                }
+            }
+            return nil
+        case .conditional:
+            return type(of: n.b, depth: depth + 1) ?? type(of: n.c, depth: depth + 1)
+        case .assign:
+            return type(of: n.a, depth: depth + 1)
+        default:
+            return nil
+        }
+    }
+
+    private func fileOfMacro(_ name: String) -> Int32 {
+        resolver.macroFile(named: name, from: file) ?? file
+    }
+
+    /// A field of an aggregate by name, looking through anonymous members.
+    public func field(named name: String, in agg: AggregateID) -> (TypeRef, Int32)? {
+        resolver.field(named: name, in: agg)
+    }
+
+    /// Whether a call site's result is a container of its first argument: `container_of(p,…)`,
+    /// or a helper/macro that returns one (`to_i2c_adapter(dev)`).
+    public func isContainerOf(_ node: Int32) -> Bool {
+        let e = exprs
+        let n = e[e.strippingCasts(node)]
+        guard n.kind == .call, n.a >= 0 else { return false }
+        let name = e.text(at: n.a)
+        if DriverCore.containerOf.contains(name) { return true }
+        if let m = resolver.macro(named: name, from: file) {
+            return DriverCore.containerOf.contains(m.exprs.text(at: m.exprs[m.root].a))
+        }
+        if let fid = resolver.function(named: name, from: file) {
+            let f = resolver.index.function(fid)
+            if f.statementCount <= 2, let r = f.returns.first {
+                let rn = f.exprs[f.exprs.strippingCasts(r)]
+                if rn.kind == .call, DriverCore.containerOf.contains(f.exprs.text(at: rn.a)) { return true }
+            }
+        }
+        return false
+    }
+
+    /// Whether `node` refers to the object that parameter `param` points into: the parameter
+    /// itself, `container_of(param, …)`, a helper/macro doing that, or a local holding one.
+    public func derives(from param: Int, _ node: Int32, depth: Int = 0) -> Bool {
+        guard node >= 0, depth < 6 else { return false }
+        let e = exprs
+        let n = e[e.strippingCasts(node)]
+        switch n.kind {
+        case .identifier:
+            let name = e.text(n)
+            if decl.locals.contains(where: { $0.name == name }) {
+                // Any assignment of this local from something derived from the parameter.
+                for a in decl.assignments where a.lhs >= 0 && e[a.lhs].kind == .identifier && e.text(e[a.lhs]) == name {
+                    if derives(from: param, a.rhs, depth: depth + 1) { return true }
+                }
+                return false
+            }
+            return decl.params.firstIndex(where: { $0.name == name }) == param
+        case .call:
+            let args = e.list(of: n)
+            guard let first = args.first else { return false }
+            if isContainerOf(e.strippingCasts(node)) { return derives(from: param, first, depth: depth + 1) }
+            // dev_get_drvdata(dev) and friends: the driver data of the object.
+            let name = e.text(at: n.a)
+            if name.hasSuffix("_get_drvdata") || name == "dev_get_drvdata" { return derives(from: param, first, depth: depth + 1) }
+            return false
+        case .member:
+            // &x->member or x->member where x derives: a sub-object, still inside.
+            return false
+        case .unary where e.text(n) == "&":
+            if let p = memberPath(n.a), case .parameter(let k) = p.root { return k == param }
+            return false
+        default:
+            return false
+        }
+    }
+}

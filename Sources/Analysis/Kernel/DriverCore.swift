@@ -1,0 +1,100 @@
+import Facts
+import Indexing
+
+/// The driver core's own vocabulary: refcounted core objects, allocators, and the calls
+/// that publish or tear down an object. Everything subsystem-specific is inferred from the
+/// tree; only these names are built in.
+public enum DriverCore {
+    /// Refcounted objects whose embedding makes a struct's lifetime refcount-driven.
+    public static let coreObjects: [String] = ["device", "kobject", "kref", "cdev"]
+
+    /// An allocator and which argument carries the size.
+    public struct Allocator: Sendable {
+        public var name: String
+        public var sizeArgument: Int
+        /// Argument holding a source object whose type is the allocation's (`kmemdup`).
+        public var sourceArgument: Int?
+        public var isDeviceManaged: Bool
+    }
+
+    public static let allocators: [String: Allocator] = {
+        var a: [String: Allocator] = [:]
+        func add(_ n: String, _ size: Int, devm: Bool, source: Int? = nil) {
+            a[n] = Allocator(name: n, sizeArgument: size, sourceArgument: source, isDeviceManaged: devm)
+        }
+        add("devm_kzalloc", 1, devm: true); add("devm_kmalloc", 1, devm: true)
+        add("devm_kcalloc", 2, devm: true); add("devm_kmalloc_array", 2, devm: true)
+        add("devm_kmemdup", 2, devm: true, source: 1); add("devm_krealloc", 2, devm: true)
+        add("devm_krealloc_array", 3, devm: true)
+        add("kzalloc", 0, devm: false); add("kmalloc", 0, devm: false); add("kcalloc", 1, devm: false)
+        add("kmalloc_array", 1, devm: false); add("kmemdup", 1, devm: false, source: 0); add("krealloc", 1, devm: false)
+        add("kzalloc_node", 0, devm: false); add("kmalloc_node", 0, devm: false); add("kcalloc_node", 1, devm: false)
+        add("kvzalloc", 0, devm: false); add("kvmalloc", 0, devm: false); add("kvcalloc", 1, devm: false)
+        add("kvmalloc_array", 1, devm: false); add("vzalloc", 0, devm: false); add("vmalloc", 0, devm: false)
+        return a
+    }()
+
+    /// Calls that make an embedded object reachable from outside (argument index → object).
+    public static let publishers: [String: [Int]] = [
+        "device_add": [0], "device_register": [0], "device_initialize": [0],
+        "cdev_add": [0], "cdev_device_add": [0, 1],
+        "kobject_add": [0], "kobject_init_and_add": [0], "kobject_init": [0],
+    ]
+
+    /// Publishers that only initialize the reference count (the object becomes refcounted
+    /// but is not yet visible to anyone): never called "registration" in messages.
+    public static let initializers: Set<String> = ["device_initialize", "kobject_init"]
+
+    /// How to drop an initialized object of each core kind instead of freeing it.
+    public static let dropCall: [String: String] = [
+        "device": "put_device()", "kobject": "kobject_put()", "cdev": "cdev_del()", "kref": "kref_put()",
+    ]
+
+    /// Calls that unpublish or drop the reference of an object.
+    public static let teardowns: [String: [Int]] = [
+        "device_del": [0], "device_unregister": [0], "put_device": [0],
+        "kobject_put": [0], "kobject_del": [0], "cdev_del": [0], "cdev_device_del": [0, 1],
+    ]
+
+    /// Teardowns that unpublish (not only drop a reference): sysfs attributes are drained
+    /// and bound drivers unbound before they return.
+    public static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del"]
+
+    /// Calls that return or take a counted reference to an object: what a lookup that hands
+    /// an object to a consumer does.
+    public static let referenceGets: Set<String> = [
+        "get_device", "kobject_get", "kobject_get_unless_zero", "kref_get", "kref_get_unless_zero",
+        "class_find_device", "class_find_device_by_name", "class_find_device_by_of_node", "class_find_device_by_fwnode",
+        "class_find_device_by_devt", "bus_find_device", "bus_find_device_by_name", "bus_find_device_by_of_node",
+        "bus_find_device_by_fwnode", "device_find_child", "device_find_child_by_name", "driver_find_device",
+    ]
+
+    /// Frees of heap memory.
+    public static let frees: Set<String> = ["kfree", "kvfree", "kfree_sensitive", "vfree", "kfree_rcu", "kzfree"]
+    /// Frees of device-managed memory.
+    public static let devmFrees: Set<String> = ["devm_kfree"]
+    /// Completion signalling and waiting.
+    public static let completionSignals: Set<String> = ["complete", "complete_all"]
+    public static let completionWaits: Set<String> = [
+        "wait_for_completion", "wait_for_completion_interruptible", "wait_for_completion_killable",
+        "wait_for_completion_timeout", "wait_for_completion_io", "wait_for_completion_state",
+    ]
+    /// Waits on a wait queue until a condition holds (users gone).
+    public static let waitEvents: Set<String> = [
+        "wait_event", "wait_event_interruptible", "wait_event_killable", "wait_event_timeout",
+        "wait_var_event", "wait_event_idle", "wait_on_bit",
+    ]
+    /// Revocation primitives: SRCU/RCU grace periods that unregister waits for.
+    public static let revocationWaits: Set<String> = ["synchronize_srcu", "synchronize_rcu", "synchronize_srcu_expedited", "synchronize_rcu_expedited"]
+    /// `kref_put(ref, release, …)`: calls `release(ref)` when the count drops to zero.
+    public static let krefPuts: Set<String> = ["kref_put", "kref_put_mutex", "kref_put_lock"]
+    /// `container_of` and its spellings.
+    public static let containerOf: Set<String> = ["container_of", "container_of_const", "list_entry", "hlist_entry", "container_of_safe"]
+    /// Release-like callback slots in designated initializers and assignments.
+    public static let releaseSlots: Set<String> = ["release", "dev_release"]
+    /// Callback slots the driver core itself calls (attribute visibility at registration,
+    /// bus probe/remove at bind and unbind, release at the last put): not consumer entries.
+    public static let coreCallbackSlots: Set<String> = releaseSlots.union([
+        "is_visible", "is_bin_visible", "probe", "remove", "shutdown", "match", "uevent",
+    ])
+}

@@ -1,0 +1,104 @@
+import Facts
+import Indexing
+
+/// Where an allocated object is handed to the driver core.
+public struct RegistrationSite: Sendable {
+    /// The struct that directly contains the published core object.
+    public var object: AggregateID
+    public var callee: String
+    public var line: Int32
+    public var column: Int32
+    /// Path from the allocation to the published core object.
+    public var path: [String]
+    /// False when the call only initializes the object (`cdev_init`, `device_initialize`)
+    /// and no call that publishes it was found: messages must not call it registration.
+    public var publishes = true
+
+    /// How a message names what the call did: `registered through X()` or `initialized by X()`.
+    public var verbPhrase: String { publishes ? "registered through \(callee)()" : "initialized by \(callee)() (no call that publishes it was found)" }
+}
+
+/// What a subsystem's protection means for one devm-allocated object.
+public struct ProtectionVerdict: Sendable {
+    public var protection: Protection
+    public var evidence: [Evidence]
+    /// For driver-release objects: what the driver's own release does.
+    public var driverRelease: ReleaseSummary?
+}
+
+/// Registration search shared by the checks.
+public enum Registration {
+    /// Walks `path` from `agg` through embedded fields; returns the struct containing the
+    /// first core object reached and the path to it.
+    public static func walk(_ agg: AggregateID, _ path: [String], ctx: AnalysisContext) -> (AggregateID, [String])? {
+        var current = agg
+        for (k, f) in path.enumerated() {
+            guard let (next, core) = ctx.closure.embeddedStruct(field: f, in: current, resolver: ctx.resolver) else { return nil }
+            if core != nil { return (current, Array(path.prefix(k + 1))) }
+            current = next
+        }
+        return nil
+    }
+
+    /// The call in `view` that publishes a core object inside the allocation at `target`:
+    /// the first that really publishes it, else the first that initializes it.
+    public static func find(in view: FunctionView, target: AccessPath, allocated agg: AggregateID, ctx: AnalysisContext) -> RegistrationSite? {
+        var initializer: RegistrationSite?
+        for call in view.effectiveCalls() where !call.callee.isEmpty {
+            for (j, arg) in call.args.enumerated() where arg >= 0 {
+                guard let p = view.accessPath(arg), p.root == target.root, p.fields.starts(with: target.fields) else { continue }
+                let rest = Array(p.fields.dropFirst(target.fields.count))
+                var candidates: [([String], Bool)] = []
+                if let args = DriverCore.publishers[call.callee], args.contains(j) {
+                    candidates.append((rest, !DriverCore.initializers.contains(call.callee)))
+                }
+                if let g = ctx.resolver.function(named: call.callee, from: view.file), let effects = ctx.summaries.publishes[g] {
+                    let real = ctx.summaries.reallyPublishes[g] ?? []
+                    for e in effects.keys.sorted() where e.param == j { candidates.append((Summaries.normalize(rest + e.path), real.contains(e))) }
+                }
+                for (c, publishes) in candidates {
+                    if let (object, path) = walk(agg, c, ctx: ctx) {
+                        let site = RegistrationSite(object: object, callee: call.writtenAs, line: call.site.line, column: call.site.column, path: path, publishes: publishes)
+                        if publishes { return site }
+                        if initializer == nil { initializer = site }
+                    }
+                }
+            }
+        }
+        return initializer
+    }
+
+    /// The protection that applies to `object` when a driver in `file` allocates it.
+    /// `origin` (the allocating function, the allocation's root, and the path to the core
+    /// object) lets a driver-private object be judged by the release its own registration
+    /// path installs.
+    public static func verdict(for object: AggregateID, file: String, ctx: AnalysisContext,
+                               origin: (FunctionID, PathRoot, [String])? = nil) -> ProtectionVerdict {
+        if let obj = ctx.subsystems.objects[object] {
+            var v = ProtectionVerdict(protection: obj.protection, evidence: obj.evidence, driverRelease: nil)
+            if obj.protection == .driverRelease, let b = ctx.subsystems.driverRelease(for: object, in: file) {
+                v.driverRelease = ReleaseAnalysis.summarize(b.function, resolver: ctx.resolver, summaries: ctx.summaries)
+                v.evidence.insert(b.evidence, at: 0)
+            }
+            return v
+        }
+        // A driver-private struct registered directly: the release its registration path sets.
+        if let (fid, root, path) = origin {
+            var supplied = false
+            var seen = Set<FunctionID>()
+            let bindings = Subsystems.releaseBindings(in: fid, roots: [root], fieldPath: path, resolver: ctx.resolver,
+                                                      driverSupplied: &supplied, seen: &seen)
+            if let b = bindings.first {
+                let r = ReleaseAnalysis.summarize(b.function, resolver: ctx.resolver, summaries: ctx.summaries)
+                let rf = ctx.index.function(b.function)
+                let ev = Evidence(file: ctx.index.path(b.function.file), line: rf.line, message: r.isEmpty ? "\(r.name) does nothing" : "\(r.name) is the release")
+                return ProtectionVerdict(protection: r.isEmpty ? .emptyRelease : .driverRelease, evidence: [b.evidence, ev], driverRelease: r)
+            }
+        }
+        if let b = ctx.subsystems.driverRelease(for: object, in: file) {
+            let r = ReleaseAnalysis.summarize(b.function, resolver: ctx.resolver, summaries: ctx.summaries)
+            return ProtectionVerdict(protection: .driverRelease, evidence: [b.evidence], driverRelease: r)
+        }
+        return ProtectionVerdict(protection: .none, evidence: [], driverRelease: nil)
+    }
+}

@@ -1,0 +1,66 @@
+import Facts
+import Indexing
+
+/// A location with a message, used as evidence for verdicts and as finding notes.
+public struct Evidence: Sendable, Hashable {
+    public var file: String
+    public var line: Int32
+    public var message: String
+}
+
+/// What a release callback does.
+public struct ReleaseSummary: Sendable, Hashable {
+    public var function: FunctionID
+    public var name: String
+    /// Frees the container of its argument on every path (directly or through a helper).
+    public var freesContainer: Bool
+    /// Frees only on some paths.
+    public var freesConditionally: Bool
+    public var signalsCompletion: Bool
+    public var devmFree: Bool
+    /// Calls a function pointer stored in the object (a driver-supplied hook).
+    public var callsHook: Bool
+    /// Does nothing but (maybe) print.
+    public var isEmpty: Bool
+}
+
+/// Summarises release callbacks.
+public enum ReleaseAnalysis {
+    /// Calls that only log or trace.
+    static func isLogging(_ name: String) -> Bool {
+        name.hasPrefix("dev_") && (name.hasSuffix("dbg") || name.hasSuffix("info") || name.hasSuffix("warn") || name.hasSuffix("err") || name.hasSuffix("notice") || name == "dev_vdbg")
+            || name.hasPrefix("pr_") || name == "printk" || name.hasPrefix("WARN") || name.hasPrefix("trace_") || name == "pr_debug"
+    }
+
+    public static func summarize(_ id: FunctionID, resolver: Resolver, summaries: Summaries) -> ReleaseSummary {
+        let view = FunctionView(id: id, resolver: resolver)
+        let fn = view.decl
+        var s = ReleaseSummary(function: id, name: fn.name, freesContainer: false, freesConditionally: false,
+                               signalsCompletion: false, devmFree: false, callsHook: false, isEmpty: false)
+        s.isEmpty = fn.calls.allSatisfy { isLogging($0.callee) } && fn.assignments.isEmpty && fn.statementCount <= fn.callCount
+        for call in view.effectiveCalls() {
+            let args = call.args
+            if DriverCore.frees.contains(call.callee), let a = args.first, a >= 0, !fn.params.isEmpty, view.derives(from: 0, a) {
+                if call.site.isConditional { s.freesConditionally = true } else { s.freesContainer = true }
+            }
+            if DriverCore.devmFrees.contains(call.callee) { s.devmFree = true }
+            if DriverCore.completionSignals.contains(call.callee) { s.signalsCompletion = true }
+            if !call.callee.isEmpty, let callee = resolver.function(named: call.callee, from: id.file), let freed = summaries.frees[callee] {
+                for (j, a) in args.enumerated() where a >= 0 && freed.contains(j) && !fn.params.isEmpty && view.derives(from: 0, a) {
+                    if call.site.isConditional { s.freesConditionally = true } else { s.freesContainer = true }
+                }
+            }
+            if call.callee.isEmpty {
+                // p->release(p) / p->ops->release(p): a hook stored in the object.
+                let calleeNode = view.exprs[view.exprs[call.site.node].a]
+                if calleeNode.kind == .member { s.callsHook = true }
+            }
+        }
+        return s
+    }
+}
+
+extension FunctionDecl {
+    /// Statements that are plain calls, for telling a body that only logs.
+    var callCount: Int32 { Int32(calls.count) }
+}

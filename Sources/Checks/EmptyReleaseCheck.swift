@@ -1,0 +1,59 @@
+import Facts
+import Indexing
+import Analysis
+import Findings
+
+/// `empty-release`: a release callback that frees nothing and does nothing useful.
+public struct EmptyReleaseCheck: Check {
+    public init() {}
+
+    public static let description = CheckDescription(
+        id: "empty-release",
+        summary: "A release() callback with an empty body (or only a debug print)",
+        rationale: """
+            An empty release silences the driver core's "does not have a release() function" \
+            warning while nothing frees the object when its last reference goes: the memory leaks, \
+            or is freed elsewhere while references remain (use-after-free).
+            """,
+        severity: .error,
+        confidence: """
+            High: the body is read directly. Statically allocated objects that are never freed are \
+            the known source of intentional empty releases; the driver core documentation still \
+            calls them broken.
+            """,
+        triggering: [[
+            "include/linux/device.h": KernelPrelude.device,
+            "drivers/misc/dummy.c": """
+                #include <linux/device.h>
+                static void /*!empty-release*/dummy_release(struct device *dev)
+                {
+                }
+                static const struct device_type dummy_type = { .name = "dummy", .release = dummy_release };
+                """,
+        ]],
+        nonTriggering: [[
+            "include/linux/device.h": KernelPrelude.device,
+            "drivers/misc/real.c": """
+                #include <linux/device.h>
+                struct real { int id; struct device dev; };
+                static void real_release(struct device *dev)
+                {
+                        kfree(container_of(dev, struct real, dev));
+                }
+                static const struct device_type real_type = { .release = real_release };
+                """,
+        ]])
+
+    public func run(_ ctx: AnalysisContext) -> [Finding] {
+        ctx.releaseCallbacks.callbacks.filter { $0.summary.isEmpty && ctx.reports($0.function.file) }.map { cb in
+            let fn = ctx.index.function(cb.function)
+            let message = cb.onlyStaticObjects
+                ? "release callback \(fn.name)() does nothing; it is installed only on statically allocated objects, so nothing leaks, but the driver core documentation calls empty releases broken"
+                : "release callback \(fn.name)() does nothing: it silences the driver core's missing-release warning but nothing frees the object when its last reference is dropped"
+            return Finding(check: Self.description.id, severity: cb.onlyStaticObjects ? .warning : .error, file: ctx.index.path(cb.function.file),
+                           line: fn.line, column: fn.column, function: fn.name,
+                           message: message,
+                           notes: cb.bindings.prefix(3).map { FindingNote(file: $0.file, line: $0.line, message: $0.message) })
+        }
+    }
+}

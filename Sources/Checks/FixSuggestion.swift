@@ -1,0 +1,95 @@
+import Facts
+import Indexing
+import Analysis
+import Findings
+
+/// What to change for a finding, in the kernel's own terms. Derived from the finding (its
+/// check, struct, object and protection) and, where the tree says more, from the subsystem
+/// of its object (the core's `*_alloc()` functions, its release, its unregister).
+public enum FixSuggestion {
+    /// What the tree knows about the object a finding is about.
+    struct Core {
+        var allocators: [String] = []
+        var release: String?
+        var unregister: [String] = []
+    }
+
+    static func core(_ name: String, _ ctx: AnalysisContext?) -> Core {
+        guard let ctx, !name.isEmpty, let defs = ctx.index.aggregatesByName[name] else { return Core() }
+        for agg in defs.sorted() {
+            guard let o = ctx.subsystems.objects[agg] else { continue }
+            // Only the core's exported *alloc* API is worth suggesting (not every function that
+            // happens to allocate the object).
+            let allocs = Set((ctx.subsystems.allocatorFunctions[agg] ?? []).map { ctx.index.function($0).name })
+                .filter { $0.contains("alloc") && ctx.index.exported.contains($0) }.sorted()
+            let unreg = preferredTeardown(ctx.apiOrder(o.unregister))
+            return Core(allocators: allocs, release: o.release?.name, unregister: unreg)
+        }
+        return Core()
+    }
+
+    /// Teardown functions, the ones a driver calls first: `*unregister*`, then `*del*`/`*remove*`
+    /// (otherwise in the given order).
+    public static func preferredTeardown(_ names: [String]) -> [String] {
+        func rank(_ n: String) -> Int {
+            n.hasPrefix("_") ? 3 : n.contains("unregister") ? 0 : (n.contains("del") || n.contains("remove")) ? 1 : 2
+        }
+        return names.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+    }
+
+    /// The text after the first occurrence of `marker` in `s`.
+    public static func after(_ marker: String, in s: String) -> Substring? {
+        let m = Array(marker.utf8), b = Array(s.utf8)
+        guard m.count <= b.count else { return nil }
+        for i in 0...(b.count - m.count) where b[i] == m[0] && Array(b[i..<(i + m.count)]) == m {
+            return Substring(String(decoding: b[(i + m.count)...], as: UTF8.self))
+        }
+        return nil
+    }
+
+    /// The fix text for `f`; `ctx` adds the core's own function names when known.
+    public static func text(for f: Finding, context ctx: AnalysisContext? = nil) -> String {
+        let s = f.structName.isEmpty ? "the container" : "struct \(f.structName)"
+        let c = core(f.object, ctx)
+        switch f.check {
+        case "devm-embedded-refcount":
+            let alloc = after("allocated with ", in: f.message).map { String($0.prefix { $0 != "(" }) } ?? "devm_kzalloc"
+            let core = c.allocators.isEmpty
+                ? ""
+                : "; or let the core allocate it with \(c.allocators.prefix(3).map { $0 + "()" }.joined(separator: "/")) and drop it with the matching put"
+            switch f.protection {
+            case "release-frees":
+                return "struct \(f.object)'s release\(c.release.map { " (\($0))" } ?? "") already frees the memory: do not embed it in \(alloc)() memory — allocate it through the core\(c.allocators.isEmpty ? "'s *_alloc()" : " with \(c.allocators.prefix(3).map { $0 + "()" }.joined(separator: "/"))") and release it with the matching put, never devm_kfree()"
+            case "completion", "wait-event":
+                return "unbind blocks until the last user drops its reference: allocate \(s) with kzalloc() instead of \(alloc)() and kfree() it from the release callback of its struct \(f.object) (container_of()), so that unregister need not wait\(core)"
+            case "revocation":
+                return "none needed while every user re-checks the revoked pointers under the core's protection"
+            default:
+                return "allocate \(s) with kzalloc() instead of \(alloc)(), set a release callback on its struct \(f.object)'s device that kfree()s the container (container_of()), and let the last put_device() free it after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
+            }
+        case "empty-release":
+            return "free the container in the release: kfree(container_of(dev, struct …, dev)) (and put what it holds); allocate the container with kzalloc(), never devm_*, since the release may run after unbind"
+        case "release-devm-free":
+            return "allocate the object with kzalloc() instead of devm_*() and free it with kfree() in the release; devres must not own memory whose lifetime the refcount decides"
+        case "kfree-outside-release":
+            let drop = ["put_device()", "cdev_del()", "kobject_put()"].first { f.message.contains($0) } ?? "put_device()"
+            if f.message.contains("right after") {
+                return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release callback of struct \(f.object) (kfree(container_of(…))), which runs when the last reference goes"
+            }
+            return "call \(drop) instead of kfree() on this error path: once the reference count is initialized, only the release callback may free \(s)"
+        case "missing-release":
+            if f.message.contains("kobj_type") {
+                return "give the kobj_type a .release that frees the object containing the kobject (kfree(container_of(kobj, struct …, kobj)))"
+            }
+            return "set a release callback for the device (dev->release, its device_type's .release or its class's .dev_release) that kfree()s struct \(f.object.isEmpty ? "…" : f.object) via container_of()"
+        case "unrevoked-provider-ops":
+            let members = f.members.isEmpty ? "the provider's members" : f.members.joined(separator: ", ")
+            if f.protection == "revocation" || f.protection == "wait" {
+                return "in \(f.function)(), use \(members) only inside the core's protection (srcu_read_lock() or the lock its unregister takes) and re-check them for NULL there, as the core's other users do"
+            }
+            return "revoke under SRCU: in \(f.function.isEmpty ? "unregister" : f.function + "()") set \(members) to NULL and call synchronize_srcu(); every user takes srcu_read_lock(), re-checks the members and fails with -ENODEV when they are gone"
+        default:
+            return ""
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Facts
+import Indexing
+import Analysis
+import Findings
+
+/// `kfree-outside-release`: a container of a live device/kobject freed with kfree.
+public struct KfreeOutsideReleaseCheck: Check {
+    public init() {}
+
+    public static let description = CheckDescription(
+        id: "kfree-outside-release",
+        summary: "A struct embedding a registered device/kobject is kfree'd outside its release callback",
+        rationale: """
+            Once device_initialize()/device_register() ran, the embedded object is refcounted: the \
+            memory may only be freed by its release callback when the last reference goes. Freeing \
+            it right after put_device()/device_unregister(), or on the error path of \
+            device_register(), frees memory that others may still reference (or that the release \
+            frees again).
+            """,
+        severity: .error,
+        confidence: """
+            Error when kfree() follows put_device()/device_unregister() (or a subsystem unregister \
+            that does not wait) within a few lines; warning on the error path right after a failed \
+            registration. Paths are approximated by line order, so a free reached by goto from \
+            before the registration can be reported.
+            """,
+        triggering: [[
+            "include/linux/device.h": KernelPrelude.device,
+            "drivers/misc/widget.c": """
+                #include <linux/device.h>
+                struct widget { int id; struct device dev; };
+                static void widget_remove(struct widget *w)
+                {
+                        device_unregister(&w->dev);
+                        /*!kfree-outside-release*/kfree(w);
+                }
+                """,
+        ]],
+        nonTriggering: [[
+            "include/linux/device.h": KernelPrelude.device,
+            "drivers/misc/widget.c": """
+                #include <linux/device.h>
+                struct widget { int id; struct device dev; };
+                static void widget_release(struct device *dev)
+                {
+                        kfree(container_of(dev, struct widget, dev));
+                }
+                static void widget_remove(struct widget *w)
+                {
+                        device_unregister(&w->dev);
+                }
+                """,
+        ]])
+
+    static let window: Int32 = 6
+
+    private struct Event {
+        var root: PathRoot
+        var path: [String]
+        var line: Int32
+        var callee: String
+        var teardown: Bool
+        /// The call only initializes the object (`device_initialize`, `kobject_init`).
+        var initializes = false
+    }
+
+    public func run(_ ctx: AnalysisContext) -> [Finding] {
+        var out: [Finding] = []
+        let index = ctx.index
+        let releases = Set(ctx.releaseCallbacks.callbacks.map(\.function))
+        for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
+            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { DriverCore.frees.contains($0.callee) }) {
+                let id = FunctionID(file: Int32(fi), index: Int32(ni))
+                // Freeing inside a release callback is exactly right.
+                if releases.contains(id) { continue }
+                let view = FunctionView(id: id, resolver: ctx.resolver)
+                var events: [Event] = []
+                let calls = view.effectiveCalls()
+                for c in calls where !c.callee.isEmpty && !DriverCore.frees.contains(c.callee) {
+                    let callee = ctx.resolver.function(named: c.callee, from: id.file)
+                    for (j, arg) in c.args.enumerated() where arg >= 0 {
+                        guard let p = view.accessPath(arg) else { continue }
+                        if let t = DriverCore.teardowns[c.callee], t.contains(j), c.callee != "device_del" {
+                            events.append(Event(root: p.root, path: p.fields, line: c.site.line, callee: c.writtenAs, teardown: true))
+                        } else if let pub = DriverCore.publishers[c.callee], pub.contains(j) {
+                            events.append(Event(root: p.root, path: p.fields, line: c.site.line, callee: c.writtenAs, teardown: false,
+                                                initializes: DriverCore.initializers.contains(c.callee)))
+                        } else if let g = callee {
+                            // A register function that cleans up after itself is not a teardown.
+                            let publishes = ctx.summaries.publishes[g] ?? [:]
+                            for e in (ctx.summaries.tearsDown[g] ?? [:]).keys.sorted() where e.param == j && publishes[e] == nil {
+                                events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: true))
+                            }
+                        }
+                    }
+                }
+                guard !events.isEmpty else { continue }
+                for c in calls where DriverCore.frees.contains(c.callee) {
+                    guard let arg = c.args.first, arg >= 0, let freed = view.accessPath(arg), freed.fields.isEmpty else { continue }
+                    // The nearest preceding event on the same object.
+                    guard let ev = events.filter({ $0.root == freed.root && !$0.path.isEmpty && $0.line <= c.site.line && c.site.line - $0.line <= Self.window })
+                        .max(by: { ($0.line, $0.teardown ? 1 : 0) < ($1.line, $1.teardown ? 1 : 0) }) else { continue }
+                    if !ev.teardown && !c.site.isConditional { continue }
+                    // A return or goto between them: the free is reached from elsewhere.
+                    if fn.unconditionalJumps.contains(where: { $0 > ev.line && $0 < c.site.line }) { continue }
+                    // `x = NULL` between them: the free is a no-op on this path.
+                    let cleared = fn.assignments.contains { a in
+                        guard a.line > ev.line && a.line <= c.site.line, let lp = view.accessPath(a.lhs, expandAliases: false),
+                              lp.root == freed.root, lp.fields.isEmpty else { return false }
+                        let r = view.exprs[view.exprs.strippingCasts(a.rhs)]
+                        return (r.kind == .identifier && view.exprs.text(r) == "NULL") || (r.kind == .number && view.exprs.text(r) == "0")
+                    }
+                    if cleared { continue }
+                    // An else/case between them: the two calls sit on different branches.
+                    if fn.branchLines.contains(where: { $0 > ev.line && $0 <= c.site.line }) { continue }
+                    guard let (rt, rf) = view.type(of: arg), let rd = rt.dereferenced,
+                          let agg = ctx.resolver.aggregate(of: rd, from: rf),
+                          let (object, objectPath) = Registration.walk(agg, ev.path, ctx: ctx) else { continue }
+                    if let obj = ctx.subsystems.objects[object], [.completion, .waitEvent, .revocation].contains(obj.protection) { continue }
+                    let objectName = index.aggregate(object).name
+                    // Undo what the object is: put_device() for a device, cdev_del() for a cdev, …
+                    let core = objectPath.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } ?? "device"
+                    let drop = DriverCore.dropCall[core] ?? "put_device()"
+                    let what = ev.teardown
+                        ? "right after \(ev.callee)() dropped its reference"
+                        : ev.initializes
+                            ? "after \(ev.callee)() initialized its reference count, which must be dropped with \(drop)"
+                            : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
+                    out.append(Finding(check: Self.description.id, severity: ev.teardown ? .error : .warning, file: f.path,
+                                       line: c.site.line, column: c.site.column, function: fn.name,
+                                       structName: index.aggregate(agg).name, object: objectName,
+                                       protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
+                                       message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead",
+                                       notes: [FindingNote(file: f.path, line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]))
+                }
+            }
+        }
+        return out
+    }
+}

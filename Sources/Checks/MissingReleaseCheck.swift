@@ -1,0 +1,111 @@
+import Facts
+import Indexing
+import Analysis
+import Findings
+
+/// `missing-release`: a device/kobject registered with no release callback on its path.
+public struct MissingReleaseCheck: Check {
+    public init() {}
+
+    public static let description = CheckDescription(
+        id: "missing-release",
+        summary: "A device or kobject is registered with no release callback anywhere on its path",
+        rationale: """
+            The driver core calls the release of the device (dev->release, its device_type or \
+            class) or of the kobject (its kobj_type) when the last reference goes. Without one it \
+            warns "does not have a release() function, it is broken and must be fixed" and the \
+            memory is never freed correctly.
+            """,
+        severity: .warning,
+        confidence: """
+            Error for a kobj_type without .release (read directly). Warning for devices: the \
+            release may be set through a path the analysis does not follow (a type or class set \
+            in another translation unit through a pointer).
+            """,
+        triggering: [[
+            "include/linux/device.h": KernelPrelude.device,
+            "drivers/misc/lonely.c": """
+                #include <linux/device.h>
+                struct lonely { int id; struct device dev; };
+                static int lonely_add(struct lonely *l)
+                {
+                        return /*!missing-release*/device_register(&l->dev);
+                }
+                """,
+        ]],
+        nonTriggering: [[
+            "include/linux/device.h": KernelPrelude.device,
+            "drivers/misc/fine.c": """
+                #include <linux/device.h>
+                struct fine { int id; struct device dev; };
+                static void fine_release(struct device *dev) { kfree(container_of(dev, struct fine, dev)); }
+                static int fine_add(struct fine *l)
+                {
+                        l->dev.release = fine_release;
+                        return device_register(&l->dev);
+                }
+                """,
+        ]])
+
+    static let deviceRegistrations: Set<String> = ["device_register", "device_add"]
+
+    public func run(_ ctx: AnalysisContext) -> [Finding] {
+        var out: [Finding] = []
+        let index = ctx.index
+        for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
+            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: {
+                Self.deviceRegistrations.contains($0.callee) || $0.callee == "kobject_init_and_add" || $0.callee == "kobject_init" }) {
+                let id = FunctionID(file: Int32(fi), index: Int32(ni))
+                let view = FunctionView(id: id, resolver: ctx.resolver)
+                for c in fn.calls {
+                    let args = Array(view.exprs.arguments(c.node))
+                    if (c.callee == "kobject_init_and_add" || c.callee == "kobject_init"), args.count >= 2 {
+                        let k = view.exprs[view.exprs.strippingCasts(args[1])]
+                        guard k.kind == .unary, view.exprs.text(k) == "&", view.exprs[k.a].kind == .identifier else { continue }
+                        let name = view.exprs.text(view.exprs[k.a])
+                        guard let (g, gf) = ctx.resolver.globalEntry(named: name, from: id.file), !g.designated.isEmpty,
+                              !g.designated.contains(where: { $0.path == "release" }) else { continue }
+                        // A statically allocated kobject is never freed: only the warning remains.
+                        var isStatic = false
+                        if let p = view.accessPath(args[0]), case .global(let g) = p.root,
+                           let decl = ctx.resolver.global(named: g, from: id.file), decl.type.pointerDepth == 0 { isStatic = true }
+                        let why = isStatic ? "the kobject is static, so nothing leaks, but the kobject core warns on its last put"
+                                           : "the kobject can never be freed correctly"
+                        out.append(Finding(check: Self.description.id, severity: isStatic ? .warning : .error, file: f.path, line: c.line, column: c.column,
+                                           function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
+                                           notes: [FindingNote(file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")]))
+                        continue
+                    }
+                    guard Self.deviceRegistrations.contains(c.callee), let arg = args.first,
+                          let p = view.accessPath(arg), !p.fields.isEmpty else { continue }
+                    // The container the device lives in.
+                    var rootType: (TypeRef, Int32)?
+                    switch p.root {
+                    case .parameter(let k): rootType = fn.params.indices.contains(k) ? (fn.params[k].type, id.file) : nil
+                    case .local(let n): rootType = fn.declaredType(of: n).map { ($0, id.file) }
+                    case .global(let n): rootType = ctx.resolver.globalEntry(named: n, from: id.file).map { ($0.0.type, $0.1) }
+                    }
+                    guard let (rt0, rf) = rootType else { continue }
+                    var rt = rt0
+                    if let d = rt.dereferenced, rt.pointerDepth > 0 { rt = d }
+                    guard let agg = ctx.resolver.aggregate(of: rt, from: rf),
+                          let (object, path) = Registration.walk(agg, p.fields, ctx: ctx) else { continue }
+                    if let obj = ctx.subsystems.objects[object], obj.release != nil || obj.driverSuppliedRelease { continue }
+                    if ctx.subsystems.releaseMentioned.contains(object) { continue }
+                    // Set in this function through another spelling (a local alias)?
+                    let setsHere = fn.assignments.contains { a in
+                        guard let lp = view.memberPath(a.lhs), lp.root == p.root, let last = lp.fields.last else { return false }
+                        return ["release", "type", "class"].contains(last)
+                    }
+                    if setsHere { continue }
+                    let objectName = index.aggregate(object).name
+                    out.append(Finding(check: Self.description.id, severity: .warning, file: f.path, line: c.line, column: c.column,
+                                       function: fn.name, structName: index.aggregate(agg).name, object: objectName,
+                                       message: "\(c.callee)() registers the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)",
+                                       notes: [FindingNote(file: index.path(object.file), line: index.aggregate(object).line, message: "struct \(objectName) is defined here")]))
+                }
+            }
+        }
+        return out
+    }
+}

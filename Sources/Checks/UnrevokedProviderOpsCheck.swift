@@ -1,0 +1,181 @@
+import Facts
+import Indexing
+import Analysis
+import Findings
+
+/// `unrevoked-provider-ops`: a core keeps a provider's callbacks or data in a refcounted
+/// object that consumers can hold, uses them on consumer paths, and unregistering the
+/// provider neither revokes them nor waits for the users.
+public struct UnrevokedProviderOpsCheck: Check {
+    public init() {}
+
+    public static let description = CheckDescription(
+        id: "unrevoked-provider-ops",
+        summary: "Provider callbacks or data used by a core after the provider may be unbound",
+        rationale: """
+            The core's object outlives the provider: a consumer holding a reference can still call \
+            into the provider's callbacks, or pass its private data, after the provider was unbound \
+            and its memory freed (nvmem before its SRCU rework; gpiolib before v6.9). Unregister must \
+            clear the pointers under SRCU (or a lock every user takes and re-checks), or wait for users.
+            """,
+        severity: .error,
+        confidence: """
+            Medium: protection is recognized from the code's own patterns (SRCU/RCU read side with a \
+            NULL check and a clearing unregister that synchronizes; a lock taken by both sides with a \
+            re-check; a flag cleared under that lock; a waiting unregister). False positives: cores \
+            whose consumers are always unbound first by design (device links), locks taken in a \
+            caller outside the core's directory, and uses inside helper macros.
+            """,
+        triggering: [ProviderFixture.core(use: ProviderFixture.plainUse, teardown: "", marker: true)],
+        nonTriggering: [ProviderFixture.core(use: ProviderFixture.srcuUse, teardown: ProviderFixture.srcuTeardown, marker: false)])
+
+    public func run(_ ctx: AnalysisContext) -> [Finding] {
+        var out: [Finding] = []
+        for g in ctx.providerOps.groups {
+            let unprotected = g.uses.filter { $0.protection == nil }
+            guard !unprotected.isEmpty else { continue }
+            if g.revokes || g.waits {
+                out += escapedUses(g, unprotected.filter { ctx.reports($0.function.file) }, ctx)
+            } else if ctx.reports((g.teardown.first ?? g.register).file) {
+                out.append(groupFinding(g, unprotected, ctx))
+            }
+        }
+        return out
+    }
+
+    private func useNote(_ u: ProviderOps.UseSite) -> FindingNote {
+        let how = u.path.count > 1 ? "reached from \(u.entry)() via \(u.path.joined(separator: " → "))" : "\(u.entry)() is a consumer entry"
+        return FindingNote(file: u.file, line: u.line, column: u.column, message: "\(u.functionName)() uses \(u.member): \(u.reason); \(how)")
+    }
+
+    /// One entry per (function, line), whichever members the line uses.
+    private func useRefs(_ uses: [ProviderOps.UseSite]) -> [FindingUseSite] {
+        var seen = Set<String>()
+        return uses.compactMap { u in
+            seen.insert("\(u.file):\(u.line)").inserted ? FindingUseSite(function: u.functionName, file: u.file, line: u.line, entry: u.entry) : nil
+        }
+    }
+
+    /// One finding at the unregister function of a core that does not revoke at all.
+    private func groupFinding(_ g: ProviderOps.Group, _ uses: [ProviderOps.UseSite], _ ctx: AnalysisContext) -> Finding {
+        let reg = ctx.index.function(g.register)
+        let at = g.teardown.first ?? g.register
+        let fn = ctx.index.function(at)
+        let list = g.members.joined(separator: ", ")
+        let functions = Array(Set(uses.map(\.functionName))).sorted()
+        let teardownText = g.teardown.isEmpty ? "no unregister function was found that" : "\(fn.name)()"
+        let what = g.clears ? "clears them, but no user re-checks them under that protection" : "neither revokes them nor waits for users"
+        let message = "struct \(g.name) keeps the provider's \(list) (stored by \(reg.name)()), and \(teardownText) \(what): "
+            + "\(functions.joined(separator: "(), "))() still use\(functions.count == 1 ? "s" : "") them on paths consumers reach after the provider is unbound"
+        var notes = g.assignments.prefix(6).map {
+            FindingNote(file: ctx.index.path(g.register.file), line: $0.1, message: "\(reg.name)() stores the provider's \($0.0) in struct \(g.name)")
+        }
+        notes += uses.prefix(12).map(useNote)
+        notes += g.revocation.prefix(3).map { FindingNote(file: $0.file, line: $0.line, message: $0.message) }
+        var f = Finding(check: Self.description.id, severity: .error, file: ctx.index.path(at.file), line: fn.line, column: fn.column,
+                        function: fn.name, structName: g.name, chain: [g.name], object: g.name, protection: "none",
+                        message: message, notes: notes)
+        f.members = g.members
+        f.useSites = useRefs(uses)
+        return f
+    }
+
+    /// In a core that revokes, each function whose use escapes the protection.
+    private func escapedUses(_ g: ProviderOps.Group, _ uses: [ProviderOps.UseSite], _ ctx: AnalysisContext) -> [Finding] {
+        var byFunction: [FunctionID: [ProviderOps.UseSite]] = [:]
+        for u in uses { byFunction[u.function, default: []].append(u) }
+        return byFunction.keys.sorted().compactMap { fid in
+            guard let list = byFunction[fid], let first = list.first else { return nil }
+            let members = Array(Set(list.map(\.member))).sorted()
+            let how = g.waits ? "waits for users" : "revokes them"
+            let message = "\(first.functionName)() uses the provider's \(members.joined(separator: ", ")) of struct \(g.name) unprotected (\(first.reason)), "
+                + "although unregister \(how): a consumer reaching it races with the provider's unbind"
+            var notes = [useNote(first)]
+            notes += g.revocation.prefix(4).map { FindingNote(file: $0.file, line: $0.line, message: $0.message) }
+            var f = Finding(check: Self.description.id, severity: .error, file: first.file, line: first.line, column: first.column,
+                            function: first.functionName, structName: g.name, chain: [g.name], object: g.name,
+                            protection: g.waits ? "wait" : "revocation", message: message, notes: notes)
+            f.members = members
+            f.useSites = useRefs(list)
+            return f
+        }
+    }
+}
+
+/// A small provider core written from the facts of seed 002, with the use and teardown
+/// bodies left open so that the examples and tests can vary the protection.
+public enum ProviderFixture {
+    public static let header = """
+        struct widget_config { int (*reg_read)(void *priv, int off); void *priv; };
+        struct widget_device { struct device dev; struct mutex lock; struct srcu_struct srcu; int exists;
+                               int (*reg_read)(void *priv, int off); void *priv; struct completion done; };
+        """
+    public static let plainUse = "\treturn w->reg_read(w->priv, off);\n"
+    public static let srcuUse = """
+        \tint (*fn)(void *priv, int off);
+        \tint idx, ret = -19;
+        \tidx = srcu_read_lock(&w->srcu);
+        \tfn = srcu_dereference(w->reg_read, &w->srcu);
+        \tif (fn)
+        \t\tret = fn(w->priv, off);
+        \tsrcu_read_unlock(&w->srcu, idx);
+        \treturn ret;
+
+        """
+    public static let srcuTeardown = "\trcu_assign_pointer(w->reg_read, NULL);\n\tsynchronize_srcu(&w->srcu);\n"
+
+    /// How consumers get a reference: a lookup that hands the object out.
+    public static let lookup = """
+        struct widget_device *widget_find(const char *name)
+        {
+        \tstruct widget_device *w = widget_lookup(name);
+        \tget_device(&w->dev);
+        \treturn w;
+        }
+        EXPORT_SYMBOL(widget_find);
+        """
+
+    /// The core; `marker` puts the group finding's marker on the unregister function;
+    /// without `handsOut` consumers can only be drivers bound to the object.
+    public static func core(use: String, teardown: String, marker: Bool, handsOut: Bool = true) -> [String: String] {
+        [
+            "include/linux/device.h": KernelPrelude.device,
+            "include/linux/widget.h": header,
+            "drivers/widget/core.c": """
+                #include <linux/device.h>
+                #include <linux/widget.h>
+                static void widget_release(struct device *dev)
+                {
+                \tkfree(container_of(dev, struct widget_device, dev));
+                }
+                struct widget_device *widget_register(const struct widget_config *config)
+                {
+                \tstruct widget_device *w;
+                \tw = kzalloc(sizeof(*w), GFP_KERNEL);
+                \tw->reg_read = config->reg_read;
+                \tw->priv = config->priv;
+                \tw->exists = 1;
+                \tdevice_initialize(&w->dev);
+                \tw->dev.release = widget_release;
+                \tdevice_add(&w->dev);
+                \treturn w;
+                }
+                EXPORT_SYMBOL(widget_register);
+                void \(marker ? "/*!unrevoked-provider-ops*/" : "")widget_unregister(struct widget_device *w)
+                {
+                \(teardown)\tdevice_unregister(&w->dev);
+                }
+                EXPORT_SYMBOL(widget_unregister);
+                static int widget_do_read(struct widget_device *w, int off)
+                {
+                \(use)}
+                int widget_read(struct widget_device *w, int off)
+                {
+                \treturn widget_do_read(w, off);
+                }
+                EXPORT_SYMBOL(widget_read);
+                \(handsOut ? lookup : "")
+                """,
+        ]
+    }
+}

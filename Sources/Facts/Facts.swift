@@ -1,0 +1,419 @@
+/// A C type as written at a use: `struct mtd_info *`, `u32`, `foo_t[4]`.
+public struct TypeRef: Sendable, Hashable, Codable {
+    /// How the type was named.
+    public enum Kind: UInt8, Sendable, Codable {
+        /// `struct NAME` (or an anonymous struct, whose name starts with `<anon`).
+        case structType
+        case unionType
+        case enumType
+        /// A typedef or other identifier naming a type.
+        case named
+        /// `int`, `unsigned long`, `void`, …
+        case builtin
+        case unknown
+    }
+    public var kind: Kind
+    public var name: String
+    public var pointerDepth: UInt8 = 0
+    public var isArray: Bool = false
+    public var isFunctionPointer: Bool = false
+
+    public init(kind: Kind, name: String, pointerDepth: UInt8 = 0, isArray: Bool = false, isFunctionPointer: Bool = false) {
+        self.kind = kind
+        self.name = name
+        self.pointerDepth = pointerDepth
+        self.isArray = isArray
+        self.isFunctionPointer = isFunctionPointer
+    }
+
+    public static let unknown = TypeRef(kind: .unknown, name: "")
+
+    /// Whether the type is a struct/union tag.
+    public var isAggregateTag: Bool { kind == .structType || kind == .unionType }
+    /// Whether a field of this type holds the object itself rather than a pointer to it.
+    public var isEmbedded: Bool { pointerDepth == 0 && !isFunctionPointer }
+
+    /// C-like spelling for messages: `struct spi_nor *`.
+    public var spelling: String {
+        var s: String
+        switch kind {
+        case .structType: s = name.hasPrefix("<anon") ? "struct (anonymous)" : "struct \(name)"
+        case .unionType: s = name.hasPrefix("<anon") ? "union (anonymous)" : "union \(name)"
+        case .enumType: s = "enum \(name)"
+        default: s = name
+        }
+        if pointerDepth > 0 { s += " " + String(repeating: "*", count: Int(pointerDepth)) }
+        if isArray { s += "[]" }
+        return s
+    }
+
+    /// The same type with one level of pointer or array removed (`*p`, `p[0]`).
+    public var dereferenced: TypeRef? {
+        var t = self
+        if t.isArray { t.isArray = false; return t }
+        if t.pointerDepth > 0 { t.pointerDepth -= 1; return t }
+        return nil
+    }
+}
+
+/// A member of a struct or union.
+public struct FieldDecl: Sendable, Hashable, Codable {
+    public var name: String
+    public var type: TypeRef
+    public var line: Int32
+    public var column: Int32
+    public var isBitField: Bool = false
+    public init(name: String, type: TypeRef, line: Int32, column: Int32, isBitField: Bool = false) {
+        self.name = name; self.type = type; self.line = line; self.column = column; self.isBitField = isBitField
+    }
+}
+
+/// A struct or union definition with its body.
+public struct AggregateDecl: Sendable, Hashable, Codable {
+    /// The tag, or a file-unique `<anon@LINE:COL>` name for anonymous ones.
+    public var name: String
+    public var isUnion: Bool
+    public var isAnonymous: Bool
+    public var fields: [FieldDecl]
+    public var line: Int32
+    public var column: Int32
+    public init(name: String, isUnion: Bool, isAnonymous: Bool, fields: [FieldDecl], line: Int32, column: Int32) {
+        self.name = name; self.isUnion = isUnion; self.isAnonymous = isAnonymous; self.fields = fields; self.line = line; self.column = column
+    }
+}
+
+/// `typedef TYPE NAME;`
+public struct TypedefDecl: Sendable, Hashable, Codable {
+    public var name: String
+    public var type: TypeRef
+    public var line: Int32
+    public init(name: String, type: TypeRef, line: Int32) {
+        self.name = name; self.type = type; self.line = line
+    }
+}
+
+/// One designated field of a static initializer: `.release = foo` gives path `release`,
+/// value `foo`; `.ops = { .open = f }` gives `ops.open`, `f`; `&x` gives value `&x`.
+public struct DesignatedValue: Sendable, Hashable, Codable {
+    public var path: String
+    public var value: String
+    public var line: Int32
+    public init(path: String, value: String, line: Int32) {
+        self.path = path; self.value = value; self.line = line
+    }
+}
+
+/// A file-scope variable, with its designated initializer fields when it has some.
+public struct GlobalDecl: Sendable, Hashable, Codable {
+    public var name: String
+    public var type: TypeRef
+    public var isStatic: Bool
+    public var line: Int32
+    public var column: Int32
+    public var designated: [DesignatedValue]
+    public init(name: String, type: TypeRef, isStatic: Bool, line: Int32, column: Int32, designated: [DesignatedValue]) {
+        self.name = name; self.type = type; self.isStatic = isStatic; self.line = line; self.column = column; self.designated = designated
+    }
+}
+
+/// A declared name inside a function: parameter or local.
+public struct VarDecl: Sendable, Hashable, Codable {
+    public var name: String
+    public var type: TypeRef
+    public var line: Int32
+    public var column: Int32
+    public init(name: String, type: TypeRef, line: Int32, column: Int32) {
+        self.name = name; self.type = type; self.line = line; self.column = column
+    }
+}
+
+/// What an expression node is.
+public enum ExprKind: UInt8, Sendable, Codable {
+    case identifier      // text
+    case number          // text
+    case string          // text (possibly truncated)
+    case member          // a = base, text = field, b = 1 for `->`
+    case index           // a = base, b = subscript
+    case call            // a = callee, list b..<b+c = arguments
+    case unary           // text = operator (`&`, `*`, `-`, `!`, `~`, `++`, `--`), a = operand
+    case postfix         // text = operator, a = operand
+    case binary          // text = operator, a, b
+    case assign          // text = operator, a = lhs, b = rhs
+    case conditional     // a ? b : c
+    case cast            // b = type index, a = operand
+    case sizeofType      // b = type index
+    case sizeofExpr      // a = operand
+    case typeName        // b = type index (a type passed to a macro: container_of)
+    case initList        // list b..<b+c
+    case designated      // text = field, a = value
+    case other
+}
+
+/// A node of an expression tree. Children are indices into the owning `ExprArena`.
+public struct ExprNode: Sendable, Hashable, Codable {
+    public var kind: ExprKind
+    /// Index into the arena's `names` (identifier, member name, operator or literal).
+    public var textID: Int32
+    public var a: Int32
+    public var b: Int32
+    public var c: Int32
+    public init(kind: ExprKind, textID: Int32, a: Int32, b: Int32, c: Int32) {
+        self.kind = kind; self.textID = textID; self.a = a; self.b = b; self.c = c
+    }
+}
+
+/// Expression trees of one function, stored flat to keep the whole-tree index small.
+public struct ExprArena: Sendable, Hashable, Codable {
+    public var nodes: [ExprNode] = []
+    public var lists: [Int32] = []
+    public var types: [TypeRef] = []
+    /// The file's interned strings, shared (copy-on-write) by every function of the file.
+    public var names: [String] = []
+
+    public init() {}
+
+    /// Returned for indices that name no node (-1 for "none", or anything out of range).
+    public static let missingNode = ExprNode(kind: .other, textID: -1, a: -1, b: -1, c: 0)
+
+    /// The node at `i`, or `missingNode` when `i` is not a node of this arena. Reading a
+    /// tree never traps, whatever indices a damaged or hostile input left in it.
+    @inline(__always)
+    public subscript(i: Int32) -> ExprNode {
+        i >= 0 && Int(i) < nodes.count ? nodes[Int(i)] : ExprArena.missingNode
+    }
+
+    /// The text of a node (identifier, member, operator or literal).
+    @inline(__always)
+    public func text(_ node: ExprNode) -> String {
+        let k = Int(node.textID)
+        return k >= 0 && k < names.count ? names[k] : ""
+    }
+
+    /// The text of the node at `i`.
+    public func text(at i: Int32) -> String { i >= 0 && Int(i) < nodes.count ? text(self[i]) : "" }
+
+    /// Keeps only the nodes reachable from `roots`, renumbering them; returns the map from
+    /// old to new indices (-1 for dropped nodes).
+    public mutating func compact(roots: [Int32]) -> [Int32] {
+        var map = [Int32](repeating: -1, count: nodes.count)
+        var stack: [Int32] = roots.filter { $0 >= 0 && Int($0) < nodes.count }
+        var keep: [Int32] = []
+        while let i = stack.popLast() {
+            if map[Int(i)] != -1 { continue }
+            map[Int(i)] = 0
+            keep.append(i)
+            let n = nodes[Int(i)]
+            switch n.kind {
+            case .call, .initList:
+                if n.kind == .call, n.a >= 0 { stack.append(n.a) }
+                for c in list(of: n) where c >= 0 && Int(c) < nodes.count { stack.append(c) }
+            case .index, .binary, .assign:
+                if n.a >= 0 { stack.append(n.a) }
+                if n.b >= 0 { stack.append(n.b) }
+            case .conditional:
+                for c in [n.a, n.b, n.c] where c >= 0 { stack.append(c) }
+            case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+                if n.a >= 0 { stack.append(n.a) }
+            default: break
+            }
+        }
+        keep.sort()
+        for (newIndex, old) in keep.enumerated() { map[Int(old)] = Int32(newIndex) }
+        var newNodes: [ExprNode] = []
+        newNodes.reserveCapacity(keep.count)
+        var newLists: [Int32] = []
+        for old in keep {
+            var n = nodes[Int(old)]
+            func m(_ x: Int32) -> Int32 { x >= 0 && Int(x) < map.count ? map[Int(x)] : -1 }
+            switch n.kind {
+            case .call, .initList:
+                let items = list(of: n).map { m($0) }
+                if n.kind == .call { n.a = m(n.a) }
+                n.b = Int32(newLists.count)
+                n.c = Int32(items.count)
+                newLists.append(contentsOf: items)
+            case .index, .binary, .assign:
+                n.a = m(n.a); n.b = m(n.b)
+            case .conditional:
+                n.a = m(n.a); n.b = m(n.b); n.c = m(n.c)
+            case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+                n.a = m(n.a)
+            default: break
+            }
+            newNodes.append(n)
+        }
+        nodes = newNodes
+        lists = newLists
+        return map
+    }
+
+    /// The child list of a `call` or `initList` node.
+    public func list(of node: ExprNode) -> ArraySlice<Int32> {
+        let s = Int(node.b), e = Int(node.b) + Int(node.c)
+        guard s >= 0, e <= lists.count, s <= e else { return [] }
+        return lists[s..<e]
+    }
+
+    /// The arguments of a call node.
+    public func arguments(_ call: Int32) -> ArraySlice<Int32> { list(of: self[call]) }
+
+    public func type(of node: ExprNode) -> TypeRef {
+        let i = Int(node.b)
+        return i >= 0 && i < types.count ? types[i] : .unknown
+    }
+
+    /// Peels casts and parentheses-free wrappers that do not change the object: casts only.
+    public func strippingCasts(_ i: Int32) -> Int32 {
+        var k = i
+        var guardCount = 0
+        while k >= 0, Int(k) < nodes.count, self[k].kind == .cast, guardCount < 64 { k = self[k].a; guardCount += 1 }
+        return k
+    }
+
+    /// Short C-like rendering for messages.
+    public func render(_ i: Int32, depth: Int = 0) -> String {
+        guard i >= 0, Int(i) < nodes.count, depth < 12 else { return "…" }
+        let n = self[i]
+        switch n.kind {
+        case .identifier, .number, .string: return text(n)
+        case .member: return render(n.a, depth: depth + 1) + (n.b == 1 ? "->" : ".") + text(n)
+        case .index: return render(n.a, depth: depth + 1) + "[" + render(n.b, depth: depth + 1) + "]"
+        case .call:
+            let args = list(of: n).map { render($0, depth: depth + 1) }.joined(separator: ", ")
+            return render(n.a, depth: depth + 1) + "(" + args + ")"
+        case .unary: return text(n) + render(n.a, depth: depth + 1)
+        case .postfix: return render(n.a, depth: depth + 1) + text(n)
+        case .binary: return render(n.a, depth: depth + 1) + " " + text(n) + " " + render(n.b, depth: depth + 1)
+        case .assign: return render(n.a, depth: depth + 1) + " " + text(n) + " " + render(n.b, depth: depth + 1)
+        case .conditional: return render(n.a, depth: depth + 1) + " ? " + render(n.b, depth: depth + 1) + " : " + render(n.c, depth: depth + 1)
+        case .cast: return "(" + type(of: n).spelling + ")" + render(n.a, depth: depth + 1)
+        case .sizeofType: return "sizeof(" + type(of: n).spelling + ")"
+        case .sizeofExpr: return "sizeof(" + render(n.a, depth: depth + 1) + ")"
+        case .typeName: return type(of: n).spelling
+        case .initList: return "{…}"
+        case .designated: return "." + text(n) + " = " + render(n.a, depth: depth + 1)
+        case .other: return "…"
+        }
+    }
+}
+
+/// A call inside a function body.
+public struct CallSite: Sendable, Hashable, Codable {
+    /// The called function's name when the callee is a plain identifier, else "".
+    public var callee: String
+    /// The `call` node in the function's arena.
+    public var node: Int32
+    public var line: Int32
+    public var column: Int32
+    /// Where the result goes: the lhs node of `x = call(...)`, or -1.
+    public var target: Int32
+    /// The target is a local declared by this statement (`T *x = call(...)`): `target`
+    /// is then its identifier node. (A flag, not the name, keeps 4 million calls small.)
+    public var targetIsDeclaration: Bool
+    /// The call is inside an `if`, loop, `switch` or `?:` (not executed on every path).
+    public var isConditional: Bool
+    /// The call is an operand of `return`.
+    public var isReturned: Bool
+    public init(callee: String, node: Int32, line: Int32, column: Int32, target: Int32, targetIsDeclaration: Bool, isConditional: Bool, isReturned: Bool) {
+        self.callee = callee; self.node = node; self.line = line; self.column = column; self.target = target; self.targetIsDeclaration = targetIsDeclaration; self.isConditional = isConditional; self.isReturned = isReturned
+    }
+}
+
+/// A name or member chain tested by a condition: `if (!p->ops)`, `while (x)`.
+public struct TestSite: Sendable, Hashable, Codable {
+    /// The tested expression (an identifier or member node) in the function's arena.
+    public var node: Int32
+    public var line: Int32
+    public init(node: Int32, line: Int32) {
+        self.node = node; self.line = line
+    }
+}
+
+/// `lhs = rhs` (or a compound assignment) inside a function body.
+public struct AssignmentSite: Sendable, Hashable, Codable {
+    public var lhs: Int32
+    public var rhs: Int32
+    public var line: Int32
+    public var column: Int32
+    public var isConditional: Bool
+    public init(lhs: Int32, rhs: Int32, line: Int32, column: Int32, isConditional: Bool) {
+        self.lhs = lhs; self.rhs = rhs; self.line = line; self.column = column; self.isConditional = isConditional
+    }
+}
+
+/// A function definition with the facts of its body.
+public struct FunctionDecl: Sendable, Hashable, Codable {
+    public var name: String
+    public var isStatic: Bool
+    public var isInline: Bool
+    public var returnType: TypeRef
+    public var params: [VarDecl]
+    public var locals: [VarDecl]
+    public var calls: [CallSite]
+    public var assignments: [AssignmentSite]
+    public var returns: [Int32]
+    public var exprs: ExprArena
+    public var line: Int32
+    public var column: Int32
+    public var endLine: Int32
+    /// Statements in the body (a rough size, used to tell empty bodies).
+    public var statementCount: Int32
+    /// Lines of `return`/`goto` statements executed on every path reaching them (not inside
+    /// an `if`, loop or `switch`): fall-through stops there.
+    public var unconditionalJumps: [Int32] = []
+    /// Lines of `else`, `case` and `default`: code on either side runs on different paths.
+    public var branchLines: [Int32] = []
+    /// Names and member chains that `if`/`while` conditions test for being set or NULL.
+    public var tests: [TestSite] = []
+
+    /// The declared type of a parameter or local by name (locals shadow parameters).
+    public func declaredType(of name: String) -> TypeRef? {
+        if let v = locals.last(where: { $0.name == name }) { return v.type }
+        if let p = params.first(where: { $0.name == name }) { return p.type }
+        return nil
+    }
+    public init(name: String, isStatic: Bool, isInline: Bool, returnType: TypeRef, params: [VarDecl], locals: [VarDecl], calls: [CallSite], assignments: [AssignmentSite], returns: [Int32], exprs: ExprArena, line: Int32, column: Int32, endLine: Int32, statementCount: Int32, unconditionalJumps: [Int32] = [], branchLines: [Int32] = [], tests: [TestSite] = []) {
+        self.name = name; self.isStatic = isStatic; self.isInline = isInline; self.returnType = returnType; self.params = params; self.locals = locals; self.calls = calls; self.assignments = assignments; self.returns = returns; self.exprs = exprs; self.line = line; self.column = column; self.endLine = endLine; self.statementCount = statementCount; self.unconditionalJumps = unconditionalJumps; self.branchLines = branchLines; self.tests = tests
+    }
+}
+
+/// A function-like macro whose body is a single call, kept so that calls through it can be
+/// followed: `#define mtd_device_register(m, p, n) mtd_device_parse_register(m, NULL, NULL, p, n)`.
+public struct MacroDecl: Sendable, Hashable, Codable {
+    public var name: String
+    public var params: [String]
+    public var exprs: ExprArena
+    /// The body's call node.
+    public var root: Int32
+    public var line: Int32
+    public init(name: String, params: [String], exprs: ExprArena, root: Int32, line: Int32) {
+        self.name = name; self.params = params; self.exprs = exprs; self.root = root; self.line = line
+    }
+}
+
+/// Everything the front end extracts from one file. Plain values, so a persistent cache can
+/// store them without touching the parser.
+public struct FileFacts: Sendable, Hashable, Codable {
+    /// Path relative to the scanned root.
+    public var path: String
+    public var bytes: Int
+    public var aggregates: [AggregateDecl] = []
+    public var typedefs: [TypedefDecl] = []
+    public var functions: [FunctionDecl] = []
+    public var globals: [GlobalDecl] = []
+    public var exports: [String] = []
+    public var macros: [MacroDecl] = []
+    /// Macros defined here whose body sets `suppress_bind_attrs`.
+    public var suppressBindMacros: [String] = []
+    public var includes: [IncludeDirective] = []
+    public var diagnostics: [FileDiagnostic] = []
+    /// How many times the parser had to skip tokens to resynchronise.
+    public var recoveries: Int = 0
+    /// Set when the file could not be read or looks binary; the message says why.
+    public var unreadable: String? = nil
+
+    public init(path: String, bytes: Int) {
+        self.path = path
+        self.bytes = bytes
+    }
+}

@@ -1,0 +1,94 @@
+import Facts
+import Indexing
+
+/// How serious a finding is.
+public enum Severity: String, Sendable, Comparable, CaseIterable {
+    case note, warning, error
+    var rank: Int { switch self { case .note: 0; case .warning: 1; case .error: 2 } }
+    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+}
+
+/// A secondary location attached to a finding.
+public struct FindingNote: Sendable, Hashable {
+    public var file: String
+    public var line: Int32
+    public var column: Int32
+    public var message: String
+    public init(file: String, line: Int32, column: Int32 = 1, message: String) {
+        self.file = file; self.line = line; self.column = column; self.message = message
+    }
+}
+
+/// A use of provider-owned state by a core function, reached from a consumer entry.
+public struct FindingUseSite: Sendable, Hashable {
+    public var function: String
+    public var file: String
+    public var line: Int32
+    public var entry: String
+    public init(function: String, file: String, line: Int32, entry: String) {
+        self.function = function; self.file = file; self.line = line; self.entry = entry
+    }
+}
+
+/// One reported hazard, with the evidence chain a maintainer needs.
+public struct Finding: Sendable, Hashable {
+    public var check: String
+    public var severity: Severity
+    public var file: String
+    public var line: Int32
+    public var column: Int32
+    public var function: String
+    public var structName: String
+    public var chain: [String]
+    public var object: String
+    public var protection: String
+    public var message: String
+    public var notes: [FindingNote]
+    /// `unrevoked-provider-ops`: the provider-owned members.
+    public var members: [String] = []
+    /// `unrevoked-provider-ops`: each unprotected use and the consumer entry reaching it.
+    public var useSites: [FindingUseSite] = []
+    /// What to change, in the kernel's own terms (set by `FixSuggestion` after the checks run).
+    public var fix: String = ""
+    /// 1 for the first finding with this fingerprint key in its function, 2 for the next, …
+    /// (set by `Analyzer`), so that two findings never share a fingerprint.
+    public var occurrence: Int = 1
+
+    public init(check: String, severity: Severity, file: String, line: Int32, column: Int32, function: String = "",
+                structName: String = "", chain: [String] = [], object: String = "", protection: String = "",
+                message: String, notes: [FindingNote] = []) {
+        self.check = check; self.severity = severity; self.file = file; self.line = line; self.column = column
+        self.function = function; self.structName = structName; self.chain = chain; self.object = object
+        self.protection = protection; self.message = message; self.notes = notes
+    }
+
+    /// The first five fields of the fingerprint (`check|file|function|struct|object`): the
+    /// whole fingerprint before issue 12, still accepted in baselines.
+    public var baseFingerprint: String {
+        [check, file, function, structName, object].joined(separator: "|")
+    }
+
+    /// What distinguishes two findings of one function: a hash of the message's main clause
+    /// (up to its first `;`, digits dropped so that no line number leaks in), then `~N` for the
+    /// Nth identical one.
+    public var fingerprintKey: String {
+        let clause = message.split(separator: ";", maxSplits: 1).first.map(String.init) ?? message
+        var h: UInt32 = 0x811c9dc5
+        for b in clause.utf8 where !(b >= 0x30 && b <= 0x39) { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex + (occurrence > 1 ? "~\(occurrence)" : "")
+    }
+
+    /// A key that survives unrelated edits (no line numbers) and is unique per finding:
+    /// `check|file|function|struct|object|key`. Baselines, SARIF and `compare` use it.
+    public var fingerprint: String { baseFingerprint + "|" + fingerprintKey }
+
+    /// The order of every report: path, line, column, check.
+    public static func ordered(_ a: Finding, _ b: Finding) -> Bool {
+        if a.file != b.file { return a.file < b.file }
+        if a.line != b.line { return a.line < b.line }
+        if a.column != b.column { return a.column < b.column }
+        if a.check != b.check { return a.check < b.check }
+        return a.message < b.message
+    }
+}

@@ -1,0 +1,130 @@
+import Facts
+import CFrontend
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The second line of defence after a trap-free front end: which file each worker thread
+/// is reading, kept in fixed C buffers so that a fatal-signal handler can name it with only
+/// async-signal-safe calls (`pthread_self`, `write`, `_exit`).
+///
+/// `install()` sets handlers for SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE and SIGABRT (a
+/// Swift runtime trap is SIGILL or SIGTRAP). The handler prints
+/// `unbindcheck: crashed while reading PATH (please report; rerun with --exclude PATH)`
+/// and exits with `CrashContext.exitStatus`.
+public enum CrashContext {
+    /// The exit status after a crash; distinct from 0 (clean), 1 (findings), 2 (input errors).
+    public static let exitStatus: Int32 = 3
+
+    /// Worker slots: a thread id and a NUL-terminated path each.
+    static let slotCount = 64
+    static let pathCapacity = 4096
+    nonisolated(unsafe) static let threads = UnsafeMutablePointer<pthread_t>.allocate(capacity: slotCount)
+    nonisolated(unsafe) static let inUse = UnsafeMutablePointer<Int32>.allocate(capacity: slotCount)
+    nonisolated(unsafe) static let paths = UnsafeMutablePointer<UInt8>.allocate(capacity: slotCount * pathCapacity)
+    nonisolated(unsafe) static let phase = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    nonisolated(unsafe) static var installed = false
+    nonisolated(unsafe) static var trapMarker: [UInt8] = []
+    static let lock = NSLockLite()
+
+    /// Installs the fatal-signal handlers (once). Reads the hidden test hook
+    /// `UNBINDCHECK_DEBUG_TRAP_MARKER`: a file whose bytes contain that text traps on purpose.
+    public static func install() {
+        lock.lock(); defer { lock.unlock() }
+        if installed { return }
+        installed = true
+        inUse.initialize(repeating: 0, count: slotCount)
+        paths.initialize(repeating: 0, count: slotCount * pathCapacity)
+        phase.initialize(repeating: 0, count: 256)
+        if let m = getenv("UNBINDCHECK_DEBUG_TRAP_MARKER") {
+            trapMarker = Array(String(cString: m).utf8)
+        }
+        for sig in [SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT] {
+            var action = sigaction()
+            #if canImport(Glibc)
+            action.__sigaction_handler.sa_handler = crashHandler
+            #else
+            action.__sigaction_u.__sa_handler = crashHandler
+            #endif
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = Int32(truncatingIfNeeded: SA_RESETHAND)
+            sigaction(sig, &action, nil)
+        }
+    }
+
+    /// Names the analysis phase running now, for crashes outside any one file.
+    public static func setPhase(_ name: String) {
+        guard installed else { return }
+        let bytes = Array(name.utf8.prefix(255))
+        for (k, b) in bytes.enumerated() { phase[k] = b }
+        phase[bytes.count] = 0
+    }
+
+    /// Runs `body` with `path` recorded as what the calling thread reads.
+    public static func reading<T>(_ path: String, _ body: () -> T) -> T {
+        guard installed else { return body() }
+        let slot = claim(path)
+        defer { if slot >= 0 { inUse[slot] = 0 } }
+        return body()
+    }
+
+    private static func claim(_ path: String) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        for k in 0..<slotCount where inUse[k] == 0 {
+            let bytes = Array(path.utf8.prefix(pathCapacity - 1))
+            let base = paths + k * pathCapacity
+            for (j, b) in bytes.enumerated() { base[j] = b }
+            base[bytes.count] = 0
+            threads[k] = pthread_self()
+            inUse[k] = 1
+            return k
+        }
+        return -1
+    }
+
+    /// The hidden test hook: traps when the marker is set and found in `bytes`.
+    static func checkDebugTrap(_ bytes: [UInt8]) {
+        guard !trapMarker.isEmpty, bytes.count >= trapMarker.count else { return }
+        let m = trapMarker
+        for i in 0...(bytes.count - m.count) where bytes[i] == m[0] {
+            if bytes[i..<(i + m.count)].elementsEqual(m) {
+                let empty: [Int] = []
+                _ = empty[bytes.count]  // a real Swift bounds trap, as a parser bug would raise
+            }
+        }
+    }
+}
+
+/// Async-signal-safe: only `pthread_self`, `pthread_equal`, `write` and `_exit`.
+private func crashHandler(_ sig: Int32) {
+    let me = pthread_self()
+    var named = false
+    for k in 0..<CrashContext.slotCount where CrashContext.inUse[k] != 0 && pthread_equal(CrashContext.threads[k], me) != 0 {
+        let path = CrashContext.paths + k * CrashContext.pathCapacity
+        rawWrite("unbindcheck: crashed while reading ")
+        rawWrite(path)
+        rawWrite(" (please report; rerun with --exclude ")
+        rawWrite(path)
+        rawWrite(")\n")
+        named = true
+    }
+    if !named {
+        rawWrite("unbindcheck: crashed")
+        if CrashContext.phase[0] != 0 { rawWrite(" while "); rawWrite(CrashContext.phase) }
+        rawWrite(" (please report, with the command line)\n")
+    }
+    _exit(CrashContext.exitStatus)
+}
+
+private func rawWrite(_ s: StaticString) {
+    _ = write(2, s.utf8Start, s.utf8CodeUnitCount)
+}
+
+private func rawWrite(_ cstr: UnsafeMutablePointer<UInt8>) {
+    var n = 0
+    while cstr[n] != 0 { n += 1 }
+    _ = write(2, cstr, n)
+}

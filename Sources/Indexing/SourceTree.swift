@@ -1,0 +1,198 @@
+import Facts
+import CFrontend
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A C file found under a scanned root.
+public struct SourceFile: Sendable, Hashable {
+    /// Absolute (or as given) path used to read the file.
+    public var fullPath: String
+    /// Path relative to the scanned root, used in every report.
+    public var relativePath: String
+    public var size: Int
+}
+
+/// A problem with an input path (missing, unreadable directory, …). Never fatal.
+public struct InputProblem: Sendable, Hashable, Codable {
+    public var path: String
+    public var message: String
+}
+
+/// Finds the `.c` and `.h` files under the given paths. Symbolic links are not followed
+/// (the kernel tree links directories into each other), so loops cannot happen; the
+/// result is sorted by relative path so that every run sees the same order.
+public struct SourceTree: Sendable {
+    public private(set) var files: [SourceFile] = []
+    public private(set) var problems: [InputProblem] = []
+    /// The root that paths are reported relative to.
+    public let root: String
+
+    /// - Parameters:
+    ///   - paths: files or directories to scan.
+    ///   - excludes: glob patterns matched against relative paths (`drivers/staging/*`).
+    public init(paths: [String], excludes: [String] = []) {
+        let cleaned = paths.map { SourceTree.normalize($0) }
+        root = cleaned.count == 1 ? (SourceTree.isDirectory(cleaned[0]) ? cleaned[0] : SourceTree.dirname(cleaned[0])) : SourceTree.commonPrefix(cleaned)
+        var seen = Set<String>()
+        for path in cleaned {
+            var st = stat()
+            if stat(path, &st) != 0 {
+                problems.append(InputProblem(path: path, message: "no such file or directory"))
+                continue
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                walk(directory: path, excludes: excludes, seen: &seen)
+            } else if (st.st_mode & S_IFMT) == S_IFREG {
+                let rel = relative(path)
+                if !SourceTree.isCSource(path) {
+                    problems.append(InputProblem(path: path, message: "not a C source file: expected a .c or .h file, or a directory"))
+                } else if !SourceTree.excluded(rel, excludes) && seen.insert(rel).inserted {
+                    files.append(SourceFile(fullPath: path, relativePath: rel, size: Int(st.st_size)))
+                }
+            } else {
+                problems.append(InputProblem(path: path, message: "not a regular file or directory"))
+            }
+        }
+        files.sort { $0.relativePath < $1.relativePath }
+    }
+
+    static func isCSource(_ name: String) -> Bool {
+        name.hasSuffix(".c") || name.hasSuffix(".h")
+    }
+
+    /// `p` without trailing slashes (`.` for an empty path).
+    public static func normalize(_ p: String) -> String {
+        var s = p
+        while s.count > 1 && s.hasSuffix("/") { s.removeLast() }
+        return s.isEmpty ? "." : s
+    }
+
+    /// Whether `p` names a directory (following symbolic links).
+    public static func isDirectory(_ p: String) -> Bool {
+        var st = stat()
+        return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The directory part of `p` (`.` when there is none).
+    public static func dirname(_ p: String) -> String {
+        guard let slash = p.lastIndex(of: "/") else { return "." }
+        return slash == p.startIndex ? "/" : String(p[..<slash])
+    }
+
+    static func commonPrefix(_ paths: [String]) -> String {
+        let dirs = paths.map { isDirectory($0) ? $0 : dirname($0) }
+        guard var prefix = dirs.first?.split(separator: "/", omittingEmptySubsequences: false) else { return "." }
+        for d in dirs.dropFirst() {
+            let parts = d.split(separator: "/", omittingEmptySubsequences: false)
+            var k = 0
+            while k < prefix.count && k < parts.count && prefix[k] == parts[k] { k += 1 }
+            prefix = Array(prefix[0..<k])
+        }
+        let joined = prefix.joined(separator: "/")
+        return joined.isEmpty ? (dirs.first?.hasPrefix("/") == true ? "/" : ".") : joined
+    }
+
+    func relative(_ path: String) -> String {
+        if root == "." { return path.hasPrefix("./") ? String(path.dropFirst(2)) : path }
+        if path.hasPrefix(root + "/") { return String(path.dropFirst(root.count + 1)) }
+        if root == "/" && path.hasPrefix("/") { return String(path.dropFirst()) }
+        return path
+    }
+
+    /// Glob match with `*` (any run, including '/'), `?` and literal characters; a pattern
+    /// without '/' matches any path component.
+    static func excluded(_ rel: String, _ patterns: [String]) -> Bool {
+        for pat in patterns {
+            if globMatch(Array(pat.utf8), Array(rel.utf8)) { return true }
+            if !pat.contains("/") {
+                for comp in rel.split(separator: "/") where globMatch(Array(pat.utf8), Array(comp.utf8)) { return true }
+            }
+            // A directory prefix: "drivers/staging" excludes everything below it.
+            if rel.hasPrefix(pat.hasSuffix("/") ? pat : pat + "/") { return true }
+        }
+        return false
+    }
+
+    static func globMatch(_ p: [UInt8], _ s: [UInt8]) -> Bool {
+        var pi = 0, si = 0, star = -1, mark = 0
+        while si < s.count {
+            if pi < p.count && (p[pi] == 63 || p[pi] == s[si]) { pi += 1; si += 1 }
+            else if pi < p.count && p[pi] == 42 { star = pi; mark = si; pi += 1 }
+            else if star >= 0 { pi = star + 1; mark += 1; si = mark }
+            else { return false }
+        }
+        while pi < p.count && p[pi] == 42 { pi += 1 }
+        return pi == p.count
+    }
+
+    private mutating func walk(directory: String, excludes: [String], seen: inout Set<String>) {
+        var stack = [directory]
+        while let dir = stack.popLast() {
+            guard let handle = opendir(dir) else {
+                problems.append(InputProblem(path: relative(dir), message: "cannot open directory: \(String(cString: strerror(errno)))"))
+                continue
+            }
+            while let entry = readdir(handle) {
+                let name = withUnsafePointer(to: entry.pointee.d_name) {
+                    $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                }
+                if name == "." || name == ".." || name.hasPrefix(".git") { continue }
+                let full = dir + "/" + name
+                var type = entry.pointee.d_type
+                if type == UInt8(DT_UNKNOWN) {
+                    var st = stat()
+                    if lstat(full, &st) != 0 { continue }
+                    switch st.st_mode & S_IFMT {
+                    case S_IFDIR: type = UInt8(DT_DIR)
+                    case S_IFREG: type = UInt8(DT_REG)
+                    case S_IFLNK: type = UInt8(DT_LNK)
+                    default: continue
+                    }
+                }
+                if type == UInt8(DT_DIR) {
+                    if !SourceTree.excluded(relative(full), excludes) { stack.append(full) }
+                } else if type == UInt8(DT_REG) && SourceTree.isCSource(name) {
+                    let rel = relative(full)
+                    if SourceTree.excluded(rel, excludes) || !seen.insert(rel).inserted { continue }
+                    var st = stat()
+                    let size = stat(full, &st) == 0 ? Int(st.st_size) : 0
+                    files.append(SourceFile(fullPath: full, relativePath: rel, size: size))
+                }
+                // Symbolic links are deliberately not followed.
+            }
+            closedir(handle)
+        }
+    }
+}
+
+/// Reads a whole file; returns nil and a reason when it cannot.
+public func readWholeFile(_ path: String) -> ([UInt8]?, String?) {
+    let fd = open(path, O_RDONLY)
+    if fd < 0 { return (nil, "cannot read: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return (nil, "cannot stat") }
+    if (st.st_mode & S_IFMT) != S_IFREG { return (nil, "not a regular file") }
+    var size = Int(st.st_size)
+    if size > FrontEnd.maxFileBytes { return (nil, "file larger than 256 MB, skipped") }
+    var buffer = [UInt8](repeating: 0, count: size)
+    var got = 0
+    while got < size {
+        let r = buffer.withUnsafeMutableBytes { raw -> Int in
+            guard let base = raw.baseAddress else { return 0 }
+            return read(fd, base + got, size - got)
+        }
+        if r < 0 {
+            if errno == EINTR { continue }
+            return (nil, "read error: \(String(cString: strerror(errno)))")
+        }
+        if r == 0 { size = got; break }
+        got += r
+    }
+    if got < buffer.count { buffer.removeSubrange(got...) }
+    return (buffer, nil)
+}
