@@ -18,6 +18,32 @@ public struct Token: Sendable {
 
 /// Multi-character punctuator codes (single characters use their ASCII value).
 public enum Punct {
+    // Single-character punctuators, by name.
+    public static let bang: Int32 = 33  // !
+    public static let hash: Int32 = 35  // #
+    public static let percent: Int32 = 37  // %
+    public static let ampersand: Int32 = 38  // &
+    public static let openParen: Int32 = 40  // (
+    public static let closeParen: Int32 = 41  // )
+    public static let star: Int32 = 42  // *
+    public static let plus: Int32 = 43  // +
+    public static let comma: Int32 = 44  // ,
+    public static let minus: Int32 = 45  // -
+    public static let dot: Int32 = 46  // .
+    public static let slash: Int32 = 47  // /
+    public static let colon: Int32 = 58  // :
+    public static let semicolon: Int32 = 59  // ;
+    public static let less: Int32 = 60  // <
+    public static let assign: Int32 = 61  // =
+    public static let greater: Int32 = 62  // >
+    public static let question: Int32 = 63  // ?
+    public static let openBracket: Int32 = 91  // [
+    public static let closeBracket: Int32 = 93  // ]
+    public static let caret: Int32 = 94  // ^
+    public static let openBrace: Int32 = 123  // {
+    public static let pipe: Int32 = 124  // |
+    public static let closeBrace: Int32 = 125  // }
+    public static let tilde: Int32 = 126  // ~
     public static let arrow: Int32 = 256       // ->
     public static let increment: Int32 = 257   // ++
     public static let decrement: Int32 = 258   // --

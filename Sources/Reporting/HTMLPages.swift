@@ -46,109 +46,128 @@ extension HTMLSite {
 
     /// `index.html`: totals, the subsystem table, the findings by subsystem and directory.
     mutating func overview() -> String {
-        let findings = report.findings
         let subsystems = report.subsystems
-        let known = subsystemsByName
         return page(title: "overview", depth: 0) { h in
             h.el("p", [("class", "mono")]) { h in
                 h.el("a", [("href", "#f")], text: "findings by subsystem and directory"); h.text(" · ")
                 h.el("a", [("href", "#subsystems")], text: "subsystem objects (\(subsystems.count))")
             }
-            h.el("div", [("class", "cards")]) { h in
-                for sev in [Severity.error, .warning, .note] {
-                    h.el("div", [("class", "card")]) { h in
-                        h.el("b", text: "\(findings.filter { $0.severity == sev }.count)"); h.text(sev.rawValue + "s")
-                    }
-                }
-                h.el("div", [("class", "card")]) { h in h.el("b", text: "\(subsystems.count)"); h.text("subsystem objects") }
-                h.el("div", [("class", "card")]) { h in h.el("b", text: "\(report.stats.devmAllocations)"); h.text("devm allocations") }
-            }
-            h.el("h2", text: "Findings by check")
-            h.el("table") { h in
-                h.el("tr") { h in for t in ["check", "errors", "warnings", "notes", "total"] { h.el("th", text: t) } }
-                for c in allChecks.map({ type(of: $0).description.id }) {
-                    let fs = findings.filter { $0.check == c }
-                    h.el("tr") { h in
-                        h.el("td") { h in h.el("a", [("href", "#f"), ("class", "check"), ("title", RuleHelp.of(c).fix)], text: c) }
-                        for sev in [Severity.error, .warning, .note] { h.el("td", text: "\(fs.filter { $0.severity == sev }.count)") }
-                        h.el("td", text: "\(fs.count)")
-                    }
-                }
-            }
-            h.el("h2", [("id", "f")], text: "Findings by subsystem and directory")
-            h.el("div", [("class", "filters")]) { h in
-                h.void("input", [("id", "q"), ("placeholder", "filter: path, function, struct, message…"), ("aria-label", "filter findings")])
-                h.el("select", [("id", "chk"), ("aria-label", "check")]) { h in
-                    h.el("option", [("value", "")], text: "all checks")
-                    for c in allChecks.map({ type(of: $0).description.id }) { h.el("option", [("value", c)], text: c) }
-                }
-                h.el("select", [("id", "sev"), ("aria-label", "severity")]) { h in
-                    h.el("option", [("value", "")], text: "all severities")
-                    for s in ["error", "warning", "note"] { h.el("option", [("value", s)], text: s) }
-                }
-            }
-            // Subsystem (the finding's object) → directory → findings.
-            var groups: [String: [Int]] = [:]
-            for (i, f) in findings.enumerated() { groups[f.object.isEmpty ? "(no subsystem object)" : f.object, default: []].append(i) }
-            for (rank, (name, ids)) in groups.sorted(by: { ($0.value.count, $1.key) > ($1.value.count, $0.key) }).enumerated() {
-                // The largest groups open; the rest one click away (the filter searches them all).
-                h.el("details", rank < 4 ? [("class", "group"), ("open", "")] : [("class", "group")]) { h in
-                    h.el("summary") { h in
-                        if known[name] != nil {
-                            h.el("a", [("href", HTMLSite.subsystemPage(name))], text: "struct " + name)
-                        } else { h.text(name) }
-                        h.text(" — \(ids.count) finding\(ids.count == 1 ? "" : "s")")
-                        if let p = known[name]?.protection { h.text(" "); h.el("span", [("class", "prot " + p)], text: p) }
-                    }
-                    var dirs: [String: [Int]] = [:]
-                    for i in ids { dirs[HTMLSite.directory(findings[i].file), default: []].append(i) }
-                    for (dir, members) in dirs.sorted(by: { $0.key < $1.key }) {
-                        h.el("div", [("class", "dir")]) { h in
-                            h.el("div", [("class", "d")], text: dir + "/")
-                            for i in members {
-                                let f = findings[i]
-                                h.el("div", [("class", "row " + f.severity.rawValue), ("data-check", f.check), ("data-sev", f.severity.rawValue)]) { h in
-                                    h.el("span", [("class", "sev " + f.severity.rawValue)], text: f.severity.rawValue)
-                                    h.text(" ")
-                                    h.el("a", [("href", HTMLSite.findingPage(i)), ("class", "mono")], text: "\(f.file):\(f.line)")
-                                    h.text(" ")
-                                    h.el("span", [("class", "check")], text: f.check)
-                                    h.text(" " + (f.function.isEmpty ? "" : f.function + "(): ") + f.message)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            h.el("h2", [("id", "subsystems")], text: "Subsystem objects")
-            h.el("div", [("class", "filters")]) { h in
-                h.void("input", [("id", "sq"), ("placeholder", "filter subsystems: struct, protection, function…"), ("aria-label", "filter subsystems")])
-            }
-            h.el("table", [("id", "subs")]) { h in
-                h.el("thead") { h in
-                    h.el("tr") { h in
-                        for t in ["object", "protection", "register", "unregister", "release", "devm-allocating drivers", "findings"] {
-                            h.el("th", [("title", "click to sort")], text: t)
-                        }
-                    }
-                }
-                h.el("tbody") { h in
-                    for (row, page) in zip(subsystems, subsystemPages) {
-                        h.el("tr") { h in
-                            h.el("td") { h in
-                                h.el("a", [("href", page), ("class", "mono"), ("title", "\(row.file):\(row.line)")], text: row.name)
-                            }
-                            h.el("td") { h in h.el("span", [("class", "prot " + row.protection)], text: row.protection) }
-                            h.el("td", [("class", "mono")], text: row.register.prefix(3).joined(separator: ", "))
-                            h.el("td", [("class", "mono")], text: row.unregister.prefix(3).joined(separator: ", "))
-                            h.el("td", [("class", "mono")], text: row.release ?? "(none)")
-                            h.el("td", text: "\(row.devmAllocations)")
-                            h.el("td", text: "\(findings.filter { $0.object == row.name }.count)")
-                        }
-                    }
-                }
-            }
+            overviewTotals(&h)
+            findingGroups(&h)
+            subsystemTable(&h)
             h.raw(HTMLSite.overviewScript)
+        }
+    }
+
+    /// The cards with totals and the table of findings by check.
+    func overviewTotals(_ h: inout HTMLBuilder) {
+        let findings = report.findings
+        let subsystems = report.subsystems
+        h.el("div", [("class", "cards")]) { h in
+            for sev in [Severity.error, .warning, .note] {
+                h.el("div", [("class", "card")]) { h in
+                    h.el("b", text: "\(findings.filter { $0.severity == sev }.count)"); h.text(sev.rawValue + "s")
+                }
+            }
+            h.el("div", [("class", "card")]) { h in h.el("b", text: "\(subsystems.count)"); h.text("subsystem objects") }
+            h.el("div", [("class", "card")]) { h in h.el("b", text: "\(report.stats.devmAllocations)"); h.text("devm allocations") }
+        }
+        h.el("h2", text: "Findings by check")
+        h.el("table") { h in
+            h.el("tr") { h in for t in ["check", "errors", "warnings", "notes", "total"] { h.el("th", text: t) } }
+            for c in allChecks.map({ type(of: $0).description.id }) {
+                let fs = findings.filter { $0.check == c }
+                h.el("tr") { h in
+                    h.el("td") { h in h.el("a", [("href", "#f"), ("class", "check"), ("title", RuleHelp.of(c).fix)], text: c) }
+                    for sev in [Severity.error, .warning, .note] { h.el("td", text: "\(fs.filter { $0.severity == sev }.count)") }
+                    h.el("td", text: "\(fs.count)")
+                }
+            }
+        }
+    }
+
+    /// Findings grouped by subsystem object, then directory, with the filters above them.
+    func findingGroups(_ h: inout HTMLBuilder) {
+        let findings = report.findings
+        let known = subsystemsByName
+        h.el("h2", [("id", "f")], text: "Findings by subsystem and directory")
+        h.el("div", [("class", "filters")]) { h in
+            h.void("input", [("id", "q"), ("placeholder", "filter: path, function, struct, message…"), ("aria-label", "filter findings")])
+            h.el("select", [("id", "chk"), ("aria-label", "check")]) { h in
+                h.el("option", [("value", "")], text: "all checks")
+                for c in allChecks.map({ type(of: $0).description.id }) { h.el("option", [("value", c)], text: c) }
+            }
+            h.el("select", [("id", "sev"), ("aria-label", "severity")]) { h in
+                h.el("option", [("value", "")], text: "all severities")
+                for s in ["error", "warning", "note"] { h.el("option", [("value", s)], text: s) }
+            }
+        }
+        // Subsystem (the finding's object) → directory → findings.
+        var groups: [String: [Int]] = [:]
+        for (i, f) in findings.enumerated() { groups[f.object.isEmpty ? "(no subsystem object)" : f.object, default: []].append(i) }
+        for (rank, (name, ids)) in groups.sorted(by: { ($0.value.count, $1.key) > ($1.value.count, $0.key) }).enumerated() {
+            // The largest groups open; the rest one click away (the filter searches them all).
+            h.el("details", rank < 4 ? [("class", "group"), ("open", "")] : [("class", "group")]) { h in
+                h.el("summary") { h in
+                    if known[name] != nil {
+                        h.el("a", [("href", HTMLSite.subsystemPage(name))], text: "struct " + name)
+                    } else { h.text(name) }
+                    h.text(" — \(ids.count) finding\(ids.count == 1 ? "" : "s")")
+                    if let p = known[name]?.protection { h.text(" "); h.el("span", [("class", "prot " + p)], text: p) }
+                }
+                var dirs: [String: [Int]] = [:]
+                for i in ids { dirs[HTMLSite.directory(findings[i].file), default: []].append(i) }
+                for (dir, members) in dirs.sorted(by: { $0.key < $1.key }) {
+                    h.el("div", [("class", "dir")]) { h in
+                        h.el("div", [("class", "d")], text: dir + "/")
+                        for i in members {
+                            let f = findings[i]
+                            h.el("div", [("class", "row " + f.severity.rawValue), ("data-check", f.check), ("data-sev", f.severity.rawValue)]) { h in
+                                h.el("span", [("class", "sev " + f.severity.rawValue)], text: f.severity.rawValue)
+                                h.text(" ")
+                                h.el("a", [("href", HTMLSite.findingPage(i)), ("class", "mono")], text: "\(f.file):\(f.line)")
+                                h.text(" ")
+                                h.el("span", [("class", "check")], text: f.check)
+                                h.text(" " + (f.function.isEmpty ? "" : f.function + "(): ") + f.message)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sortable, filterable table of subsystem objects.
+    func subsystemTable(_ h: inout HTMLBuilder) {
+        let findings = report.findings
+        let subsystems = report.subsystems
+        h.el("h2", [("id", "subsystems")], text: "Subsystem objects")
+        h.el("div", [("class", "filters")]) { h in
+            h.void("input", [("id", "sq"), ("placeholder", "filter subsystems: struct, protection, function…"), ("aria-label", "filter subsystems")])
+        }
+        h.el("table", [("id", "subs")]) { h in
+            h.el("thead") { h in
+                h.el("tr") { h in
+                    for t in ["object", "protection", "register", "unregister", "release", "devm-allocating drivers", "findings"] {
+                        h.el("th", [("title", "click to sort")], text: t)
+                    }
+                }
+            }
+            h.el("tbody") { h in
+                for (row, page) in zip(subsystems, subsystemPages) {
+                    h.el("tr") { h in
+                        h.el("td") { h in
+                            h.el("a", [("href", page), ("class", "mono"), ("title", "\(row.file):\(row.line)")], text: row.name)
+                        }
+                        h.el("td") { h in h.el("span", [("class", "prot " + row.protection)], text: row.protection) }
+                        h.el("td", [("class", "mono")], text: row.register.prefix(3).joined(separator: ", "))
+                        h.el("td", [("class", "mono")], text: row.unregister.prefix(3).joined(separator: ", "))
+                        h.el("td", [("class", "mono")], text: row.release ?? "(none)")
+                        h.el("td", text: "\(row.devmAllocations)")
+                        h.el("td", text: "\(findings.filter { $0.object == row.name }.count)")
+                    }
+                }
+            }
         }
     }
 

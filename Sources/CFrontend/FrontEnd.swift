@@ -1,0 +1,51 @@
+import Facts
+
+/// Reads and parses one file's bytes into `FileFacts`.
+public enum FrontEnd {
+    /// Larger files are not parsed: below this size every offset, line and column fits the
+    /// `Int32` fields of `Token` and the facts, so no position arithmetic can overflow.
+    public static let maxFileBytes = 256 << 20
+
+    /// Parses `bytes` (the whole file) for the file at `path`.
+    public static func parse(path: String, bytes: UnsafeBufferPointer<UInt8>) -> FileFacts {
+        var facts = FileFacts(path: path, bytes: bytes.count)
+        guard bytes.count <= maxFileBytes else {
+            facts.unreadable = "file larger than 256 MB, skipped"
+            return facts
+        }
+        var lexer = Lexer()
+        lexer.run(bytes)
+        facts.includes = lexer.includes
+        facts.suppressBindMacros = lexer.suppressBindMacros
+        facts.diagnostics = lexer.diagnostics
+        var parser = Parser(tokens: lexer.tokens, names: lexer.names, bytes: bytes, facts: facts)
+        parser.parseFile()
+        facts = parser.facts
+        var names = parser.names
+        for raw in lexer.macros {
+            var body = raw.body
+            let parsed: (ExprArena, Int32)? = body.withUnsafeMutableBufferPointer { buf in
+                var sub = Lexer(names: names)
+                sub.run(UnsafeBufferPointer(buf))
+                var mp = Parser(tokens: sub.tokens, names: sub.names, bytes: UnsafeBufferPointer(buf), facts: FileFacts(path: path, bytes: 0))
+                let root = mp.parseMacroBody()
+                names = mp.names
+                return root.map { (mp.arena, $0) }
+            }
+            if let (arena, root) = parsed {
+                facts.macros.append(MacroDecl(name: raw.name, params: raw.params, exprs: arena, root: root, line: raw.line))
+            }
+        }
+        let shared = names.strings
+        for k in facts.macros.indices { facts.macros[k].exprs.names = shared }
+        for k in facts.functions.indices { facts.functions[k].exprs.names = shared }
+        facts.aggregates.sort { ($0.line, $0.column) < ($1.line, $1.column) }
+        return facts
+    }
+
+    /// Parses a string (tests, fuzzing).
+    public static func parse(path: String, source: String) -> FileFacts {
+        var s = source
+        return s.withUTF8 { parse(path: path, bytes: $0) }
+    }
+}

@@ -1,0 +1,209 @@
+import Facts
+
+/// Statements of a function body, and the tests and jumps they record.
+extension Parser {
+    // MARK: - Statements
+
+    mutating func parseCompound() {
+        guard isPunct(Punct.openBrace) else { return }
+        if blockDepth >= Parser.maxBlockDepth {
+            recover("blocks nested too deep")
+            skipBalanced()
+            return
+        }
+        blockDepth += 1
+        defer { blockDepth -= 1 }
+        p += 1
+        while !atEnd && !isPunct(Punct.closeBrace) {
+            let before = p
+            parseStatement()
+            if p == before { recover("unexpected token in function body"); p += 1 }
+        }
+        if isPunct(Punct.closeBrace) { p += 1 }
+    }
+
+    mutating func parseParenExpression() {
+        if isPunct(Punct.openParen) {
+            let line = tok.line
+            p += 1
+            if !isPunct(Punct.closeParen) { recordTests(parseExpression(), line: line, depth: 0) }
+            if isPunct(Punct.closeParen) { p += 1 } else { recover("expected ')'"); skipToCloser(Punct.closeParen) }
+        }
+    }
+
+    /// Records what a condition tests for being set: `x`, `!p->m`, `p->m == NULL`, through
+    /// `&&`, `||` and wrapper calls (`unlikely(!x)`, `WARN_ON(!p->m)`). Only names and
+    /// member chains are kept, so a check can be matched to the value it guards.
+    mutating func recordTests(_ e: Int32, line: Int32, depth: Int) {
+        guard depth < 8 else { return }
+        let n = arena[e]
+        switch n.kind {
+        case .member:
+            tests.append(TestSite(node: e, line: line))
+        case .identifier:
+            // Only pointers can hold what a check guards; `if (ret)` is not recorded.
+            let name = names[n.textID]
+            let local = locals.last { $0.name == name } ?? currentParams.first { $0.name == name }
+            if let t = local?.type, t.pointerDepth > 0 || t.isFunctionPointer { tests.append(TestSite(node: e, line: line)) }
+        case .unary where names[n.textID] == "!":
+            recordTests(n.a, line: line, depth: depth + 1)
+        case .binary:
+            let op = names[n.textID]
+            if op == "&&" || op == "||" {
+                recordTests(n.a, line: line, depth: depth + 1)
+                recordTests(n.b, line: line, depth: depth + 1)
+            } else if op == "==" || op == "!=" {
+                let other = arena[n.b]
+                let rhsIsNull = (other.kind == .identifier && names[other.textID] == "NULL") || (other.kind == .number && names[other.textID] == "0")
+                if rhsIsNull { recordTests(n.a, line: line, depth: depth + 1) }
+            }
+        case .call:
+            if arena[n.a].kind == .identifier, let first = arena.list(of: n).first {
+                recordTests(first, line: line, depth: depth + 1)
+            }
+        default:
+            break
+        }
+    }
+
+    /// Skips to just past the closer at depth 0 without crossing an unmatched `}`.
+    mutating func skipToCloser(_ c: Int32) {
+        while !atEnd {
+            let t = tok
+            if t.kind == .punct {
+                if t.code == Int32(c) { p += 1; return }
+                if t.code == Punct.closeBrace || t.code == Punct.semicolon { return }
+                if t.code == Punct.openParen || t.code == Punct.openBracket || t.code == Punct.openBrace { skipBalanced(); continue }
+            }
+            p += 1
+        }
+    }
+
+    mutating func parseSubStatement() {
+        conditionalDepth += 1
+        parseStatement()
+        conditionalDepth -= 1
+    }
+
+    mutating func parseStatement() {
+        let t = tok
+        if t.kind == .punct {
+            if t.code == Punct.openBrace { statementCount += 1; parseCompound(); return }
+            if t.code == Punct.semicolon { p += 1; return }
+        }
+        statementCount += 1
+        if t.kind == .identifier, let keyword = Keyword(rawValue: t.code), parseKeywordStatement(keyword, at: t) { return }
+        // label:
+        if t.kind == .identifier && isPunct(peek(), Punct.colon) && t.code >= Int32(Keyword.allCases.count) {
+            advance(by: 2)
+            return
+        }
+        if startsDeclaration() {
+            parseDeclaration(context: .local)
+            return
+        }
+        let e = parseExpression()
+        if isPunct(Punct.semicolon) { p += 1; return }
+        // A macro loop header: list_for_each_entry(pos, head, member) { … } / stmt;
+        if arena.nodes.indices.contains(Int(e)) && arena[e].kind == .call && !isPunct(Punct.closeBrace) && !atEnd {
+            parseSubStatement()
+            return
+        }
+        if isPunct(Punct.closeBrace) { return }
+        recover("expected ';'")
+        skipToSemicolon()
+    }
+
+    /// A statement that starts with a keyword (`if`, `for`, `return`, `case`, …); false when
+    /// the keyword starts no statement of its own (a declaration or an expression follows).
+    mutating func parseKeywordStatement(_ keyword: Keyword, at t: Token) -> Bool {
+        switch keyword {
+        case .kIf:
+            p += 1
+            conditionalDepth += 1
+            parseParenExpression()
+            parseStatement()
+            if isKeyword(.kElse) { branches.append(tok.line); p += 1; parseStatement() }
+            conditionalDepth -= 1
+            return true
+        case .kWhile, .kSwitch:
+            p += 1
+            conditionalDepth += 1
+            parseParenExpression()
+            parseStatement()
+            conditionalDepth -= 1
+            return true
+        case .kFor:
+            parseForStatement()
+            return true
+        case .kDo:
+            p += 1
+            conditionalDepth += 1
+            parseStatement()
+            if isKeyword(.kWhile) { p += 1; parseParenExpression() }
+            conditionalDepth -= 1
+            if isPunct(Punct.semicolon) { p += 1 }
+            return true
+        case .kCase:
+            branches.append(t.line)
+            p += 1
+            while !atEnd && !isPunct(Punct.colon) && !isPunct(Punct.semicolon) && !isPunct(Punct.closeBrace) {
+                if isPunct(Punct.openParen) { skipBalanced() } else { p += 1 }
+            }
+            if isPunct(Punct.colon) { p += 1 }
+            return true
+        case .kDefault:
+            branches.append(t.line)
+            p += 1
+            if isPunct(Punct.colon) { p += 1 }
+            return true
+        case .kReturn:
+            if conditionalDepth == 0 { jumps.append(t.line) }
+            p += 1
+            if !isPunct(Punct.semicolon) {
+                let e = parseExpression()
+                returns.append(e)
+                markReturned(e)
+            }
+            if isPunct(Punct.semicolon) { p += 1 } else { skipToSemicolon() }
+            return true
+        case .kBreak, .kContinue:
+            p += 1
+            if isPunct(Punct.semicolon) { p += 1 }
+            return true
+        case .kGoto:
+            if conditionalDepth == 0 { jumps.append(t.line) }
+            skipToSemicolon()
+            return true
+        case .kAsm, .kAsm2, .kAsm3:
+            skipToSemicolon()
+            return true
+        case .kElse:
+            recover("'else' without 'if'")
+            p += 1
+            return true
+        case .kStaticAssert, .kStaticAssert2:
+            skipToSemicolon()
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// `for (init; condition; step) statement`, the init possibly a declaration.
+    mutating func parseForStatement() {
+        p += 1
+        conditionalDepth += 1
+        if isPunct(Punct.openParen) {
+            p += 1
+            if startsDeclaration() { parseDeclaration(context: .local) }
+            else { if !isPunct(Punct.semicolon) { _ = parseExpression() }; if isPunct(Punct.semicolon) { p += 1 } }
+            if !isPunct(Punct.semicolon) && !isPunct(Punct.closeParen) { _ = parseExpression() }
+            if isPunct(Punct.semicolon) { p += 1 }
+            if !isPunct(Punct.closeParen) { _ = parseExpression() }
+            if isPunct(Punct.closeParen) { p += 1 } else { skipToCloser(Punct.closeParen) }
+        }
+        parseStatement()
+        conditionalDepth -= 1
+    }
+}
