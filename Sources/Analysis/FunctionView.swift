@@ -31,7 +31,7 @@ public struct FunctionView {
     public let file: Int32
     let resolver: Resolver
     /// Locals assigned exactly one access path (`dev = &adap->dev`), for alias expansion.
-    public let aliases: [String: Int32]
+    let aliases: [String: Int32]
 
     public init(id: FunctionID, resolver: Resolver) {
         self.id = id
@@ -256,7 +256,7 @@ public struct FunctionView {
 
     /// Whether a call site's result is a container of its first argument: `container_of(p,…)`,
     /// or a helper/macro that returns one (`to_i2c_adapter(dev)`).
-    public func isContainerOf(_ node: Int32) -> Bool {
+    func isContainerOf(_ node: Int32) -> Bool {
         let e = exprs
         let n = e[e.strippingCasts(node)]
         guard n.kind == .call, n.a >= 0 else { return false }
@@ -277,7 +277,7 @@ public struct FunctionView {
 
     /// Whether `node` refers to the object that parameter `param` points into: the parameter
     /// itself, `container_of(param, …)`, a helper/macro doing that, or a local holding one.
-    public func derives(from param: Int, _ node: Int32, depth: Int = 0) -> Bool {
+    func derives(from param: Int, _ node: Int32, depth: Int = 0) -> Bool {
         guard node >= 0, depth < 6 else { return false }
         let e = exprs
         let n = e[e.strippingCasts(node)]

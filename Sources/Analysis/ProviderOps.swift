@@ -54,7 +54,7 @@ public struct ProviderOps: Sendable {
     public let groups: [Group]
 
     /// Object types whose core revokes provider state on unregister, with the evidence.
-    public var revokingObjects: [AggregateID: [Evidence]] {
+    var revokingObjects: [AggregateID: [Evidence]] {
         var out: [AggregateID: [Evidence]] = [:]
         for g in groups where g.revokes { out[g.aggregate, default: []] += g.revocation }
         return out

@@ -15,24 +15,24 @@ public struct ReleaseSummary: Sendable, Hashable {
     /// Frees the container of its argument on every path (directly or through a helper).
     public var freesContainer: Bool
     /// Frees only on some paths.
-    public var freesConditionally: Bool
-    public var signalsCompletion: Bool
+    var freesConditionally: Bool
+    var signalsCompletion: Bool
     public var devmFree: Bool
     /// Calls a function pointer stored in the object (a driver-supplied hook).
-    public var callsHook: Bool
+    var callsHook: Bool
     /// Does nothing but (maybe) print.
     public var isEmpty: Bool
 }
 
 /// Summarises release callbacks.
-public enum ReleaseAnalysis {
+enum ReleaseAnalysis {
     /// Calls that only log or trace.
     static func isLogging(_ name: String) -> Bool {
         name.hasPrefix("dev_") && (name.hasSuffix("dbg") || name.hasSuffix("info") || name.hasSuffix("warn") || name.hasSuffix("err") || name.hasSuffix("notice") || name == "dev_vdbg")
             || name.hasPrefix("pr_") || name == "printk" || name.hasPrefix("WARN") || name.hasPrefix("trace_") || name == "pr_debug"
     }
 
-    public static func summarize(_ id: FunctionID, resolver: Resolver, summaries: Summaries) -> ReleaseSummary {
+    static func summarize(_ id: FunctionID, resolver: Resolver, summaries: Summaries) -> ReleaseSummary {
         let view = FunctionView(id: id, resolver: resolver)
         let fn = view.decl
         var s = ReleaseSummary(function: id, name: fn.name, freesContainer: false, freesConditionally: false,

@@ -2,7 +2,7 @@ import Facts
 
 /// Identifier ids that the parser compares against. `Names` seeds them in this order, so
 /// a keyword's id is its raw value.
-public enum Keyword: Int32, CaseIterable, Sendable {
+enum Keyword: Int32, CaseIterable, Sendable {
     case kStruct, kUnion, kEnum, kTypedef, kStatic, kExtern, kInline, kConst, kVolatile
     case kSizeof, kReturn, kIf, kElse, kFor, kWhile, kDo, kSwitch, kCase, kDefault
     case kBreak, kContinue, kGoto, kAttribute, kAttribute2, kAsm, kAsm2, kAsm3
@@ -34,7 +34,7 @@ public struct Names: Sendable {
     }
 
     @inline(__always)
-    public mutating func intern(_ s: String) -> Int32 {
+    mutating func intern(_ s: String) -> Int32 {
         if let id = ids[s] { return id }
         let id = Int32(strings.count)
         strings.append(s)

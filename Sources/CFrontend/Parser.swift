@@ -4,7 +4,7 @@ import Facts
 /// typedefs, designated initializers and function bodies well enough to extract
 /// `FileFacts`, and resynchronises at `;` and `}` on anything else. Nesting is bounded by
 /// explicit depth limits; balanced regions past the limits are skipped iteratively.
-public struct Parser {
+struct Parser {
     let toks: [Token]
     /// Returned for reads past the last token (the lexer always ends the stream with one).
     let endToken: Token
@@ -35,7 +35,7 @@ public struct Parser {
     static let maxAggregateDepth = 48
 
     /// Every string the expression trees refer to.
-    public var internedNames: [String] { names.strings }
+    var internedNames: [String] { names.strings }
 
     public init(tokens: [Token], names: Names, bytes: UnsafeBufferPointer<UInt8>, facts: FileFacts) {
         self.toks = tokens

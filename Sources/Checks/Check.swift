@@ -12,9 +12,9 @@ public struct CheckDescription: Sendable {
     /// How sure a finding is, and what produces false positives.
     public var confidence: String
     /// Source files (path → text) that must produce the findings marked `/*!check-id*/`.
-    public var triggering: [[String: String]]
+    var triggering: [[String: String]]
     /// Source files that must produce no finding of this check.
-    public var nonTriggering: [[String: String]]
+    var nonTriggering: [[String: String]]
 }
 
 /// A check over the analysed tree.

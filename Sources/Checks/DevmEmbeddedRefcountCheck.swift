@@ -4,7 +4,7 @@ import Analysis
 import Findings
 
 /// `devm-embedded-refcount`: device-managed memory holding a registered refcounted object.
-public struct DevmEmbeddedRefcountCheck: Check {
+struct DevmEmbeddedRefcountCheck: Check {
     public init() {}
 
     public static let description = CheckDescription(

@@ -4,7 +4,7 @@ import Analysis
 import Findings
 
 /// `empty-release`: a release callback that frees nothing and does nothing useful.
-public struct EmptyReleaseCheck: Check {
+struct EmptyReleaseCheck: Check {
     public init() {}
 
     public static let description = CheckDescription(

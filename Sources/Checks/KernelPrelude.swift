@@ -4,7 +4,7 @@ import Analysis
 import Findings
 
 /// Minimal kernel declarations for the checks' examples, written from the documented API.
-public enum KernelPrelude {
+enum KernelPrelude {
     public static let device = """
         struct kref { int refcount; };
         struct kobject { const char *name; struct kref kref; };

@@ -4,7 +4,7 @@ import Analysis
 import Findings
 
 /// `kfree-outside-release`: a container of a live device/kobject freed with kfree.
-public struct KfreeOutsideReleaseCheck: Check {
+struct KfreeOutsideReleaseCheck: Check {
     public init() {}
 
     public static let description = CheckDescription(

@@ -4,7 +4,7 @@ import Analysis
 import Findings
 
 /// `missing-release`: a device/kobject registered with no release callback on its path.
-public struct MissingReleaseCheck: Check {
+struct MissingReleaseCheck: Check {
     public init() {}
 
     public static let description = CheckDescription(

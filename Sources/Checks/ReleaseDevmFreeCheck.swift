@@ -4,7 +4,7 @@ import Analysis
 import Findings
 
 /// `release-devm-free`: a release callback that frees device-managed memory.
-public struct ReleaseDevmFreeCheck: Check {
+struct ReleaseDevmFreeCheck: Check {
     public init() {}
 
     public static let description = CheckDescription(

@@ -6,7 +6,7 @@ import Findings
 /// `unrevoked-provider-ops`: a core keeps a provider's callbacks or data in a refcounted
 /// object that consumers can hold, uses them on consumer paths, and unregistering the
 /// provider neither revokes them nor waits for the users.
-public struct UnrevokedProviderOpsCheck: Check {
+struct UnrevokedProviderOpsCheck: Check {
     public init() {}
 
     public static let description = CheckDescription(
@@ -104,14 +104,14 @@ public struct UnrevokedProviderOpsCheck: Check {
 
 /// A small provider core written from the facts of seed 002, with the use and teardown
 /// bodies left open so that the examples and tests can vary the protection.
-public enum ProviderFixture {
+enum ProviderFixture {
     public static let header = """
         struct widget_config { int (*reg_read)(void *priv, int off); void *priv; };
         struct widget_device { struct device dev; struct mutex lock; struct srcu_struct srcu; int exists;
                                int (*reg_read)(void *priv, int off); void *priv; struct completion done; };
         """
-    public static let plainUse = "\treturn w->reg_read(w->priv, off);\n"
-    public static let srcuUse = """
+    static let plainUse = "\treturn w->reg_read(w->priv, off);\n"
+    static let srcuUse = """
         \tint (*fn)(void *priv, int off);
         \tint idx, ret = -19;
         \tidx = srcu_read_lock(&w->srcu);
@@ -122,7 +122,7 @@ public enum ProviderFixture {
         \treturn ret;
 
         """
-    public static let srcuTeardown = "\trcu_assign_pointer(w->reg_read, NULL);\n\tsynchronize_srcu(&w->srcu);\n"
+    static let srcuTeardown = "\trcu_assign_pointer(w->reg_read, NULL);\n\tsynchronize_srcu(&w->srcu);\n"
 
     /// How consumers get a reference: a lookup that hands the object out.
     public static let lookup = """

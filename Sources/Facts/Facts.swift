@@ -173,7 +173,7 @@ public struct ExprArena: Sendable, Hashable, Codable {
     public init() {}
 
     /// Returned for indices that name no node (-1 for "none", or anything out of range).
-    public static let missingNode = ExprNode(kind: .other, textID: -1, a: -1, b: -1, c: 0)
+    static let missingNode = ExprNode(kind: .other, textID: -1, a: -1, b: -1, c: 0)
 
     /// The node at `i`, or `missingNode` when `i` is not a node of this arena. Reading a
     /// tree never traps, whatever indices a damaged or hostile input left in it.

@@ -93,7 +93,7 @@ public struct Baseline: Sendable, Equatable {
     /// Whether a line has the shape of a fingerprint: six `|`-separated fields (five in
     /// baselines written before issue 12), the first a check id (lowercase letters and
     /// dashes), the second a path.
-    public static func looksLikeFingerprint(_ line: Substring) -> Bool {
+    static func looksLikeFingerprint(_ line: Substring) -> Bool {
         let fields = line.split(separator: "|", omittingEmptySubsequences: false)
         guard fields.count == 5 || fields.count == 6, let check = fields.first, !check.isEmpty, !fields[1].isEmpty else { return false }
         return check.allSatisfy { ($0 >= "a" && $0 <= "z") || $0 == "-" }

@@ -64,14 +64,14 @@ public struct Finding: Sendable, Hashable {
 
     /// The first five fields of the fingerprint (`check|file|function|struct|object`): the
     /// whole fingerprint before issue 12, still accepted in baselines.
-    public var baseFingerprint: String {
+    var baseFingerprint: String {
         [check, file, function, structName, object].joined(separator: "|")
     }
 
     /// What distinguishes two findings of one function: a hash of the message's main clause
     /// (up to its first `;`, digits dropped so that no line number leaks in), then `~N` for the
     /// Nth identical one.
-    public var fingerprintKey: String {
+    var fingerprintKey: String {
         let clause = message.split(separator: ";", maxSplits: 1).first.map(String.init) ?? message
         var h: UInt32 = 0x811c9dc5
         for b in clause.utf8 where !(b >= 0x30 && b <= 0x39) { h = (h ^ UInt32(b)) &* 0x0100_0193 }

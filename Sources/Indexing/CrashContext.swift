@@ -17,7 +17,7 @@ import Darwin
 /// and exits with `CrashContext.exitStatus`.
 public enum CrashContext {
     /// The exit status after a crash; distinct from 0 (clean), 1 (findings), 2 (input errors).
-    public static let exitStatus: Int32 = 3
+    static let exitStatus: Int32 = 3
 
     /// Worker slots: a thread id and a NUL-terminated path each.
     static let slotCount = 64

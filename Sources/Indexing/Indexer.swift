@@ -43,7 +43,7 @@ public enum Indexer {
 
     /// Parses all files with `jobs` workers. Files are handed out largest first; `progress`
     /// is advanced once per file.
-    public static func parseAll(_ files: [SourceFile], jobs: Int, progress: ScanProgress? = nil) -> (facts: [FileFacts], timings: [Timing]) {
+    static func parseAll(_ files: [SourceFile], jobs: Int, progress: ScanProgress? = nil) -> (facts: [FileFacts], timings: [Timing]) {
         let order = files.indices.sorted { (files[$0].size, files[$1].relativePath) > (files[$1].size, files[$0].relativePath) }
         let slots = Slots(count: files.count)
         let workers = max(1, min(jobs, files.count))

@@ -40,9 +40,9 @@ public final class ScanProgress: @unchecked Sendable {
         public var phase: String
         public var done: Int
         public var total: Int
-        public var elapsed: Double
+        var elapsed: Double
         /// Seconds since the phase began (for the rate).
-        public var phaseElapsed: Double
+        var phaseElapsed: Double
     }
 
     public var snapshot: Snapshot {

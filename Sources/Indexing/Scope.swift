@@ -18,7 +18,7 @@ public struct ScanScope: Sendable, Equatable {
     /// Report scope, relative to `root`; nil means everything indexed.
     public let prefixes: [String]?
     /// Whether `root` was found (or given) as a kernel tree around the paths.
-    public let isKernelTree: Bool
+    let isKernelTree: Bool
 
     /// Why the paths cannot be scoped.
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -42,14 +42,14 @@ public struct ScanScope: Sendable, Equatable {
 
     /// Whether `dir` looks like the top of a kernel tree: `Kbuild` or `Makefile`, plus
     /// `include/linux/` and `drivers/`.
-    public static func isKernelRoot(_ dir: String) -> Bool {
+    static func isKernelRoot(_ dir: String) -> Bool {
         (isRegularFile(dir + "/Kbuild") || isRegularFile(dir + "/Makefile"))
             && SourceTree.isDirectory(dir + "/include/linux") && SourceTree.isDirectory(dir + "/drivers")
     }
 
     /// The nearest enclosing kernel tree of `path` (the path itself included), spelled
     /// relative to the path as given (`/a/linux/drivers/mtd` → `/a/linux`, `drivers` → `.`).
-    public static func kernelRoot(of path: String) -> String? {
+    static func kernelRoot(of path: String) -> String? {
         var candidate = SourceTree.normalize(path)
         if !SourceTree.isDirectory(candidate) { candidate = SourceTree.dirname(candidate) }
         // Lexical ancestors first, so that the root keeps the spelling the user gave.

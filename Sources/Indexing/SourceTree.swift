@@ -10,9 +10,9 @@ import Darwin
 /// A C file found under a scanned root.
 public struct SourceFile: Sendable, Hashable {
     /// Absolute (or as given) path used to read the file.
-    public var fullPath: String
+    var fullPath: String
     /// Path relative to the scanned root, used in every report.
-    public var relativePath: String
+    var relativePath: String
     public var size: Int
 }
 

@@ -22,7 +22,7 @@ public struct FunctionID: Sendable, Hashable, Comparable {
 }
 
 /// Identifies an entry of a file's table (typedef or global).
-public struct EntryID: Sendable, Hashable {
+struct EntryID: Sendable, Hashable {
     public var file: Int32
     public var index: Int32
 }
@@ -32,12 +32,12 @@ public struct EntryID: Sendable, Hashable {
 public final class TreeIndex: Sendable {
     public let root: String
     public let files: [FileFacts]
-    public let fileByPath: [String: Int32]
+    let fileByPath: [String: Int32]
     public let aggregatesByName: [String: [AggregateID]]
-    public let typedefsByName: [String: [EntryID]]
+    let typedefsByName: [String: [EntryID]]
     public let functionsByName: [String: [FunctionID]]
-    public let globalsByName: [String: [EntryID]]
-    public let macrosByName: [String: [EntryID]]
+    let globalsByName: [String: [EntryID]]
+    let macrosByName: [String: [EntryID]]
     /// Resolved `#include`s of each file (file indices, in order of appearance).
     public let includes: [[Int32]]
     public let exported: Set<String>
@@ -134,7 +134,7 @@ public final class Resolver {
     public init(index: TreeIndex) { self.index = index }
 
     /// Files reachable through includes from `file`, nearest first (excluding `file`).
-    public func includeClosure(_ file: Int32) -> [Int32] {
+    func includeClosure(_ file: Int32) -> [Int32] {
         if let c = closures[file] { return c }
         var seen: Set<Int32> = [file]
         var order: [Int32] = []

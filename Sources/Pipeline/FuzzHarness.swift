@@ -9,7 +9,7 @@ import Reporting
 /// The bodies of the fuzz targets, kept in the library so that the unit tests replay the
 /// committed corpora (`Fuzz/corpus*/`, `Tests/Fixtures/fuzz-crashes/`) through exactly the
 /// code the fuzzers ran. Each returns a small digest so nothing is optimised away.
-public enum FuzzHarness {
+enum FuzzHarness {
     /// Names of the targets, as `scripts/fuzz` and the corpus folders spell them.
     public static let targets = ["parser", "analysis", "triage"]
 

@@ -9,7 +9,7 @@ import Checks
 /// raw. Scanned text (paths, messages, source lines) can therefore never become markup.
 /// (A builder of this size instead of Plot or swift-mustache: no dependency to build on a
 /// two-core machine, and escaping is not a convention but the only way to add text.)
-public struct HTMLBuilder {
+struct HTMLBuilder {
     public private(set) var output = ""
     public init() {}
 
@@ -26,14 +26,14 @@ public struct HTMLBuilder {
     }
 
     /// An element with children.
-    public mutating func el(_ tag: StaticString, _ attrs: [(StaticString, String)] = [], _ body: (inout HTMLBuilder) -> Void) {
+    mutating func el(_ tag: StaticString, _ attrs: [(StaticString, String)] = [], _ body: (inout HTMLBuilder) -> Void) {
         openTag(tag, attrs)
         body(&self)
         output += "</" + tag.description + ">"
     }
 
     /// An element holding escaped text.
-    public mutating func el(_ tag: StaticString, _ attrs: [(StaticString, String)] = [], text: String) {
+    mutating func el(_ tag: StaticString, _ attrs: [(StaticString, String)] = [], text: String) {
         el(tag, attrs) { $0.text(text) }
     }
 

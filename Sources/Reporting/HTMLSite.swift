@@ -22,10 +22,10 @@ public struct HTMLSite {
     }
 
     /// Page name of finding number `i` (0-based index into the findings).
-    public static func findingPage(_ i: Int) -> String { "findings/\(i + 1).html" }
+    static func findingPage(_ i: Int) -> String { "findings/\(i + 1).html" }
 
     /// Page name of a subsystem object (identifier characters only).
-    public static func subsystemPage(_ name: String) -> String {
+    static func subsystemPage(_ name: String) -> String {
         "subsystems/" + String(name.map { $0.isLetter || $0.isNumber || $0 == "_" ? $0 : "-" }) + ".html"
     }
 

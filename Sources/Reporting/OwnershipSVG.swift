@@ -8,18 +8,18 @@ import Checks
 /// embedding chain down to the refcounted object, who publishes it, who holds references,
 /// what unregister and release do, and who frees the memory — the hazard drawn as the red
 /// edge from the freeing step to the object still referenced.
-public struct OwnershipStory: Sendable, Hashable {
-    public var allocatedBy: String
+struct OwnershipStory: Sendable, Hashable {
+    var allocatedBy: String
     public var chain: [String]
-    public var publishedBy: String
+    var publishedBy: String
     public var holders: String
     public var teardown: String
-    public var freedBy: String
+    var freedBy: String
     public var hazard: String
     /// What the innermost box says about itself (two short lines).
-    public var innerNote = ["refcounted: lives until", "the last reference is put"]
+    var innerNote = ["refcounted: lives until", "the last reference is put"]
     /// Whether the innermost box holds provider members rather than a struct.
-    public var innerIsMembers = false
+    var innerIsMembers = false
 
     /// The story told by a finding and, when known, its object's subsystem.
     public init(_ f: Finding, subsystem s: SubsystemRow?) {
@@ -119,7 +119,7 @@ public struct OwnershipStory: Sendable, Hashable {
     }
 
     /// The picture, as inline SVG markup.
-    public func svg() -> String {
+    func svg() -> String {
         var h = HTMLBuilder()
         draw(&h)
         return h.output

@@ -7,7 +7,7 @@ import Checks
 /// Help for one check, as code-scanning UIs show it: why it matters, how to fix it, and a
 /// minimal example (wrong, then right). `docs/checks.md` has the same sections; a test keeps
 /// the two in step.
-public struct RuleHelp: Sendable {
+struct RuleHelp: Sendable {
     public var id: String
     public var fix: String
     public var wrong: String
@@ -24,7 +24,7 @@ public struct RuleHelp: Sendable {
     }
 
     /// Markdown help, with a link to the check's section in docs/checks.md.
-    public func markdown(rationale: String) -> String {
+    func markdown(rationale: String) -> String {
         """
         **Why it matters.** \(rationale)
 

@@ -11,9 +11,9 @@ public enum DriverCore {
     /// An allocator and which argument carries the size.
     public struct Allocator: Sendable {
         public var name: String
-        public var sizeArgument: Int
+        var sizeArgument: Int
         /// Argument holding a source object whose type is the allocation's (`kmemdup`).
-        public var sourceArgument: Int?
+        var sourceArgument: Int?
         public var isDeviceManaged: Bool
     }
 
@@ -58,11 +58,11 @@ public enum DriverCore {
 
     /// Teardowns that unpublish (not only drop a reference): sysfs attributes are drained
     /// and bound drivers unbound before they return.
-    public static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del"]
+    static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del"]
 
     /// Calls that return or take a counted reference to an object: what a lookup that hands
     /// an object to a consumer does.
-    public static let referenceGets: Set<String> = [
+    static let referenceGets: Set<String> = [
         "get_device", "kobject_get", "kobject_get_unless_zero", "kref_get", "kref_get_unless_zero",
         "class_find_device", "class_find_device_by_name", "class_find_device_by_of_node", "class_find_device_by_fwnode",
         "class_find_device_by_devt", "bus_find_device", "bus_find_device_by_name", "bus_find_device_by_of_node",
@@ -74,27 +74,27 @@ public enum DriverCore {
     /// Frees of device-managed memory.
     public static let devmFrees: Set<String> = ["devm_kfree"]
     /// Completion signalling and waiting.
-    public static let completionSignals: Set<String> = ["complete", "complete_all"]
-    public static let completionWaits: Set<String> = [
+    static let completionSignals: Set<String> = ["complete", "complete_all"]
+    static let completionWaits: Set<String> = [
         "wait_for_completion", "wait_for_completion_interruptible", "wait_for_completion_killable",
         "wait_for_completion_timeout", "wait_for_completion_io", "wait_for_completion_state",
     ]
     /// Waits on a wait queue until a condition holds (users gone).
-    public static let waitEvents: Set<String> = [
+    static let waitEvents: Set<String> = [
         "wait_event", "wait_event_interruptible", "wait_event_killable", "wait_event_timeout",
         "wait_var_event", "wait_event_idle", "wait_on_bit",
     ]
     /// Revocation primitives: SRCU/RCU grace periods that unregister waits for.
-    public static let revocationWaits: Set<String> = ["synchronize_srcu", "synchronize_rcu", "synchronize_srcu_expedited", "synchronize_rcu_expedited"]
+    static let revocationWaits: Set<String> = ["synchronize_srcu", "synchronize_rcu", "synchronize_srcu_expedited", "synchronize_rcu_expedited"]
     /// `kref_put(ref, release, …)`: calls `release(ref)` when the count drops to zero.
-    public static let krefPuts: Set<String> = ["kref_put", "kref_put_mutex", "kref_put_lock"]
+    static let krefPuts: Set<String> = ["kref_put", "kref_put_mutex", "kref_put_lock"]
     /// `container_of` and its spellings.
-    public static let containerOf: Set<String> = ["container_of", "container_of_const", "list_entry", "hlist_entry", "container_of_safe"]
+    static let containerOf: Set<String> = ["container_of", "container_of_const", "list_entry", "hlist_entry", "container_of_safe"]
     /// Release-like callback slots in designated initializers and assignments.
-    public static let releaseSlots: Set<String> = ["release", "dev_release"]
+    static let releaseSlots: Set<String> = ["release", "dev_release"]
     /// Callback slots the driver core itself calls (attribute visibility at registration,
     /// bus probe/remove at bind and unbind, release at the last put): not consumer entries.
-    public static let coreCallbackSlots: Set<String> = releaseSlots.union([
+    static let coreCallbackSlots: Set<String> = releaseSlots.union([
         "is_visible", "is_bin_visible", "probe", "remove", "shutdown", "match", "uevent",
     ])
 }
