@@ -1,16 +1,90 @@
 import Facts
 import Indexing
 
-/// Everything the checks read: the index and the results of the analysis passes.
+/// One analysis pass: computes one result from the index and the results of the passes it
+/// depends on. The pass manager (`AnalysisContext`) runs each pass once, on first use,
+/// after its dependencies, and times it apart from them.
+public protocol AnalysisPass {
+    associatedtype Result
+    /// Shown in progress lines and in `--timings`.
+    static var name: String { get }
+    /// Passes whose results `run` reads.
+    static var dependencies: [any AnalysisPass.Type] { get }
+    static func run(_ ctx: AnalysisContext) -> Result
+}
+
+/// Which structs hold a refcounted object at all, and through which fields.
+public enum EmbeddingPass: AnalysisPass {
+    public static let name = "embedding closure"
+    public static var dependencies: [any AnalysisPass.Type] { [] }
+    public static func run(_ ctx: AnalysisContext) -> EmbeddingClosure { EmbeddingClosure(index: ctx.index, resolver: ctx.resolver) }
+}
+
+/// Every allocation site typed, so that checks can ask "is this devm memory an S?".
+public enum AllocationPass: AnalysisPass {
+    public static let name = "allocation typing"
+    public static var dependencies: [any AnalysisPass.Type] { [] }
+    public static func run(_ ctx: AnalysisContext) -> Allocations { Allocations(index: ctx.index, resolver: ctx.resolver) }
+}
+
+/// Per-function effect summaries over the whole call graph.
+public enum SummaryPass: AnalysisPass {
+    public static let name = "registration summaries"
+    public static var dependencies: [any AnalysisPass.Type] { [] }
+    public static func run(_ ctx: AnalysisContext) -> Summaries { Summaries(index: ctx.index, resolver: ctx.resolver, jobs: ctx.jobs) }
+}
+
+/// Registered object types and their protection, before provider revocation is known.
+public enum SubsystemPass: AnalysisPass {
+    public static let name = "subsystem protection"
+    public static var dependencies: [any AnalysisPass.Type] { [SummaryPass.self, EmbeddingPass.self, AllocationPass.self] }
+    public static func run(_ ctx: AnalysisContext) -> Subsystems {
+        Subsystems(index: ctx.index, resolver: ctx.resolver, summaries: ctx.result(of: SummaryPass.self),
+                   closure: ctx.result(of: EmbeddingPass.self), allocations: ctx.result(of: AllocationPass.self))
+    }
+}
+
+/// Release callbacks and what each does (their summaries use the free summaries).
+public enum ReleaseCallbackPass: AnalysisPass {
+    public static let name = "release callbacks"
+    public static var dependencies: [any AnalysisPass.Type] { [SummaryPass.self] }
+    public static func run(_ ctx: AnalysisContext) -> ReleaseCallbacks {
+        ReleaseCallbacks(index: ctx.index, resolver: ctx.resolver, summaries: ctx.result(of: SummaryPass.self))
+    }
+}
+
+/// Provider state reached by consumers through a core, and whether the core revokes it.
+public enum ProviderOpsPass: AnalysisPass {
+    public static let name = "provider ops"
+    public static var dependencies: [any AnalysisPass.Type] { [EmbeddingPass.self, SubsystemPass.self, SummaryPass.self] }
+    public static func run(_ ctx: AnalysisContext) -> ProviderOps {
+        ProviderOps(index: ctx.index, resolver: ctx.resolver, closure: ctx.result(of: EmbeddingPass.self),
+                    subsystems: ctx.result(of: SubsystemPass.self), summaries: ctx.result(of: SummaryPass.self))
+    }
+}
+
+/// The subsystem table as reported: a core found to revoke provider state is `revocation`.
+public enum RevocationPass: AnalysisPass {
+    public static let name = "provider revocation"
+    public static var dependencies: [any AnalysisPass.Type] { [SubsystemPass.self, ProviderOpsPass.self] }
+    public static func run(_ ctx: AnalysisContext) -> Subsystems {
+        var subsystems = ctx.result(of: SubsystemPass.self)
+        for (agg, evidence) in ctx.result(of: ProviderOpsPass.self).revokingObjects.sorted(by: { $0.key < $1.key }) {
+            subsystems.markRevocation(agg, evidence: evidence)
+        }
+        return subsystems
+    }
+}
+
+/// Everything the checks read: the index and the results of the analysis passes, each
+/// computed once on first use (so `structs` runs one pass, `scan` all of them).
+/// Confined to one thread at a time: passes that work in parallel (`Summaries`) make a
+/// `Resolver` per worker; the shared `resolver` and the result store are not locked.
 public final class AnalysisContext: @unchecked Sendable {
     public let index: TreeIndex
     public let resolver: Resolver
-    public private(set) var closure: EmbeddingClosure!
-    public private(set) var allocations: Allocations!
-    public private(set) var summaries: Summaries!
-    public private(set) var subsystems: Subsystems!
-    public private(set) var releaseCallbacks: ReleaseCallbacks!
-    public private(set) var providerOps: ProviderOps!
+    /// Worker threads a pass may use.
+    public let jobs: Int
     /// Files whose findings are wanted (indices into `index.files`); nil for all. Checks
     /// skip other files: every finding is located in the file its loop visits, so a
     /// scoped run reports exactly the whole-tree findings of these files, sooner.
@@ -19,40 +93,47 @@ public final class AnalysisContext: @unchecked Sendable {
     /// Whether findings located in file `file` are wanted.
     public func reports(_ file: Int32) -> Bool { reportedFiles?.contains(file) ?? true }
 
-    /// (pass name, seconds), in order.
+    /// (pass name, seconds), in the order the passes ran.
     public private(set) var passTimes: [(String, Double)] = []
 
     private let progress: ScanProgress?
+    private var results: [ObjectIdentifier: Any] = [:]
 
-    /// Runs the analysis passes in order. Each pass only reads what earlier ones produced.
     public init(index: TreeIndex, jobs: Int = 1, progress: ScanProgress? = nil) {
         self.index = index
+        self.jobs = jobs
         self.progress = progress
         self.resolver = Resolver(index: index)
-        // Embeddings first: which structs hold a refcounted object at all.
-        time("embedding closure") { closure = EmbeddingClosure(index: index, resolver: resolver) }
-        // Allocations are typed next, so that checks can ask "is this devm memory an S?".
-        time("allocation typing") { allocations = Allocations(index: index, resolver: resolver) }
-        // Summaries need the whole call graph; subsystems need summaries and embeddings.
-        time("registration summaries") { summaries = Summaries(index: index, resolver: resolver, jobs: jobs) }
-        time("subsystem protection") { subsystems = Subsystems(index: index, resolver: resolver, summaries: summaries, closure: closure, allocations: allocations) }
-        // Release callbacks last: their summaries use the free summaries.
-        time("release callbacks") { releaseCallbacks = ReleaseCallbacks(index: index, resolver: resolver, summaries: summaries) }
-        // Provider state needs the register/unregister functions; a core found to revoke it
-        // is `revocation` in the subsystem table.
-        time("provider ops") {
-            providerOps = ProviderOps(index: index, resolver: resolver, closure: closure, subsystems: subsystems, summaries: summaries)
-            for (agg, evidence) in providerOps.revokingObjects.sorted(by: { $0.key < $1.key }) { subsystems.markRevocation(agg, evidence: evidence) }
-        }
     }
 
-    private func time(_ name: String, _ body: () -> Void) {
-        CrashContext.setPhase("running the \(name) pass")
-        progress?.begin("analysing: " + name)
+    /// The result of pass `P`, running it (after its dependencies) the first time.
+    public func result<P: AnalysisPass>(of pass: P.Type) -> P.Result {
+        if let r = results[ObjectIdentifier(pass)] as? P.Result { return r }
+        for d in P.dependencies { ensure(d) }
+        CrashContext.setPhase("running the \(P.name) pass")
+        progress?.begin("analysing: " + P.name)
         let t = monotonicSeconds()
-        body()
-        passTimes.append((name, monotonicSeconds() - t))
+        let r = P.run(self)
+        passTimes.append((P.name, monotonicSeconds() - t))
+        results[ObjectIdentifier(pass)] = r
+        return r
     }
+
+    private func ensure<P: AnalysisPass>(_ pass: P.Type) { _ = result(of: pass) }
+
+    /// Runs every pass now (in dependency order), so that later reads cost nothing.
+    public func runAllPasses() {
+        for p: any AnalysisPass.Type in [EmbeddingPass.self, AllocationPass.self, SummaryPass.self, SubsystemPass.self,
+                                         ReleaseCallbackPass.self, ProviderOpsPass.self, RevocationPass.self] { ensure(p) }
+    }
+
+    public var closure: EmbeddingClosure { result(of: EmbeddingPass.self) }
+    public var allocations: Allocations { result(of: AllocationPass.self) }
+    public var summaries: Summaries { result(of: SummaryPass.self) }
+    /// The subsystem table with provider revocation applied.
+    public var subsystems: Subsystems { result(of: RevocationPass.self) }
+    public var releaseCallbacks: ReleaseCallbacks { result(of: ReleaseCallbackPass.self) }
+    public var providerOps: ProviderOps { result(of: ProviderOpsPass.self) }
 }
 
 extension AnalysisContext {

@@ -54,11 +54,34 @@ public struct Subsystems {
     public let allocatorFunctions: [AggregateID: [FunctionID]]
     let index: TreeIndex
 
+    /// Register and unregister functions per object type, with the register functions that
+    /// allocate the object themselves.
+    struct Registrations {
+        var register: [AggregateID: [(FunctionID, String)]] = [:]
+        var unregister: [AggregateID: [(FunctionID, String)]] = [:]
+        var localRoots: [LocalRegistration: PathRoot] = [:]
+        var directLocal = Set<LocalRegistration>()
+    }
+
     public init(index: TreeIndex, resolver: Resolver, summaries: Summaries, closure: EmbeddingClosure, allocations: Allocations) {
         self.index = index
         // 1. Objects and their register/unregister functions.
-        var register: [AggregateID: [(FunctionID, String)]] = [:]
-        var unregister: [AggregateID: [(FunctionID, String)]] = [:]
+        let regs = Subsystems.registrations(index: index, resolver: resolver, summaries: summaries, closure: closure, allocations: allocations)
+        self.localRegisterRoots = regs.localRoots
+        // 2. Releases assigned by anyone on `X->f.release`, by the type of X.
+        (driverReleases, releaseMentioned) = Subsystems.releaseAssignments(index: index, resolver: resolver)
+        // 3. The core's `*_alloc()` functions.
+        allocatorFunctions = Subsystems.allocatorFunctions(index: index, resolver: resolver)
+        // 4. Classify each object.
+        objects = Subsystems.classifyAll(regs, index: index, resolver: resolver, summaries: summaries, closure: closure,
+                                         driverReleases: driverReleases, allocators: allocatorFunctions)
+    }
+
+    /// Object types reached by the publish and teardown summaries of functions taking them,
+    /// and cores that allocate the object inside their register function.
+    static func registrations(index: TreeIndex, resolver: Resolver, summaries: Summaries, closure: EmbeddingClosure,
+                              allocations: Allocations) -> Registrations {
+        var regs = Registrations()
         func objectOf(_ fid: FunctionID, _ effect: ParamEffect) -> (AggregateID, String)? {
             guard effect.path.count == 1 else { return nil }
             let fn = index.function(fid)
@@ -70,16 +93,20 @@ public struct Subsystems {
             return (agg, effect.path[0])
         }
         for (fid, effects) in summaries.publishes {
-            for (e, _) in effects { if let (o, f) = objectOf(fid, e) { register[o, default: []].append((fid, f)) } }
+            for (e, _) in effects { if let (o, f) = objectOf(fid, e) { regs.register[o, default: []].append((fid, f)) } }
         }
         for (fid, effects) in summaries.tearsDown {
-            for (e, _) in effects { if let (o, f) = objectOf(fid, e) { unregister[o, default: []].append((fid, f)) } }
+            for (e, _) in effects { if let (o, f) = objectOf(fid, e) { regs.unregister[o, default: []].append((fid, f)) } }
         }
-        // Cores that allocate the object inside their register function (`nvmem_register`,
-        // `power_supply_register`): a heap allocation into a local that the same function
-        // publishes, in a function that returns the object or is exported.
-        var localRoots: [LocalRegistration: PathRoot] = [:]
-        var directLocal = Set<LocalRegistration>()
+        localRegistrations(into: &regs, index: index, resolver: resolver, summaries: summaries, closure: closure, allocations: allocations)
+        return regs
+    }
+
+    /// Cores that allocate the object inside their register function (`*_register()` that
+    /// returns the new object): a heap allocation into a local that the same function
+    /// publishes, in a function that returns the object or is exported.
+    static func localRegistrations(into regs: inout Registrations, index: TreeIndex, resolver: Resolver, summaries: Summaries,
+                                   closure: EmbeddingClosure, allocations: Allocations) {
         for site in allocations.sites where !site.isDeviceManaged {
             guard let agg = site.aggregate, closure.embeddings[agg] != nil, let target = site.target,
                   case .local = target.root, target.fields.isEmpty else { continue }
@@ -97,17 +124,20 @@ public struct Subsystems {
                     }
                     for (path, direct) in paths where path.count == 1 {
                         guard closure.coreKind(ofField: path[0], in: agg, resolver: resolver) != nil else { continue }
-                        register[agg, default: []].append((site.function, path[0]))
+                        regs.register[agg, default: []].append((site.function, path[0]))
                         let key = LocalRegistration(function: site.function, object: agg)
-                        localRoots[key] = target.root
-                        if direct { directLocal.insert(key) }
+                        regs.localRoots[key] = target.root
+                        if direct { regs.directLocal.insert(key) }
                         break search
                     }
                 }
             }
         }
-        self.localRegisterRoots = localRoots
-        // 2. Releases assigned by anyone on `X->f.release`, by the type of X.
+    }
+
+    /// Releases assigned by anyone on `X->f.release` (by the type of X), and the object
+    /// types on whose embedded object someone sets `.release`, `.type` or `.class`.
+    static func releaseAssignments(index: TreeIndex, resolver: Resolver) -> ([AggregateID: [ReleaseBinding]], Set<AggregateID>) {
         var driverReleases: [AggregateID: [ReleaseBinding]] = [:]
         var releaseMentioned = Set<AggregateID>()
         for (fi, f) in index.files.enumerated() {
@@ -137,16 +167,12 @@ public struct Subsystems {
                 }
             }
         }
-        self.driverReleases = driverReleases
-        self.releaseMentioned = releaseMentioned
-        // 3. Classify each object.
-        var objects: [AggregateID: SubsystemObject] = [:]
-        let coreRank: [String: Int] = ["device": 0, "kobject": 1, "cdev": 2, "kref": 3]
-        func fieldRank(_ agg: AggregateID, _ f: String) -> (Int, String) {
-            let core = closure.coreKind(ofField: f, in: agg, resolver: resolver) ?? "kref"
-            return (coreRank[core] ?? 9, f)
-        }
-        // Functions that hand out a new object: return `O *` (the core's *_alloc API).
+        return (driverReleases, releaseMentioned)
+    }
+
+    /// Functions that hand out a new object: return `O *` from a heap allocation (the
+    /// core's `*_alloc()` API), by object type.
+    static func allocatorFunctions(index: TreeIndex, resolver: Resolver) -> [AggregateID: [FunctionID]] {
         var allocators: [AggregateID: [FunctionID]] = [:]
         for (fi, f) in index.files.enumerated() {
             for (ni, fn) in f.functions.enumerated() where fn.returnType.pointerDepth == 1 && fn.returnType.isAggregateTag {
@@ -155,24 +181,36 @@ public struct Subsystems {
                 allocators[agg, default: []].append(FunctionID(file: Int32(fi), index: Int32(ni)))
             }
         }
-        self.allocatorFunctions = allocators
+        return allocators
+    }
+
+    /// One `SubsystemObject` per registered type: its core field (device before kobject,
+    /// cdev, kref), register and unregister functions, release and protection.
+    static func classifyAll(_ regs: Registrations, index: TreeIndex, resolver: Resolver, summaries: Summaries, closure: EmbeddingClosure,
+                            driverReleases: [AggregateID: [ReleaseBinding]], allocators: [AggregateID: [FunctionID]]) -> [AggregateID: SubsystemObject] {
+        var objects: [AggregateID: SubsystemObject] = [:]
+        let coreRank: [String: Int] = ["device": 0, "kobject": 1, "cdev": 2, "kref": 3]
+        func fieldRank(_ agg: AggregateID, _ f: String) -> (Int, String) {
+            let core = closure.coreKind(ofField: f, in: agg, resolver: resolver) ?? "kref"
+            return (coreRank[core] ?? 9, f)
+        }
         var filesByDirectory: [Substring: [Int32]] = [:]
         for (fi, f) in index.files.enumerated() { filesByDirectory[Subsystems.directory(of: f.path), default: []].append(Int32(fi)) }
-        for (agg, regs) in register {
-            let field = regs.map(\.1).min(by: { fieldRank(agg, $0) < fieldRank(agg, $1) })!
-            let regFns = Array(Set(regs.filter { $0.1 == field }.map(\.0))).sorted()
+        for (agg, list) in regs.register {
+            let field = list.map(\.1).min(by: { fieldRank(agg, $0) < fieldRank(agg, $1) })!
+            let regFns = Array(Set(list.filter { $0.1 == field }.map(\.0))).sorted()
             // A register function that undoes itself on failure is not an unregister function.
-            let unregFns = Array(Set((unregister[agg] ?? []).filter { $0.1 == field }.map(\.0)).subtracting(regFns)).sorted()
+            let unregFns = Array(Set((regs.unregister[agg] ?? []).filter { $0.1 == field }.map(\.0)).subtracting(regFns)).sorted()
             let core = closure.coreKind(ofField: field, in: agg, resolver: resolver) ?? "device"
             var obj = SubsystemObject(aggregate: agg, name: index.aggregate(agg).name, coreField: field, core: core,
                                       register: regFns, unregister: unregFns, release: nil, driverSuppliedRelease: false,
                                       protection: .none, evidence: [])
             Subsystems.classify(&obj, resolver: resolver, summaries: summaries, driverReleases: driverReleases[agg] ?? [],
                                 allocators: allocators[agg] ?? [], filesByDirectory: filesByDirectory,
-                                localRoots: localRoots, directLocal: directLocal, index: index)
+                                localRoots: regs.localRoots, directLocal: regs.directLocal, index: index)
             objects[agg] = obj
         }
-        self.objects = objects
+        return objects
     }
 
     /// Release bindings made inside `fid` (and the functions it hands the object to) for the
@@ -278,15 +316,14 @@ public struct Subsystems {
         return base.isEmpty ? obj.register : base
     }
 
-    static func classify(_ obj: inout SubsystemObject, resolver: Resolver, summaries: Summaries,
-                         driverReleases: [ReleaseBinding], allocators: [FunctionID],
-                         filesByDirectory: [Substring: [Int32]], localRoots: [LocalRegistration: PathRoot] = [:],
-                         directLocal: Set<LocalRegistration> = [], index: TreeIndex) {
-        var evidence: [Evidence] = []
+    /// The release bindings the core makes for `obj` in its register functions `base`, its
+    /// `*_alloc()` functions and its functions that allocate the object before registering
+    /// it; and whether a register function takes the release from its caller.
+    static func coreReleaseBindings(_ obj: SubsystemObject, base: [FunctionID], resolver: Resolver, allocators: [FunctionID],
+                                    filesByDirectory: [Substring: [Int32]], localRoots: [LocalRegistration: PathRoot],
+                                    index: TreeIndex) -> ([ReleaseBinding], Bool) {
         var driverSupplied = false
         var bindings: [ReleaseBinding] = []
-        let direct = Set(directLocal.filter { $0.object == obj.aggregate }.map(\.function))
-        let base = baseRegisterFunctions(obj, summaries: summaries, directLocal: direct)
         for r in base {
             let fn = index.function(r)
             let root: PathRoot
@@ -316,6 +353,51 @@ public struct Subsystems {
             var ignored = false
             bindings += releaseBindings(in: a, roots: roots, fieldPath: [obj.coreField], resolver: resolver, driverSupplied: &ignored, seen: &seen)
         }
+        return (bindings, driverSupplied)
+    }
+
+    /// The protection a core's release `s` gives `obj`: empty, frees, completion or wait
+    /// (with the unregister function's wait as evidence), revocation, a driver hook, or none.
+    static func judgeRelease(_ s: ReleaseSummary, of obj: inout SubsystemObject, waitKinds: [(Protection, Evidence)],
+                             driverSupplied: Bool, evidence: inout [Evidence], index: TreeIndex) {
+        let rf = index.function(s.function)
+        let where_ = Evidence(file: index.path(s.function.file), line: rf.line, message: "")
+        if s.isEmpty {
+            obj.protection = .emptyRelease
+            evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) does nothing"))
+        } else if s.freesContainer {
+            obj.protection = .releaseFrees
+            evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) frees the \(obj.name)"))
+        } else if s.signalsCompletion, let w = waitKinds.first(where: { $0.0 == .completion }) {
+            obj.protection = .completion
+            evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) signals a completion"))
+            evidence.append(w.1)
+        } else if let w = waitKinds.first(where: { $0.0 == .waitEvent }) {
+            obj.protection = .waitEvent
+            evidence.append(w.1)
+        } else if let w = waitKinds.first(where: { $0.0 == .revocation }) {
+            obj.protection = .revocation
+            evidence.append(w.1)
+        } else if s.callsHook || driverSupplied {
+            obj.protection = .driverRelease
+            obj.driverSuppliedRelease = true
+            evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) calls a hook the driver supplies"))
+        } else {
+            obj.protection = .none
+            let what = s.freesConditionally ? "frees only on some paths" : "does not free the \(obj.name) or wait for its users"
+            evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) \(what)"))
+        }
+    }
+
+    static func classify(_ obj: inout SubsystemObject, resolver: Resolver, summaries: Summaries,
+                         driverReleases: [ReleaseBinding], allocators: [FunctionID],
+                         filesByDirectory: [Substring: [Int32]], localRoots: [LocalRegistration: PathRoot] = [:],
+                         directLocal: Set<LocalRegistration> = [], index: TreeIndex) {
+        var evidence: [Evidence] = []
+        let direct = Set(directLocal.filter { $0.object == obj.aggregate }.map(\.function))
+        let base = baseRegisterFunctions(obj, summaries: summaries, directLocal: direct)
+        let (bindings, driverSupplied) = coreReleaseBindings(obj, base: base, resolver: resolver, allocators: allocators,
+                                                             filesByDirectory: filesByDirectory, localRoots: localRoots, index: index)
         for r in base.sorted(by: { (index.exported.contains(index.function($0).name) ? 0 : 1, $0) < (index.exported.contains(index.function($1).name) ? 0 : 1, $1) }).prefix(2) {
             let fn = index.function(r)
             // Only a call that publishes is a registration (not cdev_init/device_initialize).
@@ -333,33 +415,7 @@ public struct Subsystems {
         if let (b, s) = chosen {
             obj.release = s
             evidence.append(b.evidence)
-            let rf = index.function(s.function)
-            let where_ = Evidence(file: index.path(s.function.file), line: rf.line, message: "")
-            if s.isEmpty {
-                obj.protection = .emptyRelease
-                evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) does nothing"))
-            } else if s.freesContainer {
-                obj.protection = .releaseFrees
-                evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) frees the \(obj.name)"))
-            } else if s.signalsCompletion, let w = waitKinds.first(where: { $0.0 == .completion }) {
-                obj.protection = .completion
-                evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) signals a completion"))
-                evidence.append(w.1)
-            } else if let w = waitKinds.first(where: { $0.0 == .waitEvent }) {
-                obj.protection = .waitEvent
-                evidence.append(w.1)
-            } else if let w = waitKinds.first(where: { $0.0 == .revocation }) {
-                obj.protection = .revocation
-                evidence.append(w.1)
-            } else if s.callsHook || driverSupplied {
-                obj.protection = .driverRelease
-                obj.driverSuppliedRelease = true
-                evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) calls a hook the driver supplies"))
-            } else {
-                obj.protection = .none
-                let what = s.freesConditionally ? "frees only on some paths" : "does not free the \(obj.name) or wait for its users"
-                evidence.append(Evidence(file: where_.file, line: where_.line, message: "\(s.name) \(what)"))
-            }
+            judgeRelease(s, of: &obj, waitKinds: waitKinds, driverSupplied: driverSupplied, evidence: &evidence, index: index)
         } else if driverSupplied || !driverReleases.isEmpty {
             obj.protection = .driverRelease
             obj.driverSuppliedRelease = true

@@ -104,273 +104,309 @@ public struct Lexer {
     /// A lexer that keeps interning into an existing name table.
     public init(names: Names) { self.names = names }
 
+    // Scanning state of `run`.
+    private var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    private var n = 0
+    private var i = 0
+    private var line: Int32 = 1
+    private var lineStart = 0
+    private var atLineStart = true
+    private var conds: [Conditional] = []
+    private var active = true
+    private var reportedJunk = false
+
+    @inline(__always) private func byte(_ k: Int) -> UInt8 { k < n ? bytes[k] : 0 }
+
     /// Lexes `bytes` completely. Never traps on any input.
     public mutating func run(_ bytes: UnsafeBufferPointer<UInt8>) {
-        let n = bytes.count
+        self.bytes = bytes
+        n = bytes.count
         tokens.reserveCapacity(n / 5 + 16)
-        var i = 0
-        var line: Int32 = 1
-        var lineStart = 0
-        var atLineStart = true
-        var conds: [Conditional] = []
-        var active = true
-        var reportedJunk = false
-
-        @inline(__always) func byte(_ k: Int) -> UInt8 { k < n ? bytes[k] : 0 }
-
-        // Skips a block comment starting at i (pointing at "/*"); returns false if unterminated.
-        func skipBlockComment(_ i: inout Int, _ line: inout Int32, _ lineStart: inout Int) -> Bool {
-            var k = i + 2
-            while k + 1 < n {
-                let c = bytes[k]
-                if c == 10 { line += 1; lineStart = k + 1 }
-                else if c == 42 && bytes[k + 1] == 47 { i = k + 2; return true }
-                k += 1
-            }
-            i = n
-            return false
-        }
-
-        // Reads a directive's logical line (with continuations, comments stripped) from k to
-        // its end; returns the text after the directive name, and moves k past the newline.
-        func directiveRest(_ k: inout Int, _ line: inout Int32, _ lineStart: inout Int) -> [UInt8] {
-            var out: [UInt8] = []
-            while k < n {
-                let c = bytes[k]
-                if c == 92 && (byte(k + 1) == 10 || (byte(k + 1) == 13 && byte(k + 2) == 10)) {
-                    k += byte(k + 1) == 13 ? 3 : 2
-                    line += 1; lineStart = k
-                    out.append(32)
-                    continue
-                }
-                if c == 10 { break }
-                if c == 47 && byte(k + 1) == 42 {
-                    let startLine = line
-                    if !skipBlockComment(&k, &line, &lineStart) {
-                        diagnostics.append(FileDiagnostic(line: startLine, column: 1, message: "unterminated comment"))
-                    }
-                    out.append(32)
-                    continue
-                }
-                if c == 47 && byte(k + 1) == 47 {
-                    while k < n && bytes[k] != 10 { k += 1 }
-                    break
-                }
-                if out.count < 4096 { out.append(c) }
-                k += 1
-            }
-            if k < n { k += 1; line += 1; lineStart = k }
-            return out
-        }
-
-        func trimmed(_ a: [UInt8]) -> ArraySlice<UInt8> {
-            var s = a.startIndex, e = a.endIndex
-            while s < e && (a[s] == 32 || a[s] == 9 || a[s] == 13) { s += 1 }
-            while e > s && (a[e - 1] == 32 || a[e - 1] == 9 || a[e - 1] == 13) { e -= 1 }
-            return a[s..<e]
-        }
-
-        func isZeroCondition(_ a: [UInt8]) -> Bool {
-            let t = trimmed(a)
-            guard let f = t.first, f == 48 else { return false }
-            if t.count == 1 { return true }
-            let next = t[t.startIndex + 1]
-            return next == 32 || next == 9 || next == 41  // "0 ..." or "0)"
-        }
-
-        // String and character literals, starting at the quote at i.
-        func lexLiteral(_ i: inout Int, _ line: inout Int32, _ lineStart: inout Int, col: Int32) {
-            let startLine = line
-            let start = i
-            let quote = bytes[i]
-            var k = i + 1
-            var terminated = false
-            while k < n {
-                let d = bytes[k]
-                if d == 92 { // backslash escape, including line continuation
-                    if byte(k + 1) == 10 { line += 1; lineStart = k + 2 }
-                    k += 2; continue
-                }
-                if d == quote { k += 1; terminated = true; break }
-                if d == 10 { break } // unterminated on this line
-                k += 1
-            }
-            if k > n { k = n }
-            if !terminated {
-                diagnostics.append(FileDiagnostic(line: startLine, column: col, message: quote == 34 ? "unterminated string literal" : "unterminated character literal"))
-            }
-            tokens.append(Token(kind: quote == 34 ? .string : .character, code: 0, start: Int32(start), length: Int32(k - start), line: startLine, column: col))
-            i = k
-        }
-
+        i = 0; line = 1; lineStart = 0; atLineStart = true; conds = []; active = true; reportedJunk = false
         while i < n {
             let c = bytes[i]
-            // Whitespace
-            if c == 32 || c == 9 || c == 13 || c == 12 || c == 11 { i += 1; continue }
-            if c == 10 { i += 1; line += 1; lineStart = i; atLineStart = true; continue }
-            // Line continuation outside directives
-            if c == 92 && (byte(i + 1) == 10 || (byte(i + 1) == 13 && byte(i + 2) == 10)) {
-                i += byte(i + 1) == 13 ? 3 : 2; line += 1; lineStart = i; continue
-            }
-            // Comments
-            if c == 47 && byte(i + 1) == 42 {
-                let startLine = line, col = Int32(i - lineStart + 1)
-                if !skipBlockComment(&i, &line, &lineStart) {
-                    diagnostics.append(FileDiagnostic(line: startLine, column: col, message: "unterminated comment"))
-                }
-                continue
-            }
-            if c == 47 && byte(i + 1) == 47 {
-                while i < n && bytes[i] != 10 {
-                    if bytes[i] == 92 && byte(i + 1) == 10 { i += 2; line += 1; lineStart = i; continue }
-                    i += 1
-                }
-                continue
-            }
-            // Preprocessor directive
-            if c == 35 && atLineStart {
-                var k = i + 1
-                while k < n && (bytes[k] == 32 || bytes[k] == 9) { k += 1 }
-                let nameStart = k
-                while k < n && isIdentByte(bytes[k]) { k += 1 }
-                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[nameStart..<k]), as: UTF8.self)
-                let dirLine = line
-                let rest = directiveRest(&k, &line, &lineStart)
-                i = k
-                atLineStart = true
-                switch name {
-                case "if", "ifdef", "ifndef":
-                    if conds.count >= 100_000 {
-                        if reportedJunk == false {
-                            diagnostics.append(FileDiagnostic(line: dirLine, column: 1, message: "conditional nesting too deep; ignoring deeper #if"))
-                            reportedJunk = true
-                        }
-                    }
-                    let zero = name == "if" && isZeroCondition(rest)
-                    let nowActive = active && !zero
-                    conds.append(Conditional(parentActive: active, active: nowActive, branchTaken: !zero))
-                    active = nowActive
-                case "elif", "elifdef", "elifndef":
-                    if var top = conds.popLast() {
-                        if top.branchTaken { top.active = false }
-                        else if name == "elif" && isZeroCondition(rest) { top.active = false }
-                        else { top.active = top.parentActive; top.branchTaken = true }
-                        active = top.active
-                        conds.append(top)
-                    }
-                case "else":
-                    if var top = conds.popLast() {
-                        top.active = top.parentActive && !top.branchTaken
-                        top.branchTaken = true
-                        active = top.active
-                        conds.append(top)
-                    }
-                case "endif":
-                    if let top = conds.popLast() { active = top.parentActive }
-                case "include", "include_next":
-                    if active { recordInclude(trimmed(rest), line: dirLine) }
-                case "define":
-                    if active {
-                        recordMacro(rest, line: dirLine)
-                        if Lexer.contains(rest, Lexer.suppressBindAttrs) { recordSuppressingMacro(rest) }
-                    }
-                default:
-                    break
-                }
-                continue
-            }
+            if skipSpaceOrComment(c) { continue }
+            if c == 35 && atLineStart { lexDirective(); continue }
             atLineStart = false
-            if !active {
-                // Skipped group: consume to end of line, honouring block comments only.
-                while i < n && bytes[i] != 10 {
-                    if bytes[i] == 47 && byte(i + 1) == 42 {
-                        if !skipBlockComment(&i, &line, &lineStart) { break }
-                        continue
-                    }
-                    i += 1
-                }
-                continue
-            }
+            if !active { skipInactiveLine(); continue }
             let col = Int32(i - lineStart + 1)
-            // Identifiers
-            if isIdentStart(c) {
-                var k = i + 1
-                while k < n && isIdentByte(bytes[k]) { k += 1 }
-                // String/char literal prefixes: L"..", u8"..", u'..'
-                if k < n && (bytes[k] == 34 || bytes[k] == 39) && k - i <= 2 {
-                    let p = bytes[i]
-                    if p == 76 || p == 117 || p == 85 { i = k; lexLiteral(&i, &line, &lineStart, col: col); continue }
-                }
-                let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<k]), as: UTF8.self)
-                let id = names.intern(s)
-                tokens.append(Token(kind: .identifier, code: id, start: Int32(i), length: Int32(k - i), line: line, column: col))
-                i = k
-                continue
-            }
-            // Numbers
-            if (c >= 48 && c <= 57) || (c == 46 && byte(i + 1) >= 48 && byte(i + 1) <= 57) {
-                var k = i + 1
-                while k < n {
-                    let d = bytes[k]
-                    if isIdentByte(d) || d == 46 { k += 1; continue }
-                    if (d == 43 || d == 45) && (bytes[k - 1] == 101 || bytes[k - 1] == 69 || bytes[k - 1] == 112 || bytes[k - 1] == 80) { k += 1; continue }
-                    break
-                }
-                tokens.append(Token(kind: .number, code: 0, start: Int32(i), length: Int32(k - i), line: line, column: col))
-                i = k
-                continue
-            }
-            if c == 34 || c == 39 { lexLiteral(&i, &line, &lineStart, col: col); continue }
-            // Punctuators
-            let c1 = byte(i + 1), c2 = byte(i + 2)
-            var code = Int32(c)
-            var len = 1
-            switch c {
-            case 45: // -
-                if c1 == 62 { code = Punct.arrow; len = 2 }
-                else if c1 == 45 { code = Punct.decrement; len = 2 }
-                else if c1 == 61 { code = Punct.compoundAssign(c); len = 2 }
-            case 43: // +
-                if c1 == 43 { code = Punct.increment; len = 2 }
-                else if c1 == 61 { code = Punct.compoundAssign(c); len = 2 }
-            case 60: // <
-                if c1 == 60 { if c2 == 61 { code = Punct.shiftLeftAssign; len = 3 } else { code = Punct.shiftLeft; len = 2 } }
-                else if c1 == 61 { code = Punct.lessEq; len = 2 }
-            case 62: // >
-                if c1 == 62 { if c2 == 61 { code = Punct.shiftRightAssign; len = 3 } else { code = Punct.shiftRight; len = 2 } }
-                else if c1 == 61 { code = Punct.greaterEq; len = 2 }
-            case 61: if c1 == 61 { code = Punct.equal; len = 2 }
-            case 33: if c1 == 61 { code = Punct.notEqual; len = 2 }
-            case 38: // &
-                if c1 == 38 { code = Punct.logicalAnd; len = 2 }
-                else if c1 == 61 { code = Punct.compoundAssign(c); len = 2 }
-            case 124: // |
-                if c1 == 124 { code = Punct.logicalOr; len = 2 }
-                else if c1 == 61 { code = Punct.compoundAssign(c); len = 2 }
-            case 42, 47, 37, 94:
-                if c1 == 61 { code = Punct.compoundAssign(c); len = 2 }
-            case 46: if c1 == 46 && c2 == 46 { code = Punct.ellipsis; len = 3 }
-            case 35: if c1 == 35 { code = Punct.hashHash; len = 2 }
-            default:
-                if c >= 128 || c < 32 || c == 36 || c == 64 || c == 96 {
-                    // Stray byte (binary junk, invalid UTF-8, '$', '@', '`'): skip it.
-                    if !reportedJunk && (c == 0 || (c < 32)) {
-                        diagnostics.append(FileDiagnostic(line: line, column: col, message: "stray control byte 0x\(String(c, radix: 16)) ignored"))
-                        reportedJunk = true
-                    }
-                    i += 1
-                    continue
-                }
-            }
-            tokens.append(Token(kind: .punct, code: code, start: Int32(i), length: Int32(len), line: line, column: col))
-            i += len
+            if isIdentStart(c) { lexIdentifier(col: col); continue }
+            if (c >= 48 && c <= 57) || (c == 46 && byte(i + 1) >= 48 && byte(i + 1) <= 57) { lexNumber(col: col); continue }
+            if c == 34 || c == 39 { lexLiteral(col: col); continue }
+            lexPunctuator(c, col: col)
         }
         if !conds.isEmpty {
             diagnostics.append(FileDiagnostic(line: line, column: 1, message: "\(conds.count) unterminated #if at end of file"))
         }
         tokens.append(Token(kind: .end, code: 0, start: Int32(n), length: 0, line: line, column: Int32(max(0, n - lineStart) + 1)))
+        self.bytes = UnsafeBufferPointer(start: nil, count: 0)
     }
 
+    /// Whitespace, a newline, a line continuation or a comment at `i`: consumed, true.
+    private mutating func skipSpaceOrComment(_ c: UInt8) -> Bool {
+        if c == 32 || c == 9 || c == 13 || c == 12 || c == 11 { i += 1; return true }
+        if c == 10 { i += 1; line += 1; lineStart = i; atLineStart = true; return true }
+        // Line continuation outside directives
+        if c == 92 && (byte(i + 1) == 10 || (byte(i + 1) == 13 && byte(i + 2) == 10)) {
+            i += byte(i + 1) == 13 ? 3 : 2; line += 1; lineStart = i; return true
+        }
+        if c == 47 && byte(i + 1) == 42 {
+            let startLine = line, col = Int32(i - lineStart + 1)
+            let (end, terminated) = blockCommentEnd(from: i)
+            i = end
+            if !terminated {
+                diagnostics.append(FileDiagnostic(line: startLine, column: col, message: "unterminated comment"))
+            }
+            return true
+        }
+        if c == 47 && byte(i + 1) == 47 {
+            while i < n && bytes[i] != 10 {
+                if bytes[i] == 92 && byte(i + 1) == 10 { i += 2; line += 1; lineStart = i; continue }
+                i += 1
+            }
+            return true
+        }
+        return false
+    }
+
+    /// Skips a block comment starting at `k` (pointing at "/*"), moving `k` past it;
+    /// false if unterminated.
+    private mutating func skipBlockComment(_ k: inout Int) -> Bool {
+        let (end, terminated) = blockCommentEnd(from: k)
+        k = end
+        return terminated
+    }
+
+    private mutating func blockCommentEnd(from k0: Int) -> (Int, Bool) {
+        var k = k0 + 2
+        while k + 1 < n {
+            let c = bytes[k]
+            if c == 10 { line += 1; lineStart = k + 1 }
+            else if c == 42 && bytes[k + 1] == 47 { return (k + 2, true) }
+            k += 1
+        }
+        return (n, false)
+    }
+
+    /// Reads a directive's logical line (with continuations, comments stripped) from `k` to
+    /// its end; returns the text after the directive name, and moves `k` past the newline.
+    private mutating func directiveRest(_ k: inout Int) -> [UInt8] {
+        var out: [UInt8] = []
+        while k < n {
+            let c = bytes[k]
+            if c == 92 && (byte(k + 1) == 10 || (byte(k + 1) == 13 && byte(k + 2) == 10)) {
+                k += byte(k + 1) == 13 ? 3 : 2
+                line += 1; lineStart = k
+                out.append(32)
+                continue
+            }
+            if c == 10 { break }
+            if c == 47 && byte(k + 1) == 42 {
+                let startLine = line
+                if !skipBlockComment(&k) {
+                    diagnostics.append(FileDiagnostic(line: startLine, column: 1, message: "unterminated comment"))
+                }
+                out.append(32)
+                continue
+            }
+            if c == 47 && byte(k + 1) == 47 {
+                while k < n && bytes[k] != 10 { k += 1 }
+                break
+            }
+            if out.count < 4096 { out.append(c) }
+            k += 1
+        }
+        if k < n { k += 1; line += 1; lineStart = k }
+        return out
+    }
+
+    private static func trimmed(_ a: [UInt8]) -> ArraySlice<UInt8> {
+        var s = a.startIndex, e = a.endIndex
+        while s < e && (a[s] == 32 || a[s] == 9 || a[s] == 13) { s += 1 }
+        while e > s && (a[e - 1] == 32 || a[e - 1] == 9 || a[e - 1] == 13) { e -= 1 }
+        return a[s..<e]
+    }
+
+    private static func isZeroCondition(_ a: [UInt8]) -> Bool {
+        let t = trimmed(a)
+        guard let f = t.first, f == 48 else { return false }
+        if t.count == 1 { return true }
+        let next = t[t.startIndex + 1]
+        return next == 32 || next == 9 || next == 41  // "0 ..." or "0)"
+    }
+
+    /// A preprocessor line at `i` (a `#` first on its line): conditionals, includes and
+    /// single-call macros are recorded, everything else skipped.
+    private mutating func lexDirective() {
+        var k = i + 1
+        while k < n && (bytes[k] == 32 || bytes[k] == 9) { k += 1 }
+        let nameStart = k
+        while k < n && isIdentByte(bytes[k]) { k += 1 }
+        let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[nameStart..<k]), as: UTF8.self)
+        let dirLine = line
+        let rest = directiveRest(&k)
+        i = k
+        atLineStart = true
+        switch name {
+        case "if", "ifdef", "ifndef", "elif", "elifdef", "elifndef", "else", "endif":
+            conditional(name, rest, line: dirLine)
+        case "include", "include_next":
+            if active { recordInclude(Lexer.trimmed(rest), line: dirLine) }
+        case "define":
+            if active {
+                recordMacro(rest, line: dirLine)
+                if Lexer.contains(rest, Lexer.suppressBindAttrs) { recordSuppressingMacro(rest) }
+            }
+        default:
+            break
+        }
+    }
+
+    /// `#if` and friends: `#if 0` groups are skipped, and of every other conditional only
+    /// the first live branch is kept.
+    private mutating func conditional(_ name: String, _ rest: [UInt8], line dirLine: Int32) {
+        switch name {
+        case "if", "ifdef", "ifndef":
+            if conds.count >= 100_000 {
+                if reportedJunk == false {
+                    diagnostics.append(FileDiagnostic(line: dirLine, column: 1, message: "conditional nesting too deep; ignoring deeper #if"))
+                    reportedJunk = true
+                }
+            }
+            let zero = name == "if" && Lexer.isZeroCondition(rest)
+            let nowActive = active && !zero
+            conds.append(Conditional(parentActive: active, active: nowActive, branchTaken: !zero))
+            active = nowActive
+        case "elif", "elifdef", "elifndef":
+            if var top = conds.popLast() {
+                if top.branchTaken { top.active = false }
+                else if name == "elif" && Lexer.isZeroCondition(rest) { top.active = false }
+                else { top.active = top.parentActive; top.branchTaken = true }
+                active = top.active
+                conds.append(top)
+            }
+        case "else":
+            if var top = conds.popLast() {
+                top.active = top.parentActive && !top.branchTaken
+                top.branchTaken = true
+                active = top.active
+                conds.append(top)
+            }
+        default: // endif
+            if let top = conds.popLast() { active = top.parentActive }
+        }
+    }
+
+    /// A line of a skipped group: consumed to its end, honouring block comments only.
+    private mutating func skipInactiveLine() {
+        while i < n && bytes[i] != 10 {
+            if bytes[i] == 47 && byte(i + 1) == 42 {
+                let (end, terminated) = blockCommentEnd(from: i)
+                i = end
+                if !terminated { break }
+                continue
+            }
+            i += 1
+        }
+    }
+
+    private mutating func lexIdentifier(col: Int32) {
+        var k = i + 1
+        while k < n && isIdentByte(bytes[k]) { k += 1 }
+        // String/char literal prefixes: L"..", u8"..", u'..'
+        if k < n && (bytes[k] == 34 || bytes[k] == 39) && k - i <= 2 {
+            let p = bytes[i]
+            if p == 76 || p == 117 || p == 85 { i = k; lexLiteral(col: col); return }
+        }
+        let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<k]), as: UTF8.self)
+        let id = names.intern(s)
+        tokens.append(Token(kind: .identifier, code: id, start: Int32(i), length: Int32(k - i), line: line, column: col))
+        i = k
+    }
+
+    private mutating func lexNumber(col: Int32) {
+        var k = i + 1
+        while k < n {
+            let d = bytes[k]
+            if isIdentByte(d) || d == 46 { k += 1; continue }
+            if (d == 43 || d == 45) && (bytes[k - 1] == 101 || bytes[k - 1] == 69 || bytes[k - 1] == 112 || bytes[k - 1] == 80) { k += 1; continue }
+            break
+        }
+        tokens.append(Token(kind: .number, code: 0, start: Int32(i), length: Int32(k - i), line: line, column: col))
+        i = k
+    }
+
+    /// A string or character literal starting at the quote at `i`.
+    private mutating func lexLiteral(col: Int32) {
+        let startLine = line
+        let start = i
+        let quote = bytes[i]
+        var k = i + 1
+        var terminated = false
+        while k < n {
+            let d = bytes[k]
+            if d == 92 { // backslash escape, including line continuation
+                if byte(k + 1) == 10 { line += 1; lineStart = k + 2 }
+                k += 2; continue
+            }
+            if d == quote { k += 1; terminated = true; break }
+            if d == 10 { break } // unterminated on this line
+            k += 1
+        }
+        if k > n { k = n }
+        if !terminated {
+            diagnostics.append(FileDiagnostic(line: startLine, column: col, message: quote == 34 ? "unterminated string literal" : "unterminated character literal"))
+        }
+        tokens.append(Token(kind: quote == 34 ? .string : .character, code: 0, start: Int32(start), length: Int32(k - start), line: startLine, column: col))
+        i = k
+    }
+
+    /// A punctuator (longest match) at `i`; stray bytes are skipped, the first control
+    /// byte reported.
+    private mutating func lexPunctuator(_ c: UInt8, col: Int32) {
+        let c1 = byte(i + 1), c2 = byte(i + 2)
+        var code = Int32(c)
+        var len = 1
+        switch c {
+        case 45: // -
+            if c1 == 62 { code = Punct.arrow; len = 2 }
+            else if c1 == 45 { code = Punct.decrement; len = 2 }
+            else if c1 == 61 { code = Punct.compoundAssign(c); len = 2 }
+        case 43: // +
+            if c1 == 43 { code = Punct.increment; len = 2 }
+            else if c1 == 61 { code = Punct.compoundAssign(c); len = 2 }
+        case 60: // <
+            if c1 == 60 { if c2 == 61 { code = Punct.shiftLeftAssign; len = 3 } else { code = Punct.shiftLeft; len = 2 } }
+            else if c1 == 61 { code = Punct.lessEq; len = 2 }
+        case 62: // >
+            if c1 == 62 { if c2 == 61 { code = Punct.shiftRightAssign; len = 3 } else { code = Punct.shiftRight; len = 2 } }
+            else if c1 == 61 { code = Punct.greaterEq; len = 2 }
+        case 61: if c1 == 61 { code = Punct.equal; len = 2 }
+        case 33: if c1 == 61 { code = Punct.notEqual; len = 2 }
+        case 38: // &
+            if c1 == 38 { code = Punct.logicalAnd; len = 2 }
+            else if c1 == 61 { code = Punct.compoundAssign(c); len = 2 }
+        case 124: // |
+            if c1 == 124 { code = Punct.logicalOr; len = 2 }
+            else if c1 == 61 { code = Punct.compoundAssign(c); len = 2 }
+        case 42, 47, 37, 94:
+            if c1 == 61 { code = Punct.compoundAssign(c); len = 2 }
+        case 46: if c1 == 46 && c2 == 46 { code = Punct.ellipsis; len = 3 }
+        case 35: if c1 == 35 { code = Punct.hashHash; len = 2 }
+        default:
+            if c >= 128 || c < 32 || c == 36 || c == 64 || c == 96 {
+                // Stray byte (binary junk, invalid UTF-8, '$', '@', '`'): skip it.
+                if !reportedJunk && (c == 0 || (c < 32)) {
+                    diagnostics.append(FileDiagnostic(line: line, column: col, message: "stray control byte 0x\(String(c, radix: 16)) ignored"))
+                    reportedJunk = true
+                }
+                i += 1
+                return
+            }
+        }
+        tokens.append(Token(kind: .punct, code: code, start: Int32(i), length: Int32(len), line: line, column: col))
+        i += len
+    }
 
     private mutating func recordMacro(_ rest: [UInt8], line: Int32) {
         var k = 0
