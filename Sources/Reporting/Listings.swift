@@ -200,23 +200,56 @@ public enum Listings {
     }
 }
 
+/// One allocation site for `unbindcheck allocations`.
+public struct AllocationRow: Sendable {
+    public var file: String
+    public var line: Int32
+    public var column: Int32
+    public var function: String
+    public var allocator: String
+    public var isDeviceManaged: Bool
+    /// The allocated type as written or inferred; empty when untyped.
+    public var type: String
+    public var structName: String
+    public var typing: String
+    public var target: String
+    /// The refcounted object the struct embeds, if any.
+    public var embeds: String
+}
+
 extension Listings {
     /// Every allocation site with its resolved type, for `unbindcheck allocations`.
-    public static func allocations(_ ctx: AnalysisContext, devmOnly: Bool, untypedOnly: Bool) -> [JSONValue] {
+    public static func allocations(_ ctx: AnalysisContext, devmOnly: Bool, untypedOnly: Bool) -> [AllocationRow] {
         let index = ctx.index
         return ctx.allocations.sites
             .filter { (!devmOnly || $0.isDeviceManaged) && (!untypedOnly || $0.typing == .untyped) }
             .sorted { (index.path($0.function.file), $0.line, $0.column) < (index.path($1.function.file), $1.line, $1.column) }
             .map { s in
-                let agg = s.aggregate.map { index.aggregate($0) }
-                return .object([
-                    ("file", .string(index.path(s.function.file))), ("line", .int(Int(s.line))), ("column", .int(Int(s.column))),
-                    ("function", .string(index.function(s.function).name)), ("allocator", .string(s.allocator)),
-                    ("devm", .bool(s.isDeviceManaged)), ("type", .string(s.type?.spelling ?? "")),
-                    ("struct", .string(agg?.name ?? "")), ("typing", .string(s.typing.rawValue)),
-                    ("target", .string(s.targetText)),
-                    ("embeds", .string(s.aggregate.flatMap { ctx.closure.embeddings[$0] }.map { $0.core } ?? "")),
-                ])
+                AllocationRow(file: index.path(s.function.file), line: s.line, column: s.column, function: index.function(s.function).name,
+                              allocator: s.allocator, isDeviceManaged: s.isDeviceManaged, type: s.type?.spelling ?? "",
+                              structName: s.aggregate.map { index.aggregate($0).name } ?? "", typing: s.typing.rawValue,
+                              target: s.targetText, embeds: s.aggregate.flatMap { ctx.closure.embeddings[$0] }.map { $0.core } ?? "")
             }
+    }
+
+    /// The JSON listing of allocation sites.
+    public static func allocationsJSON(_ rows: [AllocationRow], root: String) -> String {
+        let items: [JSONValue] = rows.map { r in
+            .object([
+                ("file", .string(r.file)), ("line", .int(Int(r.line))), ("column", .int(Int(r.column))),
+                ("function", .string(r.function)), ("allocator", .string(r.allocator)),
+                ("devm", .bool(r.isDeviceManaged)), ("type", .string(r.type)),
+                ("struct", .string(r.structName)), ("typing", .string(r.typing)),
+                ("target", .string(r.target)), ("embeds", .string(r.embeds)),
+            ])
+        }
+        return JSONValue.object([("root", .string(root)), ("allocations", .array(items))]).serialized()
+    }
+
+    /// One gcc-style line per allocation site.
+    public static func allocationsText(_ rows: [AllocationRow]) -> String {
+        rows.map { r in
+            "\(sanitizeForText(r.file)):\(r.line):\(r.column): \(r.allocator)() in \(r.function) → \(r.type.isEmpty ? "(untyped)" : r.type) [\(r.typing)]\n"
+        }.joined()
     }
 }

@@ -83,22 +83,9 @@ struct AllocationsCommand: ParsableCommand {
 
     func run() throws {
         let session = try tree.analyse(paths)
-        let rows = Listings.allocations(session.context, devmOnly: devm, untypedOnly: untyped).filter { row in
-            guard case .object(let o) = row, let file = o.first(where: { $0.0 == "file" }), case .string(let path) = file.1 else { return true }
-            return session.scope.contains(path)
-        }
+        let rows = Listings.allocations(session.context, devmOnly: devm, untypedOnly: untyped).filter { session.scope.contains($0.file) }
         session.endProgress()
-        if format == .json {
-            try emit(JSONValue.object([("root", .string(session.run.index.root)), ("allocations", .array(rows))]).serialized(), to: output)
-            return
-        }
-        var out = ""
-        for case .object(let o) in rows {
-            let d = Dictionary(o, uniquingKeysWith: { a, _ in a })
-            func s(_ k: String) -> String { if case .string(let v)? = d[k] { return v }; if case .int(let v)? = d[k] { return String(v) }; return "" }
-            out += "\(sanitizeForText(s("file"))):\(s("line")):\(s("column")): \(s("allocator"))() in \(s("function")) → \(s("type").isEmpty ? "(untyped)" : s("type")) [\(s("typing"))]\n"
-        }
-        try emit(out, to: output)
+        try emit(format == .json ? Listings.allocationsJSON(rows, root: session.run.index.root) : Listings.allocationsText(rows), to: output)
     }
 }
 
