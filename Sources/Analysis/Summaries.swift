@@ -16,21 +16,31 @@ public struct EffectEvidence: Sendable, Hashable {
     public var line: Int32
 }
 
+/// What a function does with one of its parameters for one effect, with the evidence.
+public struct PublishFact: Sendable, Equatable {
+    /// The first call found to have the effect.
+    public var evidence: EffectEvidence
+    /// It reaches a call that really publishes (`device_add`), not only one that
+    /// initializes (`device_initialize`).
+    public var really: Bool
+}
+
 /// Per-function summaries, computed to a fixed point over the call graph:
 /// which parameters reach the driver core's publishing calls (`device_add`, …) and
 /// teardown calls (`device_unregister`, …), and which are freed on every path.
+/// Each is an `EffectRule` run by the same fixed point (`EffectFixedPoint`).
 public struct Summaries: Sendable {
     public private(set) var publishes: [FunctionID: [ParamEffect: EffectEvidence]] = [:]
     public private(set) var tearsDown: [FunctionID: [ParamEffect: EffectEvidence]] = [:]
     /// The subset of `publishes` that reaches a call that really publishes (`device_add`,
     /// `cdev_add`, `kobject_add`, …), not only one that initializes (`device_initialize`,
     /// `kobject_init`, and so `cdev_init`). Messages call only these "registration".
-    private(set) var reallyPublishes: [FunctionID: Set<ParamEffect>] = [:]
+    public private(set) var reallyPublishes: [FunctionID: Set<ParamEffect>] = [:]
     /// Parameters whose container is freed unconditionally (`kfree(container_of(p, …))`).
     public private(set) var frees: [FunctionID: Set<Int>] = [:]
 
     /// A call from a function passing a parameter path as argument `argument`.
-    struct Flow {
+    struct Flow: Sendable {
         var calleeName: String
         var callee: FunctionID?
         var argument: Int
@@ -42,6 +52,12 @@ public struct Summaries: Sendable {
     }
 
     static let maxPath = 6
+
+    /// The caller's effect when its parameter path `outer` is passed where the callee has
+    /// effect `inner`: the paths joined (normalized, at most `maxPath` steps).
+    static func compose(_ outer: ParamEffect, _ inner: ParamEffect) -> ParamEffect {
+        ParamEffect(param: outer.param, path: Array(normalize(outer.path + inner.path).prefix(maxPath)))
+    }
 
     /// Cancels a member step followed by its "up" step: `[refcnt, ^refcnt, dev]` → `[dev]`.
     public static func normalize(_ path: [String]) -> [String] {
@@ -93,64 +109,16 @@ public struct Summaries: Sendable {
         let perFile = parallelMap(count: index.files.count, jobs: jobs, makeState: { Resolver(index: index) }) { fi, workerResolver in
             Summaries.flows(file: Int32(fi), index: index, resolver: workerResolver)
         }
-        var flows: [FunctionID: [Flow]] = [:]
-        var callers: [FunctionID: Set<FunctionID>] = [:]
+        var graph = EffectFixedPoint.Graph()
         for fileFlows in perFile {
-            for (id, list) in fileFlows {
-                flows[id] = list
-                for f in list { if let t = f.callee { callers[t, default: []].insert(id) } }
-            }
+            for (id, list) in fileFlows { graph.add(id, list) }
         }
-        // Fixed point with a worklist over callers.
-        var work = Set(flows.keys)
-        var order = flows.keys.sorted()
-        var rounds = 0
-        while !work.isEmpty && rounds < 64 {
-            rounds += 1
-            var next = Set<FunctionID>()
-            for id in order where work.contains(id) {
-                guard let list = flows[id] else { continue }
-                var pub = publishes[id] ?? [:]
-                var tear = tearsDown[id] ?? [:]
-                var fr = frees[id] ?? []
-                var real = reallyPublishes[id] ?? []
-                let before = (pub.count, tear.count, fr.count, real.count)
-                for flow in list {
-                    let ev = EffectEvidence(callee: flow.calleeName, line: flow.line)
-                    if let args = DriverCore.publishers[flow.calleeName], args.contains(flow.argument) {
-                        if pub[flow.effect] == nil { pub[flow.effect] = ev }
-                        if !DriverCore.initializers.contains(flow.calleeName) { real.insert(flow.effect) }
-                    }
-                    if let args = DriverCore.teardowns[flow.calleeName], args.contains(flow.argument) {
-                        if tear[flow.effect] == nil { tear[flow.effect] = ev }
-                    }
-                    if flow.derived && !flow.conditional && flow.argument == 0 && DriverCore.frees.contains(flow.calleeName) {
-                        fr.insert(flow.effect.param)
-                    }
-                    guard let callee = flow.callee, callee != id else { continue }
-                    for (e, _) in publishes[callee] ?? [:] where e.param == flow.argument {
-                        let eff = ParamEffect(param: flow.effect.param, path: Array(Summaries.normalize(flow.effect.path + e.path).prefix(Summaries.maxPath)))
-                        if pub[eff] == nil && pub.count < 64 { pub[eff] = ev }
-                        if pub[eff] != nil, reallyPublishes[callee]?.contains(e) == true { real.insert(eff) }
-                    }
-                    for (e, _) in tearsDown[callee] ?? [:] where e.param == flow.argument {
-                        let eff = ParamEffect(param: flow.effect.param, path: Array(Summaries.normalize(flow.effect.path + e.path).prefix(Summaries.maxPath)))
-                        if tear[eff] == nil && tear.count < 64 { tear[eff] = ev }
-                    }
-                    if flow.derived && !flow.conditional, frees[callee]?.contains(flow.argument) == true {
-                        fr.insert(flow.effect.param)
-                    }
-                }
-                if (pub.count, tear.count, fr.count, real.count) != before {
-                    publishes[id] = pub
-                    reallyPublishes[id] = real
-                    tearsDown[id] = tear
-                    frees[id] = fr
-                    next.formUnion(callers[id] ?? [])
-                }
-            }
-            work = next
-            order = next.sorted()
+        for (id, facts) in EffectFixedPoint.solve(EffectRule.publish, graph: graph) where !facts.isEmpty {
+            publishes[id] = facts.mapValues(\.evidence)
+            let really = Set(facts.filter(\.value.really).keys)
+            if !really.isEmpty { reallyPublishes[id] = really }
         }
+        for (id, facts) in EffectFixedPoint.solve(EffectRule.teardown, graph: graph) where !facts.isEmpty { tearsDown[id] = facts }
+        for (id, facts) in EffectFixedPoint.solve(EffectRule.free, graph: graph) where !facts.isEmpty { frees[id] = Set(facts.keys.map(\.param)) }
     }
 }
