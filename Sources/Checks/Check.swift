@@ -3,7 +3,9 @@ import Indexing
 import Analysis
 import Findings
 
-/// What a check is about, in SwiftLint style: the examples are run as tests.
+/// What a check is about. Its examples are C files under `Tests/Fixtures/<id>/`
+/// (`triggering-N/` with the exact findings in `expected.txt`, `non-triggering-N/`), run as
+/// tests and replayed by the fuzzers.
 public struct CheckDescription: Sendable {
     public var id: String
     public var summary: String
@@ -11,10 +13,6 @@ public struct CheckDescription: Sendable {
     public var severity: Severity
     /// How sure a finding is, and what produces false positives.
     public var confidence: String
-    /// Source files (path → text) that must produce the findings marked `/*!check-id*/`.
-    var triggering: [[String: String]]
-    /// Source files that must produce no finding of this check.
-    var nonTriggering: [[String: String]]
 }
 
 /// A check over the analysed tree.

@@ -20,50 +20,7 @@ struct DevmEmbeddedRefcountCheck: Check {
             High when the object reaches device_add/cdev_add/kobject_add through the call graph and \
             the subsystem's release neither frees nor waits. False positives: registration guarded \
             by a path the analysis cannot see (function pointers), or memory re-homed before unbind.
-            """,
-        triggering: [[
-            "include/linux/device.h": KernelPrelude.device,
-            "include/linux/flash.h": """
-                #include <linux/device.h>
-                struct flash_info { int size; struct device dev; };
-                int flash_register(struct flash_info *info);
-                """,
-            "drivers/mtd/core.c": """
-                #include <linux/flash.h>
-                static void flash_release(struct device *dev) { unsigned long idx = 1; idx++; }
-                static const struct device_type flash_type = { .release = flash_release };
-                int flash_register(struct flash_info *info)
-                {
-                        info->dev.type = &flash_type;
-                        return device_register(&info->dev);
-                }
-                """,
-            "drivers/mtd/chip.c": """
-                #include <linux/flash.h>
-                struct chip { int id; struct flash_info flash; };
-                static int chip_probe(struct platform_device *pdev)
-                {
-                        struct chip *c;
-                        c = /*!devm-embedded-refcount*/devm_kzalloc(&pdev->dev, sizeof(*c), GFP_KERNEL);
-                        if (!c)
-                                return -ENOMEM;
-                        return flash_register(&c->flash);
-                }
-                """,
-        ]],
-        nonTriggering: [[
-            "include/linux/device.h": KernelPrelude.device,
-            "drivers/misc/ptr.c": """
-                #include <linux/device.h>
-                struct holder { struct device *dev; int x; };
-                static int holder_probe(struct platform_device *pdev)
-                {
-                        struct holder *h = devm_kzalloc(&pdev->dev, sizeof(*h), GFP_KERNEL);
-                        h->dev = &pdev->dev;
-                        return device_register(h->dev);
-                }
-                """,
-        ]])
+            """)
 
     /// Whether the file's driver cannot be unbound through sysfs: it sets
     /// `.suppress_bind_attrs = true` and is built in, registers with `platform_driver_probe()`

@@ -20,29 +20,7 @@ struct EmptyReleaseCheck: Check {
             High: the body is read directly. Statically allocated objects that are never freed are \
             the known source of intentional empty releases; the driver core documentation still \
             calls them broken.
-            """,
-        triggering: [[
-            "include/linux/device.h": KernelPrelude.device,
-            "drivers/misc/dummy.c": """
-                #include <linux/device.h>
-                static void /*!empty-release*/dummy_release(struct device *dev)
-                {
-                }
-                static const struct device_type dummy_type = { .name = "dummy", .release = dummy_release };
-                """,
-        ]],
-        nonTriggering: [[
-            "include/linux/device.h": KernelPrelude.device,
-            "drivers/misc/real.c": """
-                #include <linux/device.h>
-                struct real { int id; struct device dev; };
-                static void real_release(struct device *dev)
-                {
-                        kfree(container_of(dev, struct real, dev));
-                }
-                static const struct device_type real_type = { .release = real_release };
-                """,
-        ]])
+            """)
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         ctx.releaseCallbacks.callbacks.filter { $0.summary.isEmpty && ctx.reports($0.function.file) }.map { cb in

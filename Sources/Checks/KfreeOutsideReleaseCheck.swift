@@ -23,34 +23,7 @@ struct KfreeOutsideReleaseCheck: Check {
             that does not wait) within a few lines; warning on the error path right after a failed \
             registration. Paths are approximated by line order, so a free reached by goto from \
             before the registration can be reported.
-            """,
-        triggering: [[
-            "include/linux/device.h": KernelPrelude.device,
-            "drivers/misc/widget.c": """
-                #include <linux/device.h>
-                struct widget { int id; struct device dev; };
-                static void widget_remove(struct widget *w)
-                {
-                        device_unregister(&w->dev);
-                        /*!kfree-outside-release*/kfree(w);
-                }
-                """,
-        ]],
-        nonTriggering: [[
-            "include/linux/device.h": KernelPrelude.device,
-            "drivers/misc/widget.c": """
-                #include <linux/device.h>
-                struct widget { int id; struct device dev; };
-                static void widget_release(struct device *dev)
-                {
-                        kfree(container_of(dev, struct widget, dev));
-                }
-                static void widget_remove(struct widget *w)
-                {
-                        device_unregister(&w->dev);
-                }
-                """,
-        ]])
+            """)
 
     static let window: Int32 = 6
 

@@ -21,31 +21,7 @@ struct MissingReleaseCheck: Check {
             Error for a kobj_type without .release (read directly). Warning for devices: the \
             release may be set through a path the analysis does not follow (a type or class set \
             in another translation unit through a pointer).
-            """,
-        triggering: [[
-            "include/linux/device.h": KernelPrelude.device,
-            "drivers/misc/lonely.c": """
-                #include <linux/device.h>
-                struct lonely { int id; struct device dev; };
-                static int lonely_add(struct lonely *l)
-                {
-                        return /*!missing-release*/device_register(&l->dev);
-                }
-                """,
-        ]],
-        nonTriggering: [[
-            "include/linux/device.h": KernelPrelude.device,
-            "drivers/misc/fine.c": """
-                #include <linux/device.h>
-                struct fine { int id; struct device dev; };
-                static void fine_release(struct device *dev) { kfree(container_of(dev, struct fine, dev)); }
-                static int fine_add(struct fine *l)
-                {
-                        l->dev.release = fine_release;
-                        return device_register(&l->dev);
-                }
-                """,
-        ]])
+            """)
 
     static let deviceRegistrations: Set<String> = ["device_register", "device_add"]
 

@@ -17,46 +17,7 @@ struct ReleaseDevmFreeCheck: Check {
             the release instead.
             """,
         severity: .error,
-        confidence: "High: devm_kfree inside a function installed as release is always a lifetime mix-up.",
-        triggering: [[
-            "include/linux/device.h": KernelPrelude.device,
-            "drivers/virtio/vmmio.c": """
-                #include <linux/device.h>
-                struct vdev { int index; struct device dev; };
-                struct vmmio { struct device *parent; struct vdev vdev; };
-                static void vmmio_release(struct device *_d)
-                {
-                        struct vmmio *vm = container_of(_d, struct vmmio, vdev.dev);
-                        /*!release-devm-free*/devm_kfree(vm->parent, vm);
-                }
-                static int vmmio_probe(struct platform_device *pdev)
-                {
-                        struct vmmio *vm = devm_kzalloc(&pdev->dev, sizeof(*vm), 0);
-                        vm->parent = &pdev->dev;
-                        vm->vdev.dev.release = vmmio_release;
-                        return device_register(&vm->vdev.dev);
-                }
-                """,
-        ]],
-        nonTriggering: [[
-            "include/linux/device.h": KernelPrelude.device,
-            "drivers/virtio/vmmio.c": """
-                #include <linux/device.h>
-                struct vdev { int index; struct device dev; };
-                struct vmmio { struct device *parent; struct vdev vdev; };
-                static void vmmio_release(struct device *_d)
-                {
-                        struct vmmio *vm = container_of(_d, struct vmmio, vdev.dev);
-                        kfree(vm);
-                }
-                static int vmmio_probe(struct platform_device *pdev)
-                {
-                        struct vmmio *vm = kzalloc(sizeof(*vm), 0);
-                        vm->vdev.dev.release = vmmio_release;
-                        return device_register(&vm->vdev.dev);
-                }
-                """,
-        ]])
+        confidence: "High: devm_kfree inside a function installed as release is always a lifetime mix-up.")
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []

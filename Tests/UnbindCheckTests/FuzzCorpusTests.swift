@@ -73,6 +73,31 @@ import Glibc
         #expect(Self.replay(target, inputs) == inputs.count)
     }
 
+    /// The checks' example files (`Tests/Fixtures/<check-id>/*/…`), which `scripts/fuzz`
+    /// also seeds every run with: each file through the parser target, and each example
+    /// directory joined with NULs (the analysis target's file separator) through the others.
+    @Test func checkExamplesReplay() {
+        let ids = allChecks.map { type(of: $0).description.id }
+        var files = 0, trees = 0
+        for id in ids {
+            for dir in exampleDirectories(id, "triggering") + exampleDirectories(id, "non-triggering") {
+                let example = fixtureFiles(dir)
+                for path in example.keys.sorted() {
+                    let digest = Array(example[path]!.utf8).withUnsafeBufferPointer { FuzzHarness.run("parser", $0) }
+                    #expect(digest != nil)
+                    files += 1
+                }
+                let joined = Array(example.keys.sorted().suffix(3).map { example[$0]! }.joined(separator: "\0").utf8)
+                for target in FuzzHarness.targets where target != "parser" {
+                    #expect(joined.withUnsafeBufferPointer { FuzzHarness.run(target, $0) } != nil)
+                }
+                trees += 1
+            }
+        }
+        #expect(trees == 2 * ids.count)
+        #expect(files >= 3 * ids.count)
+    }
+
     /// The root cause of parser-parsecall-arena: `MACRO(args) {` inside a function body was
     /// parsed as a nested function definition, which reset the expression arena while an
     /// enclosing call still held indices into it.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Facts
 @testable import CFrontend
@@ -190,31 +191,56 @@ let subsystemFixture: [String: String] = [
     }
 }
 
+/// The C files of one example directory, with the shared kernel prelude under it.
+func fixtureFiles(_ directory: String) -> [String: String] {
+    var files: [String: String] = ["include/linux/device.h": KernelPrelude.device]
+    let root = testsDirectory.appendingPathComponent("Fixtures/" + directory).path
+    for case let rel as String in FileManager.default.enumerator(atPath: root) ?? FileManager.DirectoryEnumerator()
+    where rel.hasSuffix(".c") || rel.hasSuffix(".h") {
+        files[rel] = try? String(contentsOfFile: root + "/" + rel, encoding: .utf8)
+    }
+    return files
+}
+
+/// The example directories of a check: `triggering-N` and `non-triggering-N`.
+func exampleDirectories(_ id: String, _ kind: String) -> [String] {
+    let root = testsDirectory.appendingPathComponent("Fixtures/" + id).path
+    return ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
+        .filter { $0.hasPrefix(kind + "-") }.sorted().map { id + "/" + $0 }
+}
+
 @Suite struct CheckExampleTests {
-    /// Every check's triggering examples produce exactly the marked findings; the
-    /// non-triggering ones produce none of that check.
+    /// Every check's triggering examples (`Tests/Fixtures/<id>/triggering-N/`) produce
+    /// exactly the findings of their `expected.txt` (position, severity and message), each
+    /// at a `/*!check-id*/` marker; the non-triggering ones produce none of that check.
     @Test(arguments: allChecks.map { type(of: $0).description.id })
     func examples(id: String) throws {
         let check = try #require(allChecks.first { type(of: $0).description.id == id })
-        let d = type(of: check).description
-        #expect(!d.triggering.isEmpty && !d.nonTriggering.isEmpty)
-        for example in d.triggering {
-            let expected = markers(in: example).filter { $0.check == id }
-            #expect(!expected.isEmpty, "example of \(id) has no marker")
-            let got = Analyzer.findings(analyse(example), checks: [check])
-                .map { Marker(file: $0.file, line: $0.line, column: $0.column, check: $0.check) }
-            #expect(got == expected)
+        let triggering = exampleDirectories(id, "triggering"), nonTriggering = exampleDirectories(id, "non-triggering")
+        #expect(!triggering.isEmpty && !nonTriggering.isEmpty)
+        for dir in triggering {
+            let example = fixtureFiles(dir)
+            let findings = Analyzer.findings(analyse(example), checks: [check])
+            let got = findings.map { "\($0.file):\($0.line):\($0.column): \($0.severity.rawValue): \($0.message)" }
+            let expectedPath = testsDirectory.appendingPathComponent("Fixtures/\(dir)/expected.txt").path
+            if ProcessInfo.processInfo.environment["UNBINDCHECK_UPDATE_EXPECTED"] == "1" {
+                try (got.joined(separator: "\n") + "\n").write(toFile: expectedPath, atomically: true, encoding: .utf8)
+            }
+            let expected = try String(contentsOfFile: expectedPath, encoding: .utf8).split(separator: "\n").map(String.init)
+            #expect(got == expected, "\(dir)")
+            let marked = markers(in: example).filter { $0.check == id }
+            #expect(!marked.isEmpty, "example \(dir) has no marker")
+            #expect(findings.map { Marker(file: $0.file, line: $0.line, column: $0.column, check: $0.check) } == marked, "\(dir)")
         }
-        for example in d.nonTriggering {
-            let got = Analyzer.findings(analyse(example), checks: [check])
-            #expect(got.isEmpty, "\(got.map(\.message))")
+        for dir in nonTriggering {
+            let got = Analyzer.findings(analyse(fixtureFiles(dir)), checks: [check])
+            #expect(got.isEmpty, "\(dir): \(got.map(\.message))")
         }
     }
 
     @Test func virtioHistoryGetsReleaseDevmFree() {
         // The old virtio_mmio pattern from the talk: devm_kzalloc + devm_kfree in release.
-        let ex = ReleaseDevmFreeCheck.description.triggering[0]
-        let all = Analyzer.findings(analyse(ex))
+        let all = Analyzer.findings(analyse(fixtureFiles("release-devm-free/triggering-1")))
         #expect(all.map(\.check).contains("release-devm-free"))
         #expect(all.contains { $0.check == "devm-embedded-refcount" && $0.protection == "driver-release" && $0.severity == .error })
     }

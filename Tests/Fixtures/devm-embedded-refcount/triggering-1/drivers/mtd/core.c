@@ -1,0 +1,8 @@
+#include <linux/flash.h>
+static void flash_release(struct device *dev) { unsigned long idx = 1; idx++; }
+static const struct device_type flash_type = { .release = flash_release };
+int flash_register(struct flash_info *info)
+{
+        info->dev.type = &flash_type;
+        return device_register(&info->dev);
+}
