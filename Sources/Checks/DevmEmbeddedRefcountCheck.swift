@@ -54,19 +54,21 @@ struct DevmEmbeddedRefcountCheck: Check {
             let chain = ctx.closure.chainNames(emb, index: index)
             let objectName = index.aggregate(reg.object).name
             var notes: [FindingNote] = [
-                FindingNote(file: index.path(agg.file), line: structDecl.line, column: structDecl.column,
+                FindingNote(.embedding, file: index.path(agg.file), line: structDecl.line, column: structDecl.column,
                             message: "struct \(structDecl.name) embeds \(chain.dropFirst().map { "struct \($0)" }.joined(separator: " → ")) (\(ctx.closure.fieldPath(emb)))"),
-                FindingNote(file: index.path(site.function.file), line: reg.line, column: reg.column,
+                FindingNote(reg.publishes ? .publish : .initialization, file: index.path(site.function.file), line: reg.line, column: reg.column,
                             message: "\(reg.callee)() \(reg.publishes ? "publishes" : "initializes the reference count of") \(site.targetText.isEmpty ? "it" : site.targetText)\(reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))\(reg.publishes ? " to the driver core" : "")"),
             ]
-            for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(file: ev.file, line: ev.line, message: ev.message)) }
+            for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(.protection, file: ev.file, line: ev.line, message: ev.message)) }
             var message = "'struct \(structDecl.name)' is allocated with \(site.allocator)() but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase); "
                 + verdict.explanation(object: objectName)
             if !unbindable { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }
-            out.append(Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
-                               line: site.line, column: site.column, function: fn.name, structName: structDecl.name,
-                               chain: chain, object: objectName, protection: verdict.protection.rawValue,
-                               message: message, notes: notes))
+            var finding = Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
+                                  line: site.line, column: site.column, function: fn.name, structName: structDecl.name,
+                                  chain: chain, object: objectName, protection: verdict.protection.rawValue,
+                                  message: message, notes: notes)
+            finding.allocator = site.allocator
+            out.append(finding)
         }
         return out
     }

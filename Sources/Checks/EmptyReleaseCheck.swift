@@ -31,7 +31,7 @@ struct EmptyReleaseCheck: Check {
             return Finding(check: Self.description.id, severity: cb.onlyStaticObjects ? .warning : .error, file: ctx.index.path(cb.function.file),
                            line: fn.line, column: fn.column, function: fn.name,
                            message: message,
-                           notes: cb.bindings.prefix(3).map { FindingNote(file: $0.file, line: $0.line, message: $0.message) })
+                           notes: cb.bindings.prefix(3).map { FindingNote(.release, file: $0.file, line: $0.line, message: $0.message) })
         }
     }
 }

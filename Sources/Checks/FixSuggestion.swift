@@ -37,23 +37,13 @@ public enum FixSuggestion {
         return names.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
     }
 
-    /// The text after the first occurrence of `marker` in `s`.
-    public static func after(_ marker: String, in s: String) -> Substring? {
-        let m = Array(marker.utf8), b = Array(s.utf8)
-        guard m.count <= b.count else { return nil }
-        for i in 0...(b.count - m.count) where b[i] == m[0] && Array(b[i..<(i + m.count)]) == m {
-            return Substring(String(decoding: b[(i + m.count)...], as: UTF8.self))
-        }
-        return nil
-    }
-
     /// The fix text for `f`; `ctx` adds the core's own function names when known.
     public static func text(for f: Finding, context ctx: AnalysisContext? = nil) -> String {
         let s = f.structName.isEmpty ? "the container" : "struct \(f.structName)"
         let c = core(f.object, ctx)
         switch f.check {
         case "devm-embedded-refcount":
-            let alloc = after("allocated with ", in: f.message).map { String($0.prefix { $0 != "(" }) } ?? "devm_kzalloc"
+            let alloc = f.allocator.isEmpty ? "devm_kzalloc" : f.allocator
             let core = c.allocators.isEmpty
                 ? ""
                 : "; or let the core allocate it with \(c.allocators.prefix(3).map { $0 + "()" }.joined(separator: "/")) and drop it with the matching put"

@@ -104,7 +104,7 @@ struct KfreeOutsideReleaseCheck: Check {
                                        structName: index.aggregate(agg).name, object: objectName,
                                        protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
                                        message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead",
-                                       notes: [FindingNote(file: f.path, line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]))
+                                       notes: [FindingNote(.teardown, file: f.path, line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]))
                 }
             }
         }

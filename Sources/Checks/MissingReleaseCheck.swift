@@ -49,7 +49,7 @@ struct MissingReleaseCheck: Check {
                                            : "the kobject can never be freed correctly"
                         out.append(Finding(check: Self.description.id, severity: isStatic ? .warning : .error, file: f.path, line: c.line, column: c.column,
                                            function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
-                                           notes: [FindingNote(file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")]))
+                                           notes: [FindingNote(.definition, file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")]))
                         continue
                     }
                     guard Self.deviceRegistrations.contains(c.callee), let arg = args.first,
@@ -78,7 +78,7 @@ struct MissingReleaseCheck: Check {
                     out.append(Finding(check: Self.description.id, severity: .warning, file: f.path, line: c.line, column: c.column,
                                        function: fn.name, structName: index.aggregate(agg).name, object: objectName,
                                        message: "\(c.callee)() registers the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)",
-                                       notes: [FindingNote(file: index.path(object.file), line: index.aggregate(object).line, message: "struct \(objectName) is defined here")]))
+                                       notes: [FindingNote(.definition, file: index.path(object.file), line: index.aggregate(object).line, message: "struct \(objectName) is defined here")]))
                 }
             }
         }

@@ -27,7 +27,7 @@ struct ReleaseDevmFreeCheck: Check {
                 out.append(Finding(check: Self.description.id, severity: .error, file: ctx.index.path(cb.function.file),
                                    line: c.line, column: c.column, function: fn.name,
                                    message: "release callback \(fn.name)() frees with \(c.callee)(): devres frees this memory at unbind too, and the release can run after it",
-                                   notes: cb.bindings.prefix(3).map { FindingNote(file: $0.file, line: $0.line, message: $0.message) }))
+                                   notes: cb.bindings.prefix(3).map { FindingNote(.release, file: $0.file, line: $0.line, message: $0.message) }))
             }
         }
         return out

@@ -43,7 +43,7 @@ struct UnrevokedProviderOpsCheck: Check {
 
     private func useNote(_ u: ProviderOps.UseSite) -> FindingNote {
         let how = u.path.count > 1 ? "reached from \(u.entry)() via \(u.path.joined(separator: " → "))" : "\(u.entry)() is a consumer entry"
-        return FindingNote(file: u.file, line: u.line, column: u.column, message: "\(u.functionName)() uses \(u.member): \(u.reason); \(how)")
+        return FindingNote(.useSite, file: u.file, line: u.line, column: u.column, message: "\(u.functionName)() uses \(u.member): \(u.reason); \(how)")
     }
 
     /// One entry per (function, line), whichever members the line uses.
@@ -66,10 +66,10 @@ struct UnrevokedProviderOpsCheck: Check {
         let message = "struct \(g.name) keeps the provider's \(list) (stored by \(reg.name)()), and \(teardownText) \(what): "
             + "\(functions.joined(separator: "(), "))() still use\(functions.count == 1 ? "s" : "") them on paths consumers reach after the provider is unbound"
         var notes = g.assignments.prefix(6).map {
-            FindingNote(file: ctx.index.path(g.register.file), line: $0.1, message: "\(reg.name)() stores the provider's \($0.0) in struct \(g.name)")
+            FindingNote(.storage, file: ctx.index.path(g.register.file), line: $0.1, message: "\(reg.name)() stores the provider's \($0.0) in struct \(g.name)")
         }
         notes += uses.prefix(12).map(useNote)
-        notes += g.revocation.prefix(3).map { FindingNote(file: $0.file, line: $0.line, message: $0.message) }
+        notes += g.revocation.prefix(3).map { FindingNote(.protection, file: $0.file, line: $0.line, message: $0.message) }
         var f = Finding(check: Self.description.id, severity: .error, file: ctx.index.path(at.file), line: fn.line, column: fn.column,
                         function: fn.name, structName: g.name, chain: [g.name], object: g.name, protection: "none",
                         message: message, notes: notes)
@@ -89,7 +89,7 @@ struct UnrevokedProviderOpsCheck: Check {
             let message = "\(first.functionName)() uses the provider's \(members.joined(separator: ", ")) of struct \(g.name) unprotected (\(first.reason)), "
                 + "although unregister \(how): a consumer reaching it races with the provider's unbind"
             var notes = [useNote(first)]
-            notes += g.revocation.prefix(4).map { FindingNote(file: $0.file, line: $0.line, message: $0.message) }
+            notes += g.revocation.prefix(4).map { FindingNote(.protection, file: $0.file, line: $0.line, message: $0.message) }
             var f = Finding(check: Self.description.id, severity: .error, file: first.file, line: first.line, column: first.column,
                             function: first.functionName, structName: g.name, chain: [g.name], object: g.name,
                             protection: g.waits ? "wait" : "revocation", message: message, notes: notes)

@@ -8,14 +8,39 @@ public enum Severity: String, Sendable, Comparable, CaseIterable {
     public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
 }
 
-/// A secondary location attached to a finding.
+/// What one step of a finding's evidence shows.
+public enum EvidenceKind: String, Sendable, Hashable, CaseIterable {
+    /// Where the object's memory comes from.
+    case allocation
+    /// A struct embedding the next one on the way to the refcounted object.
+    case embedding
+    /// A call that makes the object visible to others (`device_add`, `cdev_add`, …).
+    case publish
+    /// A call that only initializes the reference count (`device_initialize`, `cdev_init`).
+    case initialization
+    /// Where a release callback is installed, or what it does.
+    case release
+    /// A teardown or reference drop before the free.
+    case teardown
+    /// Where a provider's state is stored in a core object.
+    case storage
+    /// A core function using provider state on a consumer's path.
+    case useSite = "use-site"
+    /// What the subsystem does (or fails to do) on unregister.
+    case protection
+    /// Where a type the finding names is defined.
+    case definition
+}
+
+/// A secondary location attached to a finding: one typed step of its evidence.
 public struct FindingNote: Sendable, Hashable {
+    public var kind: EvidenceKind
     public var file: String
     public var line: Int32
     public var column: Int32
     public var message: String
-    public init(file: String, line: Int32, column: Int32 = 1, message: String) {
-        self.file = file; self.line = line; self.column = column; self.message = message
+    public init(_ kind: EvidenceKind, file: String, line: Int32, column: Int32 = 1, message: String) {
+        self.kind = kind; self.file = file; self.line = line; self.column = column; self.message = message
     }
 }
 
@@ -44,6 +69,8 @@ public struct Finding: Sendable, Hashable {
     public var protection: String
     public var message: String
     public var notes: [FindingNote]
+    /// The allocator of the object's memory (`devm_kzalloc`), for allocation findings.
+    public var allocator: String = ""
     /// `unrevoked-provider-ops`: the provider-owned members.
     public var members: [String] = []
     /// `unrevoked-provider-ops`: each unprotected use and the consumer entry reaching it.

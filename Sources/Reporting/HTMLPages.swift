@@ -202,7 +202,10 @@ extension HTMLSite {
             if !f.notes.isEmpty {
                 h.el("h2", text: "Evidence")
                 for (k, n) in f.notes.enumerated() {
-                    h.el("h3") { h in h.text("\(k + 1). "); h.el("span", [("class", "mono")], text: "\(n.file):\(n.line)"); h.text(" — " + n.message) }
+                    h.el("h3") { h in
+                        h.text("\(k + 1). "); h.el("span", [("class", "check")], text: n.kind.rawValue); h.text(" ")
+                        h.el("span", [("class", "mono")], text: "\(n.file):\(n.line)"); h.text(" — " + n.message)
+                    }
                     me.excerpt(&h, file: n.file, line: n.line, context: 3)
                 }
             }

@@ -24,8 +24,8 @@ struct OwnershipStory: Sendable, Hashable {
     /// The story told by a finding and, when known, its object's subsystem.
     public init(_ f: Finding, subsystem s: SubsystemRow?) {
         let fn = f.function.isEmpty ? "" : " in \(f.function)()"
-        let allocator = FixSuggestion.after("allocated with ", in: f.message).map { String($0.prefix { $0 != "(" }) }
-        let publisher = f.notes.first { $0.message.contains(" publishes ") || $0.message.contains(" initializes the reference count") }
+        let allocator: String? = f.allocator.isEmpty ? nil : f.allocator
+        let publisher = f.notes.first { $0.kind == .publish || $0.kind == .initialization }
             .map { String($0.message.prefix { $0 != " " }) }
         let container = f.structName.isEmpty ? (f.object.isEmpty ? "the container" : f.object) : f.structName
         chain = f.chain.isEmpty ? [container, f.object.isEmpty || f.object == container ? "device" : f.object] : f.chain

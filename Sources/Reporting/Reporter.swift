@@ -99,7 +99,7 @@ public struct JSONReporter: Reporter {
             ("chain", .array(f.chain.map { .string($0) })), ("object", .string(f.object)),
             ("protection", .string(f.protection)), ("message", .string(f.message)),
             ("fix", .string(f.fix)), ("fingerprint", .string(f.fingerprint)),
-            ("notes", .array(f.notes.map { .object([("file", .string($0.file)), ("line", .int(Int($0.line))), ("column", .int(Int($0.column))), ("message", .string($0.message))]) })),
+            ("notes", .array(f.notes.map { .object([("kind", .string($0.kind.rawValue)), ("file", .string($0.file)), ("line", .int(Int($0.line))), ("column", .int(Int($0.column))), ("message", .string($0.message))]) })),
         ]
         if !f.members.isEmpty || !f.useSites.isEmpty {
             fields.append(("members", .array(f.members.map { .string($0) })))

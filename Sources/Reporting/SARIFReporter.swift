@@ -41,7 +41,8 @@ public struct SARIFReporter: Reporter {
         }
         // The evidence chain, in order, ending at the finding: what code-scanning UIs show as a path.
         var steps: [JSONValue] = f.notes.map { n in
-            .object([("location", .object(location(n.file, n.line, n.column, message: n.message))), ("importance", .string("important"))])
+            .object([("location", .object(location(n.file, n.line, n.column, message: n.message))), ("kinds", .array([.string(n.kind.rawValue)])),
+                     ("importance", .string("important"))])
         }
         steps.append(.object([("location", .object(location(f.file, f.line, f.column, message: f.message))), ("importance", .string("essential"))]))
         var props: [(String, JSONValue)] = [

@@ -31,7 +31,7 @@ public struct SubsystemRow: Sendable, Hashable {
                 register: ctx.apiOrder(o.register), unregister: ctx.apiOrder(o.unregister),
                 release: o.release?.name ?? (o.driverSuppliedRelease ? "(driver-supplied)" : nil), allocators: allocs,
                 protection: o.protection.rawValue, devmAllocations: n,
-                evidence: o.evidence.map { FindingNote(file: $0.file, line: $0.line, message: $0.message) })
+                evidence: o.evidence.map { FindingNote(.protection, file: $0.file, line: $0.line, message: $0.message) })
         }
     }
 }

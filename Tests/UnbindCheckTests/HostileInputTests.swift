@@ -165,7 +165,7 @@ import Glibc
 
     func report() -> Report {
         let f = Finding(check: "empty-release", severity: .error, file: Self.evil, line: 1, column: 2, function: "f\u{7}",
-                        message: "bad </script><img src=x> \u{0}\u{1b}]0;title\u{7}", notes: [FindingNote(file: Self.evil, line: 3, message: "n\r\n")])
+                        message: "bad </script><img src=x> \u{0}\u{1b}]0;title\u{7}", notes: [FindingNote(.release, file: Self.evil, line: 3, message: "n\r\n")])
         return Report(root: "/tmp/<root>", findings: [f], stats: ScanStats(files: 1, bytes: 1, structs: 0, functions: 0, seconds: 0,
                       allocations: 0, devmAllocations: 0, untypedDevmAllocations: 0), suppressed: 0, includeTimings: false)
     }
