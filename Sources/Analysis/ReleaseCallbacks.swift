@@ -61,24 +61,17 @@ public struct ReleaseCallbacks: Sendable {
             }
         }
         var staticUse = Set<String>(), dynamicUse = Set<String>()
-        for (fi, f) in index.files.enumerated() {
-            for (ni, fn) in f.functions.enumerated() {
-                let e = fn.exprs
-                var functionView: FunctionView?
-                for a in fn.assignments where a.lhs >= 0 && e[a.lhs].kind == .member && ["class", "type"].contains(e.text(e[a.lhs])) {
-                    let r = e[e.strippingCasts(a.rhs)]
-                    guard r.kind == .unary, e.text(r) == "&", e[r.a].kind == .identifier else { continue }
-                    let g = e.text(e[r.a])
-                    guard releasesOfGlobal[g] != nil else { continue }
-                    let view = functionView ?? FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: resolver)
-                    functionView = view
-                    if let p = view.memberPath(a.lhs), case .global(let obj) = p.root,
-                       resolver.global(named: obj, from: Int32(fi)).map({ $0.type.pointerDepth == 0 }) == true {
-                        staticUse.insert(g)
-                    } else {
-                        dynamicUse.insert(g)
-                    }
-                }
+        MemberAssignments.forEach(to: ["class", "type"], index: index, resolver: resolver) { id, fn, view, a in
+            let e = fn.exprs
+            let r = e[e.strippingCasts(a.rhs)]
+            guard r.kind == .unary, e.text(r) == "&", e[r.a].kind == .identifier else { return }
+            let g = e.text(e[r.a])
+            guard releasesOfGlobal[g] != nil else { return }
+            if let p = view.memberPath(a.lhs), case .global(let obj) = p.root,
+               resolver.global(named: obj, from: id.file).map({ $0.type.pointerDepth == 0 }) == true {
+                staticUse.insert(g)
+            } else {
+                dynamicUse.insert(g)
             }
         }
         for g in releasesOfGlobal.keys.sorted() {
@@ -86,27 +79,19 @@ public struct ReleaseCallbacks: Sendable {
                 bind(name, from: file, ev, isStatic: staticUse.contains(g) && !dynamicUse.contains(g))
             }
         }
-        for (fi, f) in index.files.enumerated() {
-            for (ni, fn) in f.functions.enumerated() {
-                let e = fn.exprs
-                var functionView: FunctionView?
-                for a in fn.assignments where a.lhs >= 0 {
-                    let lhs = e[a.lhs]
-                    guard lhs.kind == .member, e.text(lhs) == "release" else { continue }
-                    let rhs = e[e.strippingCasts(a.rhs)]
-                    guard rhs.kind == .identifier else { continue }
-                    let view = functionView ?? FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: resolver)
-                    functionView = view
-                    guard let (bt0, bf) = view.type(of: lhs.a) else { continue }
-                    var bt = bt0
-                    if lhs.b == 1, let d = bt.dereferenced { bt = d }
-                    let (t, _) = resolver.expandTypedef(bt, from: bf)
-                    guard t.kind == .structType, t.name == "device", t.pointerDepth == 0 else { continue }
-                    let onGlobal = view.memberPath(a.lhs).map { ReleaseCallbacks.isStaticStorage($0.root, view: view, resolver: resolver) } ?? false
-                    bind(e.text(rhs), from: Int32(fi), Evidence(file: f.path, line: a.line, message: "installed by \(fn.name): \(e.render(a.lhs)) = \(e.text(rhs))"),
-                         isStatic: onGlobal)
-                }
-            }
+        MemberAssignments.forEach(to: ["release"], index: index, resolver: resolver) { id, fn, view, a in
+            let e = fn.exprs
+            let lhs = e[a.lhs]
+            let rhs = e[e.strippingCasts(a.rhs)]
+            guard rhs.kind == .identifier else { return }
+            guard let (bt0, bf) = view.type(of: lhs.a) else { return }
+            var bt = bt0
+            if lhs.b == 1, let d = bt.dereferenced { bt = d }
+            let (t, _) = resolver.expandTypedef(bt, from: bf)
+            guard t.kind == .structType, t.name == "device", t.pointerDepth == 0 else { return }
+            let onGlobal = view.memberPath(a.lhs).map { ReleaseCallbacks.isStaticStorage($0.root, view: view, resolver: resolver) } ?? false
+            bind(e.text(rhs), from: id.file, Evidence(file: index.path(id.file), line: a.line, message: "installed by \(fn.name): \(e.render(a.lhs)) = \(e.text(rhs))"),
+                 isStatic: onGlobal)
         }
         callbacks = bindings.keys.sorted().map { id in
             ReleaseCallback(function: id, bindings: bindings[id]!.sorted { ($0.file, $0.line) < ($1.file, $1.line) },

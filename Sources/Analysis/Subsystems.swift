@@ -140,32 +140,22 @@ public struct Subsystems {
     static func releaseAssignments(index: TreeIndex, resolver: Resolver) -> ([AggregateID: [ReleaseBinding]], Set<AggregateID>) {
         var driverReleases: [AggregateID: [ReleaseBinding]] = [:]
         var releaseMentioned = Set<AggregateID>()
-        for (fi, f) in index.files.enumerated() {
-            for (ni, fn) in f.functions.enumerated() {
-                let e = fn.exprs
-                var functionView: FunctionView?
-                for a in fn.assignments where a.lhs >= 0 {
-                    let lhs = e[a.lhs]
-                    guard lhs.kind == .member else { continue }
-                    let slot = e.text(lhs)
-                    guard DriverCore.releaseSlots.contains(slot) || slot == "type" || slot == "class" else { continue }
-                    let base = e[lhs.a]
-                    guard base.kind == .member else { continue }
-                    let id = FunctionID(file: Int32(fi), index: Int32(ni))
-                    let view = functionView ?? FunctionView(id: id, resolver: resolver)
-                    functionView = view
-                    var containerType: (TypeRef, Int32)?
-                    if base.b == 1 { containerType = view.type(of: base.a).flatMap { t in t.0.dereferenced.map { ($0, t.1) } } }
-                    else { containerType = view.type(of: base.a) }
-                    guard let (ct, cf) = containerType, let agg = resolver.aggregate(of: ct, from: cf) else { continue }
-                    releaseMentioned.insert(agg)
-                    guard DriverCore.releaseSlots.contains(slot) else { continue }
-                    let rhs = e[e.strippingCasts(a.rhs)]
-                    guard rhs.kind == .identifier, let rf = resolver.function(named: e.text(rhs), from: id.file) else { continue }
-                    driverReleases[agg, default: []].append(ReleaseBinding(function: rf, evidence: Evidence(
-                        file: f.path, line: a.line, message: "\(fn.name) sets \(e.render(a.lhs)) = \(e.text(rhs))")))
-                }
-            }
+        MemberAssignments.forEach(to: DriverCore.releaseSlots.union(["type", "class"]), index: index, resolver: resolver) { id, fn, view, a in
+            let e = fn.exprs
+            let lhs = e[a.lhs]
+            let slot = e.text(lhs)
+            let base = e[lhs.a]
+            guard base.kind == .member else { return }
+            var containerType: (TypeRef, Int32)?
+            if base.b == 1 { containerType = view.type(of: base.a).flatMap { t in t.0.dereferenced.map { ($0, t.1) } } }
+            else { containerType = view.type(of: base.a) }
+            guard let (ct, cf) = containerType, let agg = resolver.aggregate(of: ct, from: cf) else { return }
+            releaseMentioned.insert(agg)
+            guard DriverCore.releaseSlots.contains(slot) else { return }
+            let rhs = e[e.strippingCasts(a.rhs)]
+            guard rhs.kind == .identifier, let rf = resolver.function(named: e.text(rhs), from: id.file) else { return }
+            driverReleases[agg, default: []].append(ReleaseBinding(function: rf, evidence: Evidence(
+                file: index.path(id.file), line: a.line, message: "\(fn.name) sets \(e.render(a.lhs)) = \(e.text(rhs))")))
         }
         return (driverReleases, releaseMentioned)
     }
