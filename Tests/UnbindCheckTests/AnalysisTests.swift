@@ -118,3 +118,29 @@ let deviceHeader = KernelPrelude.device
         #expect(sites[4].target?.fields == ["child"])
     }
 }
+
+/// The pass manager runs a pass once, on first use, after its dependencies.
+@Suite struct PassManagerTests {
+    static let tree = ["include/linux/device.h": KernelPrelude.device,
+                       "drivers/misc/a.c": "struct a { struct device dev; };\nstatic int a_add(struct a *p) { return device_add(&p->dev); }\n"]
+
+    @Test func onlyTheNeededPassesRun() {
+        let ctx = analyse(Self.tree)
+        #expect(ctx.passTimes.isEmpty)
+        _ = ctx.closure
+        #expect(ctx.passTimes.map(\.0) == ["embedding closure"])
+        _ = ctx.subsystems
+        #expect(ctx.passTimes.map(\.0) == ["embedding closure", "registration summaries", "allocation typing",
+                                           "subsystem protection", "provider ops", "provider revocation"])
+        _ = ctx.subsystems
+        _ = ctx.summaries
+        #expect(ctx.passTimes.count == 6)
+    }
+
+    @Test func aScanRunsEveryPassOnce() {
+        let ctx = analyse(Self.tree)
+        _ = Analyzer.findings(ctx)
+        #expect(ctx.passTimes.map(\.0).sorted() == ["allocation typing", "embedding closure", "provider ops", "provider revocation",
+                                                    "registration summaries", "release callbacks", "subsystem protection"])
+    }
+}
