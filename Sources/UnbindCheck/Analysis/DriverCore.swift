@@ -36,7 +36,20 @@ public enum DriverCore {
         "device_add": [0], "device_register": [0], "device_initialize": [0],
         "cdev_add": [0], "cdev_device_add": [0, 1],
         "kobject_add": [0], "kobject_init_and_add": [0], "kobject_init": [0],
+        "kset_register": [0],
     ]
+
+    /// Calls whose argument is a container of the core object rather than the object: the
+    /// member they publish or tear down (`kset_register(k)` adds `&k->kobj`).
+    public static let argumentMember: [String: [String]] = [
+        "kset_register": ["kobj"], "kset_unregister": ["kobj"],
+    ]
+
+    /// The path, inside what argument `path` names, of the object a core call acts on.
+    public static func objectPath(_ callee: String, _ path: [String]) -> [String] {
+        guard let m = argumentMember[callee] else { return path }
+        return path + m
+    }
 
     /// Publishers that only initialize the reference count (the object becomes refcounted
     /// but is not yet visible to anyone): never called "registration" in messages.
@@ -51,11 +64,18 @@ public enum DriverCore {
     public static let teardowns: [String: [Int]] = [
         "device_del": [0], "device_unregister": [0], "put_device": [0],
         "kobject_put": [0], "kobject_del": [0], "cdev_del": [0], "cdev_device_del": [0, 1],
+        "kset_unregister": [0],
     ]
 
     /// Teardowns that unpublish (not only drop a reference): sysfs attributes are drained
     /// and bound drivers unbound before they return.
-    public static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del"]
+    public static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del", "kset_unregister"]
+
+    /// Callback slots a bus or driver core calls when a driver is unbound from a device
+    /// (`struct platform_driver.remove`, `usb_driver.disconnect`, …): the driver's unbind path.
+    public static let unbindSlots: Set<String> = ["remove", "remove_new", "disconnect", "detach"]
+    /// `devm_add_action(dev, fn, data)`: `fn(data)` runs when the driver is unbound.
+    public static let devmActions: [String: Int] = ["devm_add_action": 1, "devm_add_action_or_reset": 1]
 
     /// Calls that return or take a counted reference to an object: what a lookup that hands
     /// an object to a consumer does.

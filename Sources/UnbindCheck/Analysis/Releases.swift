@@ -35,6 +35,12 @@ public enum ReleaseAnalysis {
         var s = ReleaseSummary(function: id, name: fn.name, freesContainer: false, freesConditionally: false,
                                signalsCompletion: false, devmFree: false, callsHook: false, isEmpty: false)
         s.isEmpty = fn.calls.allSatisfy { isLogging($0.callee) } && fn.assignments.isEmpty && fn.statementCount <= fn.callCount
+        // Another definition in a conditional branch that does work: judge by all of them.
+        if s.isEmpty, resolver.index.files[Int(id.file)].alternateDefinitions.contains(where: { alt in
+            alt.name == fn.name && (!alt.callees.allSatisfy { isLogging($0) } || alt.assignments > 0 || alt.statementCount > Int32(alt.callees.count))
+        }) {
+            s.isEmpty = false
+        }
         for call in view.effectiveCalls() {
             let args = call.args
             if DriverCore.frees.contains(call.callee), let a = args.first, a >= 0, !fn.params.isEmpty, view.derives(from: 0, a) {

@@ -88,7 +88,7 @@ public struct Subsystems {
                 for (j, arg) in call.args.enumerated() where arg >= 0 {
                     guard let p = view.accessPath(arg), p.root == target.root else { continue }
                     var paths: [([String], Bool)] = []
-                    if let args = DriverCore.publishers[call.callee], args.contains(j) { paths.append((p.fields, true)) }
+                    if let args = DriverCore.publishers[call.callee], args.contains(j) { paths.append((DriverCore.objectPath(call.callee, p.fields), true)) }
                     if let g = resolver.function(named: call.callee, from: site.function.file), let effects = summaries.publishes[g] {
                         for e in effects.keys.sorted() where e.param == j { paths.append((Summaries.normalize(p.fields + e.path), false)) }
                     }

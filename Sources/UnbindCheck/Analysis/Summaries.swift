@@ -115,11 +115,13 @@ public struct Summaries: Sendable {
                 for flow in list {
                     let ev = EffectEvidence(callee: flow.calleeName, line: flow.line)
                     if let args = DriverCore.publishers[flow.calleeName], args.contains(flow.argument) {
-                        if pub[flow.effect] == nil { pub[flow.effect] = ev }
-                        if !DriverCore.initializers.contains(flow.calleeName) { real.insert(flow.effect) }
+                        let eff = ParamEffect(param: flow.effect.param, path: DriverCore.objectPath(flow.calleeName, flow.effect.path))
+                        if pub[eff] == nil { pub[eff] = ev }
+                        if !DriverCore.initializers.contains(flow.calleeName) { real.insert(eff) }
                     }
                     if let args = DriverCore.teardowns[flow.calleeName], args.contains(flow.argument) {
-                        if tear[flow.effect] == nil { tear[flow.effect] = ev }
+                        let eff = ParamEffect(param: flow.effect.param, path: DriverCore.objectPath(flow.calleeName, flow.effect.path))
+                        if tear[eff] == nil { tear[eff] = ev }
                     }
                     if flow.derived && !flow.conditional && flow.argument == 0 && DriverCore.frees.contains(flow.calleeName) {
                         fr.insert(flow.effect.param)

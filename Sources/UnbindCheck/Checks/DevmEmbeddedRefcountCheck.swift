@@ -73,6 +73,35 @@ public struct DevmEmbeddedRefcountCheck: Check {
         return facts.functions.contains { $0.calls.contains { $0.callee == "platform_driver_probe" || $0.callee == "__platform_driver_probe" } }
     }
 
+    /// Why the driver's unbind path never runs the subsystem's (waiting) unregister for an
+    /// object it registered, with notes; nil when it does (or registers through a devm_*
+    /// helper, which unregisters at unbind), or when the subsystem has no unregister to call.
+    static func missingTeardown(_ obj: SubsystemObject, reg: RegistrationSite, allocatedIn fid: FunctionID,
+                                ctx: AnalysisContext) -> (String, [FindingNote])? {
+        let index = ctx.index
+        if reg.callee.hasPrefix("devm_") { return nil }
+        let unregister = Set(obj.unregister.map { index.function($0).name })
+        guard !unregister.isEmpty else { return nil }
+        let register = Set(obj.register.map { index.function($0).name })
+        let dir = Subsystems.directory(of: index.path(fid.file))
+        // A devm_* register helper of the subsystem called anywhere in the driver.
+        for f in index.files where Subsystems.directory(of: f.path) == dir {
+            if f.functions.contains(where: { $0.calls.contains { $0.callee.hasPrefix("devm_") && register.contains($0.callee) } }) { return nil }
+        }
+        let path = UnbindPath(driverFile: fid.file, resolver: ctx.resolver)
+        if path.firstCall(to: unregister, index: index) != nil { return nil }
+        let names = unregister.sorted().prefix(2).map { "\($0)()" }.joined(separator: " or ")
+        let fn = index.function(fid)
+        if path.entries.isEmpty {
+            return ("the driver has no unbind callback (.remove) and no devm action, so it never calls \(names)",
+                    [FindingNote(file: index.path(fid.file), line: fn.line, message: "no .remove or devm action of this driver calls \(names)")])
+        }
+        let entries = path.entries.prefix(2).map { index.function($0).name + "()" }.joined(separator: ", ")
+        let first = path.entries[0]
+        return ("the driver's unbind path (\(entries)) never calls \(names)",
+                [FindingNote(file: index.path(first.file), line: index.function(first).line, message: "\(index.function(first).name)() runs at unbind and does not call \(names)")])
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
@@ -83,10 +112,32 @@ public struct DevmEmbeddedRefcountCheck: Check {
             let verdict = Registration.verdict(for: reg.object, file: index.path(site.function.file), ctx: ctx,
                                                origin: (site.function, target.root, target.fields + reg.path))
             guard var severity = verdict.severity else { continue }
+            var explanation = verdict.explanation(object: objectNameOf(reg.object, ctx))
+            var driverNotes: [FindingNote] = []
+            if !reg.publishes {
+                // Never published: nobody else can take a reference (only
+                // CONFIG_DEBUG_KOBJECT_RELEASE's delayed release can touch the memory).
+                severity = .note
+                explanation = "it is never published to the driver core, so no one else can hold a reference; only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
+            } else if verdict.protection == .completion || verdict.protection == .waitEvent,
+                      let obj = ctx.subsystems.objects[reg.object],
+                      let missing = Self.missingTeardown(obj, reg: reg, allocatedIn: site.function, ctx: ctx) {
+                // The subsystem waits in its unregister, but this driver never calls it on unbind.
+                severity = .error
+                explanation = "unregistering \(objectNameOf(reg.object, ctx)) would wait for its users (protection: \(verdict.protection.rawValue)), but \(missing.0), so devres frees it at unbind while it is still published"
+                driverNotes = missing.1
+            } else if verdict.protection == .driverRelease, let r = verdict.driverRelease, r.signalsCompletion,
+                      let (wf, wl) = UnbindPath(driverFile: site.function.file, resolver: ctx.resolver).firstCall(to: DriverCore.completionWaits, index: index) {
+                // The driver's release signals a completion that its unbind path waits for
+                // before devres frees the memory.
+                severity = .warning
+                explanation = "the driver's release \(r.name)() signals a completion that its unbind path waits for (protection: driver-release), so unbind blocks while userspace holds a reference"
+                driverNotes = [FindingNote(file: index.path(wf.file), line: wl, message: "\(index.function(wf).name) waits for the release before devres frees the memory")]
+            }
             // A built-in driver that suppresses its bind attributes is never unbound: only a
             // failed probe releases its devres.
             let unbindable = !Self.cannotUnbind(file: site.function.file, ctx: ctx)
-            if !unbindable { severity = .warning }
+            if !unbindable && severity > .warning { severity = .warning }
             let fn = view.decl
             let structDecl = index.aggregate(agg)
             let chain = ctx.closure.chainNames(emb, index: index)
@@ -97,10 +148,11 @@ public struct DevmEmbeddedRefcountCheck: Check {
                 FindingNote(file: index.path(site.function.file), line: reg.line, column: reg.column,
                             message: "\(reg.callee)() \(reg.publishes ? "publishes" : "initializes the reference count of") \(site.targetText.isEmpty ? "it" : site.targetText)\(reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))\(reg.publishes ? " to the driver core" : "")"),
             ]
-            for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(file: ev.file, line: ev.line, message: ev.message)) }
+            if reg.publishes { for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(file: ev.file, line: ev.line, message: ev.message)) } }
+            notes += driverNotes
             var message = "'struct \(structDecl.name)' is allocated with \(site.allocator)() but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase); "
-                + verdict.explanation(object: objectName)
-            if !unbindable { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }
+                + explanation
+            if !unbindable && reg.publishes { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }
             out.append(Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
                                line: site.line, column: site.column, function: fn.name, structName: structDecl.name,
                                chain: chain, object: objectName, protection: verdict.protection.rawValue,
@@ -109,3 +161,5 @@ public struct DevmEmbeddedRefcountCheck: Check {
         return out
     }
 }
+
+private func objectNameOf(_ agg: AggregateID, _ ctx: AnalysisContext) -> String { ctx.index.aggregate(agg).name }

@@ -76,9 +76,9 @@ public struct KfreeOutsideReleaseCheck: Check {
                     for (j, arg) in c.args.enumerated() where arg >= 0 {
                         guard let p = view.accessPath(arg) else { continue }
                         if let t = DriverCore.teardowns[c.callee], t.contains(j), c.callee != "device_del" {
-                            events.append(Event(root: p.root, path: p.fields, line: c.site.line, callee: c.writtenAs, teardown: true))
+                            events.append(Event(root: p.root, path: DriverCore.objectPath(c.callee, p.fields), line: c.site.line, callee: c.writtenAs, teardown: true))
                         } else if let pub = DriverCore.publishers[c.callee], pub.contains(j) {
-                            events.append(Event(root: p.root, path: p.fields, line: c.site.line, callee: c.writtenAs, teardown: false,
+                            events.append(Event(root: p.root, path: DriverCore.objectPath(c.callee, p.fields), line: c.site.line, callee: c.writtenAs, teardown: false,
                                                 initializes: DriverCore.initializers.contains(c.callee)))
                         } else if let g = callee {
                             // A register function that cleans up after itself is not a teardown.

@@ -1414,6 +1414,41 @@ public enum FrontEnd {
     /// `Int32` fields of `Token` and the facts, so no position arithmetic can overflow.
     public static let maxFileBytes = 256 << 20
 
+    /// Functions with a (nearly) empty body and parameters whose name also occurs in a
+    /// conditional branch that was not read: the file is lexed a second time with those
+    /// groups' next branches, and the other definitions found are recorded. Only files with
+    /// such a candidate pay for the second pass.
+    static func alternateDefinitions(of facts: FileFacts, lexer: Lexer, bytes: UnsafeBufferPointer<UInt8>, path: String) -> [AlternateDefinition] {
+        guard !lexer.groupsWithAlternatives.isEmpty, !lexer.alternativeRanges.isEmpty else { return [] }
+        var candidates = Set<String>()
+        for fn in facts.functions where !fn.params.isEmpty && fn.assignments.isEmpty && fn.statementCount <= Int32(fn.calls.count) {
+            let name = Array(fn.name.utf8)
+            guard !name.isEmpty else { continue }
+            search: for r in lexer.alternativeRanges where r.lowerBound >= 0 && r.upperBound <= bytes.count && r.count >= name.count {
+                var k = r.lowerBound
+                while k + name.count <= r.upperBound {
+                    if bytes[k] == name[0] {
+                        var m = 1
+                        while m < name.count && bytes[k + m] == name[m] { m += 1 }
+                        if m == name.count { candidates.insert(fn.name); break search }
+                    }
+                    k += 1
+                }
+            }
+        }
+        guard !candidates.isEmpty else { return [] }
+        var alt = Lexer()
+        alt.readAlternativesOf = lexer.groupsWithAlternatives
+        alt.run(bytes)
+        var parser = Parser(tokens: alt.tokens, names: alt.names, bytes: bytes, facts: FileFacts(path: path, bytes: bytes.count))
+        parser.parseFile()
+        var out: [AlternateDefinition] = []
+        for fn in parser.facts.functions where candidates.contains(fn.name) {
+            out.append(AlternateDefinition(name: fn.name, callees: fn.calls.map(\.callee), assignments: fn.assignments.count, statementCount: fn.statementCount))
+        }
+        return out
+    }
+
     /// Parses `bytes` (the whole file) for the file at `path`.
     public static func parse(path: String, bytes: UnsafeBufferPointer<UInt8>) -> FileFacts {
         var facts = FileFacts(path: path, bytes: bytes.count)
@@ -1444,6 +1479,7 @@ public enum FrontEnd {
                 facts.macros.append(MacroDecl(name: raw.name, params: raw.params, exprs: arena, root: root, line: raw.line))
             }
         }
+        facts.alternateDefinitions = alternateDefinitions(of: facts, lexer: lexer, bytes: bytes, path: path)
         let shared = names.strings
         for k in facts.macros.indices { facts.macros[k].exprs.names = shared }
         for k in facts.functions.indices { facts.functions[k].exprs.names = shared }

@@ -1,0 +1,266 @@
+import Testing
+@testable import UnbindCheck
+
+/// Issue 10: verdicts a maintainer can act on. Each mechanism has a triggering and a
+/// non-triggering fixture, written from the driver core's documented behaviour.
+@Suite struct VerdictTests {
+    static let kset = """
+        struct kset { struct kobject kobj; int count; };
+        int kset_register(struct kset *k);
+        void kset_unregister(struct kset *k);
+        int wait_for_completion_timeout(struct completion *c, unsigned long t);
+        int devm_add_action_or_reset(struct device *dev, void (*fn)(void *), void *data);
+        """
+
+    func run(_ id: String, _ files: [String: String], includeTests: Bool = false) -> [Finding] {
+        var all = files
+        all["include/linux/device.h"] = deviceHeader + "\n" + Self.kset
+        let ctx = analyse(all)
+        ctx.includeTests = includeTests
+        let check = allChecks.first { type(of: $0).description.id == id }!
+        return Analyzer.findings(ctx, checks: [check])
+    }
+
+    // MARK: 1. Publication, not initialization
+
+    static func initOnly(_ publish: Bool) -> [String: String] {
+        ["drivers/misc/w.c": """
+            #include <linux/device.h>
+            struct w { int id; struct device dev; };
+            static int w_probe(struct platform_device *pdev)
+            {
+                    struct w *p = devm_kzalloc(&pdev->dev, sizeof(*p), 0);
+                    device_initialize(&p->dev);
+                    \(publish ? "return device_add(&p->dev);" : "return 0;")
+            }
+            """]
+    }
+
+    @Test func anObjectOnlyInitializedIsANoteThatNeverSaysPublished() {
+        let f = run("devm-embedded-refcount", Self.initOnly(false))
+        #expect(f.count == 1)
+        #expect(f.first?.severity == .note)
+        #expect(f.first.map { "\($0.file):\($0.line):\($0.column)" } == "drivers/misc/w.c:5:23")
+        #expect(f.first?.message.contains("initialized by device_initialize() (no call that publishes it was found)") == true)
+        #expect(f.first?.message.contains("never published") == true)
+        #expect(!(f.first?.message.contains("publishes") ?? true) || f.first?.message.contains("no call that publishes") == true)
+        #expect(f.first?.notes.allSatisfy { !$0.message.contains("to the driver core") } == true)
+        // Control: the same object added is published: an error.
+        let g = run("devm-embedded-refcount", Self.initOnly(true))
+        #expect(g.map(\.severity) == [.error])
+        #expect(g.first?.notes.contains { $0.message == "device_add() publishes p->dev to the driver core" } == true)
+    }
+
+    // MARK: 2. Judge the driver, not only the subsystem
+
+    static let gizmoHeader = """
+        #include <linux/device.h>
+        struct gizmo { int id; struct device dev; struct completion gone; };
+        int gizmo_register(struct gizmo *g);
+        void gizmo_unregister(struct gizmo *g);
+        """
+
+    static let waitingCore = """
+        #include <linux/gizmo.h>
+        static void gizmo_release(struct device *dev)
+        {
+                struct gizmo *g = container_of(dev, struct gizmo, dev);
+                complete(&g->gone);
+        }
+        int gizmo_register(struct gizmo *g)
+        {
+                g->dev.release = gizmo_release;
+                return device_register(&g->dev);
+        }
+        void gizmo_unregister(struct gizmo *g)
+        {
+                device_unregister(&g->dev);
+                wait_for_completion(&g->gone);
+        }
+        """
+
+    static func gizmoDriver(remove: String) -> [String: String] {
+        ["drivers/gizmo/core.c": waitingCore, "include/linux/gizmo.h": gizmoHeader,
+         "drivers/misc/board.c": """
+            #include <linux/gizmo.h>
+            struct board { int irq; struct gizmo gz; };
+            static int board_probe(struct platform_device *pdev)
+            {
+                    struct board *b = devm_kzalloc(&pdev->dev, sizeof(*b), 0);
+                    return gizmo_register(&b->gz);
+            }
+            \(remove)
+            """]
+    }
+
+    @Test func aWaitingSubsystemOnlyHelpsADriverThatUnregisters() {
+        // The driver's .remove calls the waiting unregister: a warning (unbind blocks).
+        let good = run("devm-embedded-refcount", Self.gizmoDriver(remove: """
+            static void board_remove(struct platform_device *pdev)
+            {
+                    struct board *b = platform_get_drvdata(pdev);
+                    gizmo_unregister(&b->gz);
+            }
+            static struct platform_driver board_driver = { .probe = board_probe, .remove = board_remove };
+            """))
+        #expect(good.map(\.severity) == [.warning])
+        #expect(good.first?.protection == "completion")
+        // No .remove at all: the wait never runs, devres frees a published object.
+        let none = run("devm-embedded-refcount", Self.gizmoDriver(remove: "static struct platform_driver board_driver = { .probe = board_probe };"))
+        #expect(none.map(\.severity) == [.error])
+        #expect(none.first.map { "\($0.line):\($0.column)" } == "5:27")
+        #expect(none.first?.message.contains("but the driver has no unbind callback (.remove) and no devm action, so it never calls gizmo_unregister()") == true)
+        // A .remove that forgets the unregister: an error naming the remove.
+        let forgets = run("devm-embedded-refcount", Self.gizmoDriver(remove: """
+            static void board_remove(struct platform_device *pdev) { platform_set_drvdata(pdev, 0); }
+            static struct platform_driver board_driver = { .probe = board_probe, .remove = board_remove };
+            """))
+        #expect(forgets.map(\.severity) == [.error])
+        #expect(forgets.first?.message.contains("the driver's unbind path (board_remove()) never calls gizmo_unregister()") == true)
+        #expect(forgets.first?.notes.contains { $0.message == "board_remove() runs at unbind and does not call gizmo_unregister()" } == true)
+        // A devm action that unregisters counts as the unbind path.
+        let action = run("devm-embedded-refcount", Self.gizmoDriver(remove: """
+            static void board_unreg(void *data) { gizmo_unregister(data); }
+            static int board_setup(struct platform_device *pdev, struct board *b)
+            {
+                    return devm_add_action_or_reset(&pdev->dev, board_unreg, &b->gz);
+            }
+            """))
+        #expect(action.map(\.severity) == [.warning])
+    }
+
+    static func ownRelease(wait: Bool) -> [String: String] {
+        ["drivers/misc/own.c": """
+            #include <linux/device.h>
+            struct own { int id; struct device dev; struct completion done; };
+            static void own_release(struct device *dev)
+            {
+                    struct own *o = container_of(dev, struct own, dev);
+                    complete(&o->done);
+            }
+            static int own_probe(struct platform_device *pdev)
+            {
+                    struct own *o = devm_kzalloc(&pdev->dev, sizeof(*o), 0);
+                    o->dev.release = own_release;
+                    return device_register(&o->dev);
+            }
+            static void own_remove(struct platform_device *pdev)
+            {
+                    struct own *o = platform_get_drvdata(pdev);
+                    device_unregister(&o->dev);
+                    \(wait ? "wait_for_completion(&o->done);" : "")
+            }
+            static struct platform_driver own_driver = { .probe = own_probe, .remove = own_remove };
+            """]
+    }
+
+    @Test func aDriverThatWaitsForItsOwnReleaseIsNotAnError() {
+        let waits = run("devm-embedded-refcount", Self.ownRelease(wait: true))
+        #expect(waits.map(\.severity) == [.warning])
+        #expect(waits.first?.message.contains("signals a completion that its unbind path waits for") == true)
+        #expect(waits.first?.notes.contains { $0.message == "own_remove waits for the release before devres frees the memory" && $0.line == 18 } == true)
+        #expect(run("devm-embedded-refcount", Self.ownRelease(wait: false)).map(\.severity) == [.error])
+    }
+
+    // MARK: 4. Core vocabulary: the kset API
+
+    static func ksetDriver(register: Bool) -> [String: String] {
+        ["drivers/misc/ks.c": """
+            #include <linux/device.h>
+            struct holder { int n; struct kset set; };
+            static int holder_probe(struct platform_device *pdev)
+            {
+                    struct holder *h = devm_kzalloc(&pdev->dev, sizeof(*h), 0);
+                    \(register ? "return kset_register(&h->set);" : "return 0;")
+            }
+            """]
+    }
+
+    @Test func ksetRegisterPublishesTheKsetsKobject() {
+        let f = run("devm-embedded-refcount", Self.ksetDriver(register: true))
+        #expect(f.map(\.severity) == [.error])
+        #expect(f.first?.object == "kset")
+        #expect(f.first?.message.contains("registered through kset_register()") == true)
+        #expect(f.first?.notes.contains { $0.message == "kset_register() publishes h->set.kobj to the driver core" } == true)
+        #expect(run("devm-embedded-refcount", Self.ksetDriver(register: false)).isEmpty)
+    }
+
+    @Test func kfreeAfterKsetUnregisterIsReported() {
+        let body = """
+            #include <linux/device.h>
+            struct holder { int n; struct kset set; };
+            void holder_drop(struct holder *h)
+            {
+                    kset_unregister(&h->set);
+                    kfree(h);
+            }
+            """
+        let f = run("kfree-outside-release", ["drivers/misc/ks.c": body])
+        #expect(f.map(\.line) == [6])
+        #expect(f.first?.severity == .error)
+        #expect(f.first?.message.contains("right after kset_unregister() dropped its reference") == true)
+        #expect(run("kfree-outside-release", ["drivers/misc/ks.c": body.replacingOccurrences(of: "kset_unregister(&h->set);", with: "")]).isEmpty)
+    }
+
+    // MARK: 5. Conditional compilation
+
+    static func stubbed(real: Bool) -> [String: String] {
+        ["drivers/misc/cond.c": """
+            #include <linux/device.h>
+            struct cond { int id; struct device dev; };
+            #ifndef CONFIG_COND_FULL
+            static void cond_release(struct device *dev)
+            {
+            }
+            #else
+            static void cond_release(struct device *dev)
+            {
+                    \(real ? "kfree(container_of(dev, struct cond, dev));" : "")
+            }
+            #endif
+            static const struct device_type cond_type = { .release = cond_release };
+            """]
+    }
+
+    @Test func anEmptyStubDoesNotHideTheRealDefinition() {
+        #expect(run("empty-release", Self.stubbed(real: true)).isEmpty)
+        // Control: both definitions are empty.
+        let f = run("empty-release", Self.stubbed(real: false))
+        #expect(f.map(\.line) == [4])
+        #expect(f.first?.severity == .error)
+        // The facts record the other definition.
+        let facts = parse(Self.stubbed(real: true)["drivers/misc/cond.c"]!, path: "drivers/misc/cond.c")
+        #expect(facts.alternateDefinitions.map(\.name) == ["cond_release"])
+        #expect(facts.alternateDefinitions.first?.callees.contains("kfree") == true)
+        #expect(facts.functions.filter { $0.name == "cond_release" }.count == 1)
+    }
+
+    // MARK: 6. Test code and samples
+
+    static let emptyRelease = """
+        #include <linux/device.h>
+        static void t_release(struct device *dev)
+        {
+        }
+        static const struct device_type t_type = { .release = t_release };
+        """
+
+    @Test func findingsInTestCodeAreNotesUnlessIncluded() {
+        for path in ["drivers/base/test/widget_kunit.c", "samples/kobject/demo.c", "tools/testing/x/mod.c"] {
+            let f = run("empty-release", [path: Self.emptyRelease])
+            #expect(f.map(\.severity) == [.note], "\(path)")
+            #expect(f.first?.inTestCode == true)
+            #expect(f.first?.message.contains("reported as a note (--include-tests keeps its severity)") == true)
+            let kept = run("empty-release", [path: Self.emptyRelease], includeTests: true)
+            #expect(kept.map(\.severity) == [.error])
+            #expect(kept.first?.inTestCode == true)
+        }
+        // A KUnit suite is recognised by its include, wherever it lives.
+        let kunit = run("empty-release", ["drivers/misc/checker.c": "#include <kunit/test.h>\n" + Self.emptyRelease])
+        #expect(kunit.map(\.severity) == [.note])
+        // Control: a driver.
+        let driver = run("empty-release", ["drivers/misc/real.c": Self.emptyRelease])
+        #expect(driver.map(\.severity) == [.error])
+        #expect(driver.first?.inTestCode == false)
+    }
+}
