@@ -162,6 +162,70 @@ import Testing
         #expect(run("devm-embedded-refcount", Self.ownRelease(wait: false)).map(\.severity) == [.error])
     }
 
+    // MARK: 3. Follow the object across functions
+
+    static func helperAllocates(_ how: String) -> [String: String] {
+        let helper: String
+        let probe: String
+        switch how {
+        case "return":
+            helper = """
+                static struct port *port_alloc(struct platform_device *pdev)
+                {
+                        struct port *p = devm_kzalloc(&pdev->dev, sizeof(*p), 0);
+                        if (!p)
+                                return NULL;
+                        p->id = 1;
+                        return p;
+                }
+                """
+            probe = "struct port *p = port_alloc(pdev);"
+        case "out":
+            helper = """
+                static int port_alloc(struct platform_device *pdev, struct port **out)
+                {
+                        struct port *p = devm_kzalloc(&pdev->dev, sizeof(*p), 0);
+                        if (!p)
+                                return -12;
+                        *out = p;
+                        return 0;
+                }
+                """
+            probe = "struct port *p;\n        port_alloc(pdev, &p);"
+        default:
+            helper = """
+                static struct port *port_alloc(struct platform_device *pdev)
+                {
+                        return kzalloc(sizeof(struct port), 0);
+                }
+                """
+            probe = "struct port *p = port_alloc(pdev);"
+        }
+        return ["drivers/misc/port.c": """
+            #include <linux/device.h>
+            struct port { int id; struct device dev; };
+            \(helper)
+            static int port_probe(struct platform_device *pdev)
+            {
+                    \(probe)
+                    return device_register(&p->dev);
+            }
+            """]
+    }
+
+    @Test func anObjectReturnedByItsAllocatingHelperIsFollowedToItsRegistration() {
+        let f = run("devm-embedded-refcount", Self.helperAllocates("return"))
+        #expect(f.map(\.severity) == [.error])
+        #expect(f.first.map { "\($0.function):\($0.line):\($0.column)" } == "port_probe:13:26")
+        #expect(f.first?.message.hasPrefix("'struct port' is allocated with devm_kzalloc() in port_alloc() but embeds a refcounted struct device (port → device) registered through device_register()") == true)
+        let out = run("devm-embedded-refcount", Self.helperAllocates("out"))
+        #expect(out.map(\.severity) == [.error])
+        #expect(out.first.map { "\($0.function):\($0.line)" } == "port_probe:14")
+        #expect(out.first?.notes.contains { $0.message == "device_register() publishes p->dev to the driver core" } == true)
+        // Control: the helper allocates with kzalloc.
+        #expect(run("devm-embedded-refcount", Self.helperAllocates("heap")).isEmpty)
+    }
+
     // MARK: 4. Core vocabulary: the kset API
 
     static func ksetDriver(register: Bool) -> [String: String] {

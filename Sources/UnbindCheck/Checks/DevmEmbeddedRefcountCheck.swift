@@ -102,16 +102,62 @@ public struct DevmEmbeddedRefcountCheck: Check {
                 [FindingNote(file: index.path(first.file), line: index.function(first).line, message: "\(index.function(first).name)() runs at unbind and does not call \(names)")])
     }
 
+    /// A devm-allocated object as the function registering it sees it: where it arrives
+    /// (the allocation, or the call of the helper that allocated it) and in which variable.
+    struct Arrival {
+        var function: FunctionID
+        var line: Int32
+        var column: Int32
+        var aggregate: AggregateID
+        var target: AccessPath
+        var targetText: String
+        /// `devm_kzalloc()`, or `devm_kzalloc() in helper()` for an object a helper handed out.
+        var allocatorPhrase: String
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
         for site in ctx.allocations.sites where site.isDeviceManaged && ctx.reports(site.function.file) {
-            guard let agg = site.aggregate, let emb = ctx.closure.embeddings[agg], let target = site.target else { continue }
+            guard let agg = site.aggregate, ctx.closure.embeddings[agg] != nil, let target = site.target else { continue }
+            let arrival = Arrival(function: site.function, line: site.line, column: site.column, aggregate: agg,
+                                  target: target, targetText: site.targetText, allocatorPhrase: "\(site.allocator)()")
+            if let f = report(arrival, ctx: ctx) { out.append(f) }
+        }
+        // Objects a helper allocates and hands out (returns, or stores through an
+        // out-parameter) that its caller registers: reported at the helper's call.
+        let flow = ctx.objectFlow!
+        for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
+            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { flow.names.contains($0.callee) }) {
+                let id = FunctionID(file: Int32(fi), index: Int32(ni))
+                let view = FunctionView(id: id, resolver: ctx.resolver)
+                for c in fn.calls where flow.names.contains(c.callee) {
+                    guard let g = ctx.resolver.function(named: c.callee, from: id.file), g != id, let hs = flow.handouts[g] else { continue }
+                    for h in hs {
+                        guard let (tp, _) = ObjectFlow.receiver(of: h, call: c, view: view), let target = tp else { continue }
+                        let origin = index.function(h.allocatedIn).name
+                        let text = h.outParameter == nil ? (c.target >= 0 ? view.exprs.render(c.target) : "") : view.exprs.render(Array(view.exprs.arguments(c.node))[h.outParameter!])
+                        let phrase = h.allocatedIn == g ? "\(h.allocator)() in \(c.callee)()" : "\(h.allocator)() in \(origin)() (through \(c.callee)())"
+                        let arrival = Arrival(function: id, line: c.line, column: c.column, aggregate: h.aggregate, target: target,
+                                              targetText: text.hasPrefix("&") ? String(text.dropFirst()) : text, allocatorPhrase: phrase)
+                        if let f = report(arrival, ctx: ctx) { out.append(f) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    func report(_ site: Arrival, ctx: AnalysisContext) -> Finding? {
+        let index = ctx.index
+        let agg = site.aggregate, target = site.target
+        guard let emb = ctx.closure.embeddings[agg] else { return nil }
+        do {
             let view = FunctionView(id: site.function, resolver: ctx.resolver)
-            guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { continue }
+            guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { return nil }
             let verdict = Registration.verdict(for: reg.object, file: index.path(site.function.file), ctx: ctx,
                                                origin: (site.function, target.root, target.fields + reg.path))
-            guard var severity = verdict.severity else { continue }
+            guard var severity = verdict.severity else { return nil }
             var explanation = verdict.explanation(object: objectNameOf(reg.object, ctx))
             var driverNotes: [FindingNote] = []
             if !reg.publishes {
@@ -150,15 +196,14 @@ public struct DevmEmbeddedRefcountCheck: Check {
             ]
             if reg.publishes { for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(file: ev.file, line: ev.line, message: ev.message)) } }
             notes += driverNotes
-            var message = "'struct \(structDecl.name)' is allocated with \(site.allocator)() but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase); "
+            var message = "'struct \(structDecl.name)' is allocated with \(site.allocatorPhrase) but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase); "
                 + explanation
             if !unbindable && reg.publishes { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }
-            out.append(Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
-                               line: site.line, column: site.column, function: fn.name, structName: structDecl.name,
-                               chain: chain, object: objectName, protection: verdict.protection.rawValue,
-                               message: message, notes: notes))
+            return Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
+                           line: site.line, column: site.column, function: fn.name, structName: structDecl.name,
+                           chain: chain, object: objectName, protection: verdict.protection.rawValue,
+                           message: message, notes: notes)
         }
-        return out
     }
 }
 

@@ -4,6 +4,7 @@ public final class AnalysisContext: @unchecked Sendable {
     public let resolver: Resolver
     public private(set) var closure: EmbeddingClosure!
     public private(set) var allocations: Allocations!
+    public private(set) var objectFlow: ObjectFlow!
     public private(set) var summaries: Summaries!
     public private(set) var subsystems: Subsystems!
     public private(set) var releaseCallbacks: ReleaseCallbacks!
@@ -33,6 +34,9 @@ public final class AnalysisContext: @unchecked Sendable {
         time("embedding closure") { closure = EmbeddingClosure(index: index, resolver: resolver) }
         // Allocations are typed next, so that checks can ask "is this devm memory an S?".
         time("allocation typing") { allocations = Allocations(index: index, resolver: resolver) }
+        // Where devm objects leave their allocating function (returned, out-parameters):
+        // needs the typed allocations and the embedding closure.
+        time("object flow") { objectFlow = ObjectFlow(index: index, resolver: resolver, allocations: allocations, closure: closure) }
         // Summaries need the whole call graph; subsystems need summaries and embeddings.
         time("registration summaries") { summaries = Summaries(index: index, resolver: resolver, jobs: jobs) }
         time("subsystem protection") { subsystems = Subsystems(index: index, resolver: resolver, summaries: summaries, closure: closure, allocations: allocations) }
