@@ -104,6 +104,12 @@ let subsystemFixture: [String: String] = [
                 h = devm_kzalloc(&pdev->dev, sizeof(*h), 0);
                 return setup(h);
         }
+        static void host_remove(struct platform_device *pdev)
+        {
+                struct host *h = platform_get_drvdata(pdev);
+                adapter_del(&h->adap);
+        }
+        static struct platform_driver host_driver = { .probe = host_probe, .remove = host_remove };
         """,
 ]
 
