@@ -266,6 +266,51 @@ import Testing
         #expect(run("kfree-outside-release", ["drivers/misc/ks.c": body.replacingOccurrences(of: "kset_unregister(&h->set);", with: "")]).isEmpty)
     }
 
+    @Test func kfreeAfterAFailedKsetRegisterIsRight() {
+        // kset_register() undoes itself on failure; its callers free the kset.
+        let body = """
+            #include <linux/device.h>
+            struct holder { int n; struct kset set; };
+            int holder_add(struct holder *h)
+            {
+                    int err = kset_register(&h->set);
+                    if (err)
+                            kfree(h);
+                    return err;
+            }
+            """
+        #expect(run("kfree-outside-release", ["drivers/misc/ks.c": body]).isEmpty)
+        // Control: the same shape after device_register() must put_device() instead.
+        let dev = body.replacingOccurrences(of: "struct kset set;", with: "struct device dev;").replacingOccurrences(of: "kset_register(&h->set)", with: "device_register(&h->dev)")
+        #expect(run("kfree-outside-release", ["drivers/misc/ks.c": dev]).map(\.severity) == [.warning])
+    }
+
+    @Test func aComponentUnbindOrALibraryTeardownIsOnTheUnbindPath() {
+        // A component's .unbind runs at unbind.
+        let component = run("devm-embedded-refcount", Self.gizmoDriver(remove: """
+            static void board_unbind(struct device *dev, struct device *master, void *data)
+            {
+                    struct board *b = dev_get_drvdata(dev);
+                    gizmo_unregister(&b->gz);
+            }
+            static const struct component_ops board_ops = { .bind = board_bind, .unbind = board_unbind };
+            """))
+        #expect(component.map(\.severity) == [.warning])
+        // A put is not the waiting unregister.
+        var files = Self.gizmoDriver(remove: """
+            static void board_remove(struct platform_device *pdev)
+            {
+                    struct board *b = platform_get_drvdata(pdev);
+                    gizmo_put(&b->gz);
+            }
+            static struct platform_driver board_driver = { .probe = board_probe, .remove = board_remove };
+            """)
+        files["drivers/gizmo/core.c"]! += "\nvoid gizmo_put(struct gizmo *g) { put_device(&g->dev); }\n"
+        let put = run("devm-embedded-refcount", files)
+        #expect(put.map(\.severity) == [.error])
+        #expect(put.first?.message.contains("never calls gizmo_unregister()") == true)
+    }
+
     // MARK: 5. Conditional compilation
 
     static func stubbed(real: Bool) -> [String: String] {

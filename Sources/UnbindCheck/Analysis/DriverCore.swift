@@ -45,6 +45,11 @@ public enum DriverCore {
         "kset_register": ["kobj"], "kset_unregister": ["kobj"],
     ]
 
+    /// Publishers that undo themselves when they fail (`kset_register()` frees the name
+    /// and leaves nothing published, and its callers are documented to kfree() the kset):
+    /// freeing after their failure is right.
+    public static let undoneOnFailure: Set<String> = ["kset_register"]
+
     /// The path, inside what argument `path` names, of the object a core call acts on.
     public static func objectPath(_ callee: String, _ path: [String]) -> [String] {
         guard let m = argumentMember[callee] else { return path }
@@ -72,8 +77,11 @@ public enum DriverCore {
     public static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del", "kset_unregister"]
 
     /// Callback slots a bus or driver core calls when a driver is unbound from a device
-    /// (`struct platform_driver.remove`, `usb_driver.disconnect`, …): the driver's unbind path.
-    public static let unbindSlots: Set<String> = ["remove", "remove_new", "disconnect", "detach"]
+    /// (`struct platform_driver.remove`, `usb_driver.disconnect`, a component's `.unbind`,
+    /// a bus's `.remove_slave`, …): the driver's unbind path.
+    public static func isUnbindSlot(_ slot: String) -> Bool {
+        slot.contains("remove") || slot == "unbind" || slot == "disconnect" || slot == "detach"
+    }
     /// `devm_add_action(dev, fn, data)`: `fn(data)` runs when the driver is unbound.
     public static let devmActions: [String: Int] = ["devm_add_action": 1, "devm_add_action_or_reset": 1]
 

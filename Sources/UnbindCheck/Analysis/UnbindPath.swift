@@ -52,10 +52,16 @@ public struct UnbindPath {
             for g in f.globals {
                 for v in g.designated where !v.value.isEmpty {
                     let slot = v.path.split(separator: ".").last.map(String.init) ?? v.path
-                    if DriverCore.unbindSlots.contains(slot) { entryNames.append((v.value, fi)) }
+                    if DriverCore.isUnbindSlot(slot) { entryNames.append((v.value, fi)) }
                 }
             }
             for fn in f.functions {
+                // A library's exported teardown (called from the glue drivers' unbind) is on
+                // its users' unbind path; an exported function that allocates device-managed
+                // memory is a probe, not a teardown.
+                if index.exported.contains(fn.name), !fn.calls.contains(where: { DriverCore.allocators[$0.callee]?.isDeviceManaged == true }) {
+                    entryNames.append((fn.name, fi))
+                }
                 for c in fn.calls {
                     guard let k = DriverCore.devmActions[c.callee] else { continue }
                     let args = Array(fn.exprs.arguments(c.node))

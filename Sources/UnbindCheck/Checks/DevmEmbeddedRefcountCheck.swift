@@ -80,7 +80,11 @@ public struct DevmEmbeddedRefcountCheck: Check {
                                 ctx: AnalysisContext) -> (String, [FindingNote])? {
         let index = ctx.index
         if reg.callee.hasPrefix("devm_") { return nil }
-        let unregister = Set(obj.unregister.map { index.function($0).name })
+        // Only the unregister functions that wait: a put (`i2c_put_adapter()`) does not.
+        let unregister = Set(obj.unregister.filter { u in
+            var seen = Set<FunctionID>()
+            return Subsystems.waits(in: u, resolver: ctx.resolver, seen: &seen).contains { $0.0 == .completion || $0.0 == .waitEvent }
+        }.map { index.function($0).name })
         guard !unregister.isEmpty else { return nil }
         let register = Set(obj.register.map { index.function($0).name })
         let dir = Subsystems.directory(of: index.path(fid.file))

@@ -77,7 +77,7 @@ public struct KfreeOutsideReleaseCheck: Check {
                         guard let p = view.accessPath(arg) else { continue }
                         if let t = DriverCore.teardowns[c.callee], t.contains(j), c.callee != "device_del" {
                             events.append(Event(root: p.root, path: DriverCore.objectPath(c.callee, p.fields), line: c.site.line, callee: c.writtenAs, teardown: true))
-                        } else if let pub = DriverCore.publishers[c.callee], pub.contains(j) {
+                        } else if let pub = DriverCore.publishers[c.callee], pub.contains(j), !DriverCore.undoneOnFailure.contains(c.callee) {
                             events.append(Event(root: p.root, path: DriverCore.objectPath(c.callee, p.fields), line: c.site.line, callee: c.writtenAs, teardown: false,
                                                 initializes: DriverCore.initializers.contains(c.callee)))
                         } else if let g = callee {
