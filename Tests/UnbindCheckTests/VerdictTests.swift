@@ -344,6 +344,56 @@ import Testing
         #expect(facts.functions.filter { $0.name == "cond_release" }.count == 1)
     }
 
+    // MARK: Deliberate designs the code comments on are warnings
+
+    @Test func anEmptyReleaseWhoseBodyExplainsItselfIsAWarning() {
+        let commented = """
+            #include <linux/device.h>
+            static void part_release(struct device *dev)
+            {
+                    /* nothing to do: the owning controller frees the parts */
+            }
+            static const struct device_type part_type = { .release = part_release };
+            """
+        let f = run("empty-release", ["drivers/misc/part.c": commented])
+        #expect(f.map(\.severity) == [.warning])
+        #expect(f.first?.line == 2)
+        #expect(f.first?.message.contains("a comment in its body says so on purpose") == true)
+        let bare = run("empty-release", ["drivers/misc/part.c": commented.replacingOccurrences(of: "/* nothing to do: the owning controller frees the parts */", with: "")])
+        #expect(bare.map(\.severity) == [.error])
+    }
+
+    static func ktype(ownerFrees: Bool) -> [String: String] {
+        ["drivers/misc/kt.c": """
+            #include <linux/device.h>
+            struct kobj_type { void (*release)(struct kobject *kobj); const void *sysfs_ops; };
+            int kobject_init_and_add(struct kobject *kobj, const struct kobj_type *t, struct kobject *parent, const char *fmt, ...);
+            void kobject_put(struct kobject *kobj);
+            static const struct kobj_type stat_ktype = { .sysfs_ops = 0 };
+            struct stat_dir { int n; struct kobject kobj; };
+            int stat_add(struct stat_dir *s, struct kobject *parent)
+            {
+                    return kobject_init_and_add(&s->kobj, &stat_ktype, parent, "stats");
+            }
+            void stat_del(struct stat_dir *s)
+            {
+                    kobject_put(&s->kobj);
+                    \(ownerFrees ? "kfree(s);" : "")
+            }
+            """]
+    }
+
+    @Test func aKtypeWithoutReleaseWhoseOwnerFreesIsAWarning() {
+        let owner = run("missing-release", Self.ktype(ownerFrees: true))
+        #expect(owner.map(\.severity) == [.warning])
+        #expect(owner.first?.line == 9)
+        #expect(owner.first?.message.contains("its owner frees the memory with kfree() itself") == true)
+        // Nobody frees it: it leaks.
+        let leak = run("missing-release", Self.ktype(ownerFrees: false))
+        #expect(leak.map(\.severity) == [.error])
+        #expect(leak.first?.message.contains("the kobject can never be freed correctly") == true)
+    }
+
     // MARK: 6. Test code and samples
 
     static let emptyRelease = """

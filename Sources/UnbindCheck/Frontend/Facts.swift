@@ -375,6 +375,9 @@ public struct FileFacts: Sendable, Hashable, Codable {
     /// that was not read (`#ifdef CONFIG_X … #else static void f(…) {} #endif`): that
     /// definition's shape, so that the analyses judge the function by all its definitions.
     public var alternateDefinitions: [AlternateDefinition] = []
+    /// Functions whose body does nothing (or only calls) but holds a comment: an empty
+    /// callback the author explains (`/* nothing to do: the owner frees it */`).
+    public var commentedEmptyFunctions: [String] = []
     /// How many times the parser had to skip tokens to resynchronise.
     public var recoveries: Int = 0
     /// Set when the file could not be read or looks binary; the message says why.

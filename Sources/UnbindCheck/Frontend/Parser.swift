@@ -1449,6 +1449,31 @@ public enum FrontEnd {
         return out
     }
 
+    /// Functions with an (almost) empty body that holds a comment, found by reading the
+    /// bytes of their lines after the opening brace.
+    static func commentedEmptyFunctions(of facts: FileFacts, bytes: UnsafeBufferPointer<UInt8>) -> [String] {
+        let candidates = facts.functions.filter { !$0.params.isEmpty && $0.assignments.isEmpty && $0.statementCount <= Int32($0.calls.count) && $0.endLine > $0.line }
+        guard !candidates.isEmpty else { return [] }
+        var lineStarts: [Int] = [0]
+        for k in 0..<bytes.count where bytes[k] == 10 { lineStarts.append(k + 1) }
+        var out: [String] = []
+        for fn in candidates {
+            let first = Int(fn.line) - 1, last = Int(fn.endLine)
+            guard first >= 0, last <= lineStarts.count, first < last else { continue }
+            let end = last < lineStarts.count ? lineStarts[last] : bytes.count
+            var k = lineStarts[first]
+            // The body starts at the first '{'.
+            while k < end && bytes[k] != 123 { k += 1 }
+            var found = false
+            while k + 1 < end {
+                if bytes[k] == 47 && (bytes[k + 1] == 42 || bytes[k + 1] == 47) { found = true; break }
+                k += 1
+            }
+            if found { out.append(fn.name) }
+        }
+        return out
+    }
+
     /// Parses `bytes` (the whole file) for the file at `path`.
     public static func parse(path: String, bytes: UnsafeBufferPointer<UInt8>) -> FileFacts {
         var facts = FileFacts(path: path, bytes: bytes.count)
@@ -1480,6 +1505,7 @@ public enum FrontEnd {
             }
         }
         facts.alternateDefinitions = alternateDefinitions(of: facts, lexer: lexer, bytes: bytes, path: path)
+        facts.commentedEmptyFunctions = commentedEmptyFunctions(of: facts, bytes: bytes)
         let shared = names.strings
         for k in facts.macros.indices { facts.macros[k].exprs.names = shared }
         for k in facts.functions.indices { facts.functions[k].exprs.names = shared }
