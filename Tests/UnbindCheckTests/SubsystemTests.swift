@@ -33,6 +33,7 @@ let subsystemFixture: [String: String] = [
         }
         EXPORT_SYMBOL(flash_add);
         void flash_del(struct flash *f) { device_unregister(&f->dev); }
+        struct flash *flash_get(struct flash *f) { get_device(&f->dev); return f; }
         """,
     // I2C-like: release completes, unregister waits: completion.
     "drivers/bus/core.c": """

@@ -226,6 +226,41 @@ import Testing
         #expect(run("devm-embedded-refcount", Self.helperAllocates("heap")).isEmpty)
     }
 
+    // MARK: Outside reference holders
+
+    static func plainCore(holder: Bool) -> [String: String] {
+        ["include/linux/lcd.h": """
+            #include <linux/device.h>
+            struct lcd { int rows; struct device dev; };
+            int lcd_register(struct lcd *l);
+            """,
+         "drivers/lcd/core.c": """
+            #include <linux/lcd.h>
+            static void lcd_release(struct device *dev) { struct lcd *l = container_of(dev, struct lcd, dev); l->rows = 0; }
+            int lcd_register(struct lcd *l) { l->dev.release = lcd_release; return device_register(&l->dev); }
+            void lcd_unregister(struct lcd *l) { device_unregister(&l->dev); }
+            \(holder ? "struct lcd *lcd_get(struct lcd *l) { get_device(&l->dev); return l; }" : "")
+            """,
+         "drivers/lcd/panel.c": """
+            #include <linux/lcd.h>
+            struct panel { int id; struct lcd lcd; };
+            static int panel_probe(struct platform_device *pdev)
+            {
+                    struct panel *p = devm_kzalloc(&pdev->dev, sizeof(*p), 0);
+                    return lcd_register(&p->lcd);
+            }
+            """]
+    }
+
+    @Test func withoutAnOutsideReferenceHolderADevmObjectIsAWarning() {
+        let none = run("devm-embedded-refcount", Self.plainCore(holder: false))
+        #expect(none.map(\.severity) == [.warning])
+        #expect(none.first?.message.contains("but no outside reference holder was found") == true)
+        let held = run("devm-embedded-refcount", Self.plainCore(holder: true))
+        #expect(held.map(\.severity) == [.error])
+        #expect(held.first?.notes.contains { $0.message == "users can hold a reference: lcd_get calls get_device()" && $0.file == "drivers/lcd/core.c" } == true)
+    }
+
     // MARK: 4. Core vocabulary: the kset API
 
     static func ksetDriver(register: Bool) -> [String: String] {
@@ -361,6 +396,12 @@ import Testing
         #expect(f.first?.message.contains("a comment in its body says so on purpose") == true)
         let bare = run("empty-release", ["drivers/misc/part.c": commented.replacingOccurrences(of: "/* nothing to do: the owning controller frees the parts */", with: "")])
         #expect(bare.map(\.severity) == [.error])
+        // A plain comment right above it explains it too; kernel-doc does not.
+        let above = commented.replacingOccurrences(of: "        /* nothing to do: the owning controller frees the parts */\n", with: "")
+            .replacingOccurrences(of: "static void part_release", with: "/* the controller owns the memory */\nstatic void part_release")
+        #expect(run("empty-release", ["drivers/misc/part.c": above]).map(\.severity) == [.warning])
+        let doc = above.replacingOccurrences(of: "/* the controller", with: "/** the controller")
+        #expect(run("empty-release", ["drivers/misc/part.c": doc]).map(\.severity) == [.error])
     }
 
     static func ktype(ownerFrees: Bool) -> [String: String] {
@@ -387,7 +428,7 @@ import Testing
         let owner = run("missing-release", Self.ktype(ownerFrees: true))
         #expect(owner.map(\.severity) == [.warning])
         #expect(owner.first?.line == 9)
-        #expect(owner.first?.message.contains("its owner frees the memory with kfree() itself") == true)
+        #expect(owner.first?.message.contains("its owner frees the memory itself (kfree() or devres)") == true)
         // Nobody frees it: it leaks.
         let leak = run("missing-release", Self.ktype(ownerFrees: false))
         #expect(leak.map(\.severity) == [.error])

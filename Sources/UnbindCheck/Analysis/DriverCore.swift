@@ -94,6 +94,12 @@ public enum DriverCore {
         "bus_find_device_by_fwnode", "device_find_child", "device_find_child_by_name", "driver_find_device",
     ]
 
+    /// Calls that make an object reachable from user space through a character device:
+    /// an open file then holds a reference to it.
+    public static let characterDevices: Set<String> = [
+        "cdev_add", "cdev_device_add", "register_chrdev", "__register_chrdev", "misc_register", "device_create",
+    ]
+
     /// Frees of heap memory.
     public static let frees: Set<String> = ["kfree", "kvfree", "kfree_sensitive", "vfree", "kfree_rcu", "kzfree"]
     /// Frees of device-managed memory.

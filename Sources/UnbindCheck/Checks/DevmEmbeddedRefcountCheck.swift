@@ -12,9 +12,11 @@ public struct DevmEmbeddedRefcountCheck: Check {
             """,
         severity: .error,
         confidence: """
-            High when the object reaches device_add/cdev_add/kobject_add through the call graph and \
-            the subsystem's release neither frees nor waits. False positives: registration guarded \
-            by a path the analysis cannot see (function pointers), or memory re-homed before unbind.
+            High when the object reaches device_add/cdev_add/kobject_add through the call graph, \
+            the subsystem's release neither frees nor waits and its core hands out references \
+            (get_device(), a character device). Without such a holder, a warning. False positives: \
+            registration guarded by a path the analysis cannot see (function pointers), or memory \
+            re-homed before unbind.
             """,
         triggering: [[
             "include/linux/device.h": KernelPrelude.device,
@@ -31,6 +33,11 @@ public struct DevmEmbeddedRefcountCheck: Check {
                 {
                         info->dev.type = &flash_type;
                         return device_register(&info->dev);
+                }
+                struct flash_info *flash_get(struct flash_info *info)
+                {
+                        get_device(&info->dev);
+                        return info;
                 }
                 """,
             "drivers/mtd/chip.c": """
@@ -119,6 +126,24 @@ public struct DevmEmbeddedRefcountCheck: Check {
         var allocatorPhrase: String
     }
 
+    /// Evidence that someone outside the driver can hold a reference to objects of a
+    /// subsystem: its core files take counted references (`get_device()`, `kref_get()`,
+    /// `class_find_device()`, …) or put them behind a character device (an open file holds
+    /// one). Nil when neither is found: only a delayed release could then touch the memory.
+    static func outsideHolder(_ obj: SubsystemObject, chain: [String], ctx: AnalysisContext) -> Evidence? {
+        if chain.contains("cdev") { return Evidence(file: "", line: 0, message: "it embeds a cdev, which an open file holds") }
+        let index = ctx.index
+        let coreFiles = Set((obj.register + obj.unregister).map(\.file)).sorted()
+        for fi in coreFiles {
+            for fn in index.files[Int(fi)].functions {
+                if let c = fn.calls.first(where: { DriverCore.referenceGets.contains($0.callee) || DriverCore.characterDevices.contains($0.callee) }) {
+                    return Evidence(file: index.path(fi), line: c.line, message: "\(fn.name) calls \(c.callee)()")
+                }
+            }
+        }
+        return nil
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
@@ -184,6 +209,20 @@ public struct DevmEmbeddedRefcountCheck: Check {
                 explanation = "the driver's release \(r.name)() signals a completion that its unbind path waits for (protection: driver-release), so unbind blocks while userspace holds a reference"
                 driverNotes = [FindingNote(file: index.path(wf.file), line: wl, message: "\(index.function(wf).name) waits for the release before devres frees the memory")]
             }
+            // Devres and a release that frees both free it (release-frees): always an error.
+            // Otherwise the freed memory is only touched through a reference someone outside
+            // holds; with none to be found, a delayed release is the only way: a warning.
+            var holderNote: FindingNote?
+            if severity == .error, reg.publishes, [.none, .emptyRelease, .driverRelease].contains(verdict.protection),
+               let obj = ctx.subsystems.objects[reg.object] {
+                let chainNames = ctx.closure.chainNames(emb, index: index)
+                if let h = Self.outsideHolder(obj, chain: chainNames, ctx: ctx) {
+                    if !h.file.isEmpty { holderNote = FindingNote(file: h.file, line: h.line, message: "users can hold a reference: \(h.message)") }
+                } else {
+                    severity = .warning
+                    explanation += "; but no outside reference holder was found (the core takes no counted reference and creates no character device), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
+                }
+            }
             // A built-in driver that suppresses its bind attributes is never unbound: only a
             // failed probe releases its devres.
             let unbindable = !Self.cannotUnbind(file: site.function.file, ctx: ctx)
@@ -200,6 +239,7 @@ public struct DevmEmbeddedRefcountCheck: Check {
             ]
             if reg.publishes { for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(file: ev.file, line: ev.line, message: ev.message)) } }
             notes += driverNotes
+            if let h = holderNote { notes.append(h) }
             var message = "'struct \(structDecl.name)' is allocated with \(site.allocatorPhrase) but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase); "
                 + explanation
             if !unbindable && reg.publishes { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }

@@ -59,12 +59,18 @@ public struct MissingReleaseCheck: Check {
             holder = ctx.resolver.aggregate(of: d, from: f)
         }
         guard let agg = holder else { return false }
-        for (ni, fn) in ctx.index.files[Int(file)].functions.enumerated() where fn.calls.contains(where: { DriverCore.frees.contains($0.callee) }) {
-            let v = FunctionView(id: FunctionID(file: file, index: Int32(ni)), resolver: ctx.resolver)
-            for c in fn.calls where DriverCore.frees.contains(c.callee) {
-                guard let a = v.exprs.arguments(c.node).first, let (t, f) = v.type(of: a), let d = t.dereferenced,
-                      ctx.resolver.aggregate(of: d, from: f) == agg else { continue }
-                return true
+        // Device-managed: devres frees it.
+        if (ctx.allocations.byAggregate[agg] ?? []).contains(where: { ctx.allocations.sites[$0].isDeviceManaged }) { return true }
+        // A kfree() of its type in the files of this directory.
+        let dir = Subsystems.directory(of: ctx.index.path(file))
+        for (fi, f) in ctx.index.files.enumerated() where Subsystems.directory(of: f.path) == dir {
+            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { DriverCore.frees.contains($0.callee) }) {
+                let v = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: ctx.resolver)
+                for c in fn.calls where DriverCore.frees.contains(c.callee) {
+                    guard let a = v.exprs.arguments(c.node).first, let (t, f) = v.type(of: a), let d = t.dereferenced,
+                          ctx.resolver.aggregate(of: d, from: f) == agg else { continue }
+                    return true
+                }
             }
         }
         return false
@@ -94,7 +100,7 @@ public struct MissingReleaseCheck: Check {
                         // file): nothing leaks; only a reference outliving that free hurts.
                         let ownerFrees = !isStatic && Self.ownerFrees(args[0], view: view, file: Int32(fi), ctx: ctx)
                         let why = isStatic ? "the kobject is static, so nothing leaks, but the kobject core warns on its last put"
-                                           : ownerFrees ? "its owner frees the memory with kfree() itself, which is only safe if no reference outlives that free"
+                                           : ownerFrees ? "its owner frees the memory itself (kfree() or devres), which is only safe if no reference outlives that free"
                                            : "the kobject can never be freed correctly"
                         out.append(Finding(check: Self.description.id, severity: isStatic || ownerFrees ? .warning : .error, file: f.path, line: c.line, column: c.column,
                                            function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",

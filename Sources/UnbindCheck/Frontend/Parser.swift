@@ -1464,14 +1464,37 @@ public enum FrontEnd {
             var k = lineStarts[first]
             // The body starts at the first '{'.
             while k < end && bytes[k] != 123 { k += 1 }
-            var found = false
-            while k + 1 < end {
+            var found = Self.plainCommentAbove(line: first, lineStarts: lineStarts, bytes: bytes)
+            while !found && k + 1 < end {
                 if bytes[k] == 47 && (bytes[k + 1] == 42 || bytes[k + 1] == 47) { found = true; break }
                 k += 1
             }
             if found { out.append(fn.name) }
         }
         return out
+    }
+
+    /// Whether the lines right above 0-based line `line` are a comment that is not
+    /// kernel-doc (`/**` documents an API; a plain comment explains a choice).
+    static func plainCommentAbove(line: Int, lineStarts: [Int], bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        func trimmed(_ l: Int) -> ArraySlice<UInt8> {
+            var a = lineStarts[l], b = l + 1 < lineStarts.count ? lineStarts[l + 1] : bytes.count
+            while a < b && (bytes[a] == 32 || bytes[a] == 9) { a += 1 }
+            while b > a && (bytes[b - 1] == 10 || bytes[b - 1] == 32 || bytes[b - 1] == 9 || bytes[b - 1] == 13) { b -= 1 }
+            return ArraySlice(UnsafeBufferPointer(rebasing: bytes[a..<b]))
+        }
+        var l = line - 1
+        guard l >= 0 else { return false }
+        let last = trimmed(l)
+        if last.starts(with: [47, 47]) { return true }                        // "//"
+        guard last.count >= 2, last.suffix(2).elementsEqual([42, 47]) else { return false } // ends "*/"
+        for _ in 0..<12 {
+            let t = trimmed(l)
+            if t.starts(with: [47, 42]) { return !t.starts(with: [47, 42, 42]) } // "/*", not "/**"
+            l -= 1
+            if l < 0 { break }
+        }
+        return false
     }
 
     /// Parses `bytes` (the whole file) for the file at `path`.
