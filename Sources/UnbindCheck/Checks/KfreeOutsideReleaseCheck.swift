@@ -106,6 +106,9 @@ public struct KfreeOutsideReleaseCheck: Check {
                         return (r.kind == .identifier && view.exprs.text(r) == "NULL") || (r.kind == .number && view.exprs.text(r) == "0")
                     }
                     if cleared { continue }
+                    // A wait for a completion between them: the function waits for its own
+                    // release (which signals it) before freeing.
+                    if calls.contains(where: { DriverCore.completionWaits.contains($0.callee) && $0.site.line >= ev.line && $0.site.line <= c.site.line }) { continue }
                     // An else/case between them: the two calls sit on different branches.
                     if fn.branchLines.contains(where: { $0 > ev.line && $0 <= c.site.line }) { continue }
                     guard let (rt, rf) = view.type(of: arg), let rd = rt.dereferenced,
@@ -121,11 +124,21 @@ public struct KfreeOutsideReleaseCheck: Check {
                         : ev.initializes
                             ? "after \(ev.callee)() initialized its reference count, which must be dropped with \(drop)"
                             : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
-                    out.append(Finding(check: Self.description.id, severity: ev.teardown ? .error : .warning, file: f.path,
+                    // A bare kobject (not inside a device or cdev) is referred to by sysfs,
+                    // which drains on removal: only a delayed release touches the freed memory.
+                    // (The walk stops at the first core object: a kobject here is not a device's.)
+                    let bare = core == "kobject"
+                    var severity: Severity = ev.teardown ? .error : .warning
+                    var tail = ""
+                    if bare && severity == .error {
+                        severity = .warning
+                        tail = "; it is a bare kobject that only sysfs refers to, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
+                    }
+                    out.append(Finding(check: Self.description.id, severity: severity, file: f.path,
                                        line: c.site.line, column: c.site.column, function: fn.name,
                                        structName: index.aggregate(agg).name, object: objectName,
                                        protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
-                                       message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead",
+                                       message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead\(tail)",
                                        notes: [FindingNote(file: f.path, line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]))
                 }
             }
