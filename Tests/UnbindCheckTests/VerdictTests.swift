@@ -51,6 +51,24 @@ import Testing
         #expect(g.first?.notes.contains { $0.message == "device_add() publishes p->dev to the driver core" } == true)
     }
 
+    @Test func theChainDescribesTheRegisteredObjectNotTheFirstRefcountedMember() {
+        let f = run("devm-embedded-refcount", ["drivers/misc/two.c": """
+            #include <linux/device.h>
+            struct holder { struct kref ref; };
+            struct node { int id; struct device dev; };
+            struct two { struct holder h; struct node n; };
+            static int two_probe(struct platform_device *pdev)
+            {
+                    struct two *t = devm_kzalloc(&pdev->dev, sizeof(*t), 0);
+                    return device_register(&t->n.dev);
+            }
+            """])
+        #expect(f.count == 1)
+        #expect(f.first?.chain == ["two", "node", "device"])
+        #expect(f.first?.message.contains("embeds a refcounted struct device (two → node → device) registered through device_register()") == true)
+        #expect(f.first?.notes.first?.message == "struct two embeds struct node → struct device (n.dev)")
+    }
+
     // MARK: 2. Judge the driver, not only the subsystem
 
     static let gizmoHeader = """

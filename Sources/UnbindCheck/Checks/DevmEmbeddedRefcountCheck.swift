@@ -144,6 +144,21 @@ public struct DevmEmbeddedRefcountCheck: Check {
         return nil
     }
 
+    /// Struct names from `agg` along `path` to the core object it ends at, and that core's
+    /// kind: `([cio2_device, cio2_queue, video_device, device], "device")`.
+    static func chain(from agg: AggregateID, path: [String], ctx: AnalysisContext) -> ([String], String)? {
+        var names = [ctx.index.aggregate(agg).name]
+        var current = agg
+        for f in path {
+            guard let (next, core) = ctx.closure.embeddedStruct(field: f, in: current, resolver: ctx.resolver) else { return nil }
+            if let core { names.append(core); return (names, core) }
+            let a = ctx.index.aggregate(next)
+            if !a.isAnonymous { names.append(a.name) }
+            current = next
+        }
+        return nil
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
@@ -215,7 +230,7 @@ public struct DevmEmbeddedRefcountCheck: Check {
             var holderNote: FindingNote?
             if severity == .error, reg.publishes, [.none, .emptyRelease, .driverRelease].contains(verdict.protection),
                let obj = ctx.subsystems.objects[reg.object] {
-                let chainNames = ctx.closure.chainNames(emb, index: index)
+                let chainNames = Self.chain(from: agg, path: reg.path, ctx: ctx)?.0 ?? ctx.closure.chainNames(emb, index: index)
                 if let h = Self.outsideHolder(obj, chain: chainNames, ctx: ctx) {
                     if !h.file.isEmpty { holderNote = FindingNote(file: h.file, line: h.line, message: "users can hold a reference: \(h.message)") }
                 } else {
@@ -229,18 +244,26 @@ public struct DevmEmbeddedRefcountCheck: Check {
             if !unbindable && severity > .warning { severity = .warning }
             let fn = view.decl
             let structDecl = index.aggregate(agg)
-            let chain = ctx.closure.chainNames(emb, index: index)
+            // The chain and core of the object the finding names: along the registration
+            // path (not the first refcounted member found, which may be another one).
+            var chain = ctx.closure.chainNames(emb, index: index)
+            var core = emb.core
+            var fieldText = ctx.closure.fieldPath(emb)
+            if let along = Self.chain(from: agg, path: reg.path, ctx: ctx) {
+                (chain, core) = along
+                fieldText = reg.path.joined(separator: ".")
+            }
             let objectName = index.aggregate(reg.object).name
             var notes: [FindingNote] = [
                 FindingNote(file: index.path(agg.file), line: structDecl.line, column: structDecl.column,
-                            message: "struct \(structDecl.name) embeds \(chain.dropFirst().map { "struct \($0)" }.joined(separator: " → ")) (\(ctx.closure.fieldPath(emb)))"),
+                            message: "struct \(structDecl.name) embeds \(chain.dropFirst().map { "struct \($0)" }.joined(separator: " → ")) (\(fieldText))"),
                 FindingNote(file: index.path(site.function.file), line: reg.line, column: reg.column,
                             message: "\(reg.callee)() \(reg.publishes ? "publishes" : "initializes the reference count of") \(site.targetText.isEmpty ? "it" : site.targetText)\(reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))\(reg.publishes ? " to the driver core" : "")"),
             ]
             if reg.publishes { for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(file: ev.file, line: ev.line, message: ev.message)) } }
             notes += driverNotes
             if let h = holderNote { notes.append(h) }
-            var message = "'struct \(structDecl.name)' is allocated with \(site.allocatorPhrase) but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase); "
+            var message = "'struct \(structDecl.name)' is allocated with \(site.allocatorPhrase) but embeds a refcounted struct \(core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase); "
                 + explanation
             if !unbindable && reg.publishes { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }
             return Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
