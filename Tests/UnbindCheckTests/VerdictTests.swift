@@ -484,6 +484,16 @@ import Testing
         #expect(owner.map(\.severity) == [.warning])
         #expect(owner.first?.line == 9)
         #expect(owner.first?.message.contains("its owner frees the memory itself (kfree() or devres)") == true)
+        // A kobject allocated alone leaks, whatever else the directory frees.
+        let alone = run("missing-release", ["drivers/misc/kt.c": Self.ktype(ownerFrees: false)["drivers/misc/kt.c"]! + """
+            int lone_add(struct kobject *parent)
+            {
+                    struct kobject *k = kzalloc(sizeof(*k), 0);
+                    return kobject_init_and_add(k, &stat_ktype, parent, "lone");
+            }
+            void other_free(struct kobject *k) { kfree(k); }
+            """])
+        #expect(alone.filter { $0.function == "lone_add" }.map(\.severity) == [.error])
         // Nobody frees it: it leaks.
         let leak = run("missing-release", Self.ktype(ownerFrees: false))
         #expect(leak.map(\.severity) == [.error])

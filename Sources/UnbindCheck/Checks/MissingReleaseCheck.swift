@@ -58,7 +58,9 @@ public struct MissingReleaseCheck: Check {
         } else if p.fields.isEmpty, let (t, f) = view.type(of: kobj), let d = t.dereferenced {
             holder = ctx.resolver.aggregate(of: d, from: f)
         }
-        guard let agg = holder else { return false }
+        // A kobject allocated on its own: only its release could free it; a kfree() of
+        // some kobject elsewhere says nothing about this one (it leaks).
+        guard let agg = holder, ctx.closure.cores[agg] == nil else { return false }
         // Device-managed: devres frees it.
         if (ctx.allocations.byAggregate[agg] ?? []).contains(where: { ctx.allocations.sites[$0].isDeviceManaged }) { return true }
         // A kfree() of its type in the files of this directory.
