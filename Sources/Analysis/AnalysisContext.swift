@@ -27,6 +27,15 @@ public enum AllocationPass: AnalysisPass {
     public static func run(_ ctx: AnalysisContext) -> Allocations { Allocations(index: ctx.index, resolver: ctx.resolver) }
 }
 
+/// Where devm objects leave their allocating function (returned, out-parameters).
+public enum ObjectFlowPass: AnalysisPass {
+    public static let name = "object flow"
+    public static var dependencies: [any AnalysisPass.Type] { [AllocationPass.self, EmbeddingPass.self] }
+    public static func run(_ ctx: AnalysisContext) -> ObjectFlow {
+        ObjectFlow(index: ctx.index, resolver: ctx.resolver, allocations: ctx.result(of: AllocationPass.self), closure: ctx.result(of: EmbeddingPass.self))
+    }
+}
+
 /// Per-function effect summaries over the whole call graph.
 public enum SummaryPass: AnalysisPass {
     public static let name = "registration summaries"
@@ -89,6 +98,9 @@ public final class AnalysisContext: @unchecked Sendable {
     /// skip other files: every finding is located in the file its loop visits, so a
     /// scoped run reports exactly the whole-tree findings of these files, sooner.
     public var reportedFiles: Set<Int32>?
+    /// Keep findings in test code and samples at their own severity (`--include-tests`);
+    /// by default they are notes.
+    public var includeTests = false
 
     /// Whether findings located in file `file` are wanted.
     public func reports(_ file: Int32) -> Bool { reportedFiles?.contains(file) ?? true }
@@ -123,12 +135,13 @@ public final class AnalysisContext: @unchecked Sendable {
 
     /// Runs every pass now (in dependency order), so that later reads cost nothing.
     public func runAllPasses() {
-        for p: any AnalysisPass.Type in [EmbeddingPass.self, AllocationPass.self, SummaryPass.self, SubsystemPass.self,
+        for p: any AnalysisPass.Type in [EmbeddingPass.self, AllocationPass.self, ObjectFlowPass.self, SummaryPass.self, SubsystemPass.self,
                                          ReleaseCallbackPass.self, ProviderOpsPass.self, RevocationPass.self] { ensure(p) }
     }
 
     public var closure: EmbeddingClosure { result(of: EmbeddingPass.self) }
     public var allocations: Allocations { result(of: AllocationPass.self) }
+    public var objectFlow: ObjectFlow { result(of: ObjectFlowPass.self) }
     public var summaries: Summaries { result(of: SummaryPass.self) }
     /// The subsystem table with provider revocation applied.
     public var subsystems: Subsystems { result(of: RevocationPass.self) }

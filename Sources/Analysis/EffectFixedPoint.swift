@@ -75,7 +75,8 @@ extension EffectRule where Value == PublishFact {
     static var publish: EffectRule<PublishFact> {
         EffectRule(name: "publish", direct: { flow in
             guard let args = DriverCore.publishers[flow.calleeName], args.contains(flow.argument) else { return [] }
-            return [(flow.effect, PublishFact(evidence: EffectEvidence(callee: flow.calleeName, line: flow.line),
+            let effect = ParamEffect(param: flow.effect.param, path: DriverCore.objectPath(flow.calleeName, flow.effect.path))
+            return [(effect, PublishFact(evidence: EffectEvidence(callee: flow.calleeName, line: flow.line),
                                               really: !DriverCore.initializers.contains(flow.calleeName)))]
         }, through: { flow, e, v in
             guard e.param == flow.argument else { return nil }
@@ -89,7 +90,8 @@ extension EffectRule where Value == EffectEvidence {
     static var teardown: EffectRule<EffectEvidence> {
         EffectRule(name: "teardown", direct: { flow in
             guard let args = DriverCore.teardowns[flow.calleeName], args.contains(flow.argument) else { return [] }
-            return [(flow.effect, EffectEvidence(callee: flow.calleeName, line: flow.line))]
+            let effect = ParamEffect(param: flow.effect.param, path: DriverCore.objectPath(flow.calleeName, flow.effect.path))
+            return [(effect, EffectEvidence(callee: flow.calleeName, line: flow.line))]
         }, through: { flow, e, _ in
             e.param == flow.argument ? (Summaries.compose(flow.effect, e), EffectEvidence(callee: flow.calleeName, line: flow.line)) : nil
         }, merge: { old, _ in old }, limit: 64)

@@ -91,7 +91,7 @@ public struct EmbeddingClosure: Sendable {
 
     /// The struct a field of `agg` embeds (not a pointer, also through typedefs), with the
     /// core object kind when that struct is one.
-    func embeddedStruct(field: String, in agg: AggregateID, resolver: Resolver) -> (AggregateID, String?)? {
+    public func embeddedStruct(field: String, in agg: AggregateID, resolver: Resolver) -> (AggregateID, String?)? {
         guard let (ft, ff) = resolver.field(named: field, in: agg), ft.isEmbedded,
               let next = resolver.aggregate(of: ft, from: ff), resolver.expandTypedef(ft, from: ff).0.isEmbedded else { return nil }
         return (next, cores[next])

@@ -50,7 +50,7 @@ public enum Registration {
                 let rest = Array(p.fields.dropFirst(target.fields.count))
                 var candidates: [([String], Bool)] = []
                 if let args = DriverCore.publishers[call.callee], args.contains(j) {
-                    candidates.append((rest, !DriverCore.initializers.contains(call.callee)))
+                    candidates.append((DriverCore.objectPath(call.callee, rest), !DriverCore.initializers.contains(call.callee)))
                 }
                 if let g = ctx.resolver.function(named: call.callee, from: view.file), let effects = ctx.summaries.publishes[g] {
                     let real = ctx.summaries.reallyPublishes[g] ?? []

@@ -6,6 +6,9 @@ public struct Evidence: Sendable, Hashable {
     public var file: String
     public var line: Int32
     public var message: String
+    public init(file: String, line: Int32, message: String) {
+        self.file = file; self.line = line; self.message = message
+    }
 }
 
 /// What a release callback does.
@@ -16,7 +19,7 @@ public struct ReleaseSummary: Sendable, Hashable {
     public var freesContainer: Bool
     /// Frees only on some paths.
     var freesConditionally: Bool
-    var signalsCompletion: Bool
+    public var signalsCompletion: Bool
     public var devmFree: Bool
     /// Calls a function pointer stored in the object (a driver-supplied hook).
     var callsHook: Bool
@@ -38,6 +41,12 @@ enum ReleaseAnalysis {
         var s = ReleaseSummary(function: id, name: fn.name, freesContainer: false, freesConditionally: false,
                                signalsCompletion: false, devmFree: false, callsHook: false, isEmpty: false)
         s.isEmpty = fn.calls.allSatisfy { isLogging($0.callee) } && fn.assignments.isEmpty && fn.statementCount <= fn.callCount
+        // Another definition in a conditional branch that does work: judge by all of them.
+        if s.isEmpty, resolver.index.files[Int(id.file)].alternateDefinitions.contains(where: { alt in
+            alt.name == fn.name && (!alt.callees.allSatisfy { isLogging($0) } || alt.assignments > 0 || alt.statementCount > Int32(alt.callees.count))
+        }) {
+            s.isEmpty = false
+        }
         for call in view.effectiveCalls() {
             let args = call.args
             if DriverCore.frees.contains(call.callee), let a = args.first, a >= 0, !fn.params.isEmpty, view.derives(from: 0, a) {

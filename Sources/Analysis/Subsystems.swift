@@ -118,7 +118,7 @@ public struct Subsystems {
                 for (j, arg) in call.args.enumerated() where arg >= 0 {
                     guard let p = view.accessPath(arg), p.root == target.root else { continue }
                     var paths: [([String], Bool)] = []
-                    if let args = DriverCore.publishers[call.callee], args.contains(j) { paths.append((p.fields, true)) }
+                    if let args = DriverCore.publishers[call.callee], args.contains(j) { paths.append((DriverCore.objectPath(call.callee, p.fields), true)) }
                     if let g = resolver.function(named: call.callee, from: site.function.file), let effects = summaries.publishes[g] {
                         for e in effects.keys.sorted() where e.param == j { paths.append((Summaries.normalize(p.fields + e.path), false)) }
                     }
@@ -271,7 +271,7 @@ public struct Subsystems {
     }
 
     /// What unregister functions wait for: completion, wait-event, revocation (with evidence).
-    static func waits(in fid: FunctionID, resolver: Resolver, depth: Int = 0, seen: inout Set<FunctionID>) -> [(Protection, Evidence)] {
+    public static func waits(in fid: FunctionID, resolver: Resolver, depth: Int = 0, seen: inout Set<FunctionID>) -> [(Protection, Evidence)] {
         guard depth < 3, seen.insert(fid).inserted else { return [] }
         let fn = resolver.index.function(fid)
         let filePath = resolver.index.path(fid.file)
@@ -292,7 +292,7 @@ public struct Subsystems {
         return out
     }
 
-    static func directory(of path: String) -> Substring {
+    public static func directory(of path: String) -> Substring {
         path.lastIndex(of: "/").map { path[..<$0] } ?? ""
     }
 

@@ -36,6 +36,8 @@ public enum FrontEnd {
                 facts.macros.append(MacroDecl(name: raw.name, params: raw.params, exprs: arena, root: root, line: raw.line))
             }
         }
+        facts.alternateDefinitions = alternateDefinitions(of: facts, lexer: lexer, bytes: bytes, path: path)
+        facts.commentedEmptyFunctions = commentedEmptyFunctions(of: facts, bytes: bytes)
         let shared = names.strings
         for k in facts.macros.indices { facts.macros[k].exprs.names = shared }
         for k in facts.functions.indices { facts.functions[k].exprs.names = shared }

@@ -97,7 +97,21 @@ public struct Lexer {
         var parentActive: Bool
         var active: Bool
         var branchTaken: Bool
+        /// Which `#if` of the file opened the group (0-based, in file order, skipped ones too).
+        var ordinal: Int = 0
+        /// Where the current branch's text starts, and whether it is an `#if 0` branch.
+        var branchStart: Int = 0
+        var zeroBranch: Bool = false
     }
+
+    /// Ordinals of the conditional groups that have a second branch (`#else`/`#elif`)
+    /// besides one that was read: a definition in it was not seen.
+    public private(set) var groupsWithAlternatives: Set<Int> = []
+    /// Byte ranges of live-but-not-taken branches (not `#if 0`): where alternatives lie.
+    public private(set) var alternativeRanges: [Range<Int>] = []
+    /// When set, the groups with these ordinals start with their first branch skipped, so
+    /// that the next branch is read instead: a second view of the file's alternatives.
+    public var readAlternativesOf: Set<Int>? = nil
 
     public init() {}
 
@@ -114,6 +128,7 @@ public struct Lexer {
     private var conds: [Conditional] = []
     private var active = true
     private var reportedJunk = false
+    private var ifOrdinal = 0
 
     @inline(__always) private func byte(_ k: Int) -> UInt8 { k < n ? bytes[k] : 0 }
 
@@ -122,7 +137,7 @@ public struct Lexer {
         self.bytes = bytes
         n = bytes.count
         tokens.reserveCapacity(n / 5 + 16)
-        i = 0; line = 1; lineStart = 0; atLineStart = true; conds = []; active = true; reportedJunk = false
+        i = 0; line = 1; lineStart = 0; atLineStart = true; conds = []; active = true; reportedJunk = false; ifOrdinal = 0
         while i < n {
             let c = bytes[i]
             if skipSpaceOrComment(c) { continue }
@@ -274,26 +289,35 @@ public struct Lexer {
                 }
             }
             let zero = name == "if" && Lexer.isZeroCondition(rest)
-            let nowActive = active && !zero
-            conds.append(Conditional(parentActive: active, active: nowActive, branchTaken: !zero))
+            let ordinal = ifOrdinal
+            ifOrdinal += 1
+            // Reading alternatives: this group's first branch is skipped, not taken.
+            let alternative = !zero && readAlternativesOf?.contains(ordinal) == true
+            let nowActive = active && !zero && !alternative
+            conds.append(Conditional(parentActive: active, active: nowActive, branchTaken: !zero && !alternative,
+                                     ordinal: ordinal, branchStart: i, zeroBranch: zero))
             active = nowActive
-        case "elif", "elifdef", "elifndef":
+        case "elif", "elifdef", "elifndef", "else":
             if var top = conds.popLast() {
-                if top.branchTaken { top.active = false }
-                else if name == "elif" && Lexer.isZeroCondition(rest) { top.active = false }
-                else { top.active = top.parentActive; top.branchTaken = true }
-                active = top.active
-                conds.append(top)
-            }
-        case "else":
-            if var top = conds.popLast() {
-                top.active = top.parentActive && !top.branchTaken
-                top.branchTaken = true
+                let wasActive = top.active
+                if top.parentActive && !wasActive && !top.zeroBranch { alternativeRanges.append(top.branchStart..<i) }
+                if name == "else" {
+                    top.active = top.parentActive && !top.branchTaken
+                    top.branchTaken = true
+                    top.zeroBranch = false
+                } else if top.branchTaken { top.active = false; top.zeroBranch = false }
+                else if name == "elif" && Lexer.isZeroCondition(rest) { top.active = false; top.zeroBranch = true }
+                else { top.active = top.parentActive; top.branchTaken = true; top.zeroBranch = false }
+                if top.parentActive && wasActive && !top.active { groupsWithAlternatives.insert(top.ordinal) }
+                top.branchStart = i
                 active = top.active
                 conds.append(top)
             }
         default: // endif
-            if let top = conds.popLast() { active = top.parentActive }
+            if let top = conds.popLast() {
+                if top.parentActive && !top.active && !top.zeroBranch { alternativeRanges.append(top.branchStart..<i) }
+                active = top.parentActive
+            }
         }
     }
 

@@ -11,7 +11,7 @@ public enum Analyzer {
             CrashContext.setPhase("running the \(type(of: c)) check")
             out += c.run(context)
         }
-        return finish(dedupe(out).sorted(by: Finding.ordered), context: context)
+        return finish(TestCode.mark(dedupe(out), index: context.index, keepSeverity: context.includeTests).sorted(by: Finding.ordered), context: context)
     }
 
     /// Numbers findings that share a fingerprint (in report order) and adds the fix texts.

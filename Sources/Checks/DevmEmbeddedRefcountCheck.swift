@@ -17,9 +17,11 @@ struct DevmEmbeddedRefcountCheck: Check {
             """,
         severity: .error,
         confidence: """
-            High when the object reaches device_add/cdev_add/kobject_add through the call graph and \
-            the subsystem's release neither frees nor waits. False positives: registration guarded \
-            by a path the analysis cannot see (function pointers), or memory re-homed before unbind.
+            High when the object reaches device_add/cdev_add/kobject_add through the call graph, \
+            the subsystem's release neither frees nor waits and its core hands out references \
+            (get_device(), a character device). Without such a holder, a warning. False positives: \
+            registration guarded by a path the analysis cannot see (function pointers), or memory \
+            re-homed before unbind.
             """)
 
     /// Whether the file's driver cannot be unbound through sysfs: it sets
@@ -35,41 +37,208 @@ struct DevmEmbeddedRefcountCheck: Check {
         return facts.functions.contains { $0.calls.contains { $0.callee == "platform_driver_probe" || $0.callee == "__platform_driver_probe" } }
     }
 
+    /// Why the driver's unbind path never runs the subsystem's (waiting) unregister for an
+    /// object it registered, with notes; nil when it does (or registers through a devm_*
+    /// helper, which unregisters at unbind), or when the subsystem has no unregister to call.
+    static func missingTeardown(_ obj: SubsystemObject, reg: RegistrationSite, allocatedIn fid: FunctionID,
+                                ctx: AnalysisContext) -> (String, [FindingNote])? {
+        let index = ctx.index
+        if reg.callee.hasPrefix("devm_") { return nil }
+        // Only the unregister functions that wait: a put (`i2c_put_adapter()`) does not.
+        let unregister = Set(obj.unregister.filter { u in
+            var seen = Set<FunctionID>()
+            return Subsystems.waits(in: u, resolver: ctx.resolver, seen: &seen).contains { $0.0 == .completion || $0.0 == .waitEvent }
+        }.map { index.function($0).name })
+        guard !unregister.isEmpty else { return nil }
+        let register = Set(obj.register.map { index.function($0).name })
+        let dir = Subsystems.directory(of: index.path(fid.file))
+        // A devm_* register helper of the subsystem called anywhere in the driver.
+        for f in index.files where Subsystems.directory(of: f.path) == dir {
+            if f.functions.contains(where: { $0.calls.contains { $0.callee.hasPrefix("devm_") && register.contains($0.callee) } }) { return nil }
+        }
+        let path = UnbindPath(driverFile: fid.file, resolver: ctx.resolver)
+        if path.firstCall(to: unregister, index: index) != nil { return nil }
+        let names = unregister.sorted().prefix(2).map { "\($0)()" }.joined(separator: " or ")
+        let fn = index.function(fid)
+        if path.entries.isEmpty {
+            return ("the driver has no unbind callback (.remove) and no devm action, so it never calls \(names)",
+                    [FindingNote(.teardown, file: index.path(fid.file), line: fn.line, message: "no .remove or devm action of this driver calls \(names)")])
+        }
+        let entries = path.entries.prefix(2).map { index.function($0).name + "()" }.joined(separator: ", ")
+        let first = path.entries[0]
+        return ("the driver's unbind path (\(entries)) never calls \(names)",
+                [FindingNote(.teardown, file: index.path(first.file), line: index.function(first).line, message: "\(index.function(first).name)() runs at unbind and does not call \(names)")])
+    }
+
+    /// A devm-allocated object as the function registering it sees it: where it arrives
+    /// (the allocation, or the call of the helper that allocated it) and in which variable.
+    struct Arrival {
+        var function: FunctionID
+        var line: Int32
+        var column: Int32
+        var aggregate: AggregateID
+        var target: AccessPath
+        var targetText: String
+        /// The devm allocator (`devm_kzalloc`).
+        var allocator: String
+        /// `devm_kzalloc()`, or `devm_kzalloc() in helper()` for an object a helper handed out.
+        var allocatorPhrase: String
+    }
+
+    /// Evidence that someone outside the driver can hold a reference to objects of a
+    /// subsystem: its core files take counted references (`get_device()`, `kref_get()`,
+    /// `class_find_device()`, …) or put them behind a character device (an open file holds
+    /// one). Nil when neither is found: only a delayed release could then touch the memory.
+    static func outsideHolder(_ obj: SubsystemObject, chain: [String], ctx: AnalysisContext) -> Evidence? {
+        if chain.contains("cdev") { return Evidence(file: "", line: 0, message: "it embeds a cdev, which an open file holds") }
+        let index = ctx.index
+        let coreFiles = Set((obj.register + obj.unregister).map(\.file)).sorted()
+        for fi in coreFiles {
+            for fn in index.files[Int(fi)].functions {
+                if let c = fn.calls.first(where: { DriverCore.referenceGets.contains($0.callee) || DriverCore.characterDevices.contains($0.callee) }) {
+                    return Evidence(file: index.path(fi), line: c.line, message: "\(fn.name) calls \(c.callee)()")
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Struct names from `agg` along `path` to the core object it ends at, and that core's
+    /// kind: `([cio2_device, cio2_queue, video_device, device], "device")`.
+    static func chain(from agg: AggregateID, path: [String], ctx: AnalysisContext) -> ([String], String)? {
+        var names = [ctx.index.aggregate(agg).name]
+        var current = agg
+        for f in path {
+            guard let (next, core) = ctx.closure.embeddedStruct(field: f, in: current, resolver: ctx.resolver) else { return nil }
+            if let core { names.append(core); return (names, core) }
+            let a = ctx.index.aggregate(next)
+            if !a.isAnonymous { names.append(a.name) }
+            current = next
+        }
+        return nil
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
         for site in ctx.allocations.sites where site.isDeviceManaged && ctx.reports(site.function.file) {
-            guard let agg = site.aggregate, let emb = ctx.closure.embeddings[agg], let target = site.target else { continue }
+            guard let agg = site.aggregate, ctx.closure.embeddings[agg] != nil, let target = site.target else { continue }
+            let arrival = Arrival(function: site.function, line: site.line, column: site.column, aggregate: agg,
+                                  target: target, targetText: site.targetText, allocator: site.allocator, allocatorPhrase: "\(site.allocator)()")
+            if let f = report(arrival, ctx: ctx) { out.append(f) }
+        }
+        // Objects a helper allocates and hands out (returns, or stores through an
+        // out-parameter) that its caller registers: reported at the helper's call.
+        let flow = ctx.objectFlow
+        for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
+            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { flow.names.contains($0.callee) }) {
+                let id = FunctionID(file: Int32(fi), index: Int32(ni))
+                let view = FunctionView(id: id, resolver: ctx.resolver)
+                for c in fn.calls where flow.names.contains(c.callee) {
+                    guard let g = ctx.resolver.function(named: c.callee, from: id.file), g != id, let hs = flow.handouts[g] else { continue }
+                    for h in hs {
+                        guard let (tp, _) = ObjectFlow.receiver(of: h, call: c, view: view), let target = tp else { continue }
+                        let origin = index.function(h.allocatedIn).name
+                        let text = h.outParameter == nil ? (c.target >= 0 ? view.exprs.render(c.target) : "") : view.exprs.render(Array(view.exprs.arguments(c.node))[h.outParameter!])
+                        let phrase = h.allocatedIn == g ? "\(h.allocator)() in \(c.callee)()" : "\(h.allocator)() in \(origin)() (through \(c.callee)())"
+                        let arrival = Arrival(function: id, line: c.line, column: c.column, aggregate: h.aggregate, target: target,
+                                              targetText: text.hasPrefix("&") ? String(text.dropFirst()) : text, allocator: h.allocator, allocatorPhrase: phrase)
+                        if let f = report(arrival, ctx: ctx) { out.append(f) }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    func report(_ site: Arrival, ctx: AnalysisContext) -> Finding? {
+        let index = ctx.index
+        let agg = site.aggregate, target = site.target
+        guard let emb = ctx.closure.embeddings[agg] else { return nil }
+        do {
             let view = FunctionView(id: site.function, resolver: ctx.resolver)
-            guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { continue }
+            guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { return nil }
             let verdict = Registration.verdict(for: reg.object, file: index.path(site.function.file), ctx: ctx,
                                                origin: (site.function, target.root, target.fields + reg.path))
-            guard var severity = verdict.severity else { continue }
+            guard var severity = verdict.severity else { return nil }
+            var explanation = verdict.explanation(object: objectNameOf(reg.object, ctx))
+            var driverNotes: [FindingNote] = []
+            if !reg.publishes {
+                // Never published: nobody else can take a reference (only
+                // CONFIG_DEBUG_KOBJECT_RELEASE's delayed release can touch the memory).
+                severity = .note
+                explanation = "it is never published to the driver core, so no one else can hold a reference; only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
+            } else if verdict.protection == .completion || verdict.protection == .waitEvent,
+                      let obj = ctx.subsystems.objects[reg.object],
+                      let missing = Self.missingTeardown(obj, reg: reg, allocatedIn: site.function, ctx: ctx) {
+                // The subsystem waits in its unregister, but this driver never calls it on unbind.
+                severity = .error
+                explanation = "unregistering \(objectNameOf(reg.object, ctx)) would wait for its users (protection: \(verdict.protection.rawValue)), but \(missing.0), so devres frees it at unbind while it is still published"
+                driverNotes = missing.1
+            } else if verdict.protection == .driverRelease, let r = verdict.driverRelease, r.signalsCompletion,
+                      let (wf, wl) = UnbindPath(driverFile: site.function.file, resolver: ctx.resolver).firstCall(to: DriverCore.completionWaits, index: index) {
+                // The driver's release signals a completion that its unbind path waits for
+                // before devres frees the memory.
+                severity = .warning
+                explanation = "the driver's release \(r.name)() signals a completion that its unbind path waits for (protection: driver-release), so unbind blocks while userspace holds a reference"
+                driverNotes = [FindingNote(.teardown, file: index.path(wf.file), line: wl, message: "\(index.function(wf).name) waits for the release before devres frees the memory")]
+            }
+            // Devres and a release that frees both free it (release-frees): always an error.
+            // Otherwise the freed memory is only touched through a reference someone outside
+            // holds; with none to be found, a delayed release is the only way: a warning.
+            let holderNote = Self.judgeHolders(&severity, &explanation, reg: reg, verdict: verdict, aggregate: agg, embedding: emb, ctx: ctx)
             // A built-in driver that suppresses its bind attributes is never unbound: only a
             // failed probe releases its devres.
             let unbindable = !Self.cannotUnbind(file: site.function.file, ctx: ctx)
-            if !unbindable { severity = .warning }
+            if !unbindable && severity > .warning { severity = .warning }
             let fn = view.decl
             let structDecl = index.aggregate(agg)
-            let chain = ctx.closure.chainNames(emb, index: index)
+            // The chain and core of the object the finding names: along the registration
+            // path (not the first refcounted member found, which may be another one).
+            var chain = ctx.closure.chainNames(emb, index: index)
+            var core = emb.core
+            var fieldText = ctx.closure.fieldPath(emb)
+            if let along = Self.chain(from: agg, path: reg.path, ctx: ctx) {
+                (chain, core) = along
+                fieldText = reg.path.joined(separator: ".")
+            }
             let objectName = index.aggregate(reg.object).name
             var notes: [FindingNote] = [
                 FindingNote(.embedding, file: index.path(agg.file), line: structDecl.line, column: structDecl.column,
-                            message: "struct \(structDecl.name) embeds \(chain.dropFirst().map { "struct \($0)" }.joined(separator: " → ")) (\(ctx.closure.fieldPath(emb)))"),
+                            message: "struct \(structDecl.name) embeds \(chain.dropFirst().map { "struct \($0)" }.joined(separator: " → ")) (\(fieldText))"),
                 FindingNote(reg.publishes ? .publish : .initialization, file: index.path(site.function.file), line: reg.line, column: reg.column,
                             message: "\(reg.callee)() \(reg.publishes ? "publishes" : "initializes the reference count of") \(site.targetText.isEmpty ? "it" : site.targetText)\(reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))\(reg.publishes ? " to the driver core" : "")"),
             ]
-            for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(.protection, file: ev.file, line: ev.line, message: ev.message)) }
-            var message = "'struct \(structDecl.name)' is allocated with \(site.allocator)() but embeds a refcounted struct \(emb.core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase); "
-                + verdict.explanation(object: objectName)
-            if !unbindable { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }
+            if reg.publishes { for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(.protection, file: ev.file, line: ev.line, message: ev.message)) } }
+            notes += driverNotes
+            if let h = holderNote { notes.append(h) }
+            var message = "'struct \(structDecl.name)' is allocated with \(site.allocatorPhrase) but embeds a refcounted struct \(core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase); "
+                + explanation
+            if !unbindable && reg.publishes { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }
             var finding = Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
                                   line: site.line, column: site.column, function: fn.name, structName: structDecl.name,
                                   chain: chain, object: objectName, protection: verdict.protection.rawValue,
                                   message: message, notes: notes)
             finding.allocator = site.allocator
-            out.append(finding)
+            return finding
         }
-        return out
+    }
+
+    /// An error needs someone outside who can hold a reference: the core takes counted
+    /// references or creates a character device (the evidence is returned as a note).
+    /// Without one only a delayed release touches the freed memory: a warning.
+    static func judgeHolders(_ severity: inout Severity, _ explanation: inout String, reg: RegistrationSite, verdict: ProtectionVerdict,
+                             aggregate agg: AggregateID, embedding emb: Embedding, ctx: AnalysisContext) -> FindingNote? {
+        guard severity == .error, reg.publishes, [.none, .emptyRelease, .driverRelease].contains(verdict.protection),
+              let obj = ctx.subsystems.objects[reg.object] else { return nil }
+        let chainNames = Self.chain(from: agg, path: reg.path, ctx: ctx)?.0 ?? ctx.closure.chainNames(emb, index: ctx.index)
+        if let h = Self.outsideHolder(obj, chain: chainNames, ctx: ctx) {
+            return h.file.isEmpty ? nil : FindingNote(.reference, file: h.file, line: h.line, message: "users can hold a reference: \(h.message)")
+        }
+        severity = .warning
+        explanation += "; but no outside reference holder was found (the core takes no counted reference and creates no character device), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
+        return nil
     }
 }
+
+private func objectNameOf(_ agg: AggregateID, _ ctx: AnalysisContext) -> String { ctx.index.aggregate(agg).name }

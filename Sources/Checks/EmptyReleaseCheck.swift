@@ -25,10 +25,15 @@ struct EmptyReleaseCheck: Check {
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         ctx.releaseCallbacks.callbacks.filter { $0.summary.isEmpty && ctx.reports($0.function.file) }.map { cb in
             let fn = ctx.index.function(cb.function)
+            // An empty body with a comment: a design the author explains (the owner frees
+            // the memory, a static object); debatable, so a warning.
+            let commented = ctx.index.files[Int(cb.function.file)].commentedEmptyFunctions.contains(fn.name)
             let message = cb.onlyStaticObjects
                 ? "release callback \(fn.name)() does nothing; it is installed only on statically allocated objects, so nothing leaks, but the driver core documentation calls empty releases broken"
-                : "release callback \(fn.name)() does nothing: it silences the driver core's missing-release warning but nothing frees the object when its last reference is dropped"
-            return Finding(check: Self.description.id, severity: cb.onlyStaticObjects ? .warning : .error, file: ctx.index.path(cb.function.file),
+                : commented
+                    ? "release callback \(fn.name)() does nothing, and a comment in its body says so on purpose: the memory must then be freed elsewhere, which is only safe if no reference outlives that free"
+                    : "release callback \(fn.name)() does nothing: it silences the driver core's missing-release warning but nothing frees the object when its last reference is dropped"
+            return Finding(check: Self.description.id, severity: cb.onlyStaticObjects || commented ? .warning : .error, file: ctx.index.path(cb.function.file),
                            line: fn.line, column: fn.column, function: fn.name,
                            message: message,
                            notes: cb.bindings.prefix(3).map { FindingNote(.release, file: $0.file, line: $0.line, message: $0.message) })

@@ -25,6 +25,40 @@ struct MissingReleaseCheck: Check {
 
     static let deviceRegistrations: Set<String> = ["device_register", "device_add"]
 
+    /// Whether a function of `file` kfree()s a pointer to the struct that holds the kobject
+    /// `kobj` (an expression of `view`), or the kobject itself when it is allocated alone.
+    static func ownerFrees(_ kobj: Int32, view: FunctionView, file: Int32, ctx: AnalysisContext) -> Bool {
+        guard let p = view.accessPath(kobj) else { return false }
+        var holder: AggregateID?
+        let e = view.exprs
+        let n = e[e.strippingCasts(kobj)]
+        if n.kind == .unary, e.text(n) == "&", e[n.a].kind == .member {
+            // &x->kobj: the type of x.
+            let m = e[n.a]
+            if let (t, f) = view.type(of: m.a) { holder = ctx.resolver.aggregate(of: m.b == 1 ? (t.dereferenced ?? t) : t, from: f) }
+        } else if p.fields.isEmpty, let (t, f) = view.type(of: kobj), let d = t.dereferenced {
+            holder = ctx.resolver.aggregate(of: d, from: f)
+        }
+        // A kobject allocated on its own: only its release could free it; a kfree() of
+        // some kobject elsewhere says nothing about this one (it leaks).
+        guard let agg = holder, ctx.closure.cores[agg] == nil else { return false }
+        // Device-managed: devres frees it.
+        if (ctx.allocations.byAggregate[agg] ?? []).contains(where: { ctx.allocations.sites[$0].isDeviceManaged }) { return true }
+        // A kfree() of its type in the files of this directory.
+        let dir = Subsystems.directory(of: ctx.index.path(file))
+        for (fi, f) in ctx.index.files.enumerated() where Subsystems.directory(of: f.path) == dir {
+            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { DriverCore.frees.contains($0.callee) }) {
+                let v = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: ctx.resolver)
+                for c in fn.calls where DriverCore.frees.contains(c.callee) {
+                    guard let a = v.exprs.arguments(c.node).first, let (t, f) = v.type(of: a), let d = t.dereferenced,
+                          ctx.resolver.aggregate(of: d, from: f) == agg else { continue }
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
@@ -45,9 +79,13 @@ struct MissingReleaseCheck: Check {
                         var isStatic = false
                         if let p = view.accessPath(args[0]), case .global(let g) = p.root,
                            let decl = ctx.resolver.global(named: g, from: id.file), decl.type.pointerDepth == 0 { isStatic = true }
+                        // The owner frees the container itself (kfree() of its type in this
+                        // file): nothing leaks; only a reference outliving that free hurts.
+                        let ownerFrees = !isStatic && Self.ownerFrees(args[0], view: view, file: Int32(fi), ctx: ctx)
                         let why = isStatic ? "the kobject is static, so nothing leaks, but the kobject core warns on its last put"
+                                           : ownerFrees ? "its owner frees the memory itself (kfree() or devres), which is only safe if no reference outlives that free"
                                            : "the kobject can never be freed correctly"
-                        out.append(Finding(check: Self.description.id, severity: isStatic ? .warning : .error, file: f.path, line: c.line, column: c.column,
+                        out.append(Finding(check: Self.description.id, severity: isStatic || ownerFrees ? .warning : .error, file: f.path, line: c.line, column: c.column,
                                            function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
                                            notes: [FindingNote(.definition, file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")]))
                         continue

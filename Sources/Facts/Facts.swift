@@ -407,6 +407,13 @@ public struct FileFacts: Sendable, Hashable, Codable {
     public var suppressBindMacros: [String] = []
     public var includes: [IncludeDirective] = []
     public var diagnostics: [FileDiagnostic] = []
+    /// Functions that look empty here but have another definition in a conditional branch
+    /// that was not read (`#ifdef CONFIG_X … #else static void f(…) {} #endif`): that
+    /// definition's shape, so that the analyses judge the function by all its definitions.
+    public var alternateDefinitions: [AlternateDefinition] = []
+    /// Functions whose body does nothing (or only calls) but holds a comment: an empty
+    /// callback the author explains (`/* nothing to do: the owner frees it */`).
+    public var commentedEmptyFunctions: [String] = []
     /// How many times the parser had to skip tokens to resynchronise.
     public var recoveries: Int = 0
     /// Set when the file could not be read or looks binary; the message says why.
@@ -415,5 +422,16 @@ public struct FileFacts: Sendable, Hashable, Codable {
     public init(path: String, bytes: Int) {
         self.path = path
         self.bytes = bytes
+    }
+}
+
+/// The shape of a function's definition in a conditional branch the front end did not read.
+public struct AlternateDefinition: Sendable, Hashable, Codable {
+    public var name: String
+    public var callees: [String]
+    public var assignments: Int
+    public var statementCount: Int32
+    public init(name: String, callees: [String], assignments: Int, statementCount: Int32) {
+        self.name = name; self.callees = callees; self.assignments = assignments; self.statementCount = statementCount
     }
 }

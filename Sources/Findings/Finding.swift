@@ -28,6 +28,8 @@ public enum EvidenceKind: String, Sendable, Hashable, CaseIterable {
     case useSite = "use-site"
     /// What the subsystem does (or fails to do) on unregister.
     case protection
+    /// How users outside the driver can hold a reference (`get_device()`, a /dev node).
+    case reference
     /// Where a type the finding names is defined.
     case definition
 }
@@ -77,6 +79,9 @@ public struct Finding: Sendable, Hashable {
     public var useSites: [FindingUseSite] = []
     /// What to change, in the kernel's own terms (set by `FixSuggestion` after the checks run).
     public var fix: String = ""
+    /// Located in test code or samples (KUnit tests, `samples/`, `tools/testing/`): reported
+    /// as a note unless `--include-tests`, and counted apart.
+    public var inTestCode: Bool = false
     /// 1 for the first finding with this fingerprint key in its function, 2 for the next, …
     /// (set by `Analyzer`), so that two findings never share a fingerprint.
     public var occurrence: Int = 1

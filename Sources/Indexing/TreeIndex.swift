@@ -32,7 +32,7 @@ struct EntryID: Sendable, Hashable {
 public final class TreeIndex: Sendable {
     public let root: String
     public let files: [FileFacts]
-    let fileByPath: [String: Int32]
+    public let fileByPath: [String: Int32]
     public let aggregatesByName: [String: [AggregateID]]
     let typedefsByName: [String: [EntryID]]
     public let functionsByName: [String: [FunctionID]]

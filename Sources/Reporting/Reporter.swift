@@ -101,6 +101,7 @@ public struct JSONReporter: Reporter {
             ("fix", .string(f.fix)), ("fingerprint", .string(f.fingerprint)),
             ("notes", .array(f.notes.map { .object([("kind", .string($0.kind.rawValue)), ("file", .string($0.file)), ("line", .int(Int($0.line))), ("column", .int(Int($0.column))), ("message", .string($0.message))]) })),
         ]
+        if f.inTestCode { fields.append(("test_code", .bool(true))) }
         if !f.members.isEmpty || !f.useSites.isEmpty {
             fields.append(("members", .array(f.members.map { .string($0) })))
             fields.append(("use_sites", .array(f.useSites.map {
@@ -117,6 +118,7 @@ public struct JSONReporter: Reporter {
             ("allocations", .int(report.stats.allocations)), ("devm_allocations", .int(report.stats.devmAllocations)),
             ("untyped_devm_allocations", .int(report.stats.untypedDevmAllocations)),
             ("suppressed", .int(report.suppressed)),
+            ("test_findings", .int(report.findings.filter(\.inTestCode).count)),
         ]
         if let n = report.stats.filesInScope { stats.insert(("files_in_scope", .int(n)), at: 1) }
         if report.includeTimings { stats.append(("seconds", .double(report.stats.seconds))) }

@@ -50,6 +50,9 @@ struct ScanCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run only these checks (comma-separated ids).", valueName: "IDS"))
     var checks: String?
 
+    @Flag(name: .customLong("include-tests"), help: "Keep findings in test code and samples (KUnit tests, samples/, tools/testing/) at their severity instead of reporting them as notes.")
+    var includeTests = false
+
     @Flag(name: .long, help: "Print the time of each analysis pass on stderr.")
     var verbose = false
 
@@ -114,6 +117,7 @@ struct ScanCommand: AsyncParsableCommand {
         }
         var selected = allChecks
         if let ids = checks { let want = Set(ids.split(separator: ",").map(String.init)); selected = allChecks.filter { want.contains(type(of: $0).description.id) } }
+        session.context.includeTests = includeTests
         session.phase("running checks")
         let all = Analyzer.findings(session.context, checks: selected)
         session.endProgress()
@@ -159,8 +163,9 @@ struct ScanCommand: AsyncParsableCommand {
             }
             let errors = findings.filter { $0.severity == .error }.count
             let warnings = findings.filter { $0.severity == .warning }.count
+            let tests = findings.filter(\.inTestCode).count
             let patch = filter.changed.map { ", \($0.count) changed file\($0.count == 1 ? "" : "s")" } ?? ""
-            note("unbindcheck: \(session.filesPhrase)\(patch), \(errors) errors, \(warnings) warnings\(suppressed > 0 ? ", \(suppressed) suppressed" : "") in \(format2(seconds)) s\(target.map { "; report: \($0)" } ?? "")\(reports.map { "; reports in \($0)" } ?? "")")
+            note("unbindcheck: \(session.filesPhrase)\(patch), \(errors) errors, \(warnings) warnings\(tests > 0 ? ", \(tests) in test code\(includeTests ? "" : " (as notes)")" : "")\(suppressed > 0 ? ", \(suppressed) suppressed" : "") in \(format2(seconds)) s\(target.map { "; report: \($0)" } ?? "")\(reports.map { "; reports in \($0)" } ?? "")")
         }
         if findings.contains(where: { $0.severity >= failOn.severity }) { throw ExitCode(1) }
     }

@@ -140,7 +140,7 @@ let deviceHeader = KernelPrelude.device
     @Test func aScanRunsEveryPassOnce() {
         let ctx = analyse(Self.tree)
         _ = Analyzer.findings(ctx)
-        #expect(ctx.passTimes.map(\.0).sorted() == ["allocation typing", "embedding closure", "provider ops", "provider revocation",
+        #expect(ctx.passTimes.map(\.0).sorted() == ["allocation typing", "embedding closure", "object flow", "provider ops", "provider revocation",
                                                     "registration summaries", "release callbacks", "subsystem protection"])
     }
 }

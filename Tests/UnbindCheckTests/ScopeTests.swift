@@ -26,6 +26,7 @@ let kernelFixture: [String: String] = [
         {
                 return device_register(&info->dev);
         }
+        struct flash_info *flash_get(struct flash_info *info) { get_device(&info->dev); return info; }
         """,
     "drivers/flash/chip.c": """
         #include <linux/flash.h>

@@ -41,6 +41,7 @@ let subsystemFixture: [String: String] = [
         }
         EXPORT_SYMBOL(flash_add);
         void flash_del(struct flash *f) { device_unregister(&f->dev); }
+        struct flash *flash_get(struct flash *f) { get_device(&f->dev); return f; }
         """,
     // I2C-like: release completes, unregister waits: completion.
     "drivers/bus/core.c": """
@@ -112,6 +113,12 @@ let subsystemFixture: [String: String] = [
                 h = devm_kzalloc(&pdev->dev, sizeof(*h), 0);
                 return setup(h);
         }
+        static void host_remove(struct platform_device *pdev)
+        {
+                struct host *h = platform_get_drvdata(pdev);
+                adapter_del(&h->adap);
+        }
+        static struct platform_driver host_driver = { .probe = host_probe, .remove = host_remove };
         """,
 ]
 

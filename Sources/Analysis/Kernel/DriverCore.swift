@@ -39,7 +39,25 @@ public enum DriverCore {
         "device_add": [0], "device_register": [0], "device_initialize": [0],
         "cdev_add": [0], "cdev_device_add": [0, 1],
         "kobject_add": [0], "kobject_init_and_add": [0], "kobject_init": [0],
+        "kset_register": [0],
     ]
+
+    /// Calls whose argument is a container of the core object rather than the object: the
+    /// member they publish or tear down (`kset_register(k)` adds `&k->kobj`).
+    public static let argumentMember: [String: [String]] = [
+        "kset_register": ["kobj"], "kset_unregister": ["kobj"],
+    ]
+
+    /// Publishers that undo themselves when they fail (`kset_register()` frees the name
+    /// and leaves nothing published, and its callers are documented to kfree() the kset):
+    /// freeing after their failure is right.
+    public static let undoneOnFailure: Set<String> = ["kset_register"]
+
+    /// The path, inside what argument `path` names, of the object a core call acts on.
+    public static func objectPath(_ callee: String, _ path: [String]) -> [String] {
+        guard let m = argumentMember[callee] else { return path }
+        return path + m
+    }
 
     /// Publishers that only initialize the reference count (the object becomes refcounted
     /// but is not yet visible to anyone): never called "registration" in messages.
@@ -54,19 +72,35 @@ public enum DriverCore {
     public static let teardowns: [String: [Int]] = [
         "device_del": [0], "device_unregister": [0], "put_device": [0],
         "kobject_put": [0], "kobject_del": [0], "cdev_del": [0], "cdev_device_del": [0, 1],
+        "kset_unregister": [0],
     ]
 
     /// Teardowns that unpublish (not only drop a reference): sysfs attributes are drained
     /// and bound drivers unbound before they return.
-    static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del"]
+    public static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del", "kset_unregister"]
+
+    /// Callback slots a bus or driver core calls when a driver is unbound from a device
+    /// (`struct platform_driver.remove`, `usb_driver.disconnect`, a component's `.unbind`,
+    /// a bus's `.remove_slave`, …): the driver's unbind path.
+    public static func isUnbindSlot(_ slot: String) -> Bool {
+        slot.contains("remove") || slot == "unbind" || slot == "disconnect" || slot == "detach"
+    }
+    /// `devm_add_action(dev, fn, data)`: `fn(data)` runs when the driver is unbound.
+    public static let devmActions: [String: Int] = ["devm_add_action": 1, "devm_add_action_or_reset": 1]
 
     /// Calls that return or take a counted reference to an object: what a lookup that hands
     /// an object to a consumer does.
-    static let referenceGets: Set<String> = [
+    public static let referenceGets: Set<String> = [
         "get_device", "kobject_get", "kobject_get_unless_zero", "kref_get", "kref_get_unless_zero",
         "class_find_device", "class_find_device_by_name", "class_find_device_by_of_node", "class_find_device_by_fwnode",
         "class_find_device_by_devt", "bus_find_device", "bus_find_device_by_name", "bus_find_device_by_of_node",
         "bus_find_device_by_fwnode", "device_find_child", "device_find_child_by_name", "driver_find_device",
+    ]
+
+    /// Calls that make an object reachable from user space through a character device:
+    /// an open file then holds a reference to it.
+    public static let characterDevices: Set<String> = [
+        "cdev_add", "cdev_device_add", "register_chrdev", "__register_chrdev", "misc_register", "device_create",
     ]
 
     /// Frees of heap memory.
@@ -75,7 +109,7 @@ public enum DriverCore {
     public static let devmFrees: Set<String> = ["devm_kfree"]
     /// Completion signalling and waiting.
     static let completionSignals: Set<String> = ["complete", "complete_all"]
-    static let completionWaits: Set<String> = [
+    public static let completionWaits: Set<String> = [
         "wait_for_completion", "wait_for_completion_interruptible", "wait_for_completion_killable",
         "wait_for_completion_timeout", "wait_for_completion_io", "wait_for_completion_state",
     ]

@@ -3,3 +3,8 @@ int flash_register(struct flash_info *info)
 {
         return device_register(&info->dev);
 }
+struct flash_info *flash_get(struct flash_info *info)
+{
+        get_device(&info->dev);
+        return info;
+}

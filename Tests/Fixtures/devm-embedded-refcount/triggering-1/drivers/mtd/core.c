@@ -6,3 +6,8 @@ int flash_register(struct flash_info *info)
         info->dev.type = &flash_type;
         return device_register(&info->dev);
 }
+struct flash_info *flash_get(struct flash_info *info)
+{
+        get_device(&info->dev);
+        return info;
+}

@@ -1,0 +1,88 @@
+import Facts
+
+/// Second looks at a file for the analyses: definitions in `#if` branches that were not
+/// read, and empty functions whose author explains them in a comment.
+extension FrontEnd {
+    /// Functions with a (nearly) empty body and parameters whose name also occurs in a
+    /// conditional branch that was not read: the file is lexed a second time with those
+    /// groups' next branches, and the other definitions found are recorded. Only files with
+    /// such a candidate pay for the second pass.
+    static func alternateDefinitions(of facts: FileFacts, lexer: Lexer, bytes: UnsafeBufferPointer<UInt8>, path: String) -> [AlternateDefinition] {
+        guard !lexer.groupsWithAlternatives.isEmpty, !lexer.alternativeRanges.isEmpty else { return [] }
+        var candidates = Set<String>()
+        for fn in facts.functions where !fn.params.isEmpty && fn.assignments.isEmpty && fn.statementCount <= Int32(fn.calls.count) {
+            let name = Array(fn.name.utf8)
+            guard !name.isEmpty else { continue }
+            search: for r in lexer.alternativeRanges where r.lowerBound >= 0 && r.upperBound <= bytes.count && r.count >= name.count {
+                var k = r.lowerBound
+                while k + name.count <= r.upperBound {
+                    if bytes[k] == name[0] {
+                        var m = 1
+                        while m < name.count && bytes[k + m] == name[m] { m += 1 }
+                        if m == name.count { candidates.insert(fn.name); break search }
+                    }
+                    k += 1
+                }
+            }
+        }
+        guard !candidates.isEmpty else { return [] }
+        var alt = Lexer()
+        alt.readAlternativesOf = lexer.groupsWithAlternatives
+        alt.run(bytes)
+        var parser = Parser(tokens: alt.tokens, names: alt.names, bytes: bytes, facts: FileFacts(path: path, bytes: bytes.count))
+        parser.parseFile()
+        var out: [AlternateDefinition] = []
+        for fn in parser.facts.functions where candidates.contains(fn.name) {
+            out.append(AlternateDefinition(name: fn.name, callees: fn.calls.map(\.callee), assignments: fn.assignments.count, statementCount: fn.statementCount))
+        }
+        return out
+    }
+
+    /// Functions with an (almost) empty body that holds a comment, found by reading the
+    /// bytes of their lines after the opening brace.
+    static func commentedEmptyFunctions(of facts: FileFacts, bytes: UnsafeBufferPointer<UInt8>) -> [String] {
+        let candidates = facts.functions.filter { !$0.params.isEmpty && $0.assignments.isEmpty && $0.statementCount <= Int32($0.calls.count) && $0.endLine > $0.line }
+        guard !candidates.isEmpty else { return [] }
+        var lineStarts: [Int] = [0]
+        for k in 0..<bytes.count where bytes[k] == 10 { lineStarts.append(k + 1) }
+        var out: [String] = []
+        for fn in candidates {
+            let first = Int(fn.line) - 1, last = Int(fn.endLine)
+            guard first >= 0, last <= lineStarts.count, first < last else { continue }
+            let end = last < lineStarts.count ? lineStarts[last] : bytes.count
+            var k = lineStarts[first]
+            // The body starts at the first '{'.
+            while k < end && bytes[k] != 123 { k += 1 }
+            var found = Self.plainCommentAbove(line: first, lineStarts: lineStarts, bytes: bytes)
+            while !found && k + 1 < end {
+                if bytes[k] == 47 && (bytes[k + 1] == 42 || bytes[k + 1] == 47) { found = true; break }
+                k += 1
+            }
+            if found { out.append(fn.name) }
+        }
+        return out
+    }
+
+    /// Whether the lines right above 0-based line `line` are a comment that is not
+    /// kernel-doc (`/**` documents an API; a plain comment explains a choice).
+    static func plainCommentAbove(line: Int, lineStarts: [Int], bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        func trimmed(_ l: Int) -> ArraySlice<UInt8> {
+            var a = lineStarts[l], b = l + 1 < lineStarts.count ? lineStarts[l + 1] : bytes.count
+            while a < b && (bytes[a] == 32 || bytes[a] == 9) { a += 1 }
+            while b > a && (bytes[b - 1] == 10 || bytes[b - 1] == 32 || bytes[b - 1] == 9 || bytes[b - 1] == 13) { b -= 1 }
+            return ArraySlice(UnsafeBufferPointer(rebasing: bytes[a..<b]))
+        }
+        var l = line - 1
+        guard l >= 0 else { return false }
+        let last = trimmed(l)
+        if last.starts(with: [47, 47]) { return true }                        // "//"
+        guard last.count >= 2, last.suffix(2).elementsEqual([42, 47]) else { return false } // ends "*/"
+        for _ in 0..<12 {
+            let t = trimmed(l)
+            if t.starts(with: [47, 42]) { return !t.starts(with: [47, 42, 42]) } // "/*", not "/**"
+            l -= 1
+            if l < 0 { break }
+        }
+        return false
+    }
+}
