@@ -28,14 +28,14 @@ public struct ReleaseSummary: Sendable, Hashable {
 }
 
 /// Summarises release callbacks.
-enum ReleaseAnalysis {
+public enum ReleaseAnalysis {
     /// Calls that only log or trace.
     static func isLogging(_ name: String) -> Bool {
         name.hasPrefix("dev_") && (name.hasSuffix("dbg") || name.hasSuffix("info") || name.hasSuffix("warn") || name.hasSuffix("err") || name.hasSuffix("notice") || name == "dev_vdbg")
             || name.hasPrefix("pr_") || name == "printk" || name.hasPrefix("WARN") || name.hasPrefix("trace_") || name == "pr_debug"
     }
 
-    static func summarize(_ id: FunctionID, resolver: Resolver, summaries: Summaries) -> ReleaseSummary {
+    public static func summarize(_ id: FunctionID, resolver: Resolver, summaries: Summaries) -> ReleaseSummary {
         let view = FunctionView(id: id, resolver: resolver)
         let fn = view.decl
         var s = ReleaseSummary(function: id, name: fn.name, freesContainer: false, freesConditionally: false,

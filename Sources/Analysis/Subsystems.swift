@@ -30,9 +30,9 @@ public struct SubsystemObject: Sendable {
 }
 
 /// A release callback found for an object: the function name, where it was set, how.
-struct ReleaseBinding {
-    var function: FunctionID
-    var evidence: Evidence
+public struct ReleaseBinding {
+    public var function: FunctionID
+    public var evidence: Evidence
 }
 
 /// Infers the registered object types of the tree and classifies their protection.
@@ -443,7 +443,7 @@ public struct Subsystems {
     }
 
     /// The driver's own release for an object of type `agg` set in `file`, if any.
-    func driverRelease(for agg: AggregateID, in file: String) -> ReleaseBinding? {
+    public func driverRelease(for agg: AggregateID, in file: String) -> ReleaseBinding? {
         driverReleases[agg]?.filter { $0.evidence.file == file }.sorted(by: { $0.evidence.line < $1.evidence.line }).first
     }
 

@@ -187,6 +187,11 @@ struct DevmEmbeddedRefcountCheck: Check {
             // Otherwise the freed memory is only touched through a reference someone outside
             // holds; with none to be found, a delayed release is the only way: a warning.
             let holderNote = Self.judgeHolders(&severity, &explanation, reg: reg, verdict: verdict, aggregate: agg, embedding: emb, ctx: ctx)
+            if severity == .error, verdict.protection == .emptyRelease || verdict.driverRelease?.isEmpty == true,
+               let release = DeliberateDesign.commentedEmptyRelease(of: reg.object, file: index.path(site.function.file), ctx: ctx) {
+                severity = .warning
+                explanation += DeliberateDesign.clause(release)
+            }
             // A built-in driver that suppresses its bind attributes is never unbound: only a
             // failed probe releases its devres.
             let unbindable = !Self.cannotUnbind(file: site.function.file, ctx: ctx)

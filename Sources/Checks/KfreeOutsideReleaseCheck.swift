@@ -93,6 +93,9 @@ struct KfreeOutsideReleaseCheck: Check {
                     if bare && severity == .error {
                         severity = .warning
                         tail = "; it is a bare kobject that only sysfs refers to, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
+                    } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: f.path, ctx: ctx) {
+                        severity = .warning
+                        tail = DeliberateDesign.clause(release)
                     }
                     out.append(Finding(check: Self.description.id, severity: severity, file: f.path,
                                        line: c.site.line, column: c.site.column, function: fn.name,

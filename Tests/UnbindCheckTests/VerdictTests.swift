@@ -536,3 +536,55 @@ import Testing
         #expect(driver.first?.inTestCode == false)
     }
 }
+
+/// A release left empty on purpose (a comment says so) makes a free elsewhere a deliberate
+/// design: a warning, not an error; without the comment it stays an error.
+@Suite struct DeliberateDesignTests {
+    static func lun(commented: Bool) -> [String: String] {
+        ["include/linux/device.h": deviceHeader,
+         "drivers/usb/lun.c": """
+            #include <linux/device.h>
+            struct lun { int id; struct device dev; };
+            static void lun_release(struct device *dev)
+            {
+            \(commented ? "\t/* Nothing to do: the owner frees the lun after unregistering it */" : "")
+            }
+            static int lun_create(struct lun **out)
+            {
+                    struct lun *l = kzalloc(sizeof(*l), 0);
+                    l->dev.release = lun_release;
+                    *out = l;
+                    return device_register(&l->dev);
+            }
+            static void lun_destroy(struct lun *l)
+            {
+                    device_unregister(&l->dev);
+                    kfree(l);
+            }
+            """]
+    }
+
+    @Test func kfreeAfterUnregisterWithACommentedEmptyReleaseIsAWarning() {
+        let check = allChecks.first { type(of: $0).description.id == "kfree-outside-release" }!
+        let warned = Analyzer.findings(analyse(Self.lun(commented: true)), checks: [check])
+        #expect(warned.map(\.severity) == [.warning])
+        #expect(warned.map { "\($0.file):\($0.line):\($0.column)" } == ["drivers/usb/lun.c:17:9"])
+        #expect(warned.first?.message.hasSuffix("; lun_release() is empty on purpose (a comment says so): a deliberate design, which only a reference taken outside the driver could break") == true)
+        let plain = Analyzer.findings(analyse(Self.lun(commented: false)), checks: [check])
+        #expect(plain.map(\.severity) == [.error])
+        #expect(plain.first?.message.contains("on purpose") == false)
+    }
+
+    @Test func devmObjectWithACommentedEmptyReleaseIsAWarning() {
+        let check = allChecks.first { type(of: $0).description.id == "devm-embedded-refcount" }!
+        func files(_ commented: Bool) -> [String: String] {
+            var f = Self.lun(commented: commented)
+            f["drivers/usb/lun.c"] = f["drivers/usb/lun.c"]!.replacingOccurrences(of: "kzalloc(sizeof(*l), 0)", with: "devm_kzalloc(NULL, sizeof(*l), 0)")
+            return f
+        }
+        let warned = Analyzer.findings(analyse(files(true)), checks: [check])
+        #expect(warned.map(\.severity) == [.warning])
+        #expect(warned.first?.message.contains("lun_release() is empty on purpose (a comment says so)") == true)
+        #expect(Analyzer.findings(analyse(files(false)), checks: [check]).map(\.severity) == [.error])
+    }
+}

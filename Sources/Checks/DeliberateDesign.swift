@@ -1,0 +1,28 @@
+import Facts
+import Indexing
+import Analysis
+
+/// Releases left empty on purpose: the author says so in a comment in (or right above) the
+/// body. The verdict standard counts such a deliberate design as debatable, not as an
+/// error: the memory is freed elsewhere by design, and only a reference taken outside the
+/// driver could outlive that free.
+enum DeliberateDesign {
+    /// The name of the release installed on objects of type `object` (by its subsystem, or
+    /// by the driver in `file`) when it is an empty function with an explaining comment.
+    static func commentedEmptyRelease(of object: AggregateID, file: String, ctx: AnalysisContext) -> String? {
+        var candidates: [FunctionID] = []
+        if let r = ctx.subsystems.objects[object]?.release, r.isEmpty { candidates.append(r.function) }
+        if let b = ctx.subsystems.driverRelease(for: object, in: file) { candidates.append(b.function) }
+        for id in candidates {
+            let fn = ctx.index.function(id)
+            let summary = ReleaseAnalysis.summarize(id, resolver: ctx.resolver, summaries: ctx.summaries)
+            if summary.isEmpty && ctx.index.files[Int(id.file)].commentedEmptyFunctions.contains(fn.name) { return fn.name }
+        }
+        return nil
+    }
+
+    /// The clause a message adds when it downgrades an error for such a release.
+    static func clause(_ release: String) -> String {
+        "; \(release)() is empty on purpose (a comment says so): a deliberate design, which only a reference taken outside the driver could break"
+    }
+}
