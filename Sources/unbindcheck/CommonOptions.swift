@@ -40,8 +40,21 @@ struct TreeOptions: ParsableArguments {
     @Flag(name: .long, help: "Add wall-clock timings to JSON output (off by default so that output is reproducible).")
     var timings = false
 
+    @Option(name: .long, help: ArgumentHelp("The persistent index: a directory (gets index.sqlite) or a database file (default: $XDG_CACHE_HOME/unbindcheck/, else ~/.cache/unbindcheck/).", valueName: "PATH"))
+    var cache: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Parse every file; neither read nor write the persistent index.")
+    var noCache = false
+
     func validate() throws {
         if let j = jobs, j < 1 { throw ValidationError("--jobs must be at least 1") }
+        if noCache && cache != nil { throw ValidationError("--cache and --no-cache cannot be combined") }
+    }
+
+    /// The database file of the persistent index, or nil with --no-cache.
+    var cacheDatabase: String? {
+        if noCache { return nil }
+        return FactStore.databasePath(forCacheArgument: cache ?? FactStore.defaultCacheDirectory())
     }
 
     var effectiveJobs: Int {
@@ -81,7 +94,8 @@ extension TreeOptions {
         let scope: ScanScope
         do { scope = try ScanScope.resolve(paths: paths, root: root) } catch { try fail(error.description) }
         let display = ProgressDisplay.onTerminal(quiet: quiet)
-        let run = IndexRun(paths: scope.indexPaths, excludes: exclude, jobs: effectiveJobs, progress: display?.progress)
+        let run = IndexRun(paths: scope.indexPaths, excludes: exclude, jobs: effectiveJobs, progress: display?.progress,
+                           cachePath: cacheDatabase, warn: { note($0) })
         reportProblems(run)
         let explicit = Set(paths.map { SourceTree.normalize($0) })
         let fatal = run.tree.problems.filter { explicit.contains($0.path) }
