@@ -169,7 +169,7 @@ public enum CachedIndexer {
     }
 
     /// The tree's root as an absolute path without symbolic links (its key in `tree`).
-    static func canonicalRoot(_ root: String) -> String {
+    public static func canonicalRoot(_ root: String) -> String {
         guard let r = realpath(root, nil) else { return root }
         defer { free(r) }
         return String(cString: r)

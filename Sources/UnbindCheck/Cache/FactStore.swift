@@ -23,6 +23,14 @@ public struct ContentHash: Hashable, Sendable {
         (w0, w1, w2, w3) = w
     }
 
+    /// Lowercase hexadecimal, 64 digits.
+    public var hex: String {
+        [w0, w1, w2, w3].map { w in
+            let s = String(w.byteSwapped, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }.joined()
+    }
+
     var data: Data {
         var w = (w0, w1, w2, w3)
         return withUnsafeBytes(of: &w) { Data($0) }

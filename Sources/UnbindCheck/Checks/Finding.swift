@@ -1,12 +1,12 @@
 /// How serious a finding is.
-public enum Severity: String, Sendable, Comparable, CaseIterable {
+public enum Severity: String, Sendable, Comparable, CaseIterable, Codable {
     case note, warning, error
     var rank: Int { switch self { case .note: 0; case .warning: 1; case .error: 2 } }
     public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
 }
 
 /// A secondary location attached to a finding.
-public struct FindingNote: Sendable, Hashable {
+public struct FindingNote: Sendable, Hashable, Codable {
     public var file: String
     public var line: Int32
     public var column: Int32
@@ -17,7 +17,7 @@ public struct FindingNote: Sendable, Hashable {
 }
 
 /// A use of provider-owned state by a core function, reached from a consumer entry.
-public struct FindingUseSite: Sendable, Hashable {
+public struct FindingUseSite: Sendable, Hashable, Codable {
     public var function: String
     public var file: String
     public var line: Int32
@@ -25,7 +25,7 @@ public struct FindingUseSite: Sendable, Hashable {
 }
 
 /// One reported hazard, with the evidence chain a maintainer needs.
-public struct Finding: Sendable, Hashable {
+public struct Finding: Sendable, Hashable, Codable {
     public var check: String
     public var severity: Severity
     public var file: String

@@ -15,11 +15,19 @@ public struct IndexRun: Sendable {
     /// content is known; problems with it are reported through `warn` in one line each.
     public init(paths: [String], excludes: [String] = [], jobs: Int, progress: ScanProgress? = nil,
                 cachePath: String? = nil, warn: (String) -> Void = { _ in }) {
-        let start = monotonicSeconds()
         progress?.begin("discovering files")
-        tree = SourceTree(paths: paths, excludes: excludes)
+        let tree = SourceTree(paths: paths, excludes: excludes)
+        let store = cachePath.flatMap { FactStore.openOrRebuild(path: $0, warn: warn) }
+        self.init(tree: tree, jobs: jobs, progress: progress, store: store, warn: warn)
+    }
+
+    /// Parses and merges the files of `tree`, through `store` when there is one. A store
+    /// found damaged while reading is reported through `warn`, rebuilt, and filled again.
+    public init(tree: SourceTree, jobs: Int, progress: ScanProgress? = nil, store: FactStore?, warn: (String) -> Void = { _ in }) {
+        let start = monotonicSeconds()
+        self.tree = tree
         progress?.begin("parsing", total: tree.files.count)
-        var store = cachePath.flatMap { FactStore.openOrRebuild(path: $0, warn: warn) }
+        var store = store
         var cached: (facts: [FileFacts], stats: CachedIndexer.Stats)?
         if let s = store {
             do {
