@@ -318,8 +318,15 @@ public final class FactStore: @unchecked Sendable {
             }
             let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO tree_file (tree, path, size, mtime_ns, hash) VALUES (?, ?, ?, ?, ?)")
             for m in manifest { try upsert.execute(arguments: [tree, m.path, m.size, m.mtime, m.hash.data]) }
-            if manifest.contains(where: { _ in true }) {
-                // Content no tree refers to any more (an edited header's old version).
+            if !manifest.isEmpty {
+                // Trees whose root is gone (temporary copies), then content no tree refers
+                // to any more (an edited header's old version).
+                for row in try Row.fetchAll(db, sql: "SELECT id, root FROM tree") {
+                    let root: String = row[1]
+                    if !FileManager.default.fileExists(atPath: root) {
+                        try db.execute(sql: "DELETE FROM tree_file WHERE tree = ?; DELETE FROM tree WHERE id = ?", arguments: [row[0] as Int64, row[0] as Int64])
+                    }
+                }
                 try db.execute(sql: """
                     DELETE FROM content WHERE hash NOT IN (SELECT hash FROM tree_file);
                     DELETE FROM struct_def WHERE hash NOT IN (SELECT hash FROM content);
