@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Runs git for `scan --since` (executable target only).
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // The persistent index (SQLite, system libsqlite3-dev) and its content hashes.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Plain per-file values the front end produces and every later layer reads.
@@ -22,7 +25,12 @@ let package = Package(
         // Lexer, conditional compilation and parser: bytes of one C file → `FileFacts`.
         .target(name: "CFrontend", dependencies: ["Facts"]),
         // Discovery, parallel parsing, the merged index and name resolution.
-        .target(name: "Indexing", dependencies: ["Facts", "CFrontend"]),
+        // The persistent, content-addressed fact store (GRDB over the system SQLite) is here.
+        .target(name: "Indexing", dependencies: [
+            "Facts", "CFrontend",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The analysis passes: embeddings, allocations, effect summaries, subsystems, provider ops.
         .target(name: "Analysis", dependencies: ["Facts", "Indexing"]),
         // The finding model: severity, evidence, fingerprints, baselines, comparisons.
@@ -44,7 +52,8 @@ let package = Package(
         ),
         .testTarget(
             name: "UnbindCheckTests",
-            dependencies: ["Facts", "CFrontend", "Indexing", "Analysis", "Findings", "Checks", "Reporting", "Pipeline"]
+            dependencies: ["Facts", "CFrontend", "Indexing", "Analysis", "Findings", "Checks", "Reporting", "Pipeline",
+                           .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -2,14 +2,14 @@ import Facts
 import Indexing
 
 /// How serious a finding is.
-public enum Severity: String, Sendable, Comparable, CaseIterable {
+public enum Severity: String, Sendable, Comparable, CaseIterable, Codable {
     case note, warning, error
     var rank: Int { switch self { case .note: 0; case .warning: 1; case .error: 2 } }
     public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
 }
 
 /// What one step of a finding's evidence shows.
-public enum EvidenceKind: String, Sendable, Hashable, CaseIterable {
+public enum EvidenceKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// Where the object's memory comes from.
     case allocation
     /// A struct embedding the next one on the way to the refcounted object.
@@ -35,7 +35,7 @@ public enum EvidenceKind: String, Sendable, Hashable, CaseIterable {
 }
 
 /// A secondary location attached to a finding: one typed step of its evidence.
-public struct FindingNote: Sendable, Hashable {
+public struct FindingNote: Sendable, Hashable, Codable {
     public var kind: EvidenceKind
     public var file: String
     public var line: Int32
@@ -47,7 +47,7 @@ public struct FindingNote: Sendable, Hashable {
 }
 
 /// A use of provider-owned state by a core function, reached from a consumer entry.
-public struct FindingUseSite: Sendable, Hashable {
+public struct FindingUseSite: Sendable, Hashable, Codable {
     public var function: String
     public var file: String
     public var line: Int32
@@ -58,7 +58,7 @@ public struct FindingUseSite: Sendable, Hashable {
 }
 
 /// One reported hazard, with the evidence chain a maintainer needs.
-public struct Finding: Sendable, Hashable {
+public struct Finding: Sendable, Hashable, Codable {
     public var check: String
     public var severity: Severity
     public var file: String

@@ -8,16 +8,54 @@ public struct IndexRun: Sendable {
     public let timings: [Indexer.Timing]
     public let parseSeconds: Double
 
+    /// What the persistent index did (nil without one).
+    public let cacheStats: CachedIndexer.Stats?
+    /// The store used (nil without one, or when it was locked or could not be created).
+    public let store: FactStore?
+
     /// Discovers, parses and merges everything under `paths`, reporting to `progress`.
-    public init(paths: [String], excludes: [String] = [], jobs: Int, progress: ScanProgress? = nil) {
-        let start = monotonicSeconds()
+    /// With `cachePath` (a database file) facts come from the persistent index where the
+    /// content is known; problems with it are reported through `warn` in one line each.
+    public init(paths: [String], excludes: [String] = [], jobs: Int, progress: ScanProgress? = nil,
+                cachePath: String? = nil, warn: (String) -> Void = { _ in }) {
         progress?.begin("discovering files")
-        tree = SourceTree(paths: paths, excludes: excludes)
+        let tree = SourceTree(paths: paths, excludes: excludes)
+        let store = cachePath.flatMap { FactStore.openOrRebuild(path: $0, warn: warn) }
+        self.init(tree: tree, jobs: jobs, progress: progress, store: store, warn: warn)
+    }
+
+    /// Parses and merges the files of `tree`, through `store` when there is one. A store
+    /// found damaged while reading is reported through `warn`, rebuilt, and filled again.
+    public init(tree: SourceTree, jobs: Int, progress: ScanProgress? = nil, store: FactStore?, warn: (String) -> Void = { _ in }) {
+        let start = monotonicSeconds()
+        self.tree = tree
         progress?.begin("parsing", total: tree.files.count)
-        let (facts, timings) = Indexer.parseAll(tree.files, jobs: jobs, progress: progress)
+        var store = store
+        var cached: (facts: [FileFacts], stats: CachedIndexer.Stats)?
+        if let s = store {
+            do {
+                cached = try CachedIndexer.parseAll(tree.files, root: tree.root, store: s, jobs: jobs, progress: progress)
+            } catch {
+                warn("unbindcheck: cache \(s.path) \((error as? FactStore.Problem)?.description ?? "unusable (\(error))"); rebuilt")
+                store = FactStore.rebuild(s)
+                progress?.begin("parsing", total: tree.files.count)
+                if let s2 = store { cached = try? CachedIndexer.parseAll(tree.files, root: tree.root, store: s2, jobs: jobs, progress: progress) }
+            }
+        }
+        let facts: [FileFacts]
+        if let cached {
+            facts = cached.facts
+            timings = []
+            cacheStats = cached.stats
+        } else {
+            let parsed = Indexer.parseAll(tree.files, jobs: jobs, progress: progress)
+            facts = parsed.facts
+            timings = parsed.timings
+            cacheStats = nil
+        }
+        self.store = cached == nil ? nil : store
         progress?.begin("indexing")
         index = TreeIndex(root: tree.root, files: facts)
-        self.timings = timings
         parseSeconds = monotonicSeconds() - start
     }
 

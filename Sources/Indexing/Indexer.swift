@@ -80,13 +80,18 @@ public enum Indexer {
             f.unreadable = error ?? "cannot read"
             return f
         }
+        return parse(bytes: bytes, path: file.relativePath)
+    }
+
+    /// Parses the bytes of one file (binary files give facts with `unreadable` set).
+    static func parse(bytes: [UInt8], path: String) -> FileFacts {
         if looksBinary(bytes) {
-            var f = FileFacts(path: file.relativePath, bytes: bytes.count)
+            var f = FileFacts(path: path, bytes: bytes.count)
             f.unreadable = "binary file (NUL bytes), skipped"
             return f
         }
         CrashContext.checkDebugTrap(bytes)
-        return bytes.withUnsafeBufferPointer { FrontEnd.parse(path: file.relativePath, bytes: $0) }
+        return bytes.withUnsafeBufferPointer { FrontEnd.parse(path: path, bytes: $0) }
     }
 
     /// A file with NUL bytes in its first 8 KiB is not C source.

@@ -12,8 +12,18 @@ public struct SourceFile: Sendable, Hashable {
     /// Absolute (or as given) path used to read the file.
     var fullPath: String
     /// Path relative to the scanned root, used in every report.
-    var relativePath: String
+    public var relativePath: String
     public var size: Int
+    /// Modification time in nanoseconds since the epoch (0 when unknown); with `size` it
+    /// lets a warm run trust the cached content hash of an unchanged file.
+    public var mtimeNanos: Int64 = 0
+}
+
+extension SourceFile {
+    init(fullPath: String, relativePath: String, stat st: stat) {
+        self.init(fullPath: fullPath, relativePath: relativePath, size: Int(st.st_size))
+        mtimeNanos = Int64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_mtim.tv_nsec)
+    }
 }
 
 /// A problem with an input path (missing, unreadable directory, …). Never fatal.
@@ -51,7 +61,7 @@ public struct SourceTree: Sendable {
                 if !SourceTree.isCSource(path) {
                     problems.append(InputProblem(path: path, message: "not a C source file: expected a .c or .h file, or a directory"))
                 } else if !SourceTree.excluded(rel, excludes) && seen.insert(rel).inserted {
-                    files.append(SourceFile(fullPath: path, relativePath: rel, size: Int(st.st_size)))
+                    files.append(SourceFile(fullPath: path, relativePath: rel, stat: st))
                 }
             } else {
                 problems.append(InputProblem(path: path, message: "not a regular file or directory"))
@@ -159,8 +169,8 @@ public struct SourceTree: Sendable {
                     let rel = relative(full)
                     if SourceTree.excluded(rel, excludes) || !seen.insert(rel).inserted { continue }
                     var st = stat()
-                    let size = stat(full, &st) == 0 ? Int(st.st_size) : 0
-                    files.append(SourceFile(fullPath: full, relativePath: rel, size: size))
+                    if stat(full, &st) != 0 { st = stat() }
+                    files.append(SourceFile(fullPath: full, relativePath: rel, stat: st))
                 }
                 // Symbolic links are deliberately not followed.
             }

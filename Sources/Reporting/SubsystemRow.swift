@@ -5,7 +5,7 @@ import Findings
 import Checks
 
 /// One registered object type, as the reports show it (plain values, no analysis types).
-public struct SubsystemRow: Sendable, Hashable {
+public struct SubsystemRow: Sendable, Hashable, Codable {
     public var name: String
     public var file: String
     public var line: Int32

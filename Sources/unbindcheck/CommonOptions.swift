@@ -47,8 +47,21 @@ struct TreeOptions: ParsableArguments {
     @Flag(name: .long, help: "Add wall-clock timings to JSON output (off by default so that output is reproducible).")
     var timings = false
 
+    @Option(name: .long, help: ArgumentHelp("The persistent index: a directory (gets index.sqlite) or a database file (default: $XDG_CACHE_HOME/unbindcheck/, else ~/.cache/unbindcheck/).", valueName: "PATH"))
+    var cache: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Parse every file; neither read nor write the persistent index.")
+    var noCache = false
+
     func validate() throws {
         if let j = jobs, j < 1 { throw ValidationError("--jobs must be at least 1") }
+        if noCache && cache != nil { throw ValidationError("--cache and --no-cache cannot be combined") }
+    }
+
+    /// The database file of the persistent index, or nil with --no-cache.
+    var cacheDatabase: String? {
+        if noCache { return nil }
+        return FactStore.databasePath(forCacheArgument: cache ?? FactStore.defaultCacheDirectory())
     }
 
     var effectiveJobs: Int {
@@ -80,15 +93,39 @@ struct Session {
     }
 }
 
+/// A run's inputs before any parsing: the scope, the walked tree and the persistent index.
+struct Prepared {
+    let scope: ScanScope
+    let tree: SourceTree
+    let store: FactStore?
+}
+
 extension TreeOptions {
+    /// The persistent index (nil with --no-cache, or when it is locked); problems with it
+    /// are reported in one line and it is rebuilt.
+    func openStore() -> FactStore? {
+        cacheDatabase.flatMap { FactStore.openOrRebuild(path: $0, warn: { note($0) }) }
+    }
+
+    /// Resolves the scope of `paths`, walks the tree and opens the persistent index.
+    func prepare(_ paths: [String]) throws -> Prepared {
+        let scope: ScanScope
+        do { scope = try ScanScope.resolve(paths: paths, root: root) } catch { try fail(error.description) }
+        let tree = SourceTree(paths: scope.indexPaths, excludes: exclude)
+        return Prepared(scope: scope, tree: tree, store: openStore())
+    }
+
     /// Resolves the scope of `paths` (whole kernel tree indexed, report scoped to the
     /// paths), indexes, checks the inputs, and runs the analysis passes. Input errors
     /// exit with status 2 and a message.
     func analyse(_ paths: [String]) throws -> Session {
-        let scope: ScanScope
-        do { scope = try ScanScope.resolve(paths: paths, root: root) } catch { try fail(error.description) }
+        try analyse(paths, prepared: prepare(paths))
+    }
+
+    func analyse(_ paths: [String], prepared: Prepared) throws -> Session {
+        let scope = prepared.scope
         let display = ProgressDisplay.onTerminal(quiet: quiet)
-        let run = IndexRun(paths: scope.indexPaths, excludes: exclude, jobs: effectiveJobs, progress: display?.progress)
+        let run = IndexRun(tree: prepared.tree, jobs: effectiveJobs, progress: display?.progress, store: prepared.store, warn: { note($0) })
         reportProblems(run)
         let explicit = Set(paths.map { SourceTree.normalize($0) })
         let fatal = run.tree.problems.filter { explicit.contains($0.path) }
@@ -109,6 +146,31 @@ extension TreeOptions {
             context.reportedFiles = Set(run.index.files.indices.filter { scope.contains(run.index.files[$0].path) }.map { Int32($0) })
         }
         return Session(scope: scope, run: run, context: context, display: display, filesInScope: inScope)
+    }
+
+    /// Runs a command whose output depends only on the tree and its options: on an
+    /// unchanged tree the output of the last run with the same options is read back from
+    /// the persistent index; otherwise `body` runs on the analysed session and its output
+    /// is kept. The output is emitted to `output` and a non-zero status ends the command.
+    func cachedOutput(_ paths: [String], key parts: [String], output: String?, _ body: (Session) throws -> CachedOutput) throws {
+        let prepared = try prepare(paths)
+        let keyParts = parts + [CachedIndexer.canonicalRoot(prepared.tree.root), prepared.scope.prefixes?.joined(separator: ",") ?? ""] + exclude
+        var result: CachedOutput?
+        if let store = prepared.store, let manifest = ResultCache.unchangedManifest(tree: prepared.tree, store: store) {
+            result = ResultCache.load(CachedOutput.self, key: ResultCache.key(keyParts, manifest: manifest), store: store)
+        }
+        if result == nil {
+            let session = try analyse(paths, prepared: prepared)
+            let out = try body(session)
+            session.endProgress()
+            if let store = prepared.store, let manifest = session.run.cacheStats?.manifestHash {
+                ResultCache.save(out, key: ResultCache.key(keyParts, manifest: manifest), store: store)
+            }
+            result = out
+        }
+        guard let result else { return }
+        try emit(result.text, to: output)
+        if result.status != 0 { throw ExitCode(result.status) }
     }
 }
 

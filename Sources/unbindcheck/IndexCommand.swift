@@ -40,6 +40,7 @@ struct IndexCommand: ParsableCommand {
     func run() throws {
         // The front end's own statistics: exactly the given paths are read.
         let display = ProgressDisplay.onTerminal(quiet: tree.quiet)
+        // It measures the front end, so it always parses (never the persistent index).
         let run = IndexRun(paths: paths, excludes: tree.exclude, jobs: tree.effectiveJobs, progress: display?.progress)
         display?.stop()
         reportProblems(run)

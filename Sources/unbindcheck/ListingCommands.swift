@@ -19,10 +19,10 @@ struct StructsCommand: ParsableCommand {
     @OptionGroup var tree: TreeOptions
 
     func run() throws {
-        let session = try tree.analyse(paths)
-        let rows = Listings.structs(session.context).filter { session.scope.contains($0.file) }
-        session.endProgress()
-        try emit(format == .json ? Listings.structsJSON(rows, root: session.run.index.root) : Listings.structsText(rows), to: output)
+        try tree.cachedOutput(paths, key: ["structs", format.rawValue], output: output) { session in
+            let rows = Listings.structs(session.context).filter { session.scope.contains($0.file) }
+            return CachedOutput(text: format == .json ? Listings.structsJSON(rows, root: session.run.index.root) : Listings.structsText(rows), status: 0)
+        }
     }
 }
 
@@ -39,11 +39,11 @@ struct SubsystemsCommand: ParsableCommand {
     @OptionGroup var tree: TreeOptions
 
     func run() throws {
-        let session = try tree.analyse(paths)
-        let ctx = session.context
-        let rows = Listings.subsystems(ctx).filter { Listings.subsystem($0.0, touches: session.scope, ctx: ctx) }
-        session.endProgress()
-        try emit(format == .json ? Listings.subsystemsJSON(rows, ctx: ctx) : Listings.subsystemsText(rows, ctx: ctx, limit: limit), to: output)
+        try tree.cachedOutput(paths, key: ["subsystems", format.rawValue, String(limit)], output: output) { session in
+            let ctx = session.context
+            let rows = Listings.subsystems(ctx).filter { Listings.subsystem($0.0, touches: session.scope, ctx: ctx) }
+            return CachedOutput(text: format == .json ? Listings.subsystemsJSON(rows, ctx: ctx) : Listings.subsystemsText(rows, ctx: ctx, limit: limit), status: 0)
+        }
     }
 }
 
@@ -60,11 +60,12 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var tree: TreeOptions
 
     func run() throws {
-        let session = try tree.analyse(paths)
-        let found = Listings.explain(session.context, name: structName)
-        session.endProgress()
-        guard let (text, json) = found else { try fail("no struct named '\(structName)' in \(session.run.index.root)") }
-        try emit(format == .json ? json.serialized() : text, to: output)
+        try tree.cachedOutput(paths, key: ["explain", format.rawValue, structName], output: output) { session in
+            let found = Listings.explain(session.context, name: structName)
+            session.endProgress()
+            guard let (text, json) = found else { try fail("no struct named '\(structName)' in \(session.run.index.root)") }
+            return CachedOutput(text: format == .json ? json.serialized() : text, status: 0)
+        }
     }
 }
 

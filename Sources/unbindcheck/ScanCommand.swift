@@ -103,38 +103,45 @@ struct ScanCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
         let start = monotonicSeconds()
-        let session = try tree.analyse(effectivePaths)
-        var filter = ReportFilter(scope: session.scope)
+        let prepared = try tree.prepare(effectivePaths)
+        let scope = prepared.scope
+        var filter = ReportFilter(scope: scope)
         if let path = diff { filter.changed = try Self.loadPatch(path) }
+        let wantsRows = format == .html || reports != nil
+        // A whole-tree result of this unchanged tree answers any scope, format and filter
+        // (subsystem rows of a scoped HTML report need the analysis).
+        let (result, session) = try analyseOrLoad(prepared, wantsRows: wantsRows)
         if let rev = since {
             do {
                 let changed = try await Git.changedFiles(since: rev, around: effectivePaths[0])
-                filter.changed = PatchFiles.relative(changed, to: session.run.index.root)
+                filter.changed = PatchFiles.relative(changed, to: prepared.tree.root)
             } catch {
-                session.endProgress()
+                session?.endProgress()
                 try fail(error.description)
             }
         }
-        var selected = allChecks
-        if let ids = checks { let want = Set(ids.split(separator: ",").map(String.init)); selected = allChecks.filter { want.contains(type(of: $0).description.id) } }
-        session.context.includeTests = includeTests
-        session.phase("running checks")
-        let all = Analyzer.findings(session.context, checks: selected)
-        session.endProgress()
+        let selectedIDs = checks.map { Set($0.split(separator: ",").map(String.init)) }
+        let all = selectedIDs.map { ids in result.findings.filter { ids.contains($0.check) } } ?? result.findings
+        session?.endProgress()
         var findings = filter.apply(all)
         var suppressed = 0
         var resolved: [String] = []
         if let path = baseline {
             let base = try Self.loadBaseline(path)
             (findings, suppressed) = base.filter(findings)
-            resolved = base.resolved(current: all, scope: session.scope)
+            resolved = base.resolved(current: all, scope: scope)
         }
+        let filesInScope = prepared.tree.files.filter { scope.contains($0.relativePath) }.count
         let seconds = monotonicSeconds() - start
-        var stats = ScanStats(index: session.run.index, context: session.context, seconds: seconds)
-        if session.scope.prefixes != nil { stats.filesInScope = session.filesInScope }
-        var report = Report(root: session.run.index.root, findings: findings, stats: stats, suppressed: suppressed, includeTimings: tree.timings)
-        if format == .html || reports != nil {
-            report.subsystems = SubsystemRow.rows(session.context, scope: session.scope.prefixes == nil ? nil : session.scope)
+        var stats = result.stats(seconds: seconds)
+        if scope.prefixes != nil { stats.filesInScope = filesInScope }
+        var report = Report(root: prepared.tree.root, findings: findings, stats: stats, suppressed: suppressed, includeTimings: tree.timings)
+        if wantsRows {
+            if let s = session {
+                report.subsystems = SubsystemRow.rows(s.context, scope: scope.prefixes == nil ? nil : scope)
+            } else {
+                report.subsystems = result.subsystems
+            }
         }
         var target = output
         // With --reports alone, the reports are the output.
@@ -144,18 +151,8 @@ struct ScanCommand: AsyncParsableCommand {
         } else if reports == nil || output != nil {
             try emit(reporter(for: format.rawValue).render(report), to: target)
         }
-        if let dir = reports {
-            _ = mkdir(dir, 0o755)
-            guard isDirectory(dir) else { try fail("cannot create directory \(dir)") }
-            for (name, fmt) in [("report.txt", "text"), ("report.json", "json"), ("report.sarif", "sarif")] {
-                try emit(reporter(for: fmt).render(report), to: dir + "/" + name)
-            }
-            try writeSite(report, to: dir)
-        }
-        if verbose {
-            note(String(format2(session.run.parseSeconds)) + " s  parse and index")
-            for (name, t) in session.context.passTimes { note(String(format2(t)) + " s  " + name) }
-        }
+        if let dir = reports { try writeReports(report, to: dir, session: session, scope: scope, stored: result.listings) }
+        if verbose { Self.printTimings(session) }
         if !tree.quiet {
             if let path = baseline {
                 note("unbindcheck: baseline \(path): \(suppressed) finding\(suppressed == 1 ? "" : "s") suppressed, \(resolved.count) baseline entr\(resolved.count == 1 ? "y" : "ies") resolved")
@@ -165,8 +162,83 @@ struct ScanCommand: AsyncParsableCommand {
             let warnings = findings.filter { $0.severity == .warning }.count
             let tests = findings.filter(\.inTestCode).count
             let patch = filter.changed.map { ", \($0.count) changed file\($0.count == 1 ? "" : "s")" } ?? ""
-            note("unbindcheck: \(session.filesPhrase)\(patch), \(errors) errors, \(warnings) warnings\(tests > 0 ? ", \(tests) in test code\(includeTests ? "" : " (as notes)")" : "")\(suppressed > 0 ? ", \(suppressed) suppressed" : "") in \(format2(seconds)) s\(target.map { "; report: \($0)" } ?? "")\(reports.map { "; reports in \($0)" } ?? "")")
+            let all = prepared.tree.files.count
+            let filesPhrase = scope.prefixes == nil ? "\(all) files analysed" : "\(all) files analysed, \(filesInScope) in scope (\(scope.label))"
+            note("unbindcheck: \(filesPhrase)\(patch), \(errors) errors, \(warnings) warnings\(tests > 0 ? ", \(tests) in test code\(includeTests ? "" : " (as notes)")" : "")\(suppressed > 0 ? ", \(suppressed) suppressed" : "") in \(format2(seconds)) s\(target.map { "; report: \($0)" } ?? "")\(reports.map { "; reports in \($0)" } ?? "")")
         }
         if findings.contains(where: { $0.severity >= failOn.severity }) { throw ExitCode(1) }
+    }
+
+    /// The whole scan's result: read from the persistent index when the tree is unchanged
+    /// (and the report needs no scoped subsystem rows), else analysed, and stored.
+    func analyseOrLoad(_ prepared: Prepared, wantsRows: Bool) throws -> (CachedScan, Session?) {
+        let scope = prepared.scope
+        var outcome: CachedScan?
+        var session: Session?
+    let keyParts = ["scan", CachedIndexer.canonicalRoot(prepared.tree.root), includeTests ? "include-tests" : "tests-as-notes"] + tree.exclude
+    if let store = prepared.store, !(wantsRows && scope.prefixes != nil),
+       let manifest = ResultCache.unchangedManifest(tree: prepared.tree, store: store) {
+        outcome = ResultCache.load(CachedScan.self, key: ResultCache.key(keyParts, manifest: manifest), store: store)
+    }
+    if outcome == nil {
+        let s = try tree.analyse(effectivePaths, prepared: prepared)
+        session = s
+        // With the persistent index the whole tree's findings are kept, so that any
+        // later scope or filter is answered from them.
+        if prepared.store != nil { s.context.reportedFiles = nil }
+        s.context.includeTests = includeTests
+        s.phase("running checks")
+        let all = Analyzer.findings(s.context)
+        let stats = ScanStats(index: s.run.index, context: s.context, seconds: 0)
+        if let store = prepared.store, let manifest = s.run.cacheStats?.manifestHash {
+            s.phase("writing the result cache")
+            let value = CachedScan(findings: all, stats: stats, subsystems: SubsystemRow.rows(s.context), listings: Self.listings(s.context))
+            ResultCache.save(value, key: ResultCache.key(keyParts, manifest: manifest), store: store)
+            outcome = value
+        } else {
+            outcome = CachedScan(findings: all, stats: stats, subsystems: [], listings: [:])
+        }
+    }
+        return (outcome ?? CachedScan(findings: [], stats: ScanStats(files: 0, bytes: 0, structs: 0, functions: 0, seconds: 0, allocations: 0, devmAllocations: 0, untypedDevmAllocations: 0), subsystems: [], listings: [:]), session)
+    }
+
+    /// `--verbose`: where the time went (or that the stored result answered).
+    static func printTimings(_ session: Session?) {
+        if let s = session {
+            note(String(format2(s.run.parseSeconds)) + " s  parse and index")
+            if let c = s.run.cacheStats {
+                note("  cache: \(c.files) files: \(c.unchanged) unchanged, \(c.hashed) hashed, \(c.parsed) parsed, \(c.loaded) loaded from the index")
+            }
+            for (name, t) in s.context.passTimes { note(String(format2(t)) + " s  " + name) }
+        } else {
+            note("cache: tree unchanged, the whole scan's result read from the persistent index")
+        }
+    }
+
+    /// `--reports DIR`: every format and the listings of the same analysis.
+    func writeReports(_ report: Report, to dir: String, session: Session?, scope: ScanScope, stored: [String: String]) throws {
+        _ = mkdir(dir, 0o755)
+        guard isDirectory(dir) else { try fail("cannot create directory \(dir)") }
+        for (name, fmt) in [("report.txt", "text"), ("report.json", "json"), ("report.sarif", "sarif")] {
+            try emit(reporter(for: fmt).render(report), to: dir + "/" + name)
+        }
+        try writeSite(report, to: dir)
+        // The listings of the same analysis (whole tree, or the rows under the scope).
+        let listings = session.map { Self.listings($0.context, scope: scope) } ?? (scope.prefixes == nil ? stored : [:])
+        for (name, text) in listings.sorted(by: { $0.key < $1.key }) { try emit(text, to: dir + "/" + name) }
+    }
+
+    /// The subsystems and structs listings (text and JSON) of one analysis, limited to the
+    /// rows that touch `scope` when it is given.
+    static func listings(_ ctx: AnalysisContext, scope: ScanScope? = nil) -> [String: String] {
+        let scoped = scope?.prefixes == nil ? nil : scope
+        let subsystems = Listings.subsystems(ctx).filter { row in scoped.map { Listings.subsystem(row.0, touches: $0, ctx: ctx) } ?? true }
+        let structs = Listings.structs(ctx).filter { row in scoped?.contains(row.file) ?? true }
+        return [
+            "subsystems.txt": Listings.subsystemsText(subsystems, ctx: ctx, limit: Int.max),
+            "subsystems.json": Listings.subsystemsJSON(subsystems, ctx: ctx),
+            "structs.txt": Listings.structsText(structs),
+            "structs.json": Listings.structsJSON(structs, root: ctx.index.root),
+        ]
     }
 }

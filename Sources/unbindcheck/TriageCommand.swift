@@ -36,19 +36,26 @@ struct TriageCommand: ParsableCommand {
 
     func run() throws {
         let crash = try Self.load(log)
-        let session = try options.analyse([tree])
-        let ctx = session.context
-        session.phase("running checks")
-        let findings = Analyzer.findings(ctx).filter { session.scope.contains($0.file) }
-        session.endProgress()
-        let matches = Triage.rank(log: crash, findings: findings, context: ctx, limit: limit)
+        let (logBytes, _) = readWholeFile(log)
+        let logHash = (logBytes ?? []).withUnsafeBytes { ContentHash(of: $0) }
+        try options.cachedOutput([tree], key: ["triage", format.rawValue, String(limit), logHash.hex], output: output) { session in
+            let ctx = session.context
+            session.phase("running checks")
+            let findings = Analyzer.findings(ctx).filter { session.scope.contains($0.file) }
+            session.endProgress()
+            let matches = Triage.rank(log: crash, findings: findings, context: ctx, limit: limit)
+            return CachedOutput(text: render(crash, matches), status: matches.isEmpty ? 1 : 0)
+        }
+    }
+
+    func render(_ crash: CrashLog, _ matches: [TriageMatch]) -> String {
         if format == .json {
-            try emit(JSONValue.object([
+            return (JSONValue.object([
                 ("log", .object([("kinds", .array(crash.kinds.map { .string($0.rawValue) })), ("title", .string(crash.title)),
                                  ("location", .string(crash.location)), ("frames", .array(crash.frames.map { .string($0.function) }))])),
                 ("matches", .array(matches.map { m in .object([("score", .int(m.score)), ("reasons", .array(m.reasons.map { .string($0) })),
                                                               ("finding", JSONReporter.findingJSON(m.finding))]) })),
-            ]).serialized(), to: output)
+            ]).serialized())
         } else {
             var out = "log: \(crash.kinds.map(\.rawValue).joined(separator: ", "))\(crash.title.isEmpty ? "" : " — " + sanitizeForText(crash.title))\n"
             out += "frames: \(crash.frames.filter(\.reliable).prefix(12).map(\.function).joined(separator: " ← "))\n"
@@ -59,8 +66,7 @@ struct TriageCommand: ParsableCommand {
                     suppressed: 0, includeTimings: false))
                 for r in m.reasons { out += "    because \(sanitizeForText(r))\n" }
             }
-            try emit(out, to: output)
+            return out
         }
-        if matches.isEmpty { throw ExitCode(1) }
     }
 }

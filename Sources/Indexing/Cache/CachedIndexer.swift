@@ -1,0 +1,221 @@
+import Dispatch
+import Foundation
+import Facts
+import CFrontend
+
+/// Parses a tree through the persistent index: a file whose (size, mtime) match the tree's
+/// manifest keeps its stored hash; any other file is read and hashed; content already
+/// stored (from this tree, another tree or another kernel version) is decoded instead of
+/// parsed. New content and changed manifest rows are written back in one transaction.
+/// The facts are the ones a run without the cache produces (same values, same order).
+public enum CachedIndexer {
+    /// What a cached run did, for `--verbose` and tests.
+    public struct Stats: Sendable, Equatable {
+        public var files = 0
+        /// Files whose hash came from the manifest (not read).
+        public var unchanged = 0
+        /// Files read and hashed.
+        public var hashed = 0
+        /// Files parsed (content not in the store).
+        public var parsed = 0
+        /// Files decoded from the store.
+        public var loaded = 0
+        /// Hash of the tree's (path, content hash) list: equal trees, equal manifests.
+        public var manifestHash = ""
+    }
+
+    private enum Slot {
+        case empty
+        /// Facts from the store will fill it (hash known).
+        case stored(ContentHash)
+        /// Parsed now; the blob goes to the store.
+        case parsed(FileFacts, ContentHash?, [UInt8]?)
+    }
+
+    /// Per-file slots written by the workers (each index by one worker only).
+    private final class Slots: @unchecked Sendable {
+        let slots: UnsafeMutableBufferPointer<Slot>
+        let hashes: UnsafeMutableBufferPointer<ContentHash?>
+        let facts: UnsafeMutableBufferPointer<FileFacts?>
+        var next = 0
+        let lock = NSLockLite()
+        init(_ n: Int) {
+            slots = .allocate(capacity: n); slots.initialize(repeating: .empty)
+            hashes = .allocate(capacity: n); hashes.initialize(repeating: nil)
+            facts = .allocate(capacity: n); facts.initialize(repeating: nil)
+        }
+        deinit {
+            slots.deinitialize(); slots.deallocate()
+            hashes.deinitialize(); hashes.deallocate()
+            facts.deinitialize(); facts.deallocate()
+        }
+        func take() -> Int { lock.lock(); defer { lock.unlock() }; let k = next; next += 1; return k }
+        func reset() { lock.lock(); next = 0; lock.unlock() }
+    }
+
+    /// Parses `files` (of the tree at `root`) with the store. Throws `FactStore.Problem`
+    /// when the store turns out to be damaged; the caller reports it, rebuilds the store
+    /// and runs again.
+    public static func parseAll(_ files: [SourceFile], root: String, store: FactStore, jobs: Int,
+                                progress: ScanProgress? = nil) throws -> (facts: [FileFacts], stats: Stats) {
+        let treeKey = canonicalRoot(root)
+        let tree = try store.treeID(root: treeKey)
+        let manifest = try store.manifest(tree: tree)
+        let known = try store.contentHashes()
+        var stats = Stats()
+        stats.files = files.count
+        let slots = Slots(files.count)
+        let order = files.indices.sorted { (files[$0].size, files[$1].relativePath) > (files[$1].size, files[$0].relativePath) }
+        let workers = max(1, min(jobs, files.count))
+
+        // 1. Hash (or trust the manifest), parse what the store lacks.
+        hashOrParse(files, order: order, manifest: manifest, known: known, slots: slots, workers: workers, progress: progress)
+
+        // 2. Fetch the stored blobs (once per distinct content) and decode them in parallel.
+        var wanted: [ContentHash] = []
+        var wantedIndex: [ContentHash: Int] = [:]
+        var fromStore: [Int] = []
+        for i in files.indices {
+            if case .stored(let h) = slots.slots[i] {
+                fromStore.append(i)
+                if wantedIndex[h] == nil { wantedIndex[h] = wanted.count; wanted.append(h) }
+                if manifest[files[i].relativePath]?.hash == h { stats.unchanged += 1 } else { stats.hashed += 1 }
+            } else if case .parsed = slots.slots[i] {
+                stats.parsed += 1
+                stats.hashed += 1
+            }
+        }
+        stats.loaded = fromStore.count
+        let blobs = try store.blobs(wanted)
+        let fromStoreList = fromStore, wantedMap = wantedIndex
+        let failed = decodeStored(files, indices: fromStoreList, wanted: wantedMap, blobs: blobs, slots: slots, jobs: jobs)
+        if failed.isSet { throw FactStore.Problem(description: "is corrupt (a stored facts blob failed its checksum or decoding)") }
+
+        // 3. Collect in file order; write back what is new.
+        var facts: [FileFacts] = []
+        facts.reserveCapacity(files.count)
+        var newContent: [FactStore.NewContent] = []
+        var seenNew = Set<ContentHash>()
+        var updates: [FactStore.ManifestUpdate] = []
+        var manifestHasher = ManifestHasher()
+        for i in files.indices {
+            let file = files[i]
+            switch slots.slots[i] {
+            case .parsed(let f, let h, let blob):
+                facts.append(f)
+                slots.slots[i] = .empty
+                if let h, let blob, seenNew.insert(h).inserted { newContent.append(.init(hash: h, blob: blob, facts: f)) }
+            case .stored:
+                facts.append(slots.facts[i] ?? FileFacts(path: file.relativePath, bytes: 0))
+                slots.facts[i] = nil
+            case .empty:
+                facts.append(FileFacts(path: file.relativePath, bytes: 0))
+            }
+            if let h = slots.hashes[i] {
+                manifestHasher.add(file.relativePath, h)
+                let m = manifest[file.relativePath]
+                if m == nil || m!.hash != h || m!.size != Int64(file.size) || m!.mtime != file.mtimeNanos {
+                    updates.append(.init(path: file.relativePath, size: Int64(file.size), mtime: file.mtimeNanos, hash: h))
+                }
+            } else {
+                manifestHasher.add(file.relativePath, nil)
+            }
+        }
+        stats.manifestHash = manifestHasher.hex
+        try store.store(tree: tree, content: newContent, manifest: updates)
+        return (facts, stats)
+    }
+
+    /// Step 1 of `parseAll`, on `workers` threads: trusts the manifest for files whose size
+    /// and mtime match, hashes the others, and parses content the store does not hold.
+    private static func hashOrParse(_ files: [SourceFile], order: [Int], manifest: [String: FactStore.ManifestEntry], known: Set<ContentHash>,
+                                    slots: Slots, workers: Int, progress: ScanProgress?) {
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let k = slots.take()
+                if k >= order.count { break }
+                let i = order[k]
+                let file = files[i]
+                if let m = manifest[file.relativePath], m.size == Int64(file.size), m.mtime == file.mtimeNanos, file.mtimeNanos != 0, known.contains(m.hash) {
+                    slots.hashes[i] = m.hash
+                    slots.slots[i] = .stored(m.hash)
+                    progress?.advance()
+                    continue
+                }
+                let slot: Slot = CrashContext.reading(file.relativePath) {
+                    let (data, error) = readWholeFile(file.fullPath)
+                    guard let bytes = data else {
+                        var f = FileFacts(path: file.relativePath, bytes: 0)
+                        f.unreadable = error ?? "cannot read"
+                        return .parsed(f, nil, nil)
+                    }
+                    let hash = bytes.withUnsafeBytes { ContentHash(of: $0) }
+                    if known.contains(hash) { return .stored(hash) }
+                    let facts = Indexer.parse(bytes: bytes, path: file.relativePath)
+                    if facts.unreadable != nil { return .parsed(facts, nil, nil) }
+                    return .parsed(facts, hash, FactsCodec.encode(facts))
+                }
+                if case .stored(let h) = slot { slots.hashes[i] = h } else if case .parsed(_, let h, _) = slot { slots.hashes[i] = h }
+                slots.slots[i] = slot
+                progress?.advance()
+            }
+        }
+    }
+
+    /// Step 2 of `parseAll`: decodes the stored blobs of `indices` in parallel, checking
+    /// each blob's checksum; the returned flag is set when one failed.
+    private static func decodeStored(_ files: [SourceFile], indices fromStoreList: [Int], wanted wantedMap: [ContentHash: Int],
+                                     blobs: [(Data, Int64)], slots: Slots, jobs: Int) -> ParallelFlag {
+        let failed = ParallelFlag()
+        slots.reset()
+        DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, fromStoreList.count))) { _ in
+            while true {
+                let k = slots.take()
+                if k >= fromStoreList.count || failed.isSet { break }
+                let i = fromStoreList[k]
+                guard case .stored(let h) = slots.slots[i], let w = wantedMap[h] else { continue }
+                let (blob, sum) = blobs[w]
+                let f: FileFacts? = blob.withUnsafeBytes { raw in
+                    guard blobChecksum(raw) == sum else { return nil }
+                    return try? FactsCodec.decode(raw, path: files[i].relativePath)
+                }
+                if let f { slots.facts[i] = f } else { failed.set() }
+            }
+        }
+        return failed
+    }
+
+    /// The tree's root as an absolute path without symbolic links (its key in `tree`).
+    public static func canonicalRoot(_ root: String) -> String {
+        guard let r = realpath(root, nil) else { return root }
+        defer { free(r) }
+        return String(cString: r)
+    }
+}
+
+/// A flag set by any worker.
+final class ParallelFlag: @unchecked Sendable {
+    private let lock = NSLockLite()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
+}
+
+/// SHA-256 over the tree's sorted (path, content hash) list.
+public struct ManifestHasher {
+    private var bytes: [UInt8] = []
+    public init() {}
+    public mutating func add(_ path: String, _ hash: ContentHash?) {
+        bytes.append(contentsOf: path.utf8)
+        bytes.append(0)
+        var w = hash.map { ($0.w0, $0.w1, $0.w2, $0.w3) } ?? (0, 0, 0, 0)
+        withUnsafeBytes(of: &w) { bytes.append(contentsOf: $0) }
+    }
+    public var hex: String {
+        let h = bytes.withUnsafeBytes { ContentHash(of: $0) }
+        return [h.w0, h.w1, h.w2, h.w3].map { w in
+            let s = String(w, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }.joined()
+    }
+}

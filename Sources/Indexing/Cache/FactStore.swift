@@ -1,0 +1,396 @@
+import Crypto
+import Foundation
+import GRDB
+import Facts
+import CFrontend
+
+/// A SHA-256 content hash (32 bytes as four words, so that sets and dictionaries of them
+/// are cheap).
+public struct ContentHash: Hashable, Sendable {
+    public var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
+
+    public init(of bytes: UnsafeRawBufferPointer) {
+        let digest = SHA256.hash(data: bytes)
+        var w: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        digest.withUnsafeBytes { d in
+            withUnsafeMutableBytes(of: &w) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: d.prefix(32))) }
+        }
+        (w0, w1, w2, w3) = w
+    }
+
+    init?(data: Data) {
+        guard data.count == 32 else { return nil }
+        var w: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        data.withUnsafeBytes { d in withUnsafeMutableBytes(of: &w) { $0.copyMemory(from: d) } }
+        (w0, w1, w2, w3) = w
+    }
+
+    /// Lowercase hexadecimal, 64 digits.
+    public var hex: String {
+        [w0, w1, w2, w3].map { w in
+            let s = String(w.byteSwapped, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }.joined()
+    }
+
+    var data: Data {
+        var w = (w0, w1, w2, w3)
+        return withUnsafeBytes(of: &w) { Data($0) }
+    }
+}
+
+/// A 64-bit checksum of a stored blob (FNV-1a over 8-byte words, then the tail), checked
+/// before a blob is decoded: a damaged page is detected, not decoded into wrong facts.
+@inline(__always)
+func blobChecksum(_ p: UnsafeRawBufferPointer) -> Int64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    let words = p.count / 8
+    var k = 0
+    while k < words {
+        h = (h ^ p.loadUnaligned(fromByteOffset: k * 8, as: UInt64.self)) &* 0x100_0000_01b3
+        k += 1
+    }
+    for j in (words * 8)..<p.count { h = (h ^ UInt64(p[j])) &* 0x100_0000_01b3 }
+    return Int64(bitPattern: h ^ UInt64(p.count))
+}
+
+/// The persistent index: per-file facts keyed by content hash, each tree's path → (size,
+/// mtime, hash) map, and queryable rows (structs, members, calls of interest) for sqlite3.
+/// Every problem with the database — corrupt, foreign, another schema, locked — is
+/// reported in one line by the caller and the database is rebuilt (or, when locked, left
+/// alone for this run); nothing read from it is trusted without checks.
+public final class FactStore: @unchecked Sendable {
+    /// Bumped when the tables change; with `FactsCodec.formatVersion` and the tool version
+    /// it decides whether an existing database is reused.
+    public static let schemaVersion = 1
+    static let applicationID: Int32 = 0x5542_4331 // "UBC1"
+    public static var versionTag: String { "schema \(schemaVersion), facts \(FactsCodec.formatVersion), tool \(UnbindCheckVersion.string)" }
+
+    /// Why an existing database was not used.
+    public struct Problem: Error, CustomStringConvertible {
+        public var description: String
+        /// Locked by another process: left alone, this run goes without the cache.
+        public var isLocked = false
+    }
+
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// The database file for a `--cache` argument: a directory (existing, or spelled with a
+    /// trailing `/`) holds `index.sqlite`; anything else is the file itself.
+    public static func databasePath(forCacheArgument arg: String) -> String {
+        if arg.hasSuffix("/") { return arg + "index.sqlite" }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: arg, isDirectory: &isDir), isDir.boolValue { return arg + "/index.sqlite" }
+        return arg
+    }
+
+    /// The default cache directory: `$XDG_CACHE_HOME/unbindcheck/`, else `~/.cache/unbindcheck/`.
+    public static func defaultCacheDirectory() -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let x = env["XDG_CACHE_HOME"], x.hasPrefix("/") { return x + "/unbindcheck/" }
+        let home = env["HOME"] ?? NSHomeDirectory()
+        return home + "/.cache/unbindcheck/"
+    }
+
+    /// Opens (creating when needed) the database at `path`. Throws `Problem` when an
+    /// existing file cannot be used as it is; `openOrRebuild` handles that.
+    init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(2)
+        config.label = "unbindcheck-cache"
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            try Self.validateOrCreate(queue)
+        } catch let e as Problem {
+            throw e
+        } catch let e as DatabaseError {
+            throw Problem(description: Self.explain(e), isLocked: e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED)
+        }
+    }
+
+    static func explain(_ e: DatabaseError) -> String {
+        switch e.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return "locked by another process"
+        case .SQLITE_CORRUPT: return "corrupt (\(e.message ?? "malformed"))"
+        case .SQLITE_NOTADB: return "not a database"
+        default: return e.message ?? "\(e.resultCode)"
+        }
+    }
+
+    /// Opens the database at `path`, rebuilding it when it is corrupt, foreign or of
+    /// another version; returns nil (after a one-line message) when it is locked or the
+    /// directory cannot be written. `warn` gets one line per problem.
+    public static func openOrRebuild(path: String, warn: (String) -> Void) -> FactStore? {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        do {
+            return try FactStore(path: path)
+        } catch let p as Problem {
+            if p.isLocked {
+                warn("unbindcheck: cache \(path) is locked by another process; running without it")
+                return nil
+            }
+            warn("unbindcheck: cache \(path) \(p.description); rebuilt")
+        } catch {
+            warn("unbindcheck: cache \(path) unusable (\(error)); rebuilt")
+        }
+        removeDatabaseFiles(path)
+        do { return try FactStore(path: path) } catch {
+            warn("unbindcheck: cache \(path) cannot be created (\(error)); running without it")
+            return nil
+        }
+    }
+
+    static func removeDatabaseFiles(_ path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    /// Deletes the database and creates an empty one (after a blob failed its checks).
+    public static func rebuild(_ store: FactStore) -> FactStore? {
+        let path = store.path
+        try? store.queue.close()
+        removeDatabaseFiles(path)
+        return try? FactStore(path: path)
+    }
+
+    static func validateOrCreate(_ queue: DatabaseQueue) throws {
+        try queue.write { db in
+            let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+            if tables.isEmpty && appID == 0 {
+                try createSchema(db)
+                return
+            }
+            guard appID == applicationID, tables.contains("meta") else {
+                throw Problem(description: "is not an unbindcheck index (foreign database)")
+            }
+            let tag = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'version'")
+            guard tag == versionTag else {
+                throw Problem(description: "has \(tag ?? "no version"), this tool needs \(versionTag)")
+            }
+        }
+    }
+
+    static func createSchema(_ db: Database) throws {
+        try db.execute(sql: """
+            PRAGMA application_id = \(applicationID);
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE content (
+                hash BLOB PRIMARY KEY,        -- SHA-256 of the file's bytes
+                bytes INTEGER NOT NULL,       -- file size
+                checksum INTEGER NOT NULL,    -- of the facts blob, checked before decoding
+                facts BLOB NOT NULL           -- FactsCodec encoding (path left out)
+            );
+            CREATE TABLE tree (id INTEGER PRIMARY KEY, root TEXT NOT NULL UNIQUE);
+            CREATE TABLE tree_file (
+                tree INTEGER NOT NULL REFERENCES tree(id),
+                path TEXT NOT NULL,           -- relative to the tree's root
+                size INTEGER NOT NULL,
+                mtime_ns INTEGER NOT NULL,
+                hash BLOB NOT NULL,           -- content.hash
+                PRIMARY KEY (tree, path)
+            ) WITHOUT ROWID;
+            CREATE INDEX tree_file_hash ON tree_file(hash);
+            CREATE TABLE struct_def (hash BLOB NOT NULL, name TEXT NOT NULL, is_union INTEGER NOT NULL, line INTEGER NOT NULL);
+            CREATE INDEX struct_def_name ON struct_def(name);
+            CREATE TABLE struct_member (
+                hash BLOB NOT NULL, struct TEXT NOT NULL, member TEXT NOT NULL,
+                type_kind TEXT NOT NULL,      -- struct, union, enum, named, builtin, unknown
+                type TEXT NOT NULL,           -- the tag or typedef name
+                embedded INTEGER NOT NULL,    -- 1: held by value (not a pointer)
+                line INTEGER NOT NULL
+            );
+            CREATE INDEX struct_member_type ON struct_member(type);
+            CREATE INDEX struct_member_struct ON struct_member(struct);
+            CREATE TABLE call_site (
+                hash BLOB NOT NULL, function TEXT NOT NULL, callee TEXT NOT NULL,
+                kind TEXT NOT NULL,           -- devm-alloc, register, unregister, driver-core
+                line INTEGER NOT NULL, column INTEGER NOT NULL,
+                argument TEXT NOT NULL        -- the first argument as written
+            );
+            CREATE INDEX call_site_callee ON call_site(callee);
+            CREATE INDEX call_site_kind ON call_site(kind);
+            CREATE TABLE report (
+                key TEXT PRIMARY KEY,         -- tool version, options and tree manifest hash
+                value BLOB NOT NULL
+            );
+            CREATE VIEW file_struct AS SELECT tf.tree, tf.path, s.* FROM tree_file tf JOIN struct_def s ON s.hash = tf.hash;
+            CREATE VIEW file_member AS SELECT tf.tree, tf.path, m.* FROM tree_file tf JOIN struct_member m ON m.hash = tf.hash;
+            CREATE VIEW file_call AS SELECT tf.tree, tf.path, c.* FROM tree_file tf JOIN call_site c ON c.hash = tf.hash;
+            """)
+        try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('format', 'unbindcheck-index'), ('version', ?)", arguments: [versionTag])
+    }
+
+    // MARK: - Reading
+
+    /// A tree's id (created when new).
+    public func treeID(root: String) throws -> Int64 {
+        try queue.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO tree (root) VALUES (?)", arguments: [root])
+            return try Int64.fetchOne(db, sql: "SELECT id FROM tree WHERE root = ?", arguments: [root]) ?? 0
+        }
+    }
+
+    public struct ManifestEntry: Sendable { public var size: Int64; public var mtime: Int64; public var hash: ContentHash }
+
+    /// The tree's path → (size, mtime, hash) map.
+    public func manifest(tree: Int64) throws -> [String: ManifestEntry] {
+        try queue.read { db in
+            var out: [String: ManifestEntry] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT path, size, mtime_ns, hash FROM tree_file WHERE tree = ?", arguments: [tree])
+            while let row = try rows.next() {
+                guard let data = row[3] as Data?, let h = ContentHash(data: data) else {
+                    throw Problem(description: "corrupt (bad hash in tree_file)")
+                }
+                out[row[0]] = ManifestEntry(size: row[1], mtime: row[2], hash: h)
+            }
+            return out
+        }
+    }
+
+    /// Every content hash stored.
+    func contentHashes() throws -> Set<ContentHash> {
+        try queue.read { db in
+            var out = Set<ContentHash>()
+            let rows = try Row.fetchCursor(db, sql: "SELECT hash FROM content")
+            while let row = try rows.next() {
+                guard let data = row[0] as Data?, let h = ContentHash(data: data) else {
+                    throw Problem(description: "corrupt (bad content hash)")
+                }
+                out.insert(h)
+            }
+            return out
+        }
+    }
+
+    /// The stored blobs (with their checksums) of `hashes`, in order.
+    func blobs(_ hashes: [ContentHash]) throws -> [(Data, Int64)] {
+        try queue.read { db in
+            let stmt = try db.makeStatement(sql: "SELECT facts, checksum FROM content WHERE hash = ?")
+            var out: [(Data, Int64)] = []
+            out.reserveCapacity(hashes.count)
+            for h in hashes {
+                guard let row = try Row.fetchOne(stmt, arguments: [h.data]), let data = row[0] as Data? else {
+                    throw Problem(description: "corrupt (facts missing)")
+                }
+                out.append((data, row[1]))
+            }
+            return out
+        }
+    }
+
+    // MARK: - Writing
+
+    struct NewContent { var hash: ContentHash; var blob: [UInt8]; var facts: FileFacts }
+    struct ManifestUpdate { var path: String; var size: Int64; var mtime: Int64; var hash: ContentHash }
+
+    /// Stores new content (facts and queryable rows) and the changed manifest rows, in one
+    /// transaction; drops content no tree refers to any more.
+    func store(tree: Int64, content: [NewContent], manifest: [ManifestUpdate]) throws {
+        guard !content.isEmpty || !manifest.isEmpty else { return }
+        try queue.write { db in
+            let insContent = try db.makeStatement(sql: "INSERT OR REPLACE INTO content (hash, bytes, checksum, facts) VALUES (?, ?, ?, ?)")
+            let insStruct = try db.makeStatement(sql: "INSERT INTO struct_def (hash, name, is_union, line) VALUES (?, ?, ?, ?)")
+            let insMember = try db.makeStatement(sql: "INSERT INTO struct_member (hash, struct, member, type_kind, type, embedded, line) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            let insCall = try db.makeStatement(sql: "INSERT INTO call_site (hash, function, callee, kind, line, column, argument) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            for c in content {
+                let key = c.hash.data
+                let sum = c.blob.withUnsafeBytes { blobChecksum($0) }
+                try insContent.execute(arguments: [key, c.facts.bytes, sum, Data(c.blob)])
+                for a in c.facts.aggregates {
+                    try insStruct.execute(arguments: [key, a.name, a.isUnion, a.line])
+                    for m in a.fields {
+                        try insMember.execute(arguments: [key, a.name, m.name, Self.kindName(m.type.kind), m.type.name, m.type.isEmbedded ? 1 : 0, m.line])
+                    }
+                }
+                for fn in c.facts.functions {
+                    for call in fn.calls {
+                        guard let kind = Self.callKind(call.callee) else { continue }
+                        let args = fn.exprs.arguments(call.node)
+                        let first = args.first.map { fn.exprs.render($0) } ?? ""
+                        try insCall.execute(arguments: [key, fn.name, call.callee, kind, call.line, call.column, first])
+                    }
+                }
+            }
+            let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO tree_file (tree, path, size, mtime_ns, hash) VALUES (?, ?, ?, ?, ?)")
+            for m in manifest { try upsert.execute(arguments: [tree, m.path, m.size, m.mtime, m.hash.data]) }
+            if !manifest.isEmpty {
+                // Trees whose root is gone (temporary copies), then content no tree refers
+                // to any more (an edited header's old version).
+                for row in try Row.fetchAll(db, sql: "SELECT id, root FROM tree") {
+                    let root: String = row[1]
+                    if !FileManager.default.fileExists(atPath: root) {
+                        try db.execute(sql: "DELETE FROM tree_file WHERE tree = ?; DELETE FROM tree WHERE id = ?", arguments: [row[0] as Int64, row[0] as Int64])
+                    }
+                }
+                try db.execute(sql: """
+                    DELETE FROM content WHERE hash NOT IN (SELECT hash FROM tree_file);
+                    DELETE FROM struct_def WHERE hash NOT IN (SELECT hash FROM content);
+                    DELETE FROM struct_member WHERE hash NOT IN (SELECT hash FROM content);
+                    DELETE FROM call_site WHERE hash NOT IN (SELECT hash FROM content);
+                    """)
+            }
+        }
+    }
+
+    static func kindName(_ k: TypeRef.Kind) -> String {
+        switch k {
+        case .structType: "struct"
+        case .unionType: "union"
+        case .enumType: "enum"
+        case .named: "named"
+        case .builtin: "builtin"
+        case .unknown: "unknown"
+        }
+    }
+
+    /// Calls worth a queryable row: device-managed allocations, registrations and
+    /// unregistrations, and the driver core's lifetime calls.
+    static func callKind(_ callee: String) -> String? {
+        if callee.isEmpty { return nil }
+        if callee.hasPrefix("devm_") && (callee.contains("alloc") || callee.contains("zalloc") || callee.hasSuffix("kmemdup") || callee.contains("kcalloc")) { return "devm-alloc" }
+        if DriverCoreCalls.names.contains(callee) { return "driver-core" }
+        if callee.contains("unregister") { return "unregister" }
+        if callee.contains("register") { return "register" }
+        return nil
+    }
+
+    // MARK: - Reports
+
+    /// A cached value (a whole report) under `key`.
+    public func report(key: String) -> [UInt8]? {
+        try? queue.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT value FROM report WHERE key = ?", arguments: [key]), let d = row[0] as Data? else { return nil }
+            return [UInt8](d)
+        }
+    }
+
+    public func storeReport(key: String, value: [UInt8]) {
+        try? queue.write { db in
+            try db.execute(sql: "DELETE FROM report WHERE key LIKE ? AND key <> ?", arguments: [Self.keyFamily(key) + "%", key])
+            try db.execute(sql: "INSERT OR REPLACE INTO report (key, value) VALUES (?, ?)", arguments: [key, Data(value)])
+        }
+    }
+
+    /// Reports of one tree and command replace each other: the key up to the manifest hash.
+    static func keyFamily(_ key: String) -> String {
+        guard let bar = key.lastIndex(of: "|") else { return key }
+        return String(key[...bar])
+    }
+}
+
+/// The driver core's lifetime calls recorded in `call_site` (kind `driver-core`).
+enum DriverCoreCalls {
+    static let names: Set<String> = [
+        "device_add", "device_register", "device_initialize", "device_del", "device_unregister", "put_device", "get_device",
+        "cdev_add", "cdev_device_add", "cdev_del", "cdev_device_del", "cdev_init",
+        "kobject_add", "kobject_init_and_add", "kobject_init", "kobject_put", "kobject_del",
+        "kref_init", "kref_get", "kref_put",
+    ]
+}

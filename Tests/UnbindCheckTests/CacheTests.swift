@@ -1,0 +1,240 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+@testable import Reporting
+@testable import Pipeline
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The persistent index: same results with and without it, for any --jobs; damaged,
+/// foreign and outdated databases are reported and rebuilt, never trusted.
+@Suite(.serialized) struct CacheTests {
+    /// Every report of a run (findings JSON, subsystems, structs) as one string.
+    func reports(_ run: IndexRun, jobs: Int) -> String {
+        let ctx = AnalysisContext(index: run.index, jobs: jobs)
+        let findings = Analyzer.findings(ctx)
+        let stats = ScanStats(index: run.index, context: ctx, seconds: 0)
+        return JSONReporter().render(Report(root: "r", findings: findings, stats: stats, suppressed: 0, includeTimings: false))
+            + Listings.subsystemsJSON(Listings.subsystems(ctx), ctx: ctx)
+            + Listings.structsJSON(Listings.structs(ctx), root: "r")
+    }
+
+    func database() -> String { temporaryTree([:]) + "/index.sqlite" }
+
+    @Test func codecRoundTripsEveryFact() throws {
+        for (path, text) in subsystemFixture.sorted(by: { $0.key < $1.key }) {
+            let f = parse(text, path: path)
+            let g = try FactsCodec.decode(FactsCodec.encode(f), path: path)
+            #expect(g == f, "\(path)")
+        }
+        var weird = FileFacts(path: "x.c", bytes: 3)
+        weird.unreadable = "binary file (NUL bytes), skipped"
+        weird.recoveries = -1
+        #expect(try FactsCodec.decode(FactsCodec.encode(weird), path: "x.c") == weird)
+    }
+
+    @Test func truncatedOrFlippedBlobsThrowNeverTrap() {
+        let blob = FactsCodec.encode(parse(subsystemFixture.values.sorted().first!))
+        for cut in stride(from: 0, to: blob.count, by: max(1, blob.count / 97)) {
+            #expect(throws: FactsCodec.Malformed.self) { _ = try FactsCodec.decode(Array(blob[0..<cut]), path: "t.c") }
+        }
+        for k in stride(from: 0, to: blob.count, by: max(1, blob.count / 61)) {
+            var bad = blob
+            bad[k] ^= 0xff
+            _ = try? FactsCodec.decode(bad, path: "t.c") // may decode or throw, must not trap
+        }
+    }
+
+    @Test func identicalWithAndWithoutCacheForAnyJobs() {
+        let dir = temporaryTree(subsystemFixture)
+        let db = database()
+        defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
+        let plain = reports(IndexRun(paths: [dir], jobs: 1), jobs: 1)
+        #expect(plain.contains("devm-embedded-refcount"))
+        var messages: [String] = []
+        let cold = IndexRun(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
+        #expect(cold.cacheStats?.parsed == subsystemFixture.count)
+        #expect(reports(cold, jobs: 2) == plain)
+        for jobs in [1, 2] {
+            let warm = IndexRun(paths: [dir], jobs: jobs, cachePath: db, warn: { messages.append($0) })
+            #expect(warm.cacheStats?.parsed == 0)
+            #expect(warm.cacheStats?.unchanged == subsystemFixture.count)
+            #expect(warm.index.files == cold.index.files)
+            #expect(reports(warm, jobs: jobs) == plain)
+            #expect(warm.cacheStats?.manifestHash == cold.cacheStats?.manifestHash)
+        }
+        #expect(messages.isEmpty)
+    }
+
+    @Test func changedFileIsReparsedAndIdenticalContentElsewhereIsNot() {
+        let dir = temporaryTree(subsystemFixture)
+        let copy = temporaryTree(subsystemFixture)
+        let db = database()
+        defer { removeTree(dir); removeTree(copy); removeTree(SourceTree.dirname(db)) }
+        let first = IndexRun(paths: [dir], jobs: 2, cachePath: db)
+        // Another tree with the same content: hashed, never parsed.
+        let other = IndexRun(paths: [copy], jobs: 2, cachePath: db)
+        #expect(other.cacheStats?.parsed == 0)
+        #expect(other.cacheStats?.hashed == subsystemFixture.count)
+        // The same reports but for the tree's root (the subsystems listing names it).
+        #expect(reports(other, jobs: 2).replacingRoot(copy) == reports(first, jobs: 2).replacingRoot(dir))
+        // One file edited: only it is parsed, and the results follow the edit.
+        let victim = subsystemFixture.keys.sorted().first { $0.hasSuffix(".c") }!
+        let fd = open(dir + "/" + victim, O_WRONLY | O_APPEND)
+        var extra = "\nstruct added_by_test { int x; };\n"
+        extra.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let edited = IndexRun(paths: [dir], jobs: 2, cachePath: db)
+        #expect(edited.cacheStats?.parsed == 1)
+        #expect(edited.index.aggregatesByName["added_by_test"] != nil)
+        #expect(reports(edited, jobs: 1) == reports(IndexRun(paths: [dir], jobs: 1), jobs: 1))
+        #expect(edited.cacheStats?.manifestHash != first.cacheStats?.manifestHash)
+    }
+
+    @Test func corruptDatabaseIsReportedAndRebuilt() {
+        let dir = temporaryTree(subsystemFixture)
+        let db = database()
+        defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
+        let plain = reports(IndexRun(paths: [dir], jobs: 1), jobs: 1)
+        _ = IndexRun(paths: [dir], jobs: 1, cachePath: db)
+        // Overwrite the middle of the file (pages of tables and blobs) with garbage.
+        let (data, _) = readWholeFile(db)
+        var bytes = data!
+        for k in stride(from: 100, to: bytes.count, by: 7) { bytes[k] = UInt8(truncatingIfNeeded: k &* 31) }
+        let fd = open(db, O_WRONLY | O_TRUNC)
+        bytes.withUnsafeBufferPointer { _ = write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        var messages: [String] = []
+        let run = IndexRun(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
+        #expect(messages.count == 1)
+        #expect(messages.first?.contains("rebuilt") == true)
+        #expect(reports(run, jobs: 2) == plain)
+        // The rebuilt database serves the next run silently.
+        messages = []
+        let again = IndexRun(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
+        #expect(messages.isEmpty)
+        #expect(again.cacheStats?.parsed == 0)
+        #expect(reports(again, jobs: 2) == plain)
+    }
+
+    @Test func damagedBlobIsDetectedByItsChecksum() throws {
+        let dir = temporaryTree(subsystemFixture)
+        let db = database()
+        defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
+        let plain = reports(IndexRun(paths: [dir], jobs: 1), jobs: 1)
+        _ = IndexRun(paths: [dir], jobs: 1, cachePath: db)
+        let store = try FactStore(path: db)
+        try store.queue.write { db in
+            // A valid blob of other content: it decodes, only the checksum tells.
+            try db.execute(sql: "UPDATE content SET facts = (SELECT facts FROM content ORDER BY length(facts) LIMIT 1)")
+        }
+        try store.queue.close()
+        var messages: [String] = []
+        let run = IndexRun(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
+        #expect(messages.count == 1)
+        #expect(messages.first?.contains("checksum") == true)
+        #expect(reports(run, jobs: 2) == plain)
+    }
+
+    @Test func otherSchemaVersionAndForeignDatabasesAreRebuilt() throws {
+        let dir = temporaryTree(subsystemFixture)
+        let db = database()
+        defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
+        _ = IndexRun(paths: [dir], jobs: 1, cachePath: db)
+        let store = try FactStore(path: db)
+        try store.queue.write { try $0.execute(sql: "UPDATE meta SET value = 'schema 0, facts 0, tool 0.0.1' WHERE key = 'version'") }
+        try store.queue.close()
+        var messages: [String] = []
+        let run = IndexRun(paths: [dir], jobs: 1, cachePath: db, warn: { messages.append($0) })
+        #expect(messages.count == 1)
+        #expect(messages.first?.contains("schema 0, facts 0, tool 0.0.1") == true)
+        #expect(messages.first?.contains("rebuilt") == true)
+        #expect(run.cacheStats?.parsed == subsystemFixture.count)
+
+        // A database of some other program at the cache path.
+        FactStore.removeDatabaseFiles(db)
+        let foreign = try DatabaseQueue(path: db)
+        try foreign.write { try $0.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)") }
+        try foreign.close()
+        messages = []
+        _ = IndexRun(paths: [dir], jobs: 1, cachePath: db, warn: { messages.append($0) })
+        #expect(messages.count == 1)
+        #expect(messages.first?.contains("foreign") == true)
+
+        // Not a database at all.
+        FactStore.removeDatabaseFiles(db)
+        let fd = open(db, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var text = String(repeating: "this is not sqlite\n", count: 400)
+        text.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        messages = []
+        let rebuilt = IndexRun(paths: [dir], jobs: 1, cachePath: db, warn: { messages.append($0) })
+        #expect(messages.count == 1)
+        #expect(messages.first?.contains("rebuilt") == true)
+        #expect(rebuilt.cacheStats?.parsed == subsystemFixture.count)
+    }
+
+    @Test func queryableTablesNameStructsMembersAndCalls() throws {
+        let dir = temporaryTree(subsystemFixture)
+        let db = database()
+        defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
+        _ = IndexRun(paths: [dir], jobs: 1, cachePath: db)
+        let store = try FactStore(path: db)
+        let (embeds, devm) = try store.queue.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM file_member WHERE embedded = 1 AND type_kind = 'struct'") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM file_call WHERE kind = 'devm-alloc'") ?? 0)
+        }
+        #expect(embeds > 0)
+        #expect(devm > 0)
+    }
+}
+
+extension String {
+    /// The text with every occurrence of `root` replaced by `ROOT`.
+    func replacingRoot(_ root: String) -> String {
+        split(separator: root, omittingEmptySubsequences: false).joined(separator: "ROOT")
+    }
+}
+
+/// The command line with the persistent index: identical bytes with and without it, for
+/// --jobs 1 and 2, for whole-tree and scoped scans, from the stored result or not.
+@Suite(.serialized) struct CacheCommandLineTests {
+    @Test func scanAndListingsAreIdenticalWithAndWithoutCache() throws {
+        let dir = temporaryTree(subsystemFixture)
+        let cache = temporaryTree([:])
+        defer { removeTree(dir); removeTree(cache) }
+        let db = cache + "/index.sqlite"
+        for args in [["scan", dir, "--format", "json"], ["scan", dir, "--format", "text"], ["structs", dir, "--format", "json"],
+                     ["subsystems", dir, "--format", "json"], ["scan", dir, "--format", "sarif", "--checks", "devm-embedded-refcount"]] {
+            let plain = try CLI.run(args + ["--no-cache", "--quiet"])
+            #expect(plain.status <= 1)
+            for jobs in ["1", "2"] {
+                // The first run with a cache stores facts and the result; the second reads the result back.
+                for _ in 0..<2 {
+                    let cached = try CLI.run(args + ["--cache", db, "--quiet", "--jobs", jobs])
+                    #expect(cached.out == plain.out, "\(args) --jobs \(jobs)")
+                    #expect(cached.status == plain.status)
+                    #expect(cached.err == plain.err)
+                }
+            }
+        }
+        // A corrupt database: one line on stderr, then the same report.
+        let (data, _) = readWholeFile(db)
+        var bytes = data!
+        for k in stride(from: 0, to: bytes.count, by: 5) { bytes[k] = 0x5a }
+        try Data(bytes).write(to: URL(fileURLWithPath: db))
+        let plain = try CLI.run(["scan", dir, "--format", "json", "--no-cache", "--quiet"])
+        let recovered = try CLI.run(["scan", dir, "--format", "json", "--cache", db, "--quiet"])
+        #expect(recovered.out == plain.out)
+        let lines = recovered.err.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("rebuilt") == true)
+    }
+}
