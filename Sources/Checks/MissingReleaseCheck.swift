@@ -113,9 +113,16 @@ struct MissingReleaseCheck: Check {
                     }
                     if setsHere { continue }
                     let objectName = index.aggregate(object).name
-                    out.append(Finding(check: Self.description.id, severity: .warning, file: f.path, line: c.line, column: c.column,
+                    // The driver frees the container itself (kfree() of its type here, or
+                    // devres): its memory lives outside the reference count, and the
+                    // documented undo of a failed registration (put_device()) WARNs.
+                    let ownerFrees = Self.ownerFrees(arg, view: view, file: Int32(fi), ctx: ctx)
+                    let consequence = ownerFrees
+                        ? "; the driver frees the memory itself (kfree() or devres), outside the reference count: a failed registration cannot be undone with put_device() (the driver core WARNs), and a kfree() instead leaks what the core allocated and frees memory others may still reference"
+                        : ""
+                    out.append(Finding(check: Self.description.id, severity: ownerFrees ? .error : .warning, file: f.path, line: c.line, column: c.column,
                                        function: fn.name, structName: index.aggregate(agg).name, object: objectName,
-                                       message: "\(c.callee)() registers the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)",
+                                       message: "\(c.callee)() registers the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)" + consequence,
                                        notes: [FindingNote(.definition, file: index.path(object.file), line: index.aggregate(object).line, message: "struct \(objectName) is defined here")]))
                 }
             }

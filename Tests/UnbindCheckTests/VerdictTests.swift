@@ -588,3 +588,40 @@ import Testing
         #expect(Analyzer.findings(analyse(files(false)), checks: [check]).map(\.severity) == [.error])
     }
 }
+
+/// A device registered with no release is an error when the driver frees its container
+/// itself (the failed registration cannot be undone with put_device()); a warning otherwise.
+@Suite struct MissingReleaseOwnerFreesTests {
+    static func card(freed: Bool) -> [String: String] {
+        ["include/linux/device.h": deviceHeader,
+         "arch/arm/card.c": """
+            #include <linux/device.h>
+            struct card { int slot; struct device dev; };
+            static void card_free(struct card *c)
+            {
+            \(freed ? "\tkfree(c);" : "\tc->slot = 0;")
+            }
+            static int card_add(int slot)
+            {
+                    struct card *c = kzalloc(sizeof(*c), 0);
+                    int ret;
+                    c->slot = slot;
+                    ret = device_register(&c->dev);
+                    if (ret)
+                            card_free(c);
+                    return ret;
+            }
+            """]
+    }
+
+    @Test func containerFreedByTheDriverMakesAnError() {
+        let check = allChecks.first { type(of: $0).description.id == "missing-release" }!
+        let freed = Analyzer.findings(analyse(Self.card(freed: true)), checks: [check])
+        #expect(freed.map(\.severity) == [.error])
+        #expect(freed.map { "\($0.file):\($0.line):\($0.column)" } == ["arch/arm/card.c:12:15"])
+        #expect(freed.first?.message.contains("a failed registration cannot be undone with put_device() (the driver core WARNs)") == true)
+        let kept = Analyzer.findings(analyse(Self.card(freed: false)), checks: [check])
+        #expect(kept.map(\.severity) == [.warning])
+        #expect(kept.first?.message.hasSuffix("(dev.release, device_type or class)") == true)
+    }
+}
