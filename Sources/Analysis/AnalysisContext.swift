@@ -28,7 +28,7 @@ public enum AllocationPass: AnalysisPass {
 }
 
 /// Where devm objects leave their allocating function (returned, out-parameters).
-public enum ObjectFlowPass: AnalysisPass {
+enum ObjectFlowPass: AnalysisPass {
     public static let name = "object flow"
     public static var dependencies: [any AnalysisPass.Type] { [AllocationPass.self, EmbeddingPass.self] }
     public static func run(_ ctx: AnalysisContext) -> ObjectFlow {
@@ -37,14 +37,14 @@ public enum ObjectFlowPass: AnalysisPass {
 }
 
 /// Per-function effect summaries over the whole call graph.
-public enum SummaryPass: AnalysisPass {
+enum SummaryPass: AnalysisPass {
     public static let name = "registration summaries"
     public static var dependencies: [any AnalysisPass.Type] { [] }
     public static func run(_ ctx: AnalysisContext) -> Summaries { Summaries(index: ctx.index, resolver: ctx.resolver, jobs: ctx.jobs) }
 }
 
 /// Registered object types and their protection, before provider revocation is known.
-public enum SubsystemPass: AnalysisPass {
+enum SubsystemPass: AnalysisPass {
     public static let name = "subsystem protection"
     public static var dependencies: [any AnalysisPass.Type] { [SummaryPass.self, EmbeddingPass.self, AllocationPass.self] }
     public static func run(_ ctx: AnalysisContext) -> Subsystems {
@@ -63,7 +63,7 @@ public enum ReleaseCallbackPass: AnalysisPass {
 }
 
 /// Provider state reached by consumers through a core, and whether the core revokes it.
-public enum ProviderOpsPass: AnalysisPass {
+enum ProviderOpsPass: AnalysisPass {
     public static let name = "provider ops"
     public static var dependencies: [any AnalysisPass.Type] { [EmbeddingPass.self, SubsystemPass.self, SummaryPass.self] }
     public static func run(_ ctx: AnalysisContext) -> ProviderOps {
@@ -73,7 +73,7 @@ public enum ProviderOpsPass: AnalysisPass {
 }
 
 /// The subsystem table as reported: a core found to revoke provider state is `revocation`.
-public enum RevocationPass: AnalysisPass {
+enum RevocationPass: AnalysisPass {
     public static let name = "provider revocation"
     public static var dependencies: [any AnalysisPass.Type] { [SubsystemPass.self, ProviderOpsPass.self] }
     public static func run(_ ctx: AnalysisContext) -> Subsystems {
@@ -134,7 +134,7 @@ public final class AnalysisContext: @unchecked Sendable {
     private func ensure<P: AnalysisPass>(_ pass: P.Type) { _ = result(of: pass) }
 
     /// Runs every pass now (in dependency order), so that later reads cost nothing.
-    public func runAllPasses() {
+    func runAllPasses() {
         for p: any AnalysisPass.Type in [EmbeddingPass.self, AllocationPass.self, ObjectFlowPass.self, SummaryPass.self, SubsystemPass.self,
                                          ReleaseCallbackPass.self, ProviderOpsPass.self, RevocationPass.self] { ensure(p) }
     }

@@ -5,7 +5,7 @@ import Indexing
 /// itself, and how a callee's effect becomes its caller's. Publish, teardown and free are
 /// values of this type; a new cross-function fact is a new value, not a change to the
 /// fixed point.
-public struct EffectRule<Value: Equatable & Sendable>: Sendable {
+struct EffectRule<Value: Equatable & Sendable>: Sendable {
     /// Shown in timings and diagnostics.
     public var name: String
     /// The effects a flow has by itself (a driver-core call), added without limit.
@@ -21,9 +21,9 @@ public struct EffectRule<Value: Equatable & Sendable>: Sendable {
 /// The worklist fixed point shared by every `EffectRule`: functions are visited in
 /// `FunctionID` order, and a function whose effects change puts its callers on the next
 /// round's list.
-public enum EffectFixedPoint {
+enum EffectFixedPoint {
     /// Parameter flows per function and the reverse call graph.
-    public struct Graph: Sendable {
+    struct Graph: Sendable {
         var flows: [FunctionID: [Summaries.Flow]] = [:]
         var callers: [FunctionID: Set<FunctionID>] = [:]
 
@@ -36,7 +36,7 @@ public enum EffectFixedPoint {
     static let maxRounds = 64
 
     /// The effects of `rule` for every function, to a fixed point (or `maxRounds`).
-    public static func solve<Value>(_ rule: EffectRule<Value>, graph: Graph) -> [FunctionID: [ParamEffect: Value]] {
+    static func solve<Value>(_ rule: EffectRule<Value>, graph: Graph) -> [FunctionID: [ParamEffect: Value]] {
         var facts: [FunctionID: [ParamEffect: Value]] = [:]
         var work = Set(graph.flows.keys)
         var order = graph.flows.keys.sorted()

@@ -17,12 +17,12 @@ public struct EffectEvidence: Sendable, Hashable {
 }
 
 /// What a function does with one of its parameters for one effect, with the evidence.
-public struct PublishFact: Sendable, Equatable {
+struct PublishFact: Sendable, Equatable {
     /// The first call found to have the effect.
     public var evidence: EffectEvidence
     /// It reaches a call that really publishes (`device_add`), not only one that
     /// initializes (`device_initialize`).
-    public var really: Bool
+    var really: Bool
 }
 
 /// Per-function summaries, computed to a fixed point over the call graph:
@@ -35,7 +35,7 @@ public struct Summaries: Sendable {
     /// The subset of `publishes` that reaches a call that really publishes (`device_add`,
     /// `cdev_add`, `kobject_add`, …), not only one that initializes (`device_initialize`,
     /// `kobject_init`, and so `cdev_init`). Messages call only these "registration".
-    public private(set) var reallyPublishes: [FunctionID: Set<ParamEffect>] = [:]
+    private(set) var reallyPublishes: [FunctionID: Set<ParamEffect>] = [:]
     /// Parameters whose container is freed unconditionally (`kfree(container_of(p, …))`).
     public private(set) var frees: [FunctionID: Set<Int>] = [:]
 

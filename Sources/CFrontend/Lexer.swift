@@ -106,12 +106,12 @@ public struct Lexer {
 
     /// Ordinals of the conditional groups that have a second branch (`#else`/`#elif`)
     /// besides one that was read: a definition in it was not seen.
-    public private(set) var groupsWithAlternatives: Set<Int> = []
+    private(set) var groupsWithAlternatives: Set<Int> = []
     /// Byte ranges of live-but-not-taken branches (not `#if 0`): where alternatives lie.
-    public private(set) var alternativeRanges: [Range<Int>] = []
+    private(set) var alternativeRanges: [Range<Int>] = []
     /// When set, the groups with these ordinals start with their first branch skipped, so
     /// that the next branch is read instead: a second view of the file's alternatives.
-    public var readAlternativesOf: Set<Int>? = nil
+    var readAlternativesOf: Set<Int>? = nil
 
     public init() {}
 

@@ -5,8 +5,8 @@ import Findings
 /// Test code and samples: KUnit suites (files that include `<kunit/test.h>`), test modules
 /// (`test_*.c`, `*_test.c`, `*-kunit.c`, …), and the trees of `samples/` and `tools/testing/`.
 /// Their findings demonstrate or exercise an API rather than drive hardware a user unbinds.
-public enum TestCode {
-    public static func isTestCode(path: String, includes: [IncludeDirective]) -> Bool {
+enum TestCode {
+    static func isTestCode(path: String, includes: [IncludeDirective]) -> Bool {
         if path.hasPrefix("samples/") || path.hasPrefix("tools/testing/") || path.contains("/kunit/") || path.contains("/tests/") { return true }
         let base = path.split(separator: "/").last.map(String.init) ?? path
         let stem = base.hasSuffix(".c") || base.hasSuffix(".h") ? String(base.dropLast(2)) : base

@@ -10,7 +10,7 @@ public enum FactsCodec {
     /// Bumped whenever the encoding or the fact structs change; part of the cache schema.
     public static let formatVersion = 1
 
-    public struct Malformed: Error, CustomStringConvertible {
+    struct Malformed: Error, CustomStringConvertible {
         public var description: String
     }
 

@@ -38,7 +38,7 @@ public final class ScanProgress: @unchecked Sendable {
     /// What a display shows now.
     public struct Snapshot: Sendable, Equatable {
         public var phase: String
-        public var done: Int
+        var done: Int
         public var total: Int
         var elapsed: Double
         /// Seconds since the phase began (for the rate).

@@ -44,7 +44,7 @@ public enum DriverCore {
 
     /// Calls whose argument is a container of the core object rather than the object: the
     /// member they publish or tear down (`kset_register(k)` adds `&k->kobj`).
-    public static let argumentMember: [String: [String]] = [
+    static let argumentMember: [String: [String]] = [
         "kset_register": ["kobj"], "kset_unregister": ["kobj"],
     ]
 
@@ -77,16 +77,16 @@ public enum DriverCore {
 
     /// Teardowns that unpublish (not only drop a reference): sysfs attributes are drained
     /// and bound drivers unbound before they return.
-    public static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del", "kset_unregister"]
+    static let unpublishers: Set<String> = ["device_del", "device_unregister", "cdev_device_del", "kobject_del", "kset_unregister"]
 
     /// Callback slots a bus or driver core calls when a driver is unbound from a device
     /// (`struct platform_driver.remove`, `usb_driver.disconnect`, a component's `.unbind`,
     /// a bus's `.remove_slave`, …): the driver's unbind path.
-    public static func isUnbindSlot(_ slot: String) -> Bool {
+    static func isUnbindSlot(_ slot: String) -> Bool {
         slot.contains("remove") || slot == "unbind" || slot == "disconnect" || slot == "detach"
     }
     /// `devm_add_action(dev, fn, data)`: `fn(data)` runs when the driver is unbound.
-    public static let devmActions: [String: Int] = ["devm_add_action": 1, "devm_add_action_or_reset": 1]
+    static let devmActions: [String: Int] = ["devm_add_action": 1, "devm_add_action_or_reset": 1]
 
     /// Calls that return or take a counted reference to an object: what a lookup that hands
     /// an object to a consumer does.

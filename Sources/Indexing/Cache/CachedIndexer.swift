@@ -56,7 +56,7 @@ public enum CachedIndexer {
     /// Parses `files` (of the tree at `root`) with the store. Throws `FactStore.Problem`
     /// when the store turns out to be damaged; the caller reports it, rebuilds the store
     /// and runs again.
-    public static func parseAll(_ files: [SourceFile], root: String, store: FactStore, jobs: Int,
+    static func parseAll(_ files: [SourceFile], root: String, store: FactStore, jobs: Int,
                                 progress: ScanProgress? = nil) throws -> (facts: [FileFacts], stats: Stats) {
         let treeKey = canonicalRoot(root)
         let tree = try store.treeID(root: treeKey)

@@ -7,7 +7,7 @@ import CFrontend
 /// A SHA-256 content hash (32 bytes as four words, so that sets and dictionaries of them
 /// are cheap).
 public struct ContentHash: Hashable, Sendable {
-    public var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
+    var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
 
     public init(of bytes: UnsafeRawBufferPointer) {
         let digest = SHA256.hash(data: bytes)
@@ -62,15 +62,15 @@ func blobChecksum(_ p: UnsafeRawBufferPointer) -> Int64 {
 public final class FactStore: @unchecked Sendable {
     /// Bumped when the tables change; with `FactsCodec.formatVersion` and the tool version
     /// it decides whether an existing database is reused.
-    public static let schemaVersion = 1
+    static let schemaVersion = 1
     static let applicationID: Int32 = 0x5542_4331 // "UBC1"
     public static var versionTag: String { "schema \(schemaVersion), facts \(FactsCodec.formatVersion), tool \(UnbindCheckVersion.string)" }
 
     /// Why an existing database was not used.
-    public struct Problem: Error, CustomStringConvertible {
+    struct Problem: Error, CustomStringConvertible {
         public var description: String
         /// Locked by another process: left alone, this run goes without the cache.
-        public var isLocked = false
+        var isLocked = false
     }
 
     public let path: String
@@ -152,7 +152,7 @@ public final class FactStore: @unchecked Sendable {
     }
 
     /// Deletes the database and creates an empty one (after a blob failed its checks).
-    public static func rebuild(_ store: FactStore) -> FactStore? {
+    static func rebuild(_ store: FactStore) -> FactStore? {
         let path = store.path
         try? store.queue.close()
         removeDatabaseFiles(path)
