@@ -59,6 +59,25 @@ struct MissingReleaseCheck: Check {
         return false
     }
 
+    /// Whether a call in `view` passes the device at `device` to a helper that sets its
+    /// `.release`, `.type` or `.class` (`dev->release = release` on its parameter), as in
+    /// `helper_init(&x->dev, …, x_release)`.
+    static func helperSetsRelease(of device: AccessPath, in view: FunctionView, ctx: AnalysisContext) -> Bool {
+        for call in view.effectiveCalls() where !call.callee.isEmpty {
+            for (j, arg) in call.args.enumerated() where arg >= 0 {
+                guard let ap = view.accessPath(arg), ap.root == device.root, ap.fields == device.fields,
+                      let callee = ctx.resolver.function(named: call.callee, from: view.file) else { continue }
+                let cv = FunctionView(id: callee, resolver: ctx.resolver)
+                let sets = cv.decl.assignments.contains { a in
+                    guard let lp = cv.memberPath(a.lhs, expandAliases: false), lp.root == .parameter(j), let last = lp.fields.last else { return false }
+                    return lp.fields.count == 1 && ["release", "type", "class"].contains(last)
+                }
+                if sets { return true }
+            }
+        }
+        return false
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
@@ -111,7 +130,7 @@ struct MissingReleaseCheck: Check {
                         guard let lp = view.memberPath(a.lhs), lp.root == p.root, let last = lp.fields.last else { return false }
                         return ["release", "type", "class"].contains(last)
                     }
-                    if setsHere { continue }
+                    if setsHere || Self.helperSetsRelease(of: p, in: view, ctx: ctx) { continue }
                     let objectName = index.aggregate(object).name
                     // The driver frees the container itself (kfree() of its type here, or
                     // devres): its memory lives outside the reference count, and the

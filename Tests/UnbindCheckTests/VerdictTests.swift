@@ -624,4 +624,34 @@ import Testing
         #expect(kept.map(\.severity) == [.warning])
         #expect(kept.first?.message.hasSuffix("(dev.release, device_type or class)") == true)
     }
+
+    /// A release handed to a helper that stores it in `dev->release` counts as a release.
+    @Test func releasePassedToAHelperThatStoresItCounts() {
+        let check = allChecks.first { type(of: $0).description.id == "missing-release" }!
+        func files(_ stores: Bool) -> [String: String] {
+            ["include/linux/device.h": deviceHeader,
+             "drivers/tty/base.c": """
+                #include <linux/device.h>
+                struct port_dev { int id; struct device dev; };
+                static void port_release(struct device *dev)
+                {
+                        kfree(container_of(dev, struct port_dev, dev));
+                }
+                static void base_init(struct device *dev, void (*release)(struct device *dev))
+                {
+                        device_initialize(dev);
+                        \(stores ? "dev->release = release;" : "dev->parent = NULL;")
+                }
+                static int port_add(void)
+                {
+                        struct port_dev *p = kzalloc(sizeof(*p), 0);
+                        base_init(&p->dev, port_release);
+                        return device_add(&p->dev);
+                }
+                """]
+        }
+        #expect(Analyzer.findings(analyse(files(true)), checks: [check]).isEmpty)
+        let missing = Analyzer.findings(analyse(files(false)), checks: [check])
+        #expect(missing.map { "\($0.file):\($0.line):\($0.column) \($0.severity)" } == ["drivers/tty/base.c:16:16 error"])
+    }
 }
