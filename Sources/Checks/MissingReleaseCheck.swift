@@ -78,6 +78,19 @@ struct MissingReleaseCheck: Check {
         return false
     }
 
+    /// Whether `view` frees the object at `root` after line `line`: `kfree(root)`, or a call
+    /// passing it to a function that frees its parameter on every path.
+    static func freesAfter(line: Int32, root: PathRoot, in view: FunctionView, ctx: AnalysisContext) -> Bool {
+        for call in view.effectiveCalls() where call.site.line > line && !call.callee.isEmpty {
+            for (j, arg) in call.args.enumerated() where arg >= 0 {
+                guard let ap = view.accessPath(arg), ap.root == root, ap.fields.isEmpty else { continue }
+                if j == 0 && DriverCore.frees.contains(call.callee) { return true }
+                if let g = ctx.resolver.function(named: call.callee, from: view.file), ctx.summaries.frees[g]?.contains(j) == true { return true }
+            }
+        }
+        return false
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
@@ -132,12 +145,13 @@ struct MissingReleaseCheck: Check {
                     }
                     if setsHere || Self.helperSetsRelease(of: p, in: view, ctx: ctx) { continue }
                     let objectName = index.aggregate(object).name
-                    // The driver frees the container itself (kfree() of its type here, or
-                    // devres): its memory lives outside the reference count, and the
-                    // documented undo of a failed registration (put_device()) WARNs.
-                    let ownerFrees = Self.ownerFrees(arg, view: view, file: Int32(fi), ctx: ctx)
+                    // The registering function frees the container after the call (its
+                    // failure path undoes the registration with kfree(), directly or through
+                    // a helper): the documented undo, put_device(), would WARN for want of a
+                    // release, and kfree() leaks what the core allocated.
+                    let ownerFrees = Self.freesAfter(line: c.line, root: p.root, in: view, ctx: ctx)
                     let consequence = ownerFrees
-                        ? "; the driver frees the memory itself (kfree() or devres), outside the reference count: a failed registration cannot be undone with put_device() (the driver core WARNs), and a kfree() instead leaks what the core allocated and frees memory others may still reference"
+                        ? "; the driver frees the memory itself after the call, outside the reference count: a failed registration cannot be undone with put_device() (the driver core WARNs), and a kfree() instead leaks what the core allocated and frees memory others may still reference"
                         : ""
                     out.append(Finding(check: Self.description.id, severity: ownerFrees ? .error : .warning, file: f.path, line: c.line, column: c.column,
                                        function: fn.name, structName: index.aggregate(agg).name, object: objectName,
