@@ -133,12 +133,6 @@ public final class AnalysisContext: @unchecked Sendable {
 
     private func ensure<P: AnalysisPass>(_ pass: P.Type) { _ = result(of: pass) }
 
-    /// Runs every pass now (in dependency order), so that later reads cost nothing.
-    func runAllPasses() {
-        for p: any AnalysisPass.Type in [EmbeddingPass.self, AllocationPass.self, ObjectFlowPass.self, SummaryPass.self, SubsystemPass.self,
-                                         ReleaseCallbackPass.self, ProviderOpsPass.self, RevocationPass.self] { ensure(p) }
-    }
-
     public var closure: EmbeddingClosure { result(of: EmbeddingPass.self) }
     public var allocations: Allocations { result(of: AllocationPass.self) }
     public var objectFlow: ObjectFlow { result(of: ObjectFlowPass.self) }

@@ -14,11 +14,16 @@ enum DeliberateDesign {
         if let r = ctx.subsystems.objects[object]?.release, r.isEmpty { candidates.append(r.function) }
         if let b = ctx.subsystems.driverRelease(for: object, in: file) { candidates.append(b.function) }
         for id in candidates {
-            let fn = ctx.index.function(id)
             let summary = ReleaseAnalysis.summarize(id, resolver: ctx.resolver, summaries: ctx.summaries)
-            if summary.isEmpty && ctx.index.files[Int(id.file)].commentedEmptyFunctions.contains(fn.name) { return fn.name }
+            if summary.isEmpty && hasExplainingComment(id, ctx: ctx) { return ctx.index.function(id).name }
         }
         return nil
+    }
+
+    /// Whether the (empty) function `id` holds a comment in its body or has a plain comment
+    /// right above it (`FileFacts.commentedEmptyFunctions`).
+    static func hasExplainingComment(_ id: FunctionID, ctx: AnalysisContext) -> Bool {
+        ctx.index.files[Int(id.file)].commentedEmptyFunctions.contains(ctx.index.function(id).name)
     }
 
     /// The clause a message adds when it downgrades an error for such a release.

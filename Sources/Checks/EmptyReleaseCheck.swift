@@ -27,7 +27,7 @@ struct EmptyReleaseCheck: Check {
             let fn = ctx.index.function(cb.function)
             // An empty body with a comment: a design the author explains (the owner frees
             // the memory, a static object); debatable, so a warning.
-            let commented = ctx.index.files[Int(cb.function.file)].commentedEmptyFunctions.contains(fn.name)
+            let commented = DeliberateDesign.hasExplainingComment(cb.function, ctx: ctx)
             let message = cb.onlyStaticObjects
                 ? "release callback \(fn.name)() does nothing; it is installed only on statically allocated objects, so nothing leaks, but the driver core documentation calls empty releases broken"
                 : commented

@@ -172,17 +172,13 @@ struct ScanCommand: AsyncParsableCommand {
     /// The whole scan's result: read from the persistent index when the tree is unchanged
     /// (and the report needs no scoped subsystem rows), else analysed, and stored.
     func analyseOrLoad(_ prepared: Prepared, wantsRows: Bool) throws -> (CachedScan, Session?) {
-        let scope = prepared.scope
-        var outcome: CachedScan?
-        var session: Session?
-    let keyParts = ["scan", CachedIndexer.canonicalRoot(prepared.tree.root), includeTests ? "include-tests" : "tests-as-notes"] + tree.exclude
-    if let store = prepared.store, !(wantsRows && scope.prefixes != nil),
-       let manifest = ResultCache.unchangedManifest(tree: prepared.tree, store: store) {
-        outcome = ResultCache.load(CachedScan.self, key: ResultCache.key(keyParts, manifest: manifest), store: store)
-    }
-    if outcome == nil {
+        let keyParts = ["scan", CachedIndexer.canonicalRoot(prepared.tree.root), includeTests ? "include-tests" : "tests-as-notes"] + tree.exclude
+        if let store = prepared.store, !(wantsRows && prepared.scope.prefixes != nil),
+           let manifest = ResultCache.unchangedManifest(tree: prepared.tree, store: store),
+           let stored = ResultCache.load(CachedScan.self, key: ResultCache.key(keyParts, manifest: manifest), store: store) {
+            return (stored, nil)
+        }
         let s = try tree.analyse(effectivePaths, prepared: prepared)
-        session = s
         // With the persistent index the whole tree's findings are kept, so that any
         // later scope or filter is answered from them.
         if prepared.store != nil { s.context.reportedFiles = nil }
@@ -190,16 +186,13 @@ struct ScanCommand: AsyncParsableCommand {
         s.phase("running checks")
         let all = Analyzer.findings(s.context)
         let stats = ScanStats(index: s.run.index, context: s.context, seconds: 0)
-        if let store = prepared.store, let manifest = s.run.cacheStats?.manifestHash {
-            s.phase("writing the result cache")
-            let value = CachedScan(findings: all, stats: stats, subsystems: SubsystemRow.rows(s.context), listings: Self.listings(s.context))
-            ResultCache.save(value, key: ResultCache.key(keyParts, manifest: manifest), store: store)
-            outcome = value
-        } else {
-            outcome = CachedScan(findings: all, stats: stats, subsystems: [], listings: [:])
+        guard let store = prepared.store, let manifest = s.run.cacheStats?.manifestHash else {
+            return (CachedScan(findings: all, stats: stats, subsystems: [], listings: [:]), s)
         }
-    }
-        return (outcome ?? CachedScan(findings: [], stats: ScanStats(files: 0, bytes: 0, structs: 0, functions: 0, seconds: 0, allocations: 0, devmAllocations: 0, untypedDevmAllocations: 0), subsystems: [], listings: [:]), session)
+        s.phase("writing the result cache")
+        let value = CachedScan(findings: all, stats: stats, subsystems: SubsystemRow.rows(s.context), listings: Self.listings(s.context))
+        ResultCache.save(value, key: ResultCache.key(keyParts, manifest: manifest), store: store)
+        return (value, s)
     }
 
     /// `--verbose`: where the time went (or that the stored result answered).
