@@ -33,19 +33,26 @@ public struct FunctionView {
     /// Locals assigned exactly one access path (`dev = &adap->dev`), for alias expansion.
     let aliases: [String: Int32]
 
+    /// The right-hand sides assigned to each local (`x = rhs`), in source order.
+    let localAssignments: [String: [Int32]]
+
     public init(id: FunctionID, resolver: Resolver) {
         self.id = id
         self.decl = resolver.index.function(id)
         self.file = id.file
         self.resolver = resolver
         var aliases: [String: Int32] = [:]
+        var assigned: [String: [Int32]] = [:]
         var conflicted = Set<String>()
         let e = decl.exprs
+        let localNames = Set(decl.locals.map(\.name))
         for a in decl.assignments {
+            guard a.lhs >= 0 else { continue }
             let lhs = e[a.lhs]
-            guard a.lhs >= 0, lhs.kind == .identifier else { continue }
+            guard lhs.kind == .identifier else { continue }
             let name = e.text(lhs)
-            guard decl.locals.contains(where: { $0.name == name }) else { continue }
+            guard localNames.contains(name) else { continue }
+            assigned[name, default: []].append(a.rhs)
             let rhs = e.strippingCasts(a.rhs)
             guard rhs >= 0 else { continue }
             let k = e[rhs].kind
@@ -55,6 +62,7 @@ public struct FunctionView {
         }
         for c in conflicted { aliases.removeValue(forKey: c) }
         self.aliases = aliases
+        self.localAssignments = assigned
     }
 
     public var exprs: ExprArena { decl.exprs }
@@ -277,37 +285,47 @@ public struct FunctionView {
 
     /// Whether `node` refers to the object that parameter `param` points into: the parameter
     /// itself, `container_of(param, …)`, a helper/macro doing that, or a local holding one.
-    func derives(from param: Int, _ node: Int32, depth: Int = 0) -> Bool {
-        guard node >= 0, depth < 6 else { return false }
+    func derives(from param: Int, _ node: Int32) -> Bool {
+        derivedParameters(node).contains(param)
+    }
+
+    /// The first parameter (in declaration order) that `node` derives from, if any.
+    func firstDerivedParameter(_ node: Int32) -> Int? {
+        derivedParameters(node).min()
+    }
+
+    /// Every parameter `node` refers into (see `derives(from:_:)`), in one walk.
+    func derivedParameters(_ node: Int32, depth: Int = 0) -> Set<Int> {
+        guard node >= 0, depth < 6 else { return [] }
         let e = exprs
         let n = e[e.strippingCasts(node)]
         switch n.kind {
         case .identifier:
             let name = e.text(n)
-            if decl.locals.contains(where: { $0.name == name }) {
+            if let rhs = localAssignments[name] {
                 // Any assignment of this local from something derived from the parameter.
-                for a in decl.assignments where a.lhs >= 0 && e[a.lhs].kind == .identifier && e.text(e[a.lhs]) == name {
-                    if derives(from: param, a.rhs, depth: depth + 1) { return true }
-                }
-                return false
+                var out = Set<Int>()
+                for r in rhs { out.formUnion(derivedParameters(r, depth: depth + 1)) }
+                return out
             }
-            return decl.params.firstIndex(where: { $0.name == name }) == param
+            if decl.locals.contains(where: { $0.name == name }) { return [] }
+            return decl.params.firstIndex(where: { $0.name == name }).map { [$0] } ?? []
         case .call:
             let args = e.list(of: n)
-            guard let first = args.first else { return false }
-            if isContainerOf(e.strippingCasts(node)) { return derives(from: param, first, depth: depth + 1) }
+            guard let first = args.first else { return [] }
+            if isContainerOf(e.strippingCasts(node)) { return derivedParameters(first, depth: depth + 1) }
             // dev_get_drvdata(dev) and friends: the driver data of the object.
             let name = e.text(at: n.a)
-            if name.hasSuffix("_get_drvdata") || name == "dev_get_drvdata" { return derives(from: param, first, depth: depth + 1) }
-            return false
+            if name.hasSuffix("_get_drvdata") || name == "dev_get_drvdata" { return derivedParameters(first, depth: depth + 1) }
+            return []
         case .member:
             // &x->member or x->member where x derives: a sub-object, still inside.
-            return false
+            return []
         case .unary where e.text(n) == "&":
-            if let p = memberPath(n.a), case .parameter(let k) = p.root { return k == param }
-            return false
+            if let p = memberPath(n.a), case .parameter(let k) = p.root { return [k] }
+            return []
         default:
-            return false
+            return []
         }
     }
 }

@@ -184,8 +184,7 @@ public struct Subsystems {
             let core = closure.coreKind(ofField: f, in: agg, resolver: resolver) ?? "kref"
             return (coreRank[core] ?? 9, f)
         }
-        var filesByDirectory: [Substring: [Int32]] = [:]
-        for (fi, f) in index.files.enumerated() { filesByDirectory[Subsystems.directory(of: f.path), default: []].append(Int32(fi)) }
+        let filesByDirectory = index.filesByDirectory
         for (agg, list) in regs.register {
             let field = list.map(\.1).min(by: { fieldRank(agg, $0) < fieldRank(agg, $1) })!
             let regFns = Array(Set(list.filter { $0.1 == field }.map(\.0))).sorted()
@@ -292,9 +291,7 @@ public struct Subsystems {
         return out
     }
 
-    public static func directory(of path: String) -> Substring {
-        path.lastIndex(of: "/").map { path[..<$0] } ?? ""
-    }
+    public static func directory(of path: String) -> Substring { TreeIndex.directory(of: path) }
 
     /// Register functions that call the driver core themselves (not through another
     /// register function): the subsystem core, not the drivers built on it.

@@ -87,11 +87,11 @@ public struct Summaries: Sendable {
                         effect = ParamEffect(param: i, path: Array(p.fields.prefix(Summaries.maxPath)))
                     }
                     var derived = false
-                    if effect == nil {
-                        for i in fn.params.indices where view.derives(from: i, arg) {
-                            effect = ParamEffect(param: i, path: []); derived = true; break
-                        }
-                    } else if effect!.path.isEmpty { derived = true }
+                    if let e = effect {
+                        derived = e.path.isEmpty
+                    } else if let i = view.firstDerivedParameter(arg) {
+                        effect = ParamEffect(param: i, path: []); derived = true
+                    }
                     guard let eff = effect else { continue }
                     if calleeID == .none { calleeID = .some(resolver.function(named: call.callee, from: id.file)) }
                     list.append(Flow(calleeName: call.callee, callee: calleeID!, argument: j, effect: eff,

@@ -21,7 +21,7 @@ public struct UnbindPath {
         var entryNames = Self.entryNames(in: [file], index: index)
         if entryNames.isEmpty {
             let dir = Subsystems.directory(of: index.path(file))
-            let files = index.files.indices.filter { Subsystems.directory(of: index.files[$0].path) == dir }.map { Int32($0) }
+            let files = index.filesByDirectory[dir] ?? []
             entryNames = Self.entryNames(in: files, index: index)
         }
         var entries: [FunctionID] = []

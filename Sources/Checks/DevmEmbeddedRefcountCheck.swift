@@ -53,8 +53,8 @@ struct DevmEmbeddedRefcountCheck: Check {
         let register = Set(obj.register.map { index.function($0).name })
         let dir = Subsystems.directory(of: index.path(fid.file))
         // A devm_* register helper of the subsystem called anywhere in the driver.
-        for f in index.files where Subsystems.directory(of: f.path) == dir {
-            if f.functions.contains(where: { $0.calls.contains { $0.callee.hasPrefix("devm_") && register.contains($0.callee) } }) { return nil }
+        for fi in index.filesByDirectory[dir] ?? [] {
+            if index.files[Int(fi)].functions.contains(where: { $0.calls.contains { $0.callee.hasPrefix("devm_") && register.contains($0.callee) } }) { return nil }
         }
         let path = UnbindPath(driverFile: fid.file, resolver: ctx.resolver)
         if path.firstCall(to: unregister, index: index) != nil { return nil }

@@ -46,8 +46,8 @@ struct MissingReleaseCheck: Check {
         if (ctx.allocations.byAggregate[agg] ?? []).contains(where: { ctx.allocations.sites[$0].isDeviceManaged }) { return true }
         // A kfree() of its type in the files of this directory.
         let dir = Subsystems.directory(of: ctx.index.path(file))
-        for (fi, f) in ctx.index.files.enumerated() where Subsystems.directory(of: f.path) == dir {
-            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { DriverCore.frees.contains($0.callee) }) {
+        for fi in ctx.index.filesByDirectory[dir] ?? [] {
+            for (ni, fn) in ctx.index.files[Int(fi)].functions.enumerated() where fn.calls.contains(where: { DriverCore.frees.contains($0.callee) }) {
                 let v = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: ctx.resolver)
                 for c in fn.calls where DriverCore.frees.contains(c.callee) {
                     guard let a = v.exprs.arguments(c.node).first, let (t, f) = v.type(of: a), let d = t.dereferenced,

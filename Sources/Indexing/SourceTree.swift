@@ -1,3 +1,4 @@
+import Foundation
 import Facts
 import CFrontend
 
@@ -67,7 +68,8 @@ public struct SourceTree: Sendable {
                 problems.append(InputProblem(path: path, message: "not a regular file or directory"))
             }
         }
-        files.sort { $0.relativePath < $1.relativePath }
+        // Byte order (the same as `<` for the ASCII paths of a kernel tree, and cheaper).
+        files.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
     }
 
     static func isCSource(_ name: String) -> Bool {
@@ -139,43 +141,73 @@ public struct SourceTree: Sendable {
         return pi == p.count
     }
 
+    /// What one directory holds: its C files, its subdirectories (with their relative
+    /// paths) and a problem when it cannot be read.
+    private struct Listing: Sendable {
+        var files: [SourceFile] = []
+        var subdirectories: [(String, String)] = []
+        var problem: InputProblem?
+    }
+
+    /// Walks `directory` breadth first, each level's directories listed in parallel; the
+    /// result does not depend on the threads (levels are merged in order, then sorted).
     private mutating func walk(directory: String, excludes: [String], seen: inout Set<String>) {
-        var stack = [directory]
-        while let dir = stack.popLast() {
-            guard let handle = opendir(dir) else {
-                problems.append(InputProblem(path: relative(dir), message: "cannot open directory: \(String(cString: strerror(errno)))"))
-                continue
+        var level: [(String, String?)] = [(directory, nil)]
+        let jobs = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        let me = self
+        while !level.isEmpty {
+            let current = level
+            let listings = parallelMap(count: current.count, jobs: current.count < 8 ? 1 : jobs, makeState: { () }) { k, _ in
+                me.list(current[k].0, relative: current[k].1, excludes: excludes)
             }
-            while let entry = readdir(handle) {
-                let name = withUnsafePointer(to: entry.pointee.d_name) {
-                    $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-                }
-                if name == "." || name == ".." || name.hasPrefix(".git") { continue }
-                let full = dir + "/" + name
-                var type = entry.pointee.d_type
-                if type == UInt8(DT_UNKNOWN) {
-                    var st = stat()
-                    if lstat(full, &st) != 0 { continue }
-                    switch st.st_mode & S_IFMT {
-                    case S_IFDIR: type = UInt8(DT_DIR)
-                    case S_IFREG: type = UInt8(DT_REG)
-                    case S_IFLNK: type = UInt8(DT_LNK)
-                    default: continue
-                    }
-                }
-                if type == UInt8(DT_DIR) {
-                    if !SourceTree.excluded(relative(full), excludes) { stack.append(full) }
-                } else if type == UInt8(DT_REG) && SourceTree.isCSource(name) {
-                    let rel = relative(full)
-                    if SourceTree.excluded(rel, excludes) || !seen.insert(rel).inserted { continue }
-                    var st = stat()
-                    if stat(full, &st) != 0 { st = stat() }
-                    files.append(SourceFile(fullPath: full, relativePath: rel, stat: st))
-                }
-                // Symbolic links are deliberately not followed.
+            level = []
+            for l in listings {
+                if let p = l.problem { problems.append(p) }
+                for f in l.files where seen.insert(f.relativePath).inserted { files.append(f) }
+                level.append(contentsOf: l.subdirectories.map { ($0.0, Optional($0.1)) })
             }
-            closedir(handle)
         }
+    }
+
+    private func list(_ dir: String, relative knownRel: String?, excludes: [String]) -> Listing {
+        var out = Listing()
+        let relDir = knownRel ?? relative(dir)
+        guard let handle = opendir(dir) else {
+            out.problem = InputProblem(path: relDir, message: "cannot open directory: \(String(cString: strerror(errno)))")
+            return out
+        }
+        defer { closedir(handle) }
+        let dfd = dirfd(handle)
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." || name.hasPrefix(".git") { continue }
+            let full = dir + "/" + name
+            let rel = relDir == dir || relDir.isEmpty ? relative(full) : relDir + "/" + name
+            var type = entry.pointee.d_type
+            if type == UInt8(DT_UNKNOWN) {
+                var st = stat()
+                if fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { continue }
+                switch st.st_mode & S_IFMT {
+                case S_IFDIR: type = UInt8(DT_DIR)
+                case S_IFREG: type = UInt8(DT_REG)
+                case S_IFLNK: type = UInt8(DT_LNK)
+                default: continue
+                }
+            }
+            if type == UInt8(DT_DIR) {
+                if !SourceTree.excluded(rel, excludes) { out.subdirectories.append((full, rel)) }
+            } else if type == UInt8(DT_REG) && SourceTree.isCSource(name) {
+                if SourceTree.excluded(rel, excludes) { continue }
+                // Relative to the open directory: the kernel does not walk the path again.
+                var st = stat()
+                if fstatat(dfd, name, &st, 0) != 0 { st = stat() }
+                out.files.append(SourceFile(fullPath: full, relativePath: rel, stat: st))
+            }
+            // Symbolic links are deliberately not followed.
+        }
+        return out
     }
 }
 

@@ -43,6 +43,11 @@ public final class TreeIndex: Sendable {
     public let exported: Set<String>
     /// Macros (anywhere in the tree) whose body sets `suppress_bind_attrs`.
     public let suppressBindMacros: Set<String>
+    /// Whether each file is a header (`.h`), and a generic kernel header (`include/linux/`).
+    let isHeader: [Bool]
+    let isGenericHeader: [Bool]
+    /// Files by directory (the path up to its last `/`), in index order.
+    public let filesByDirectory: [Substring: [Int32]]
 
     public init(root: String, files: [FileFacts]) {
         self.root = root
@@ -72,14 +77,22 @@ public final class TreeIndex: Sendable {
         self.macrosByName = macros
         self.exported = exported
         self.suppressBindMacros = Set(files.flatMap(\.suppressBindMacros))
-        self.includes = files.map { f in
-            f.includes.compactMap { TreeIndex.resolveInclude($0, from: f.path, byPath: byPath) }
-        }
+        var byDirectory: [Substring: [Int32]] = [:]
+        for (fi, f) in files.enumerated() { byDirectory[TreeIndex.directory(of: f.path), default: []].append(Int32(fi)) }
+        self.filesByDirectory = byDirectory
+        self.isHeader = files.map { $0.path.hasSuffix(".h") }
+        self.isGenericHeader = files.map { $0.path.hasSuffix(".h") && $0.path.hasPrefix("include/linux/") }
+        self.includes = TreeIndex.resolveIncludes(of: files, byPath: byPath)
     }
 
     public func aggregate(_ id: AggregateID) -> AggregateDecl { files[Int(id.file)].aggregates[Int(id.index)] }
     public func function(_ id: FunctionID) -> FunctionDecl { files[Int(id.file)].functions[Int(id.index)] }
     public func path(_ file: Int32) -> String { files[Int(file)].path }
+
+    /// The directory part of a tree-relative path (empty at the top).
+    public static func directory(of path: String) -> Substring {
+        path.lastIndex(of: "/").map { path[..<$0] } ?? ""
+    }
 
     // MARK: - Includes
 
@@ -91,6 +104,27 @@ public final class TreeIndex: Sendable {
             out.append(comp)
         }
         return out.joined(separator: "/")
+    }
+
+    /// The resolved includes of every file. The answer depends only on the including
+    /// file's directory (for `"quoted"` includes), its architecture and whether it is under
+    /// `tools/`, so it is computed once per distinct combination.
+    static func resolveIncludes(of files: [FileFacts], byPath: [String: Int32]) -> [[Int32]] {
+        struct Key: Hashable { var dir: String; var arch: String; var tools: Bool; var path: String; var system: Bool }
+        var memo: [Key: Int32?] = [:]
+        return files.map { f in
+            let parts = f.path.split(separator: "/")
+            let dir = parts.dropLast().joined(separator: "/")
+            let arch = parts.count > 2 && parts[0] == "arch" ? String(parts[1]) : "x86"
+            let tools = parts.first == "tools"
+            return f.includes.compactMap { inc in
+                let key = Key(dir: inc.isSystem ? "" : dir, arch: arch, tools: tools, path: inc.path, system: inc.isSystem)
+                if let hit = memo[key] { return hit }
+                let r = resolveInclude(inc, from: f.path, byPath: byPath)
+                memo[key] = r
+                return r
+            }
+        }
     }
 
     /// Resolves an include against the tree the way the kernel's build passes `-I`.
@@ -115,163 +149,5 @@ public final class TreeIndex: Sendable {
             if let id = byPath[normalizePath(c)] { return id }
         }
         return nil
-    }
-}
-
-/// Name resolution over a `TreeIndex`, with memoised include closures. Not thread-safe:
-/// each analysis owns one.
-public final class Resolver {
-    public let index: TreeIndex
-    private var closures: [Int32: [Int32]] = [:]
-    private var aggregateCache: [ResolveKey: AggregateID?] = [:]
-
-    private struct ResolveKey: Hashable {
-        var name: String
-        var file: Int32
-        var typedef: Bool
-    }
-
-    public init(index: TreeIndex) { self.index = index }
-
-    /// Files reachable through includes from `file`, nearest first (excluding `file`).
-    func includeClosure(_ file: Int32) -> [Int32] {
-        if let c = closures[file] { return c }
-        var seen: Set<Int32> = [file]
-        var order: [Int32] = []
-        var queue = index.includes[Int(file)]
-        var head = 0
-        while head < queue.count && order.count < 6000 {
-            let f = queue[head]; head += 1
-            if !seen.insert(f).inserted { continue }
-            order.append(f)
-            queue.append(contentsOf: index.includes[Int(f)])
-        }
-        closures[file] = order
-        return order
-    }
-
-    /// Picks the definition `file` sees among `candidates` (by their file ids).
-    func pick<T>(_ candidates: [T], fileOf: (T) -> Int32, from file: Int32) -> T? {
-        if candidates.isEmpty { return nil }
-        if let same = candidates.first(where: { fileOf($0) == file }) { return same }
-        let inHeaders = candidates.filter { index.path(fileOf($0)).hasSuffix(".h") }
-        if candidates.count == 1 {
-            // A definition in another .c file is invisible unless that file is included.
-            if inHeaders.count == 1 { return candidates[0] }
-        }
-        let closure = includeClosure(file)
-        if !closure.isEmpty {
-            let byFile = Dictionary(grouping: candidates, by: fileOf)
-            for f in closure { if let hit = byFile[f]?.first { return hit } }
-        }
-        if inHeaders.count == 1 { return inHeaders[0] }
-        // Several headers define it and none is visible: prefer the generic kernel headers.
-        let generic = inHeaders.filter { index.path(fileOf($0)).hasPrefix("include/linux/") }
-        if generic.count == 1 { return generic[0] }
-        return nil
-    }
-
-    /// The struct/union definition a `struct NAME` use in `file` refers to.
-    public func aggregate(named name: String, from file: Int32) -> AggregateID? {
-        let key = ResolveKey(name: name, file: file, typedef: false)
-        if let c = aggregateCache[key] { return c }
-        let r = pick(index.aggregatesByName[name] ?? [], fileOf: { $0.file }, from: file)
-        aggregateCache[key] = r
-        return r
-    }
-
-    /// Follows typedefs to the type they name; returns the type and the file it is spelled in.
-    public func expandTypedef(_ type: TypeRef, from file: Int32) -> (TypeRef, Int32) {
-        var t = type
-        var f = file
-        var hops = 0
-        while t.kind == .named, hops < 12, let id = pick(index.typedefsByName[t.name] ?? [], fileOf: { $0.file }, from: f) {
-            let td = index.files[Int(id.file)].typedefs[Int(id.index)]
-            var next = td.type
-            next.pointerDepth &+= t.pointerDepth
-            next.isArray = next.isArray || t.isArray
-            next.isFunctionPointer = next.isFunctionPointer || t.isFunctionPointer
-            if next.name == t.name && next.kind == t.kind { break }
-            t = next
-            f = id.file
-            hops += 1
-        }
-        return (t, f)
-    }
-
-    /// The aggregate a type names (through typedefs), ignoring pointer depth.
-    public func aggregate(of type: TypeRef, from file: Int32) -> AggregateID? {
-        let (t, f) = expandTypedef(type, from: file)
-        guard t.isAggregateTag, !t.name.isEmpty else { return nil }
-        return aggregate(named: t.name, from: f)
-    }
-
-    /// The function a call to `name` from `file` reaches: a static one in the same file or
-    /// an included header first, else the global definition nearest in the tree.
-    public func function(named name: String, from file: Int32) -> FunctionID? {
-        guard let cands = index.functionsByName[name], !cands.isEmpty else { return nil }
-        if cands.count == 1 {
-            let c = cands[0]
-            let f = index.function(c)
-            if !f.isStatic || c.file == file || index.path(c.file).hasSuffix(".h") { return c }
-            return nil
-        }
-        if let same = cands.first(where: { $0.file == file }) { return same }
-        let globals = cands.filter { !index.function($0).isStatic }
-        let headerStatics = cands.filter { index.function($0).isStatic && index.path($0.file).hasSuffix(".h") }
-        if !headerStatics.isEmpty, let hit = pick(headerStatics, fileOf: { $0.file }, from: file),
-           includeClosure(file).contains(hit.file) { return hit }
-        if globals.count == 1 { return globals[0] }
-        if globals.isEmpty { return headerStatics.first }
-        // Nearest by path: longest common directory prefix.
-        let me = index.path(file).split(separator: "/")
-        var best = globals[0], bestScore = -1
-        for g in globals {
-            let other = index.path(g.file).split(separator: "/")
-            var k = 0
-            while k < me.count && k < other.count && me[k] == other[k] { k += 1 }
-            if k > bestScore { best = g; bestScore = k }
-        }
-        return best
-    }
-
-    /// A file-scope variable visible from `file`.
-    public func global(named name: String, from file: Int32) -> GlobalDecl? {
-        guard let id = pick(index.globalsByName[name] ?? [], fileOf: { $0.file }, from: file) else { return nil }
-        return index.files[Int(id.file)].globals[Int(id.index)]
-    }
-
-    /// A single-call function-like macro visible from `file`.
-    public func macro(named name: String, from file: Int32) -> MacroDecl? {
-        guard let id = macroEntry(named: name, from: file) else { return nil }
-        return index.files[Int(id.file)].macros[Int(id.index)]
-    }
-
-    public func macroFile(named name: String, from file: Int32) -> Int32? {
-        macroEntry(named: name, from: file)?.file
-    }
-
-    private func macroEntry(named name: String, from file: Int32) -> EntryID? {
-        guard let cands = index.macrosByName[name] else { return nil }
-        if cands.count == 1 { return cands[0] }
-        return pick(cands, fileOf: { $0.file }, from: file) ?? cands.first
-    }
-
-    /// A field by name in an aggregate, looking through anonymous members; returns its type
-    /// and the file the type is spelled in.
-    public func field(named name: String, in agg: AggregateID, depth: Int = 0) -> (TypeRef, Int32)? {
-        guard depth < 8 else { return nil }
-        let a = index.aggregate(agg)
-        if let f = a.fields.first(where: { $0.name == name }) { return (f.type, agg.file) }
-        for f in a.fields where f.name.isEmpty && f.type.isAggregateTag {
-            if let inner = aggregate(of: f.type, from: agg.file), let hit = field(named: name, in: inner, depth: depth + 1) { return hit }
-        }
-        return nil
-    }
-
-    /// A file-scope variable with the file it is defined in.
-    public func globalEntry(named name: String, from file: Int32) -> (GlobalDecl, Int32)? {
-        guard let id = pick(index.globalsByName[name] ?? [], fileOf: { $0.file }, from: file) else { return nil }
-        return (index.files[Int(id.file)].globals[Int(id.index)], id.file)
     }
 }

@@ -6,7 +6,8 @@ import CFrontend
 /// Parses a tree through the persistent index: a file whose (size, mtime) match the tree's
 /// manifest keeps its stored hash; any other file is read and hashed; content already
 /// stored (from this tree, another tree or another kernel version) is decoded instead of
-/// parsed. New content and changed manifest rows are written back in one transaction.
+/// parsed. New content and changed manifest rows are written back in one transaction, in
+/// the background while the analysis runs.
 /// The facts are the ones a run without the cache produces (same values, same order).
 public enum CachedIndexer {
     /// What a cached run did, for `--verbose` and tests.
@@ -122,7 +123,7 @@ public enum CachedIndexer {
             }
         }
         stats.manifestHash = manifestHasher.hex
-        try store.store(tree: tree, content: newContent, manifest: updates)
+        store.storeInBackground(tree: tree, content: newContent, manifest: updates)
         return (facts, stats)
     }
 

@@ -242,7 +242,8 @@ public final class FactStore: @unchecked Sendable {
     /// The tree's path → (size, mtime, hash) map.
     public func manifest(tree: Int64) throws -> [String: ManifestEntry] {
         try queue.read { db in
-            var out: [String: ManifestEntry] = [:]
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM tree_file WHERE tree = ?", arguments: [tree]) ?? 0
+            var out = [String: ManifestEntry](minimumCapacity: count)
             let rows = try Row.fetchCursor(db, sql: "SELECT path, size, mtime_ns, hash FROM tree_file WHERE tree = ?", arguments: [tree])
             while let row = try rows.next() {
                 guard let data = row[3] as Data?, let h = ContentHash(data: data) else {
@@ -287,56 +288,98 @@ public final class FactStore: @unchecked Sendable {
 
     // MARK: - Writing
 
-    struct NewContent { var hash: ContentHash; var blob: [UInt8]; var facts: FileFacts }
-    struct ManifestUpdate { var path: String; var size: Int64; var mtime: Int64; var hash: ContentHash }
+    struct NewContent: Sendable { var hash: ContentHash; var blob: [UInt8]; var facts: FileFacts }
+    struct ManifestUpdate: Sendable { var path: String; var size: Int64; var mtime: Int64; var hash: ContentHash }
 
-    /// Stores new content (facts and queryable rows) and the changed manifest rows, in one
-    /// transaction; drops content no tree refers to any more.
-    func store(tree: Int64, content: [NewContent], manifest: [ManifestUpdate]) throws {
+    /// The queryable tables' secondary indexes: dropped before a bulk insert and built once
+    /// after it, which is several times faster than keeping them up to date row by row.
+    static let bulkIndexes = [
+        ("struct_def_name", "struct_def(name)"), ("struct_member_type", "struct_member(type)"),
+        ("struct_member_struct", "struct_member(struct)"), ("call_site_callee", "call_site(callee)"),
+        ("call_site_kind", "call_site(kind)"),
+    ]
+    /// New contents from which a write goes through `bulkIndexes`.
+    static let bulkThreshold = 2000
+    /// Orphaned contents whose queryable rows are collected together (those rows are never
+    /// seen through the views meanwhile: the views join on `tree_file`).
+    static let collectThreshold = 2000
+
+    /// Stores new content and the changed manifest rows in one transaction, on the
+    /// database's own queue, while the caller goes on (its analysis does not need the
+    /// store). Later reads and writes of this store are queued behind it; a failure is
+    /// reported on standard error in one line (the next run parses that content again).
+    func storeInBackground(tree: Int64, content: [NewContent], manifest: [ManifestUpdate]) {
         guard !content.isEmpty || !manifest.isEmpty else { return }
-        try queue.write { db in
-            let insContent = try db.makeStatement(sql: "INSERT OR REPLACE INTO content (hash, bytes, checksum, facts) VALUES (?, ?, ?, ?)")
-            let insStruct = try db.makeStatement(sql: "INSERT INTO struct_def (hash, name, is_union, line) VALUES (?, ?, ?, ?)")
-            let insMember = try db.makeStatement(sql: "INSERT INTO struct_member (hash, struct, member, type_kind, type, embedded, line) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            let insCall = try db.makeStatement(sql: "INSERT INTO call_site (hash, function, callee, kind, line, column, argument) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            for c in content {
-                let key = c.hash.data
-                let sum = c.blob.withUnsafeBytes { blobChecksum($0) }
-                try insContent.execute(arguments: [key, c.facts.bytes, sum, Data(c.blob)])
-                for a in c.facts.aggregates {
-                    try insStruct.execute(arguments: [key, a.name, a.isUnion, a.line])
-                    for m in a.fields {
-                        try insMember.execute(arguments: [key, a.name, m.name, Self.kindName(m.type.kind), m.type.name, m.type.isEmbedded ? 1 : 0, m.line])
-                    }
-                }
-                for fn in c.facts.functions {
-                    for call in fn.calls {
-                        guard let kind = Self.callKind(call.callee) else { continue }
-                        let args = fn.exprs.arguments(call.node)
-                        let first = args.first.map { fn.exprs.render($0) } ?? ""
-                        try insCall.execute(arguments: [key, fn.name, call.callee, kind, call.line, call.column, first])
-                    }
+        let path = self.path
+        queue.asyncWrite({ db in
+            try Self.write(db, tree: tree, content: content, manifest: manifest)
+        }, completion: { _, result in
+            if case .failure(let error) = result {
+                FileHandle.standardError.write(Data("unbindcheck: cache \(path): could not store the new facts (\(error)); the next run parses them again\n".utf8))
+            }
+        })
+    }
+
+    private static func write(_ db: Database, tree: Int64, content: [NewContent], manifest: [ManifestUpdate]) throws {
+        let bulk = content.count >= bulkThreshold
+        if bulk { for (name, _) in bulkIndexes { try db.execute(sql: "DROP INDEX IF EXISTS \(name)") } }
+        try insert(db, content: content)
+        if bulk { for (name, on) in bulkIndexes { try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(name) ON \(on)") } }
+        let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO tree_file (tree, path, size, mtime_ns, hash) VALUES (?, ?, ?, ?, ?)")
+        for m in manifest { try upsert.execute(arguments: [tree, m.path, m.size, m.mtime, m.hash.data]) }
+        if !manifest.isEmpty { try collectGarbage(db) }
+    }
+
+    private static func insert(_ db: Database, content: [NewContent]) throws {
+        let insContent = try db.makeStatement(sql: "INSERT OR REPLACE INTO content (hash, bytes, checksum, facts) VALUES (?, ?, ?, ?)")
+        let insStruct = try db.makeStatement(sql: "INSERT INTO struct_def (hash, name, is_union, line) VALUES (?, ?, ?, ?)")
+        let insMember = try db.makeStatement(sql: "INSERT INTO struct_member (hash, struct, member, type_kind, type, embedded, line) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        let insCall = try db.makeStatement(sql: "INSERT INTO call_site (hash, function, callee, kind, line, column, argument) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        for c in content {
+            let key = c.hash.data
+            let sum = c.blob.withUnsafeBytes { blobChecksum($0) }
+            try insContent.execute(arguments: [key, c.facts.bytes, sum, Data(c.blob)])
+            for a in c.facts.aggregates {
+                try insStruct.execute(arguments: [key, a.name, a.isUnion, a.line])
+                for m in a.fields {
+                    try insMember.execute(arguments: [key, a.name, m.name, Self.kindName(m.type.kind), m.type.name, m.type.isEmbedded ? 1 : 0, m.line])
                 }
             }
-            let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO tree_file (tree, path, size, mtime_ns, hash) VALUES (?, ?, ?, ?, ?)")
-            for m in manifest { try upsert.execute(arguments: [tree, m.path, m.size, m.mtime, m.hash.data]) }
-            if !manifest.isEmpty {
-                // Trees whose root is gone (temporary copies), then content no tree refers
-                // to any more (an edited header's old version).
-                for row in try Row.fetchAll(db, sql: "SELECT id, root FROM tree") {
-                    let root: String = row[1]
-                    if !FileManager.default.fileExists(atPath: root) {
-                        try db.execute(sql: "DELETE FROM tree_file WHERE tree = ?; DELETE FROM tree WHERE id = ?", arguments: [row[0] as Int64, row[0] as Int64])
-                    }
+            for fn in c.facts.functions {
+                for call in fn.calls {
+                    guard let kind = Self.callKind(call.callee) else { continue }
+                    let args = fn.exprs.arguments(call.node)
+                    let first = args.first.map { fn.exprs.render($0) } ?? ""
+                    try insCall.execute(arguments: [key, fn.name, call.callee, kind, call.line, call.column, first])
                 }
-                try db.execute(sql: """
-                    DELETE FROM content WHERE hash NOT IN (SELECT hash FROM tree_file);
-                    DELETE FROM struct_def WHERE hash NOT IN (SELECT hash FROM content);
-                    DELETE FROM struct_member WHERE hash NOT IN (SELECT hash FROM content);
-                    DELETE FROM call_site WHERE hash NOT IN (SELECT hash FROM content);
-                    """)
             }
         }
+    }
+
+    /// Drops trees whose root is gone (temporary copies) and content no tree refers to any
+    /// more (an edited file's old version). The queryable rows of dropped content, which
+    /// take a scan of their tables to find, are collected once enough content was dropped.
+    private static func collectGarbage(_ db: Database) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT id, root FROM tree") {
+            let root: String = row[1]
+            if !FileManager.default.fileExists(atPath: root) {
+                try db.execute(sql: "DELETE FROM tree_file WHERE tree = ?; DELETE FROM tree WHERE id = ?", arguments: [row[0] as Int64, row[0] as Int64])
+            }
+        }
+        try db.execute(sql: "DELETE FROM content WHERE hash NOT IN (SELECT hash FROM tree_file)")
+        let dropped = db.changesCount
+        guard dropped > 0 else { return }
+        let pending = (try Int.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'dropped'") ?? 0) + dropped
+        if pending < collectThreshold {
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('dropped', ?)", arguments: [String(pending)])
+            return
+        }
+        try db.execute(sql: """
+            DELETE FROM struct_def WHERE hash NOT IN (SELECT hash FROM content);
+            DELETE FROM struct_member WHERE hash NOT IN (SELECT hash FROM content);
+            DELETE FROM call_site WHERE hash NOT IN (SELECT hash FROM content);
+            DELETE FROM meta WHERE key = 'dropped';
+            """)
     }
 
     static func kindName(_ k: TypeRef.Kind) -> String {
