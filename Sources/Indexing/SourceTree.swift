@@ -69,7 +69,22 @@ public struct SourceTree: Sendable {
             }
         }
         // Byte order (the same as `<` for the ASCII paths of a kernel tree, and cheaper).
-        files.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
+        files.sort { SourceTree.bytewiseLess($0.relativePath, $1.relativePath) }
+    }
+
+    /// `a` before `b` in the byte order of their UTF-8 (`memcmp`, then the shorter first).
+    static func bytewiseLess(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { pa in
+            b.withUTF8 { pb in
+                let n = min(pa.count, pb.count)
+                if n > 0, let x = pa.baseAddress, let y = pb.baseAddress {
+                    let c = memcmp(x, y, n)
+                    if c != 0 { return c < 0 }
+                }
+                return pa.count < pb.count
+            }
+        }
     }
 
     static func isCSource(_ name: String) -> Bool {

@@ -173,10 +173,21 @@ struct ScanCommand: AsyncParsableCommand {
     /// (and the report needs no scoped subsystem rows), else analysed, and stored.
     func analyseOrLoad(_ prepared: Prepared, wantsRows: Bool) throws -> (CachedScan, Session?) {
         let keyParts = ["scan", CachedIndexer.canonicalRoot(prepared.tree.root), includeTests ? "include-tests" : "tests-as-notes"] + tree.exclude
-        if let store = prepared.store, !(wantsRows && prepared.scope.prefixes != nil),
-           let manifest = ResultCache.unchangedManifest(tree: prepared.tree, store: store),
-           let stored = ResultCache.load(CachedScan.self, key: ResultCache.key(keyParts, manifest: manifest), store: store) {
-            return (stored, nil)
+        let factsKeyParts = keyParts + ["facts"]
+        if let store = prepared.store, !(wantsRows && prepared.scope.prefixes != nil) {
+            if let manifest = ResultCache.unchangedManifest(tree: prepared.tree, store: store),
+               let stored = ResultCache.load(CachedScan.self, key: ResultCache.key(keyParts, manifest: manifest), store: store) {
+                return (stored, nil)
+            }
+            // Files changed, but perhaps no fact did (a comment, a touched file): the result
+            // stored for the same facts answers, with the new total size.
+            if let facts = FactsManifest.compute(prepared.tree.files, root: prepared.tree.root, store: store) {
+                facts.commit(to: store)
+                if var stored = ResultCache.load(CachedScan.self, key: ResultCache.key(factsKeyParts, manifest: facts.hash), store: store) {
+                    stored.bytes = facts.bytes
+                    return (stored, nil)
+                }
+            }
         }
         let s = try tree.analyse(effectivePaths, prepared: prepared)
         // With the persistent index the whole tree's findings are kept, so that any
@@ -192,6 +203,9 @@ struct ScanCommand: AsyncParsableCommand {
         s.phase("writing the result cache")
         let value = CachedScan(findings: all, stats: stats, subsystems: SubsystemRow.rows(s.context), listings: Self.listings(s.context))
         ResultCache.save(value, key: ResultCache.key(keyParts, manifest: manifest), store: store)
+        if let facts = s.run.cacheStats?.factsManifestHash {
+            ResultCache.save(value, key: ResultCache.key(factsKeyParts, manifest: facts), store: store)
+        }
         return (value, s)
     }
 
@@ -204,7 +218,7 @@ struct ScanCommand: AsyncParsableCommand {
             }
             for (name, t) in s.context.passTimes { note(String(format2(t)) + " s  " + name) }
         } else {
-            note("cache: tree unchanged, the whole scan's result read from the persistent index")
+            note("cache: no file's facts changed, the whole scan's result read from the persistent index")
         }
     }
 

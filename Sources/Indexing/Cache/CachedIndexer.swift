@@ -23,14 +23,17 @@ public enum CachedIndexer {
         public var loaded = 0
         /// Hash of the tree's (path, content hash) list: equal trees, equal manifests.
         public var manifestHash = ""
+        /// Hash of the tree's (path, facts hash) list: equal facts, equal results, even
+        /// where the text differs (a comment, a touched file).
+        public var factsManifestHash = ""
     }
 
-    private enum Slot {
+    enum Slot {
         case empty
         /// Facts from the store will fill it (hash known).
         case stored(ContentHash)
-        /// Parsed now; the blob goes to the store.
-        case parsed(FileFacts, ContentHash?, [UInt8]?)
+        /// Parsed now; the blob (and its facts hash) goes to the store.
+        case parsed(FileFacts, ContentHash?, [UInt8]?, ContentHash?)
     }
 
     /// Per-file slots written by the workers (each index by one worker only).
@@ -62,7 +65,7 @@ public enum CachedIndexer {
         let treeKey = canonicalRoot(root)
         let tree = try store.treeID(root: treeKey)
         let manifest = try store.manifest(tree: tree)
-        let known = try store.contentHashes()
+        let known = try store.factsHashes()
         var stats = Stats()
         stats.files = files.count
         let slots = Slots(files.count)
@@ -99,18 +102,22 @@ public enum CachedIndexer {
         var seenNew = Set<ContentHash>()
         var updates: [FactStore.ManifestUpdate] = []
         var manifestHasher = ManifestHasher()
+        var factsHasher = ManifestHasher()
         for i in files.indices {
             let file = files[i]
             switch slots.slots[i] {
-            case .parsed(let f, let h, let blob):
+            case .parsed(let f, let h, let blob, let fh):
                 facts.append(f)
                 slots.slots[i] = .empty
-                if let h, let blob, seenNew.insert(h).inserted { newContent.append(.init(hash: h, blob: blob, facts: f)) }
-            case .stored:
+                factsHasher.add(file.relativePath, fh)
+                if let h, let blob, let fh, seenNew.insert(h).inserted { newContent.append(.init(hash: h, blob: blob, facts: f, factsHash: fh)) }
+            case .stored(let h):
                 facts.append(slots.facts[i] ?? FileFacts(path: file.relativePath, bytes: 0))
                 slots.facts[i] = nil
+                factsHasher.add(file.relativePath, known[h])
             case .empty:
                 facts.append(FileFacts(path: file.relativePath, bytes: 0))
+                factsHasher.add(file.relativePath, nil)
             }
             if let h = slots.hashes[i] {
                 manifestHasher.add(file.relativePath, h)
@@ -123,13 +130,14 @@ public enum CachedIndexer {
             }
         }
         stats.manifestHash = manifestHasher.hex
+        stats.factsManifestHash = factsHasher.hex
         store.storeInBackground(tree: tree, content: newContent, manifest: updates)
         return (facts, stats)
     }
 
     /// Step 1 of `parseAll`, on `workers` threads: trusts the manifest for files whose size
     /// and mtime match, hashes the others, and parses content the store does not hold.
-    private static func hashOrParse(_ files: [SourceFile], order: [Int], manifest: [String: FactStore.ManifestEntry], known: Set<ContentHash>,
+    private static func hashOrParse(_ files: [SourceFile], order: [Int], manifest: [String: FactStore.ManifestEntry], known: [ContentHash: ContentHash],
                                     slots: Slots, workers: Int, progress: ScanProgress?) {
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
@@ -137,36 +145,50 @@ public enum CachedIndexer {
                 if k >= order.count { break }
                 let i = order[k]
                 let file = files[i]
-                if let m = manifest[file.relativePath], m.size == Int64(file.size), m.mtime == file.mtimeNanos, file.mtimeNanos != 0, known.contains(m.hash) {
+                if let m = manifest[file.relativePath], m.size == Int64(file.size), m.mtime == file.mtimeNanos, file.mtimeNanos != 0, known[m.hash] != nil {
                     slots.hashes[i] = m.hash
                     slots.slots[i] = .stored(m.hash)
                     progress?.advance()
                     continue
                 }
-                let slot: Slot = CrashContext.reading(file.relativePath) {
-                    let (data, error) = readWholeFile(file.fullPath)
-                    guard let bytes = data else {
-                        var f = FileFacts(path: file.relativePath, bytes: 0)
-                        f.unreadable = error ?? "cannot read"
-                        return .parsed(f, nil, nil)
-                    }
-                    let hash = bytes.withUnsafeBytes { ContentHash(of: $0) }
-                    if known.contains(hash) { return .stored(hash) }
-                    let facts = Indexer.parse(bytes: bytes, path: file.relativePath)
-                    if facts.unreadable != nil { return .parsed(facts, nil, nil) }
-                    return .parsed(facts, hash, FactsCodec.encode(facts))
-                }
-                if case .stored(let h) = slot { slots.hashes[i] = h } else if case .parsed(_, let h, _) = slot { slots.hashes[i] = h }
+                let slot = readAndParse(file, known: known)
+                if case .stored(let h) = slot { slots.hashes[i] = h } else if case .parsed(_, let h, _, _) = slot { slots.hashes[i] = h }
                 slots.slots[i] = slot
                 progress?.advance()
             }
         }
     }
 
+    /// Reads and hashes one file, and parses it when the store lacks its content.
+    static func readAndParse(_ file: SourceFile, known: [ContentHash: ContentHash]) -> Slot {
+        CrashContext.reading(file.relativePath) {
+            let (data, error) = readWholeFile(file.fullPath)
+            guard let bytes = data else {
+                var f = FileFacts(path: file.relativePath, bytes: 0)
+                f.unreadable = error ?? "cannot read"
+                return .parsed(f, nil, nil, nil)
+            }
+            let hash = bytes.withUnsafeBytes { ContentHash(of: $0) }
+            if known[hash] != nil { return .stored(hash) }
+            let facts = Indexer.parse(bytes: bytes, path: file.relativePath)
+            if facts.unreadable != nil { return .parsed(facts, nil, nil, nil) }
+            let blob = encodeWithoutSize(facts)
+            return .parsed(facts, hash, blob, blob.withUnsafeBytes { ContentHash(of: $0) })
+        }
+    }
+
+    /// The stored encoding: the file's size is kept in its own column, so that the facts
+    /// hash covers what the analysis reads, not the text's length.
+    static func encodeWithoutSize(_ facts: FileFacts) -> [UInt8] {
+        var f = facts
+        f.bytes = 0
+        return FactsCodec.encode(f)
+    }
+
     /// Step 2 of `parseAll`: decodes the stored blobs of `indices` in parallel, checking
     /// each blob's checksum; the returned flag is set when one failed.
     private static func decodeStored(_ files: [SourceFile], indices fromStoreList: [Int], wanted wantedMap: [ContentHash: Int],
-                                     blobs: [(Data, Int64)], slots: Slots, jobs: Int) -> ParallelFlag {
+                                     blobs: [FactStore.StoredBlob], slots: Slots, jobs: Int) -> ParallelFlag {
         let failed = ParallelFlag()
         slots.reset()
         DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, fromStoreList.count))) { _ in
@@ -175,10 +197,11 @@ public enum CachedIndexer {
                 if k >= fromStoreList.count || failed.isSet { break }
                 let i = fromStoreList[k]
                 guard case .stored(let h) = slots.slots[i], let w = wantedMap[h] else { continue }
-                let (blob, sum) = blobs[w]
-                let f: FileFacts? = blob.withUnsafeBytes { raw in
-                    guard blobChecksum(raw) == sum else { return nil }
-                    return try? FactsCodec.decode(raw, path: files[i].relativePath)
+                let stored = blobs[w]
+                let f: FileFacts? = stored.data.withUnsafeBytes { raw in
+                    guard blobChecksum(raw) == stored.checksum, var f = try? FactsCodec.decode(raw, path: files[i].relativePath) else { return nil }
+                    f.bytes = stored.size
+                    return f
                 }
                 if let f { slots.facts[i] = f } else { failed.set() }
             }

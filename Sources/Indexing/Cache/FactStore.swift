@@ -62,7 +62,7 @@ func blobChecksum(_ p: UnsafeRawBufferPointer) -> Int64 {
 public final class FactStore: @unchecked Sendable {
     /// Bumped when the tables change; with `FactsCodec.formatVersion` and the tool version
     /// it decides whether an existing database is reused.
-    static let schemaVersion = 1
+    static let schemaVersion = 2
     static let applicationID: Int32 = 0x5542_4331 // "UBC1"
     public static var versionTag: String { "schema \(schemaVersion), facts \(FactsCodec.formatVersion), tool \(UnbindCheckVersion.string)" }
 
@@ -185,7 +185,9 @@ public final class FactStore: @unchecked Sendable {
                 hash BLOB PRIMARY KEY,        -- SHA-256 of the file's bytes
                 bytes INTEGER NOT NULL,       -- file size
                 checksum INTEGER NOT NULL,    -- of the facts blob, checked before decoding
-                facts BLOB NOT NULL           -- FactsCodec encoding (path left out)
+                facts_hash BLOB NOT NULL,     -- SHA-256 of facts: equal facts, equal results
+                facts BLOB NOT NULL           -- FactsCodec encoding (path and size left out);
+                                              -- last, so reading the other columns skips it
             );
             CREATE TABLE tree (id INTEGER PRIMARY KEY, root TEXT NOT NULL UNIQUE);
             CREATE TABLE tree_file (
@@ -255,32 +257,35 @@ public final class FactStore: @unchecked Sendable {
         }
     }
 
-    /// Every content hash stored.
-    func contentHashes() throws -> Set<ContentHash> {
+    /// Every stored content's facts hash, by content hash.
+    func factsHashes() throws -> [ContentHash: ContentHash] {
         try queue.read { db in
-            var out = Set<ContentHash>()
-            let rows = try Row.fetchCursor(db, sql: "SELECT hash FROM content")
+            var out: [ContentHash: ContentHash] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT hash, facts_hash FROM content")
             while let row = try rows.next() {
-                guard let data = row[0] as Data?, let h = ContentHash(data: data) else {
+                guard let a = row[0] as Data?, let h = ContentHash(data: a), let b = row[1] as Data?, let f = ContentHash(data: b) else {
                     throw Problem(description: "corrupt (bad content hash)")
                 }
-                out.insert(h)
+                out[h] = f
             }
             return out
         }
     }
 
-    /// The stored blobs (with their checksums) of `hashes`, in order.
-    func blobs(_ hashes: [ContentHash]) throws -> [(Data, Int64)] {
+    /// A stored facts blob: its bytes, checksum and the file's size.
+    struct StoredBlob { var data: Data; var checksum: Int64; var size: Int }
+
+    /// The stored blobs of `hashes`, in order.
+    func blobs(_ hashes: [ContentHash]) throws -> [StoredBlob] {
         try queue.read { db in
-            let stmt = try db.makeStatement(sql: "SELECT facts, checksum FROM content WHERE hash = ?")
-            var out: [(Data, Int64)] = []
+            let stmt = try db.makeStatement(sql: "SELECT facts, checksum, bytes FROM content WHERE hash = ?")
+            var out: [StoredBlob] = []
             out.reserveCapacity(hashes.count)
             for h in hashes {
                 guard let row = try Row.fetchOne(stmt, arguments: [h.data]), let data = row[0] as Data? else {
                     throw Problem(description: "corrupt (facts missing)")
                 }
-                out.append((data, row[1]))
+                out.append(StoredBlob(data: data, checksum: row[1], size: row[2]))
             }
             return out
         }
@@ -288,7 +293,9 @@ public final class FactStore: @unchecked Sendable {
 
     // MARK: - Writing
 
-    struct NewContent: Sendable { var hash: ContentHash; var blob: [UInt8]; var facts: FileFacts }
+    /// Content to store: its hash, its facts encoded without the file size (`blob`) and
+    /// that encoding's hash.
+    struct NewContent: Sendable { var hash: ContentHash; var blob: [UInt8]; var facts: FileFacts; var factsHash: ContentHash }
     struct ManifestUpdate: Sendable { var path: String; var size: Int64; var mtime: Int64; var hash: ContentHash }
 
     /// The queryable tables' secondary indexes: dropped before a bulk insert and built once
@@ -331,14 +338,14 @@ public final class FactStore: @unchecked Sendable {
     }
 
     private static func insert(_ db: Database, content: [NewContent]) throws {
-        let insContent = try db.makeStatement(sql: "INSERT OR REPLACE INTO content (hash, bytes, checksum, facts) VALUES (?, ?, ?, ?)")
+        let insContent = try db.makeStatement(sql: "INSERT OR REPLACE INTO content (hash, bytes, checksum, facts, facts_hash) VALUES (?, ?, ?, ?, ?)")
         let insStruct = try db.makeStatement(sql: "INSERT INTO struct_def (hash, name, is_union, line) VALUES (?, ?, ?, ?)")
         let insMember = try db.makeStatement(sql: "INSERT INTO struct_member (hash, struct, member, type_kind, type, embedded, line) VALUES (?, ?, ?, ?, ?, ?, ?)")
         let insCall = try db.makeStatement(sql: "INSERT INTO call_site (hash, function, callee, kind, line, column, argument) VALUES (?, ?, ?, ?, ?, ?, ?)")
         for c in content {
             let key = c.hash.data
             let sum = c.blob.withUnsafeBytes { blobChecksum($0) }
-            try insContent.execute(arguments: [key, c.facts.bytes, sum, Data(c.blob)])
+            try insContent.execute(arguments: [key, c.facts.bytes, sum, Data(c.blob), c.factsHash.data])
             for a in c.facts.aggregates {
                 try insStruct.execute(arguments: [key, a.name, a.isUnion, a.line])
                 for m in a.fields {
