@@ -237,4 +237,34 @@ extension String {
         #expect(lines.count == 1)
         #expect(lines.first?.contains("rebuilt") == true)
     }
+
+    /// Early cutoff: an edit that changes no fact (a comment) is answered from the stored
+    /// result, with the new size; an edit of code runs the analysis. Both equal --no-cache.
+    @Test func commentEditIsAnsweredFromTheStoredResultAndCodeEditIsAnalysed() throws {
+        let dir = temporaryTree(subsystemFixture)
+        let cache = temporaryTree([:])
+        defer { removeTree(dir); removeTree(cache) }
+        let db = cache + "/index.sqlite"
+        let scan = ["scan", dir, "--format", "json", "--quiet"]
+        _ = try CLI.run(scan + ["--cache", db])
+        let victim = dir + "/" + subsystemFixture.keys.sorted().first { $0.hasSuffix(".c") }!
+        func append(_ text: String) {
+            let fd = open(victim, O_WRONLY | O_APPEND)
+            var t = text
+            t.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
+        append("\n/* a comment changes no fact */\n")
+        let commented = try CLI.run(scan + ["--cache", db, "--verbose"])
+        #expect(commented.err.contains("no file's facts changed"))
+        let plainCommented = try CLI.run(scan + ["--no-cache"])
+        #expect(commented.out == plainCommented.out)
+        #expect(commented.out.contains("\"bytes\""))
+        append("\nstruct added_by_test { int x; };\nint added_by_test(void) { return 0; }\n")
+        let edited = try CLI.run(scan + ["--cache", db, "--verbose"])
+        #expect(!edited.err.contains("no file's facts changed"))
+        #expect(edited.err.contains("parse and index"))
+        #expect(edited.out == (try CLI.run(scan + ["--no-cache"])).out)
+        #expect(edited.out != commented.out)
+    }
 }
