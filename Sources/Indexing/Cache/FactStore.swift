@@ -311,6 +311,15 @@ public final class FactStore: @unchecked Sendable {
     /// seen through the views meanwhile: the views join on `tree_file`).
     static let collectThreshold = 2000
 
+    /// Waits until the writes queued so far are done (queued behind them).
+    public func flush() {
+        queue.writeWithoutTransaction { _ in }
+    }
+
+    /// A released store has finished its writes: another connection opened afterwards (a
+    /// later run in the same process) sees them.
+    deinit { flush() }
+
     /// Stores new content and the changed manifest rows in one transaction, on the
     /// database's own queue, while the caller goes on (its analysis does not need the
     /// store). Later reads and writes of this store are queued behind it; a failure is
