@@ -23,6 +23,33 @@ enum Keyword: Int32, CaseIterable, Sendable {
     ]
 }
 
+extension Keyword {
+    /// Identifier ids below this are keywords (`kInclude` is the last case).
+    @inline(__always) static var count: Int32 { kInclude.rawValue + 1 }
+
+    /// `unsigned`, `int`, `void`, … : words that make a builtin type.
+    @inline(__always) static func isBuiltin(_ c: Int32) -> Bool {
+        switch c {
+        case kUnsigned.rawValue, kSigned.rawValue, kInt.rawValue, kChar.rawValue, kShort.rawValue, kLong.rawValue,
+             kVoid.rawValue, kFloat.rawValue, kDouble.rawValue, kBool.rawValue, kBool2.rawValue:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Qualifiers and storage classes a declaration may carry before or after its type.
+    @inline(__always) static func isQualifier(_ c: Int32) -> Bool {
+        switch c {
+        case kConst.rawValue, kVolatile.rawValue, kRegister.rawValue, kRestrict.rawValue, kAuto.rawValue,
+             kExtension.rawValue, kExtern.rawValue:
+            return true
+        default:
+            return false
+        }
+    }
+}
+
 /// Turns the bytes of one C file into tokens. Comments, line continuations and string,
 /// character and number literals are handled; preprocessor lines are consumed here:
 /// `#include` is recorded, `#define` and other directives are skipped, `#if 0` groups are
@@ -44,12 +71,21 @@ public struct Lexer {
 
     static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
         guard hay.count >= needle.count, let first = needle.first else { return false }
-        var i = 0
-        while i + needle.count <= hay.count {
-            if hay[i] == first && hay[i..<(i + needle.count)].elementsEqual(needle) { return true }
-            i += 1
+        return hay.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { nd in
+                var i = 0
+                let last = h.count - nd.count
+                while i <= last {
+                    if h[i] == first {
+                        var m = 1
+                        while m < nd.count && h[i + m] == nd[m] { m += 1 }
+                        if m == nd.count { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
         }
-        return false
     }
 
     private mutating func recordSuppressingMacro(_ rest: [UInt8]) {
@@ -186,6 +222,17 @@ public struct Lexer {
     private mutating func directiveRest(_ k: inout Int, store: Bool) {
         rest.removeAll(keepingCapacity: true)
         while k < n {
+            // A run of plain bytes is copied at once.
+            let run = k
+            while k < n {
+                let d = bytes[k]
+                if d == 92 || d == 10 || d == 47 { break }
+                k += 1
+            }
+            if store && k > run && rest.count < 4096 {
+                rest.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<min(k, run + 4096 - rest.count)]))
+            }
+            if k >= n { break }
             let c = bytes[k]
             if c == 92 && (byte(k + 1) == 10 || (byte(k + 1) == 13 && byte(k + 2) == 10)) {
                 k += byte(k + 1) == 13 ? 3 : 2
@@ -345,13 +392,19 @@ public struct Lexer {
 
     private mutating func lexIdentifier(col: Int32) {
         var k = i + 1
-        while k < n && isIdentByte(bytes[k]) { k += 1 }
+        var h = Names.hashStep(Names.hashSeed, bytes[i])
+        while k < n {
+            let d = bytes[k]
+            guard isIdentByte(d) else { break }
+            h = Names.hashStep(h, d)
+            k += 1
+        }
         // String/char literal prefixes: L"..", u8"..", u'..'
         if k < n && (bytes[k] == 34 || bytes[k] == 39) && k - i <= 2 {
             let p = bytes[i]
             if p == 76 || p == 117 || p == 85 { i = k; lexLiteral(col: col); return }
         }
-        let id = names.intern(UnsafeBufferPointer(rebasing: bytes[i..<k]))
+        let id = names.intern(UnsafeBufferPointer(rebasing: bytes[i..<k]), hash: h)
         tokens.append(Token(kind: .identifier, code: id, start: Int32(i), length: Int32(k - i), line: line, column: col))
         i = k
     }

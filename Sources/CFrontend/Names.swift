@@ -8,6 +8,8 @@
 /// every miss, and a new byte spelling of an equivalent string gets the existing id.
 public struct Names: Sendable {
     public private(set) var strings: [String]
+    /// Per id: whether the spelling is a declaration annotation (`Parser.annotations`).
+    private var annotations: [Bool] = []
 
     /// One byte spelling in the table: its hash, the id it stands for, and where its bytes
     /// lie in `pool`.
@@ -24,10 +26,21 @@ public struct Names: Sendable {
     /// Every spelling by value, kept from the first non-ASCII one on (see above).
     private var byValue: [String: Int32]? = nil
 
+    /// Whether new spellings are checked against `Parser.annotations` (not in that table itself).
+    private var classifies = true
+
     /// The keywords, interned once; every file's table starts as a copy of it.
     private static let seeded: Names = {
         var n = Names(empty: ())
         for s in Keyword.spellings { _ = n.intern(s) }
+        return n
+    }()
+
+    /// `Parser.annotations` by their bytes.
+    private static let annotationTable: Names = {
+        var n = Names(empty: ())
+        n.classifies = false
+        for s in Parser.annotations.sorted() { _ = n.intern(s) }
         return n
     }()
 
@@ -38,28 +51,52 @@ public struct Names: Sendable {
 
     public init() { self = Names.seeded }
 
+    /// Moves the table out of `names`, leaving a fresh one, so that the caller's copy is the
+    /// only reference and interning into it never duplicates the storage.
+    @inline(__always)
+    static func take(_ names: inout Names) -> Names {
+        var out = Names.seeded
+        swap(&out, &names)
+        return out
+    }
+
     /// FNV-1a over the bytes.
     @inline(__always)
     static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        var h: UInt32 = 2_166_136_261
-        for b in key { h = (h ^ UInt32(b)) &* 16_777_619 }
+        var h = hashSeed
+        for b in key { h = hashStep(h, b) }
         return h
     }
+
+    static let hashSeed: UInt32 = 2_166_136_261
+    @inline(__always) static func hashStep(_ h: UInt32, _ b: UInt8) -> UInt32 { (h ^ UInt32(b)) &* 16_777_619 }
 
     /// The id of the spelling `key` (as `String(decoding: key, as: UTF8.self)`).
     @inline(__always)
     mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
-        let h = Names.hash(key)
+        intern(key, hash: Names.hash(key))
+    }
+
+    /// The same, with `h == Names.hash(key)` already computed.
+    @inline(__always)
+    mutating func intern(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt32) -> Int32 {
+        let (found, slot) = find(key, hash: h)
+        if found >= 0 { return found }
+        return insert(key, hash: h, slot: slot)
+    }
+
+    /// The id of `key` and its slot, or -1 and the empty slot where it would go.
+    @inline(__always)
+    private func find(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt32) -> (Int32, Int) {
         let mask = slots.count &- 1
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
             let k = Int(slots[slot])
-            if k < 0 { break }
+            if k < 0 { return (-1, slot) }
             let e = keys[k]
-            if e.hash == h && e.length == key.count && poolEquals(e.start, key) { return e.id }
+            if e.hash == h && e.length == key.count && poolEquals(e.start, key) { return (e.id, slot) }
             slot = (slot &+ 1) & mask
         }
-        return insert(key, hash: h, slot: slot)
     }
 
     mutating func intern(_ s: String) -> Int32 {
@@ -69,19 +106,8 @@ public struct Names: Sendable {
 
     public func lookup(_ s: String) -> Int32? {
         var s = s
-        let found: Int32? = s.withUTF8 { key in
-            let h = Names.hash(key)
-            let mask = slots.count &- 1
-            var slot = Int(truncatingIfNeeded: h) & mask
-            while true {
-                let k = Int(slots[slot])
-                if k < 0 { return nil }
-                let e = keys[k]
-                if e.hash == h && e.length == key.count && poolEquals(e.start, key) { return e.id }
-                slot = (slot &+ 1) & mask
-            }
-        }
-        if let found { return found }
+        let found = s.withUTF8 { find($0, hash: Names.hash($0)).0 }
+        if found >= 0 { return found }
         if let byValue { return byValue[s] }
         return s.utf8.allSatisfy({ $0 < 128 }) ? nil : strings.firstIndex(of: s).map { Int32(clamping: $0) }
     }
@@ -111,10 +137,10 @@ public struct Names: Sendable {
         if !ascii || byValue != nil {
             var table = byValue ?? Dictionary(strings.enumerated().map { ($1, Int32(clamping: $0)) }, uniquingKeysWith: { a, _ in a })
             byValue = nil
-            if let existing = table[s] { id = existing } else { strings.append(s); table[s] = id }
+            if let existing = table[s] { id = existing } else { append(s, key, h); table[s] = id }
             byValue = table
         } else {
-            strings.append(s)
+            append(s, key, h)
         }
         keys.append(Key(hash: h, id: id, start: pool.count, length: key.count))
         pool.append(contentsOf: key)
@@ -122,6 +148,18 @@ public struct Names: Sendable {
         if keys.count * 2 > slots.count { grow() }
         return id
     }
+
+    /// A new string, spelled `key` (whose hash is `h`).
+    private mutating func append(_ s: String, _ key: UnsafeBufferPointer<UInt8>, _ h: UInt32) {
+        strings.append(s)
+        guard classifies else { return }
+        // The annotations are ASCII: a spelling is one exactly when its bytes are.
+        annotations.append(Names.annotationTable.find(key, hash: h).0 >= 0)
+    }
+
+    /// Whether the spelling with this id is one of `Parser.annotations`.
+    @inline(__always)
+    func isAnnotation(_ id: Int32) -> Bool { id >= 0 && Int(id) < annotations.count && annotations[Int(id)] }
 
     private mutating func grow() {
         let size = slots.count * 2

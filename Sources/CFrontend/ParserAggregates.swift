@@ -29,7 +29,7 @@ extension Parser {
             let start = p
             let t = tok
             // Macro members: struct_group(name, members…), DECLARE_BITMAP(name, n), …
-            if t.kind == .identifier, t.code >= Int32(Keyword.allCases.count), !isAnnotation(t), isPunct(peek(), Punct.openParen) {
+            if t.kind == .identifier, t.code >= Keyword.count, !isAnnotation(t), isPunct(peek(), Punct.openParen) {
                 if parseMacroMember(into: &fields) { continue }
             }
             if isKeyword(.kStaticAssert) || isKeyword(.kStaticAssert2) { skipToSemicolon(); continue }
@@ -160,9 +160,13 @@ extension Parser {
         currentParams = []
         let endLine = token(max(0, p - 1)).line
         // Keep only the expression nodes that recorded facts refer to.
-        var roots = calls.map(\.node) + calls.map(\.target) + returns
+        var roots: [Int32] = []
+        roots.reserveCapacity(2 * calls.count + returns.count + 2 * assigns.count + tests.count)
+        for c in calls { roots.append(c.node) }
+        for c in calls { roots.append(c.target) }
+        roots += returns
         for a in assigns { roots.append(a.lhs); roots.append(a.rhs) }
-        roots += tests.map(\.node)
+        for t in tests { roots.append(t.node) }
         let map = arena.compact(roots: roots)
         func remap(_ x: Int32) -> Int32 { x >= 0 && Int(x) < map.count ? map[Int(x)] : -1 }
         for k in calls.indices { calls[k].node = remap(calls[k].node); calls[k].target = remap(calls[k].target) }

@@ -192,55 +192,66 @@ public struct ExprArena: Sendable, Hashable, Codable {
     /// The text of the node at `i`.
     public func text(at i: Int32) -> String { i >= 0 && Int(i) < nodes.count ? text(self[i]) : "" }
 
-    /// Keeps only the nodes reachable from `roots`, renumbering them; returns the map from
-    /// old to new indices (-1 for dropped nodes).
+    /// Keeps only the nodes reachable from `roots`, renumbering them in their old order;
+    /// returns the map from old to new indices (-1 for dropped nodes).
     public mutating func compact(roots: [Int32]) -> [Int32] {
-        var map = [Int32](repeating: -1, count: nodes.count)
-        var stack: [Int32] = roots.filter { $0 >= 0 && Int($0) < nodes.count }
-        var keep: [Int32] = []
-        while let i = stack.popLast() {
-            if map[Int(i)] != -1 { continue }
-            map[Int(i)] = 0
-            keep.append(i)
-            let n = nodes[Int(i)]
-            switch n.kind {
-            case .call, .initList:
-                if n.kind == .call, n.a >= 0 { stack.append(n.a) }
-                for c in list(of: n) where c >= 0 && Int(c) < nodes.count { stack.append(c) }
-            case .index, .binary, .assign:
-                if n.a >= 0 { stack.append(n.a) }
-                if n.b >= 0 { stack.append(n.b) }
-            case .conditional:
-                for c in [n.a, n.b, n.c] where c >= 0 { stack.append(c) }
-            case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
-                if n.a >= 0 { stack.append(n.a) }
-            default: break
+        let count = nodes.count
+        var map = [Int32](repeating: -1, count: count)
+        map.withUnsafeMutableBufferPointer { map in
+            // Mark what the roots reach (0), depth first.
+            var stack: [Int32] = []
+            stack.reserveCapacity(64)
+            for r in roots where r >= 0 && Int(r) < count { stack.append(r) }
+            @inline(__always) func push(_ x: Int32, _ stack: inout [Int32]) {
+                if x >= 0 && Int(x) < count && map[Int(x)] == -1 { stack.append(x) }
             }
+            while let i = stack.popLast() {
+                if map[Int(i)] != -1 { continue }
+                map[Int(i)] = 0
+                let n = nodes[Int(i)]
+                switch n.kind {
+                case .call, .initList:
+                    if n.kind == .call { push(n.a, &stack) }
+                    for c in list(of: n) { push(c, &stack) }
+                case .index, .binary, .assign:
+                    push(n.a, &stack); push(n.b, &stack)
+                case .conditional:
+                    push(n.a, &stack); push(n.b, &stack); push(n.c, &stack)
+                case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+                    push(n.a, &stack)
+                default: break
+                }
+            }
+            // New indices in old order.
+            var next: Int32 = 0
+            for k in 0..<count where map[k] == 0 { map[k] = next; next += 1 }
         }
-        keep.sort()
-        for (newIndex, old) in keep.enumerated() { map[Int(old)] = Int32(newIndex) }
         var newNodes: [ExprNode] = []
-        newNodes.reserveCapacity(keep.count)
         var newLists: [Int32] = []
-        for old in keep {
-            var n = nodes[Int(old)]
-            func m(_ x: Int32) -> Int32 { x >= 0 && Int(x) < map.count ? map[Int(x)] : -1 }
-            switch n.kind {
-            case .call, .initList:
-                let items = list(of: n).map { m($0) }
-                if n.kind == .call { n.a = m(n.a) }
-                n.b = Int32(newLists.count)
-                n.c = Int32(items.count)
-                newLists.append(contentsOf: items)
-            case .index, .binary, .assign:
-                n.a = m(n.a); n.b = m(n.b)
-            case .conditional:
-                n.a = m(n.a); n.b = m(n.b); n.c = m(n.c)
-            case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
-                n.a = m(n.a)
-            default: break
+        map.withUnsafeBufferPointer { map in
+            @inline(__always) func m(_ x: Int32) -> Int32 { x >= 0 && Int(x) < count ? map[Int(x)] : -1 }
+            var kept = 0
+            for k in 0..<count where map[k] >= 0 { kept += 1 }
+            newNodes.reserveCapacity(kept)
+            for old in 0..<count where map[old] >= 0 {
+                var n = nodes[old]
+                switch n.kind {
+                case .call, .initList:
+                    let items = list(of: n)
+                    if n.kind == .call { n.a = m(n.a) }
+                    n.b = Int32(newLists.count)
+                    n.c = Int32(items.count)
+                    for x in items { newLists.append(m(x)) }
+                case .index, .binary, .assign:
+                    n.a = m(n.a); n.b = m(n.b)
+                case .conditional:
+                    n.a = m(n.a); n.b = m(n.b); n.c = m(n.c)
+                case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+                    n.a = m(n.a)
+                default: break
+                }
+                newNodes.append(n)
             }
-            newNodes.append(n)
         }
         nodes = newNodes
         lists = newLists
