@@ -172,7 +172,11 @@ public struct Lexer {
 
     /// Whitespace, a newline, a line continuation or a comment at `i`: consumed, true.
     private mutating func skipSpaceOrComment(_ c: UInt8) -> Bool {
-        if c == 32 || c == 9 || c == 13 || c == 12 || c == 11 { i += 1; return true }
+        if c == 32 || c == 9 || c == 13 || c == 12 || c == 11 {
+            i += 1
+            while i < n && (bytes[i] == 32 || bytes[i] == 9) { i += 1 }
+            return true
+        }
         if c == 10 { i += 1; line += 1; lineStart = i; atLineStart = true; return true }
         // Line continuation outside directives
         if c == 92 && (byte(i + 1) == 10 || (byte(i + 1) == 13 && byte(i + 2) == 10)) {

@@ -195,44 +195,24 @@ public struct ExprArena: Sendable, Hashable, Codable {
     /// Keeps only the nodes reachable from `roots`, renumbering them in their old order;
     /// returns the map from old to new indices (-1 for dropped nodes).
     public mutating func compact(roots: [Int32]) -> [Int32] {
+        let (kept, map) = compacted(roots: roots)
+        self = kept
+        return map
+    }
+
+    /// The arena with only the nodes reachable from `roots`, renumbered in their old order,
+    /// and the map from old to new indices (-1 for dropped nodes). `self` is left as it is,
+    /// so a parser can reuse its storage for the next function.
+    public func compacted(roots: [Int32]) -> (ExprArena, [Int32]) {
         let count = nodes.count
-        var map = [Int32](repeating: -1, count: count)
-        map.withUnsafeMutableBufferPointer { map in
-            // Mark what the roots reach (0), depth first.
-            var stack: [Int32] = []
-            stack.reserveCapacity(64)
-            for r in roots where r >= 0 && Int(r) < count { stack.append(r) }
-            @inline(__always) func push(_ x: Int32, _ stack: inout [Int32]) {
-                if x >= 0 && Int(x) < count && map[Int(x)] == -1 { stack.append(x) }
-            }
-            while let i = stack.popLast() {
-                if map[Int(i)] != -1 { continue }
-                map[Int(i)] = 0
-                let n = nodes[Int(i)]
-                switch n.kind {
-                case .call, .initList:
-                    if n.kind == .call { push(n.a, &stack) }
-                    for c in list(of: n) { push(c, &stack) }
-                case .index, .binary, .assign:
-                    push(n.a, &stack); push(n.b, &stack)
-                case .conditional:
-                    push(n.a, &stack); push(n.b, &stack); push(n.c, &stack)
-                case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
-                    push(n.a, &stack)
-                default: break
-                }
-            }
-            // New indices in old order.
-            var next: Int32 = 0
-            for k in 0..<count where map[k] == 0 { map[k] = next; next += 1 }
-        }
+        var map = reachable(from: roots)
         var newNodes: [ExprNode] = []
         var newLists: [Int32] = []
-        map.withUnsafeBufferPointer { map in
+        map.withUnsafeMutableBufferPointer { map in
+            var kept: Int32 = 0
+            for k in 0..<count where map[k] == 0 { map[k] = kept; kept += 1 }
             @inline(__always) func m(_ x: Int32) -> Int32 { x >= 0 && Int(x) < count ? map[Int(x)] : -1 }
-            var kept = 0
-            for k in 0..<count where map[k] >= 0 { kept += 1 }
-            newNodes.reserveCapacity(kept)
+            newNodes.reserveCapacity(Int(kept))
             for old in 0..<count where map[old] >= 0 {
                 var n = nodes[old]
                 switch n.kind {
@@ -253,8 +233,75 @@ public struct ExprArena: Sendable, Hashable, Codable {
                 newNodes.append(n)
             }
         }
-        nodes = newNodes
-        lists = newLists
+        var out = self
+        out.nodes = newNodes
+        out.lists = newLists
+        return (out, map)
+    }
+
+    /// 0 for every node the roots reach, -1 for the others.
+    func reachable(from roots: [Int32]) -> [Int32] {
+        let count = nodes.count
+        var map = [Int32](repeating: -1, count: count)
+        let ordered = map.withUnsafeMutableBufferPointer { map -> Bool in
+            for r in roots where r >= 0 && Int(r) < count { map[Int(r)] = 0 }
+            // A parser makes children before their parents: one pass from the last node
+            // down then marks everything reachable. A child at or after its parent stops it.
+            var ordered = true
+            @inline(__always) func mark(_ x: Int32, below i: Int) {
+                guard x >= 0 && Int(x) < count else { return }
+                if Int(x) >= i && map[Int(x)] != 0 { ordered = false }
+                map[Int(x)] = 0
+            }
+            var i = count - 1
+            while i >= 0 && ordered {
+                if map[i] == 0 {
+                    let n = nodes[i]
+                    switch n.kind {
+                    case .call, .initList:
+                        if n.kind == .call { mark(n.a, below: i) }
+                        for c in list(of: n) { mark(c, below: i) }
+                    case .index, .binary, .assign:
+                        mark(n.a, below: i); mark(n.b, below: i)
+                    case .conditional:
+                        mark(n.a, below: i); mark(n.b, below: i); mark(n.c, below: i)
+                    case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+                        mark(n.a, below: i)
+                    default: break
+                    }
+                }
+                i -= 1
+            }
+            return ordered
+        }
+        return ordered ? map : reachableInAnyOrder(from: roots)
+    }
+
+    /// `reachable(from:)` by a depth-first walk, for arenas whose children may come later.
+    func reachableInAnyOrder(from roots: [Int32]) -> [Int32] {
+        let count = nodes.count
+        var map = [Int32](repeating: -1, count: count)
+        var stack: [Int32] = roots.filter { $0 >= 0 && Int($0) < count }
+        @inline(__always) func push(_ x: Int32) {
+            if x >= 0 && Int(x) < count && map[Int(x)] == -1 { stack.append(x) }
+        }
+        while let i = stack.popLast() {
+            if map[Int(i)] != -1 { continue }
+            map[Int(i)] = 0
+            let n = nodes[Int(i)]
+            switch n.kind {
+            case .call, .initList:
+                if n.kind == .call { push(n.a) }
+                for c in list(of: n) { push(c) }
+            case .index, .binary, .assign:
+                push(n.a); push(n.b)
+            case .conditional:
+                push(n.a); push(n.b); push(n.c)
+            case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+                push(n.a)
+            default: break
+            }
+        }
         return map
     }
 
