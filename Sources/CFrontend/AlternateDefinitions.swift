@@ -1,4 +1,9 @@
 import Facts
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Second looks at a file for the analyses: definitions in `#if` branches that were not
 /// read, and empty functions whose author explains them in a comment.
@@ -57,10 +62,13 @@ extension FrontEnd {
         var need = 0
         for f in candidates { need = max(need, Int(functions[f].line), Int(functions[f].endLine)) }
         var lineStarts: [Int] = [0]
-        var k = 0
-        while k < bytes.count && lineStarts.count <= need {
-            if bytes[k] == 10 { lineStarts.append(k + 1) }
-            k += 1
+        if let base = bytes.baseAddress {
+            var k = 0
+            while k < bytes.count && lineStarts.count <= need {
+                guard let nl = memchr(base + k, 10, bytes.count - k) else { break }
+                k = base.distance(to: nl.assumingMemoryBound(to: UInt8.self)) + 1
+                lineStarts.append(k)
+            }
         }
         var out: [String] = []
         for f in candidates {

@@ -1,4 +1,9 @@
 import Facts
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Identifier ids that the parser compares against. `Names` seeds them in this order, so
 /// a keyword's id is its raw value.
@@ -70,18 +75,19 @@ public struct Lexer {
     static let suppressBindAttrs = Array("suppress_bind_attrs".utf8)
 
     static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard hay.count >= needle.count, let first = needle.first else { return false }
-        return hay.withUnsafeBufferPointer { h in
-            needle.withUnsafeBufferPointer { nd in
-                var i = 0
+        guard hay.count >= needle.count, !needle.isEmpty else { return false }
+        return hay.withUnsafeBytes { h in
+            needle.withUnsafeBytes { nd in
+                guard let hb = h.baseAddress, let nb = nd.baseAddress else { return false }
+                // Candidates by memchr on the first byte, then a memcmp.
+                let first = Int32(nd[0])
+                var k = 0
                 let last = h.count - nd.count
-                while i <= last {
-                    if h[i] == first {
-                        var m = 1
-                        while m < nd.count && h[i + m] == nd[m] { m += 1 }
-                        if m == nd.count { return true }
-                    }
-                    i += 1
+                while k <= last {
+                    guard let hit = memchr(hb + k, first, last - k + 1) else { return false }
+                    k = hb.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(hb + k, nb, nd.count) == 0 { return true }
+                    k += 1
                 }
                 return false
             }
