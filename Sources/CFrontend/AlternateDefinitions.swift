@@ -1,4 +1,9 @@
 import Facts
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Second looks at a file for the analyses: definitions in `#if` branches that were not
 /// read, and empty functions whose author explains them in a comment.
@@ -10,8 +15,10 @@ extension FrontEnd {
     static func alternateDefinitions(of facts: FileFacts, lexer: Lexer, bytes: UnsafeBufferPointer<UInt8>, path: String) -> [AlternateDefinition] {
         guard !lexer.groupsWithAlternatives.isEmpty, !lexer.alternativeRanges.isEmpty else { return [] }
         var candidates = Set<String>()
-        for fn in facts.functions where !fn.params.isEmpty && fn.assignments.isEmpty && fn.statementCount <= Int32(fn.calls.count) {
-            let name = Array(fn.name.utf8)
+        // By index: a `FunctionDecl` is not copied just to test it.
+        let functions = facts.functions
+        for f in functions.indices where looksEmpty(functions[f]) {
+            let name = Array(functions[f].name.utf8)
             guard !name.isEmpty else { continue }
             search: for r in lexer.alternativeRanges where r.lowerBound >= 0 && r.upperBound <= bytes.count && r.count >= name.count {
                 var k = r.lowerBound
@@ -19,7 +26,7 @@ extension FrontEnd {
                     if bytes[k] == name[0] {
                         var m = 1
                         while m < name.count && bytes[k + m] == name[m] { m += 1 }
-                        if m == name.count { candidates.insert(fn.name); break search }
+                        if m == name.count { candidates.insert(functions[f].name); break search }
                     }
                     k += 1
                 }
@@ -29,25 +36,43 @@ extension FrontEnd {
         var alt = Lexer()
         alt.readAlternativesOf = lexer.groupsWithAlternatives
         alt.run(bytes)
-        var parser = Parser(tokens: alt.tokens, names: alt.names, bytes: bytes, facts: FileFacts(path: path, bytes: bytes.count))
+        var parser = Parser(tokens: alt.tokens, names: Names.take(&alt.names), bytes: bytes, facts: FileFacts(path: path, bytes: bytes.count))
         parser.parseFile()
         var out: [AlternateDefinition] = []
-        for fn in parser.facts.functions where candidates.contains(fn.name) {
-            out.append(AlternateDefinition(name: fn.name, callees: fn.calls.map(\.callee), assignments: fn.assignments.count, statementCount: fn.statementCount))
+        let found = parser.facts.functions
+        for f in found.indices where candidates.contains(found[f].name) {
+            out.append(AlternateDefinition(name: found[f].name, callees: found[f].calls.map(\.callee), assignments: found[f].assignments.count, statementCount: found[f].statementCount))
         }
         return out
+    }
+
+    /// A body that does nothing or only calls, in a function with parameters.
+    @inline(__always)
+    private static func looksEmpty(_ fn: borrowing FunctionDecl) -> Bool {
+        !fn.params.isEmpty && fn.assignments.isEmpty && fn.statementCount <= Int32(fn.calls.count)
     }
 
     /// Functions with an (almost) empty body that holds a comment, found by reading the
     /// bytes of their lines after the opening brace.
     static func commentedEmptyFunctions(of facts: FileFacts, bytes: UnsafeBufferPointer<UInt8>) -> [String] {
-        let candidates = facts.functions.filter { !$0.params.isEmpty && $0.assignments.isEmpty && $0.statementCount <= Int32($0.calls.count) && $0.endLine > $0.line }
+        let functions = facts.functions
+        let candidates = functions.indices.filter { looksEmpty(functions[$0]) && functions[$0].endLine > functions[$0].line }
         guard !candidates.isEmpty else { return [] }
+        // Line starts up to the last line any candidate reads (the rest is never looked at).
+        var need = 0
+        for f in candidates { need = max(need, Int(functions[f].line), Int(functions[f].endLine)) }
         var lineStarts: [Int] = [0]
-        for k in 0..<bytes.count where bytes[k] == 10 { lineStarts.append(k + 1) }
+        if let base = bytes.baseAddress {
+            var k = 0
+            while k < bytes.count && lineStarts.count <= need {
+                guard let nl = memchr(base + k, 10, bytes.count - k) else { break }
+                k = base.distance(to: nl.assumingMemoryBound(to: UInt8.self)) + 1
+                lineStarts.append(k)
+            }
+        }
         var out: [String] = []
-        for fn in candidates {
-            let first = Int(fn.line) - 1, last = Int(fn.endLine)
+        for f in candidates {
+            let first = Int(functions[f].line) - 1, last = Int(functions[f].endLine)
             guard first >= 0, last <= lineStarts.count, first < last else { continue }
             let end = last < lineStarts.count ? lineStarts[last] : bytes.count
             var k = lineStarts[first]
@@ -58,7 +83,7 @@ extension FrontEnd {
                 if bytes[k] == 47 && (bytes[k + 1] == 42 || bytes[k + 1] == 47) { found = true; break }
                 k += 1
             }
-            if found { out.append(fn.name) }
+            if found { out.append(functions[f].name) }
         }
         return out
     }

@@ -18,18 +18,19 @@ public enum FrontEnd {
         facts.includes = lexer.includes
         facts.suppressBindMacros = lexer.suppressBindMacros
         facts.diagnostics = lexer.diagnostics
-        var parser = Parser(tokens: lexer.tokens, names: lexer.names, bytes: bytes, facts: facts)
+        // The name table is handed on (never copied) from lexer to parser and back, so that
+        // interning never has to duplicate it.
+        var parser = Parser(tokens: lexer.tokens, names: Names.take(&lexer.names), bytes: bytes, facts: facts)
         parser.parseFile()
         facts = parser.facts
-        var names = parser.names
+        var names = Names.take(&parser.names)
         for raw in lexer.macros {
-            var body = raw.body
-            let parsed: (ExprArena, Int32)? = body.withUnsafeMutableBufferPointer { buf in
-                var sub = Lexer(names: names)
-                sub.run(UnsafeBufferPointer(buf))
-                var mp = Parser(tokens: sub.tokens, names: sub.names, bytes: UnsafeBufferPointer(buf), facts: FileFacts(path: path, bytes: 0))
+            let parsed: (ExprArena, Int32)? = raw.body.withUnsafeBufferPointer { buf in
+                var sub = Lexer(names: Names.take(&names))
+                sub.run(buf)
+                var mp = Parser(tokens: sub.tokens, names: Names.take(&sub.names), bytes: buf, facts: FileFacts(path: path, bytes: 0))
                 let root = mp.parseMacroBody()
-                names = mp.names
+                names = Names.take(&mp.names)
                 return root.map { (mp.arena, $0) }
             }
             if let (arena, root) = parsed {

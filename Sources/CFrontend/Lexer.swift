@@ -1,4 +1,9 @@
 import Facts
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Identifier ids that the parser compares against. `Names` seeds them in this order, so
 /// a keyword's id is its raw value.
@@ -23,29 +28,31 @@ enum Keyword: Int32, CaseIterable, Sendable {
     ]
 }
 
-/// Interns identifier spellings of one file; keywords come first with fixed ids.
-public struct Names: Sendable {
-    public private(set) var strings: [String]
-    private var ids: [String: Int32]
+extension Keyword {
+    /// Identifier ids below this are keywords (`kInclude` is the last case).
+    @inline(__always) static var count: Int32 { kInclude.rawValue + 1 }
 
-    public init() {
-        strings = Keyword.spellings
-        ids = Dictionary(uniqueKeysWithValues: Keyword.spellings.enumerated().map { ($1, Int32($0)) })
+    /// `unsigned`, `int`, `void`, … : words that make a builtin type.
+    @inline(__always) static func isBuiltin(_ c: Int32) -> Bool {
+        switch c {
+        case kUnsigned.rawValue, kSigned.rawValue, kInt.rawValue, kChar.rawValue, kShort.rawValue, kLong.rawValue,
+             kVoid.rawValue, kFloat.rawValue, kDouble.rawValue, kBool.rawValue, kBool2.rawValue:
+            return true
+        default:
+            return false
+        }
     }
 
-    @inline(__always)
-    mutating func intern(_ s: String) -> Int32 {
-        if let id = ids[s] { return id }
-        let id = Int32(strings.count)
-        strings.append(s)
-        ids[s] = id
-        return id
+    /// Qualifiers and storage classes a declaration may carry before or after its type.
+    @inline(__always) static func isQualifier(_ c: Int32) -> Bool {
+        switch c {
+        case kConst.rawValue, kVolatile.rawValue, kRegister.rawValue, kRestrict.rawValue, kAuto.rawValue,
+             kExtension.rawValue, kExtern.rawValue:
+            return true
+        default:
+            return false
+        }
     }
-
-    public func lookup(_ s: String) -> Int32? { ids[s] }
-
-    @inline(__always)
-    public subscript(id: Int32) -> String { id >= 0 && Int(id) < strings.count ? strings[Int(id)] : "" }
 }
 
 /// Turns the bytes of one C file into tokens. Comments, line continuations and string,
@@ -68,13 +75,23 @@ public struct Lexer {
     static let suppressBindAttrs = Array("suppress_bind_attrs".utf8)
 
     static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard hay.count >= needle.count, let first = needle.first else { return false }
-        var i = 0
-        while i + needle.count <= hay.count {
-            if hay[i] == first && hay[i..<(i + needle.count)].elementsEqual(needle) { return true }
-            i += 1
+        guard hay.count >= needle.count, !needle.isEmpty else { return false }
+        return hay.withUnsafeBytes { h in
+            needle.withUnsafeBytes { nd in
+                guard let hb = h.baseAddress, let nb = nd.baseAddress else { return false }
+                // Candidates by memchr on the first byte, then a memcmp.
+                let first = Int32(nd[0])
+                var k = 0
+                let last = h.count - nd.count
+                while k <= last {
+                    guard let hit = memchr(hb + k, first, last - k + 1) else { return false }
+                    k = hb.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(hb + k, nb, nd.count) == 0 { return true }
+                    k += 1
+                }
+                return false
+            }
         }
-        return false
     }
 
     private mutating func recordSuppressingMacro(_ rest: [UInt8]) {
@@ -129,6 +146,8 @@ public struct Lexer {
     private var active = true
     private var reportedJunk = false
     private var ifOrdinal = 0
+    /// The text of the directive being read (see `directiveRest`), reused line after line.
+    private var rest: [UInt8] = []
 
     @inline(__always) private func byte(_ k: Int) -> UInt8 { k < n ? bytes[k] : 0 }
 
@@ -159,7 +178,11 @@ public struct Lexer {
 
     /// Whitespace, a newline, a line continuation or a comment at `i`: consumed, true.
     private mutating func skipSpaceOrComment(_ c: UInt8) -> Bool {
-        if c == 32 || c == 9 || c == 13 || c == 12 || c == 11 { i += 1; return true }
+        if c == 32 || c == 9 || c == 13 || c == 12 || c == 11 {
+            i += 1
+            while i < n && (bytes[i] == 32 || bytes[i] == 9) { i += 1 }
+            return true
+        }
         if c == 10 { i += 1; line += 1; lineStart = i; atLineStart = true; return true }
         // Line continuation outside directives
         if c == 92 && (byte(i + 1) == 10 || (byte(i + 1) == 13 && byte(i + 2) == 10)) {
@@ -204,15 +227,27 @@ public struct Lexer {
     }
 
     /// Reads a directive's logical line (with continuations, comments stripped) from `k` to
-    /// its end; returns the text after the directive name, and moves `k` past the newline.
-    private mutating func directiveRest(_ k: inout Int) -> [UInt8] {
-        var out: [UInt8] = []
+    /// its end into `rest` (the text after the directive name; left empty unless `store`),
+    /// and moves `k` past the newline.
+    private mutating func directiveRest(_ k: inout Int, store: Bool) {
+        rest.removeAll(keepingCapacity: true)
         while k < n {
+            // A run of plain bytes is copied at once.
+            let run = k
+            while k < n {
+                let d = bytes[k]
+                if d == 92 || d == 10 || d == 47 { break }
+                k += 1
+            }
+            if store && k > run && rest.count < 4096 {
+                rest.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<min(k, run + 4096 - rest.count)]))
+            }
+            if k >= n { break }
             let c = bytes[k]
             if c == 92 && (byte(k + 1) == 10 || (byte(k + 1) == 13 && byte(k + 2) == 10)) {
                 k += byte(k + 1) == 13 ? 3 : 2
                 line += 1; lineStart = k
-                out.append(32)
+                if store { rest.append(32) }
                 continue
             }
             if c == 10 { break }
@@ -221,18 +256,17 @@ public struct Lexer {
                 if !skipBlockComment(&k) {
                     diagnostics.append(FileDiagnostic(line: startLine, column: 1, message: "unterminated comment"))
                 }
-                out.append(32)
+                if store { rest.append(32) }
                 continue
             }
             if c == 47 && byte(k + 1) == 47 {
                 while k < n && bytes[k] != 10 { k += 1 }
                 break
             }
-            if out.count < 4096 { out.append(c) }
+            if store && rest.count < 4096 { rest.append(c) }
             k += 1
         }
         if k < n { k += 1; line += 1; lineStart = k }
-        return out
     }
 
     private static func trimmed(_ a: [UInt8]) -> ArraySlice<UInt8> {
@@ -250,6 +284,31 @@ public struct Lexer {
         return next == 32 || next == 9 || next == 41  // "0 ..." or "0)"
     }
 
+    /// The directives the lexer acts on.
+    private enum Directive {
+        case ifGroup, ifdef, ifndef, elif, elifdef, elifndef, elseBranch, endif, include, define, other
+    }
+
+    @inline(__always) private static func spelled(_ a: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+        guard a.count == s.utf8CodeUnitCount else { return false }
+        let p = s.utf8Start
+        for k in 0..<a.count where a[k] != p[k] { return false }
+        return true
+    }
+
+    private static func directive(_ name: UnsafeBufferPointer<UInt8>) -> Directive {
+        switch name.count {
+        case 2: return spelled(name, "if") ? .ifGroup : .other
+        case 4: return spelled(name, "elif") ? .elif : spelled(name, "else") ? .elseBranch : .other
+        case 5: return spelled(name, "ifdef") ? .ifdef : spelled(name, "endif") ? .endif : .other
+        case 6: return spelled(name, "ifndef") ? .ifndef : spelled(name, "define") ? .define : .other
+        case 7: return spelled(name, "elifdef") ? .elifdef : spelled(name, "include") ? .include : .other
+        case 8: return spelled(name, "elifndef") ? .elifndef : .other
+        case 12: return spelled(name, "include_next") ? .include : .other
+        default: return .other
+        }
+    }
+
     /// A preprocessor line at `i` (a `#` first on its line): conditionals, includes and
     /// single-call macros are recorded, everything else skipped.
     private mutating func lexDirective() {
@@ -257,38 +316,45 @@ public struct Lexer {
         while k < n && (bytes[k] == 32 || bytes[k] == 9) { k += 1 }
         let nameStart = k
         while k < n && isIdentByte(bytes[k]) { k += 1 }
-        let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[nameStart..<k]), as: UTF8.self)
+        let name = Lexer.directive(UnsafeBufferPointer(rebasing: bytes[nameStart..<k]))
         let dirLine = line
-        let rest = directiveRest(&k)
+        // Only these read the directive's text; the rest is skipped without a copy.
+        let store: Bool
+        switch name {
+        case .ifGroup, .elif: store = true
+        case .include, .define: store = active
+        default: store = false
+        }
+        directiveRest(&k, store: store)
         i = k
         atLineStart = true
         switch name {
-        case "if", "ifdef", "ifndef", "elif", "elifdef", "elifndef", "else", "endif":
-            conditional(name, rest, line: dirLine)
-        case "include", "include_next":
+        case .ifGroup, .ifdef, .ifndef, .elif, .elifdef, .elifndef, .elseBranch, .endif:
+            conditional(name, line: dirLine)
+        case .include:
             if active { recordInclude(Lexer.trimmed(rest), line: dirLine) }
-        case "define":
+        case .define:
             if active {
                 recordMacro(rest, line: dirLine)
                 if Lexer.contains(rest, Lexer.suppressBindAttrs) { recordSuppressingMacro(rest) }
             }
-        default:
+        case .other:
             break
         }
     }
 
     /// `#if` and friends: `#if 0` groups are skipped, and of every other conditional only
     /// the first live branch is kept.
-    private mutating func conditional(_ name: String, _ rest: [UInt8], line dirLine: Int32) {
+    private mutating func conditional(_ name: Directive, line dirLine: Int32) {
         switch name {
-        case "if", "ifdef", "ifndef":
+        case .ifGroup, .ifdef, .ifndef:
             if conds.count >= 100_000 {
                 if reportedJunk == false {
                     diagnostics.append(FileDiagnostic(line: dirLine, column: 1, message: "conditional nesting too deep; ignoring deeper #if"))
                     reportedJunk = true
                 }
             }
-            let zero = name == "if" && Lexer.isZeroCondition(rest)
+            let zero = name == .ifGroup && Lexer.isZeroCondition(rest)
             let ordinal = ifOrdinal
             ifOrdinal += 1
             // Reading alternatives: this group's first branch is skipped, not taken.
@@ -297,16 +363,16 @@ public struct Lexer {
             conds.append(Conditional(parentActive: active, active: nowActive, branchTaken: !zero && !alternative,
                                      ordinal: ordinal, branchStart: i, zeroBranch: zero))
             active = nowActive
-        case "elif", "elifdef", "elifndef", "else":
+        case .elif, .elifdef, .elifndef, .elseBranch:
             if var top = conds.popLast() {
                 let wasActive = top.active
                 if top.parentActive && !wasActive && !top.zeroBranch { alternativeRanges.append(top.branchStart..<i) }
-                if name == "else" {
+                if name == .elseBranch {
                     top.active = top.parentActive && !top.branchTaken
                     top.branchTaken = true
                     top.zeroBranch = false
                 } else if top.branchTaken { top.active = false; top.zeroBranch = false }
-                else if name == "elif" && Lexer.isZeroCondition(rest) { top.active = false; top.zeroBranch = true }
+                else if name == .elif && Lexer.isZeroCondition(rest) { top.active = false; top.zeroBranch = true }
                 else { top.active = top.parentActive; top.branchTaken = true; top.zeroBranch = false }
                 if top.parentActive && wasActive && !top.active { groupsWithAlternatives.insert(top.ordinal) }
                 top.branchStart = i
@@ -336,14 +402,19 @@ public struct Lexer {
 
     private mutating func lexIdentifier(col: Int32) {
         var k = i + 1
-        while k < n && isIdentByte(bytes[k]) { k += 1 }
+        var h = Names.hashStep(Names.hashSeed, bytes[i])
+        while k < n {
+            let d = bytes[k]
+            guard isIdentByte(d) else { break }
+            h = Names.hashStep(h, d)
+            k += 1
+        }
         // String/char literal prefixes: L"..", u8"..", u'..'
         if k < n && (bytes[k] == 34 || bytes[k] == 39) && k - i <= 2 {
             let p = bytes[i]
             if p == 76 || p == 117 || p == 85 { i = k; lexLiteral(col: col); return }
         }
-        let s = String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<k]), as: UTF8.self)
-        let id = names.intern(s)
+        let id = names.intern(UnsafeBufferPointer(rebasing: bytes[i..<k]), hash: h)
         tokens.append(Token(kind: .identifier, code: id, start: Int32(i), length: Int32(k - i), line: line, column: col))
         i = k
     }
@@ -438,19 +509,12 @@ public struct Lexer {
         let nameStart = k
         while k < rest.count && isIdentByte(rest[k]) { k += 1 }
         guard k > nameStart, k < rest.count, rest[k] == 40 else { return }
-        let name = String(decoding: rest[nameStart..<k], as: UTF8.self)
-        k += 1
-        var params: [String] = []
-        var current: [UInt8] = []
-        while k < rest.count && rest[k] != 41 {
-            let c = rest[k]
-            if c == 44 { params.append(String(decoding: current, as: UTF8.self)); current = [] }
-            else if c != 32 && c != 9 { current.append(c) }
-            k += 1
-        }
-        guard k < rest.count else { return }
-        if !current.isEmpty { params.append(String(decoding: current, as: UTF8.self)) }
-        k += 1
+        let nameEnd = k
+        let paramsStart = k + 1
+        var close = paramsStart
+        while close < rest.count && rest[close] != 41 { close += 1 }
+        guard close < rest.count else { return }
+        k = close + 1
         // Keep only bodies that start like a call: `f(`, `(f(`, `(type)f(`.
         var b = k
         while b < rest.count && (rest[b] == 32 || rest[b] == 9 || rest[b] == 40) { b += 1 }
@@ -458,9 +522,16 @@ public struct Lexer {
         while b < rest.count && isIdentByte(rest[b]) { b += 1 }
         while b < rest.count && (rest[b] == 32 || rest[b] == 9) { b += 1 }
         guard b > identStart, b < rest.count, rest[b] == 40, rest.count - k < 2048 else { return }
-        if macros.count < 20_000 {
-            macros.append(RawMacro(name: name, params: params, body: Array(rest[k...]), line: line))
+        guard macros.count < 20_000 else { return }
+        var params: [String] = []
+        var current: [UInt8] = []
+        for c in rest[paramsStart..<close] {
+            if c == 44 { params.append(String(decoding: current, as: UTF8.self)); current = [] }
+            else if c != 32 && c != 9 { current.append(c) }
         }
+        if !current.isEmpty { params.append(String(decoding: current, as: UTF8.self)) }
+        let name = String(decoding: rest[nameStart..<nameEnd], as: UTF8.self)
+        macros.append(RawMacro(name: name, params: params, body: Array(rest[k...]), line: line))
     }
 
     private mutating func recordInclude(_ rest: ArraySlice<UInt8>, line: Int32) {

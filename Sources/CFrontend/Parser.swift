@@ -29,6 +29,10 @@ struct Parser {
     var exprDepth = 0
     var blockDepth = 0
     var aggregateDepth = 0
+    /// Children of the calls and initializer lists being parsed (innermost last).
+    var pending: [Int32] = []
+    /// Interned texts of punctuators by code (-1 until first used).
+    var punctIDs = [Int32](repeating: -1, count: 640)
 
     static let maxExprDepth = 160
     static let maxBlockDepth = 160

@@ -29,7 +29,7 @@ extension Parser {
             let start = p
             let t = tok
             // Macro members: struct_group(name, members…), DECLARE_BITMAP(name, n), …
-            if t.kind == .identifier, t.code >= Int32(Keyword.allCases.count), !isAnnotation(t), isPunct(peek(), Punct.openParen) {
+            if t.kind == .identifier, t.code >= Keyword.count, !isAnnotation(t), isPunct(peek(), Punct.openParen) {
                 if parseMacroMember(into: &fields) { continue }
             }
             if isKeyword(.kStaticAssert) || isKeyword(.kStaticAssert2) { skipToSemicolon(); continue }
@@ -116,7 +116,12 @@ extension Parser {
     // MARK: - Functions
 
     mutating func parseFunctionDefinition(spec: Specifiers, declarator d: Declarator) {
-        arena = ExprArena()
+        // The arena's storage is reused from function to function; what a function keeps
+        // is copied out by `compacted`.
+        arena.nodes.removeAll(keepingCapacity: true)
+        arena.lists.removeAll(keepingCapacity: true)
+        arena.types = []
+        arena.names = []
         calls = []
         assigns = []
         returns = []
@@ -160,10 +165,14 @@ extension Parser {
         currentParams = []
         let endLine = token(max(0, p - 1)).line
         // Keep only the expression nodes that recorded facts refer to.
-        var roots = calls.map(\.node) + calls.map(\.target) + returns
+        var roots: [Int32] = []
+        roots.reserveCapacity(2 * calls.count + returns.count + 2 * assigns.count + tests.count)
+        for c in calls { roots.append(c.node) }
+        for c in calls { roots.append(c.target) }
+        roots += returns
         for a in assigns { roots.append(a.lhs); roots.append(a.rhs) }
-        roots += tests.map(\.node)
-        let map = arena.compact(roots: roots)
+        for t in tests { roots.append(t.node) }
+        let (exprs, map) = arena.compacted(roots: roots)
         func remap(_ x: Int32) -> Int32 { x >= 0 && Int(x) < map.count ? map[Int(x)] : -1 }
         for k in calls.indices { calls[k].node = remap(calls[k].node); calls[k].target = remap(calls[k].target) }
         for k in assigns.indices { assigns[k].lhs = remap(assigns[k].lhs); assigns[k].rhs = remap(assigns[k].rhs) }
@@ -172,9 +181,11 @@ extension Parser {
         facts.functions.append(FunctionDecl(
             name: d.name, isStatic: spec.isStatic, isInline: spec.isInline, returnType: ret,
             params: params, locals: locals, calls: calls, assignments: assigns, returns: returns,
-            exprs: arena, line: startLine, column: d.column, endLine: endLine, statementCount: statementCount,
+            exprs: exprs, line: startLine, column: d.column, endLine: endLine, statementCount: statementCount,
             unconditionalJumps: jumps, branchLines: branches, tests: tests))
-        arena = ExprArena()
+        arena.nodes.removeAll(keepingCapacity: true)
+        arena.lists.removeAll(keepingCapacity: true)
+        arena.types = []
         calls = []; assigns = []; returns = []; locals = []; tests = []
     }
 }

@@ -66,22 +66,11 @@ extension Parser {
         return upper
     }
 
-    func isAnnotation(_ t: Token) -> Bool {
+    @inline(__always) func isAnnotation(_ t: Token) -> Bool {
         guard t.kind == .identifier else { return false }
         if t.code == Keyword.kAttribute.rawValue || t.code == Keyword.kAttribute2.rawValue { return true }
-        return Parser.annotations.contains(text(t))
+        return names.isAnnotation(t.code)
     }
-
-    static let builtinKeywords: Set<Int32> = [
-        Keyword.kUnsigned.rawValue, Keyword.kSigned.rawValue, Keyword.kInt.rawValue, Keyword.kChar.rawValue,
-        Keyword.kShort.rawValue, Keyword.kLong.rawValue, Keyword.kVoid.rawValue, Keyword.kFloat.rawValue,
-        Keyword.kDouble.rawValue, Keyword.kBool.rawValue, Keyword.kBool2.rawValue,
-    ]
-    static let qualifierKeywords: Set<Int32> = [
-        Keyword.kConst.rawValue, Keyword.kVolatile.rawValue, Keyword.kRegister.rawValue,
-        Keyword.kRestrict.rawValue, Keyword.kAuto.rawValue, Keyword.kExtension.rawValue,
-        Keyword.kExtern.rawValue,
-    ]
 
     /// Whether the token begins a declaration in a statement or parameter context.
     func startsDeclaration() -> Bool {
@@ -89,10 +78,10 @@ extension Parser {
         guard t.kind == .identifier else { return false }
         let c = t.code
         if c == Keyword.kStruct.rawValue || c == Keyword.kUnion.rawValue || c == Keyword.kEnum.rawValue { return true }
-        if Parser.builtinKeywords.contains(c) || Parser.qualifierKeywords.contains(c) { return true }
+        if Keyword.isBuiltin(c) || Keyword.isQualifier(c) { return true }
         if c == Keyword.kStatic.rawValue || c == Keyword.kTypeof.rawValue || c == Keyword.kTypeof2.rawValue
             || c == Keyword.kTypeofUnqual.rawValue || c == Keyword.kTypedef.rawValue { return true }
-        if c < Int32(Keyword.allCases.count) { return false }
+        if c < Keyword.count { return false }
         if isAnnotation(t) { return false }
         let n = peek()
         if n.kind == .identifier {
@@ -133,7 +122,7 @@ extension Parser {
                 haveType = true
                 continue
             }
-            if Parser.builtinKeywords.contains(c) {
+            if Keyword.isBuiltin(c) {
                 if haveType && s.type.kind != .builtin && !typeFromMacroLike { break }
                 typeFromMacroLike = false
                 let word = text(t)
@@ -152,7 +141,7 @@ extension Parser {
                 haveType = true
                 continue
             }
-            if c < Int32(Keyword.allCases.count) { break }
+            if c < Keyword.count { break }
             // A plain identifier.
             let next = peek()
             if isAnnotation(t) {
@@ -200,7 +189,7 @@ extension Parser {
         if c == Keyword.kStatic.rawValue { s.isStatic = true; p += 1; return true }
         if c == Keyword.kInline.rawValue || c == Keyword.kInline2.rawValue || c == Keyword.kInline3.rawValue { s.isInline = true; p += 1; return true }
         if c == Keyword.kTypedef.rawValue { s.isTypedef = true; p += 1; return true }
-        if Parser.qualifierKeywords.contains(c) { p += 1; return true }
+        if Keyword.isQualifier(c) { p += 1; return true }
         if c == Keyword.kAttribute.rawValue || c == Keyword.kAttribute2.rawValue {
             p += 1
             if isPunct(Punct.openParen) { skipBalanced() }
@@ -218,7 +207,7 @@ extension Parser {
         var tag = ""
         while !atEnd {
             if isAnnotation(tok) { p += 1; if isPunct(Punct.openParen) { skipBalanced() }; continue }
-            if tok.kind == .identifier && tag.isEmpty && tok.code >= Int32(Keyword.allCases.count) {
+            if tok.kind == .identifier && tag.isEmpty && tok.code >= Keyword.count {
                 if isPunct(peek(), Punct.openParen) && text(tok).hasPrefix("__") { p += 1; skipBalanced(); continue }
                 tag = text(tok); p += 1; continue
             }
@@ -247,7 +236,7 @@ extension Parser {
         let open = p
         p += 1
         while isPunct(Punct.star) || isPunct(Punct.caret) || isKeyword(.kConst) || isAnnotation(tok) { p += 1 }
-        if tok.kind == .identifier && tok.code >= Int32(Keyword.allCases.count) {
+        if tok.kind == .identifier && tok.code >= Keyword.count {
             d.name = text(tok); d.line = tok.line; d.column = tok.column
             p += 1
         }
@@ -309,13 +298,13 @@ extension Parser {
                     if isPunct(Punct.openParen) { skipBalanced() }
                     continue
                 }
-                if Parser.qualifierKeywords.contains(t.code) { p += 1; continue }
+                if Keyword.isQualifier(t.code) { p += 1; continue }
                 if isAnnotation(t) {
                     p += 1
                     if isPunct(Punct.openParen) { skipBalanced() }
                     continue
                 }
-                if d.name.isEmpty && t.code >= Int32(Keyword.allCases.count) {
+                if d.name.isEmpty && t.code >= Keyword.count {
                     d.name = text(t); d.line = t.line; d.column = t.column
                     p += 1
                     continue

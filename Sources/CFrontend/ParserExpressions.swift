@@ -15,6 +15,23 @@ extension Parser {
         return Int32(arena.nodes.count - 1)
     }
 
+    /// The interned text of a punctuator, interned on first use as `node(kind, Punct.text(code))` would.
+    mutating func punctID(_ code: Int32) -> Int32 {
+        guard code >= 0 && Int(code) < punctIDs.count else { return names.intern(Punct.text(code)) }
+        let cached = punctIDs[Int(code)]
+        if cached >= 0 { return cached }
+        let id = names.intern(Punct.text(code))
+        punctIDs[Int(code)] = id
+        return id
+    }
+
+    /// The interned text of a literal token, as `node(kind, literalText(t))` would intern it.
+    mutating func literalID(_ t: Token) -> Int32 {
+        let s = Int(t.start), e = min(Int(t.start) + Int(t.length), bytes.count, s + 200)
+        guard s >= 0, s < e else { return -1 }
+        return names.intern(UnsafeBufferPointer(rebasing: bytes[s..<e]))
+    }
+
     mutating func typeNode(_ kind: ExprKind, _ type: TypeRef, operand: Int32 = -1) -> Int32 {
         arena.types.append(type)
         return node(kind, a: operand, b: Int32(arena.types.count - 1))
@@ -45,7 +62,7 @@ extension Parser {
         while isPunct(Punct.comma) {
             p += 1
             let r = parseAssignment()
-            e = node(.binary, ",", a: e, b: r)
+            e = node(.binary, id: punctID(Punct.comma), a: e, b: r)
         }
         return e
     }
@@ -58,7 +75,7 @@ extension Parser {
             let rhs = parseAssignment()
             assigns.append(AssignmentSite(lhs: lhs, rhs: rhs, line: t.line, column: t.column, isConditional: conditionalDepth > 0))
             if t.code == Punct.assign { attachTarget(value: rhs, lhs: lhs, declared: "") }
-            return node(.assign, Punct.text(t.code), a: lhs, b: rhs)
+            return node(.assign, id: punctID(t.code), a: lhs, b: rhs)
         }
         return lhs
     }
@@ -102,7 +119,7 @@ extension Parser {
             if prec == 0 || prec < minPrec { return lhs }
             p += 1
             let rhs = parseBinary(prec + 1)
-            lhs = node(.binary, Punct.text(t.code), a: lhs, b: rhs)
+            lhs = node(.binary, id: punctID(t.code), a: lhs, b: rhs)
         }
     }
 
@@ -115,9 +132,9 @@ extension Parser {
         guard n.kind == .identifier else { return false }
         let c = n.code
         if c == Keyword.kStruct.rawValue || c == Keyword.kUnion.rawValue || c == Keyword.kEnum.rawValue
-            || Parser.builtinKeywords.contains(c) || c == Keyword.kConst.rawValue || c == Keyword.kVolatile.rawValue
+            || Keyword.isBuiltin(c) || c == Keyword.kConst.rawValue || c == Keyword.kVolatile.rawValue
             || c == Keyword.kTypeof.rawValue || c == Keyword.kTypeof2.rawValue { return true }
-        if c < Int32(Keyword.allCases.count) { return false }
+        if c < Keyword.count { return false }
         k += 1
         var sawStar = false
         while isPunct(token(k), 42) || (token(k).kind == .identifier && isAnnotation(token(k))) || isKeyword(token(k), .kConst) { sawStar = true; k += 1 }
@@ -127,14 +144,14 @@ extension Parser {
         let after = token(k + 1 < toks.count ? k + 1 : k)
         switch after.kind {
         case .identifier:
-            return !(after.code < Int32(Keyword.allCases.count) && after.code != Keyword.kSizeof.rawValue)
+            return !(after.code < Keyword.count && after.code != Keyword.kSizeof.rawValue)
         case .number, .string, .character: return true
         case .punct:
             if after.code == Punct.tilde || after.code == Punct.bang { return true }  // ~ !
             if after.code == Punct.openParen {
                 // `(u32)(unsigned long)x`: a second cast follows.
                 let inner = token(min(k + 2, toks.count - 1))
-                if inner.kind == .identifier && (isAnnotation(inner) || Parser.builtinKeywords.contains(inner.code)
+                if inner.kind == .identifier && (isAnnotation(inner) || Keyword.isBuiltin(inner.code)
                     || inner.code == Keyword.kStruct.rawValue || inner.code == Keyword.kConst.rawValue) { return true }
             }
             return false
@@ -182,7 +199,7 @@ extension Parser {
             case Punct.ampersand, 42, 45, 43, 33, 126, Punct.increment, Punct.decrement:
                 p += 1
                 let operand = parseUnary()
-                return node(.unary, Punct.text(t.code), a: operand)
+                return node(.unary, id: punctID(t.code), a: operand)
             case Punct.logicalAnd: // &&label
                 p += 1
                 if tok.kind == .identifier { p += 1 }
@@ -238,7 +255,7 @@ extension Parser {
                 } else { return e }
             case Punct.increment, Punct.decrement:
                 p += 1
-                e = node(.postfix, Punct.text(t.code), a: e)
+                e = node(.postfix, id: punctID(t.code), a: e)
             default:
                 return e
             }
@@ -248,7 +265,7 @@ extension Parser {
 
     mutating func parseCall(callee: Int32, at open: Token) -> Int32 {
         p += 1
-        var args: [Int32] = []
+        let base = pending.count
         while !atEnd && !isPunct(Punct.closeParen) {
             if isPunct(Punct.closeBrace) { break }
             let before = p
@@ -258,7 +275,7 @@ extension Parser {
             } else {
                 a = parseAssignment()
             }
-            args.append(a)
+            pending.append(a)
             if isPunct(Punct.comma) { p += 1; continue }
             if isPunct(Punct.closeParen) { break }
             // Macro arguments we do not understand: skip to the next ',' or ')'.
@@ -270,8 +287,8 @@ extension Parser {
         }
         if isPunct(Punct.closeParen) { p += 1 }
         let start = Int32(arena.lists.count)
-        arena.lists.append(contentsOf: args)
-        let call = node(.call, a: callee, b: start, c: Int32(args.count))
+        let argCount = popPending(from: base)
+        let call = node(.call, a: callee, b: start, c: argCount)
         let calleeNode = arena[callee]
         let name = calleeNode.kind == .identifier ? names[calleeNode.textID] : ""
         calls.append(CallSite(callee: name, node: call, line: open.line, column: toks.indices.contains(p) ? columnOfCallee(callee, open) : open.column,
@@ -292,7 +309,7 @@ extension Parser {
         guard t.kind == .identifier else { return false }
         let c = t.code
         if c == Keyword.kStruct.rawValue || c == Keyword.kUnion.rawValue || c == Keyword.kEnum.rawValue { return true }
-        if Parser.builtinKeywords.contains(c) { return true }
+        if Keyword.isBuiltin(c) { return true }
         if c == Keyword.kConst.rawValue || c == Keyword.kVolatile.rawValue { return true }
         return false
     }
@@ -303,7 +320,7 @@ extension Parser {
         exprDepth += 1
         defer { exprDepth -= 1 }
         p += 1
-        var items: [Int32] = []
+        let base = pending.count
         while !atEnd && !isPunct(Punct.closeBrace) {
             let before = p
             if isPunct(Punct.dot), peek().kind == .identifier {
@@ -312,15 +329,15 @@ extension Parser {
                 while isPunct(Punct.dot) || isPunct(Punct.openBracket) { if isPunct(Punct.openBracket) { skipBalanced() } else { advance(by: 2) } }
                 if isPunct(Punct.assign) { p += 1 }
                 let v = isPunct(Punct.openBrace) ? parseInitList() : parseAssignment()
-                items.append(node(.designated, field, a: v))
+                pending.append(node(.designated, field, a: v))
             } else if isPunct(Punct.openBracket) {
                 skipBalanced()
                 if isPunct(Punct.assign) { p += 1 }
-                items.append(isPunct(Punct.openBrace) ? parseInitList() : parseAssignment())
+                pending.append(isPunct(Punct.openBrace) ? parseInitList() : parseAssignment())
             } else if isPunct(Punct.openBrace) {
-                items.append(parseInitList())
+                pending.append(parseInitList())
             } else {
-                items.append(parseAssignment())
+                pending.append(parseAssignment())
             }
             if isPunct(Punct.comma) { p += 1; continue }
             if !isPunct(Punct.closeBrace) {
@@ -333,8 +350,18 @@ extension Parser {
         }
         if isPunct(Punct.closeBrace) { p += 1 }
         let start = Int32(arena.lists.count)
-        arena.lists.append(contentsOf: items)
-        return node(.initList, b: start, c: Int32(items.count))
+        let itemCount = popPending(from: base)
+        return node(.initList, b: start, c: itemCount)
+    }
+
+    /// Moves the child nodes collected in `pending` since `base` to the arena's lists;
+    /// returns how many there were.
+    mutating func popPending(from base: Int) -> Int32 {
+        guard base >= 0 && base <= pending.count else { return 0 }
+        let count = pending.count - base
+        arena.lists.append(contentsOf: pending[base...])
+        pending.removeSubrange(base...)
+        return Int32(clamping: count)
     }
 
     mutating func parsePrimary() -> Int32 {
@@ -353,15 +380,15 @@ extension Parser {
             return node(.identifier, id: t.code)
         case .number:
             p += 1
-            return node(.number, literalText(t))
+            return node(.number, id: literalID(t))
         case .string, .character:
             p += 1
-            let s = literalText(t)
+            let s = literalID(t)
             // Adjacent literals and macro names between them ("a" PRIx64 "b").
             if t.kind == .string {
                 while tok.kind == .string || (tok.kind == .identifier && peek().kind == .string) { p += 1 }
             }
-            return node(t.kind == .string ? .string : .number, s)
+            return node(t.kind == .string ? .string : .number, id: s)
         case .punct:
             if t.code == Punct.openParen {
                 p += 1

@@ -94,7 +94,7 @@ extension Parser {
         statementCount += 1
         if t.kind == .identifier, let keyword = Keyword(rawValue: t.code), parseKeywordStatement(keyword, at: t) { return }
         // label:
-        if t.kind == .identifier && isPunct(peek(), Punct.colon) && t.code >= Int32(Keyword.allCases.count) {
+        if t.kind == .identifier && isPunct(peek(), Punct.colon) && t.code >= Keyword.count {
             advance(by: 2)
             return
         }

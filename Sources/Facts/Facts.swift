@@ -192,58 +192,116 @@ public struct ExprArena: Sendable, Hashable, Codable {
     /// The text of the node at `i`.
     public func text(at i: Int32) -> String { i >= 0 && Int(i) < nodes.count ? text(self[i]) : "" }
 
-    /// Keeps only the nodes reachable from `roots`, renumbering them; returns the map from
-    /// old to new indices (-1 for dropped nodes).
+    /// Keeps only the nodes reachable from `roots`, renumbering them in their old order;
+    /// returns the map from old to new indices (-1 for dropped nodes).
     public mutating func compact(roots: [Int32]) -> [Int32] {
-        var map = [Int32](repeating: -1, count: nodes.count)
-        var stack: [Int32] = roots.filter { $0 >= 0 && Int($0) < nodes.count }
-        var keep: [Int32] = []
+        let (kept, map) = compacted(roots: roots)
+        self = kept
+        return map
+    }
+
+    /// The arena with only the nodes reachable from `roots`, renumbered in their old order,
+    /// and the map from old to new indices (-1 for dropped nodes). `self` is left as it is,
+    /// so a parser can reuse its storage for the next function.
+    public func compacted(roots: [Int32]) -> (ExprArena, [Int32]) {
+        let count = nodes.count
+        var map = reachable(from: roots)
+        var newNodes: [ExprNode] = []
+        var newLists: [Int32] = []
+        map.withUnsafeMutableBufferPointer { map in
+            var kept: Int32 = 0
+            for k in 0..<count where map[k] == 0 { map[k] = kept; kept += 1 }
+            @inline(__always) func m(_ x: Int32) -> Int32 { x >= 0 && Int(x) < count ? map[Int(x)] : -1 }
+            newNodes.reserveCapacity(Int(kept))
+            for old in 0..<count where map[old] >= 0 {
+                var n = nodes[old]
+                switch n.kind {
+                case .call, .initList:
+                    let items = list(of: n)
+                    if n.kind == .call { n.a = m(n.a) }
+                    n.b = Int32(newLists.count)
+                    n.c = Int32(items.count)
+                    for x in items { newLists.append(m(x)) }
+                case .index, .binary, .assign:
+                    n.a = m(n.a); n.b = m(n.b)
+                case .conditional:
+                    n.a = m(n.a); n.b = m(n.b); n.c = m(n.c)
+                case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+                    n.a = m(n.a)
+                default: break
+                }
+                newNodes.append(n)
+            }
+        }
+        var out = self
+        out.nodes = newNodes
+        out.lists = newLists
+        return (out, map)
+    }
+
+    /// 0 for every node the roots reach, -1 for the others.
+    func reachable(from roots: [Int32]) -> [Int32] {
+        let count = nodes.count
+        var map = [Int32](repeating: -1, count: count)
+        let ordered = map.withUnsafeMutableBufferPointer { map -> Bool in
+            for r in roots where r >= 0 && Int(r) < count { map[Int(r)] = 0 }
+            // A parser makes children before their parents: one pass from the last node
+            // down then marks everything reachable. A child at or after its parent stops it.
+            var ordered = true
+            @inline(__always) func mark(_ x: Int32, below i: Int) {
+                guard x >= 0 && Int(x) < count else { return }
+                if Int(x) >= i && map[Int(x)] != 0 { ordered = false }
+                map[Int(x)] = 0
+            }
+            var i = count - 1
+            while i >= 0 && ordered {
+                if map[i] == 0 {
+                    let n = nodes[i]
+                    switch n.kind {
+                    case .call, .initList:
+                        if n.kind == .call { mark(n.a, below: i) }
+                        for c in list(of: n) { mark(c, below: i) }
+                    case .index, .binary, .assign:
+                        mark(n.a, below: i); mark(n.b, below: i)
+                    case .conditional:
+                        mark(n.a, below: i); mark(n.b, below: i); mark(n.c, below: i)
+                    case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+                        mark(n.a, below: i)
+                    default: break
+                    }
+                }
+                i -= 1
+            }
+            return ordered
+        }
+        return ordered ? map : reachableInAnyOrder(from: roots)
+    }
+
+    /// `reachable(from:)` by a depth-first walk, for arenas whose children may come later.
+    func reachableInAnyOrder(from roots: [Int32]) -> [Int32] {
+        let count = nodes.count
+        var map = [Int32](repeating: -1, count: count)
+        var stack: [Int32] = roots.filter { $0 >= 0 && Int($0) < count }
+        @inline(__always) func push(_ x: Int32) {
+            if x >= 0 && Int(x) < count && map[Int(x)] == -1 { stack.append(x) }
+        }
         while let i = stack.popLast() {
             if map[Int(i)] != -1 { continue }
             map[Int(i)] = 0
-            keep.append(i)
             let n = nodes[Int(i)]
             switch n.kind {
             case .call, .initList:
-                if n.kind == .call, n.a >= 0 { stack.append(n.a) }
-                for c in list(of: n) where c >= 0 && Int(c) < nodes.count { stack.append(c) }
+                if n.kind == .call { push(n.a) }
+                for c in list(of: n) { push(c) }
             case .index, .binary, .assign:
-                if n.a >= 0 { stack.append(n.a) }
-                if n.b >= 0 { stack.append(n.b) }
+                push(n.a); push(n.b)
             case .conditional:
-                for c in [n.a, n.b, n.c] where c >= 0 { stack.append(c) }
+                push(n.a); push(n.b); push(n.c)
             case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
-                if n.a >= 0 { stack.append(n.a) }
+                push(n.a)
             default: break
             }
         }
-        keep.sort()
-        for (newIndex, old) in keep.enumerated() { map[Int(old)] = Int32(newIndex) }
-        var newNodes: [ExprNode] = []
-        newNodes.reserveCapacity(keep.count)
-        var newLists: [Int32] = []
-        for old in keep {
-            var n = nodes[Int(old)]
-            func m(_ x: Int32) -> Int32 { x >= 0 && Int(x) < map.count ? map[Int(x)] : -1 }
-            switch n.kind {
-            case .call, .initList:
-                let items = list(of: n).map { m($0) }
-                if n.kind == .call { n.a = m(n.a) }
-                n.b = Int32(newLists.count)
-                n.c = Int32(items.count)
-                newLists.append(contentsOf: items)
-            case .index, .binary, .assign:
-                n.a = m(n.a); n.b = m(n.b)
-            case .conditional:
-                n.a = m(n.a); n.b = m(n.b); n.c = m(n.c)
-            case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
-                n.a = m(n.a)
-            default: break
-            }
-            newNodes.append(n)
-        }
-        nodes = newNodes
-        lists = newLists
         return map
     }
 

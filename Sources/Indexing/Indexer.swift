@@ -96,9 +96,10 @@ public enum Indexer {
 
     /// A file with NUL bytes in its first 8 KiB is not C source.
     static func looksBinary(_ bytes: [UInt8]) -> Bool {
-        let n = min(bytes.count, 8192)
-        for k in 0..<n where bytes[k] == 0 { return true }
-        return false
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return false }
+            return memchr(base, 0, min(raw.count, 8192)) != nil
+        }
     }
 }
 

@@ -234,22 +234,24 @@ public func readWholeFile(_ path: String) -> ([UInt8]?, String?) {
     var st = stat()
     guard fstat(fd, &st) == 0 else { return (nil, "cannot stat") }
     if (st.st_mode & S_IFMT) != S_IFREG { return (nil, "not a regular file") }
-    var size = Int(st.st_size)
+    let size = Int(st.st_size)
     if size > FrontEnd.maxFileBytes { return (nil, "file larger than 256 MB, skipped") }
-    var buffer = [UInt8](repeating: 0, count: size)
-    var got = 0
-    while got < size {
-        let r = buffer.withUnsafeMutableBytes { raw -> Int in
-            guard let base = raw.baseAddress else { return 0 }
-            return read(fd, base + got, size - got)
+    // Read straight into the array's storage (no zero fill first).
+    var failure: String? = nil
+    let buffer = [UInt8](unsafeUninitializedCapacity: max(size, 0)) { raw, initialized in
+        var got = 0
+        while got < size, let base = raw.baseAddress {
+            let r = read(fd, base + got, size - got)
+            if r < 0 {
+                if errno == EINTR { continue }
+                failure = "read error: \(String(cString: strerror(errno)))"
+                break
+            }
+            if r == 0 { break }
+            got += r
         }
-        if r < 0 {
-            if errno == EINTR { continue }
-            return (nil, "read error: \(String(cString: strerror(errno)))")
-        }
-        if r == 0 { size = got; break }
-        got += r
+        initialized = failure == nil ? got : 0
     }
-    if got < buffer.count { buffer.removeSubrange(got...) }
+    if let failure { return (nil, failure) }
     return (buffer, nil)
 }
