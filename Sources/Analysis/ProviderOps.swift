@@ -185,22 +185,15 @@ public struct ProviderOps: Sendable {
 /// (files that call the register function or an exported wrapper of it).
 struct CoreDirectories {
     let index: TreeIndex
-    private var byDirectory: [String: [Int32]] = [:]
 
     init(index: TreeIndex) {
         self.index = index
-        for (k, f) in index.files.enumerated() { byDirectory[CoreDirectories.directory(f.path), default: []].append(Int32(k)) }
-    }
-
-    static func directory(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "" }
-        return String(path[..<slash])
     }
 
     /// The core's files, and the names providers call to register (the register functions
     /// and their exported wrappers).
     mutating func coreFiles(of register: FunctionID, registers: [FunctionID]) -> ([Int32], Set<String>) {
-        let files = byDirectory[CoreDirectories.directory(index.path(register.file))] ?? []
+        let files = index.filesByDirectory[TreeIndex.directory(of: index.path(register.file))] ?? []
         let owners = Set(registers.map(\.file))
         var entryNames = Set(registers.map { index.function($0).name })
         // Exported wrappers in the directory (`devm_foo_register`), two levels deep.

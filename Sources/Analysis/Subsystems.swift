@@ -291,8 +291,6 @@ public struct Subsystems {
         return out
     }
 
-    public static func directory(of path: String) -> Substring { TreeIndex.directory(of: path) }
-
     /// Register functions that call the driver core themselves (not through another
     /// register function): the subsystem core, not the drivers built on it.
     static func baseRegisterFunctions(_ obj: SubsystemObject, summaries: Summaries, directLocal: Set<FunctionID> = []) -> [FunctionID] {
@@ -322,9 +320,9 @@ public struct Subsystems {
         }
         // The core's allocation functions set the release too (`*_alloc()` APIs), and so do
         // core functions that allocate the object themselves before registering it.
-        let coreDirs = Set(base.map { directory(of: index.path($0.file)) })
-        var setups = allocators.filter { coreDirs.contains(directory(of: index.path($0.file))) }
-        let baseNames = Set(obj.register.filter { coreDirs.contains(directory(of: index.path($0.file))) }.map { index.function($0).name })
+        let coreDirs = Set(base.map { TreeIndex.directory(of: index.path($0.file)) })
+        var setups = allocators.filter { coreDirs.contains(TreeIndex.directory(of: index.path($0.file))) }
+        let baseNames = Set(obj.register.filter { coreDirs.contains(TreeIndex.directory(of: index.path($0.file))) }.map { index.function($0).name })
         for dir in coreDirs.sorted() {
             for fi in filesByDirectory[dir] ?? [] {
                 for (ni, fn) in index.files[Int(fi)].functions.enumerated() where fn.calls.contains(where: { baseNames.contains($0.callee) }) {

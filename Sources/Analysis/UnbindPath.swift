@@ -20,7 +20,7 @@ public struct UnbindPath {
         let index = resolver.index
         var entryNames = Self.entryNames(in: [file], index: index)
         if entryNames.isEmpty {
-            let dir = Subsystems.directory(of: index.path(file))
+            let dir = TreeIndex.directory(of: index.path(file))
             let files = index.filesByDirectory[dir] ?? []
             entryNames = Self.entryNames(in: files, index: index)
         }

@@ -51,7 +51,7 @@ struct DevmEmbeddedRefcountCheck: Check {
         }.map { index.function($0).name })
         guard !unregister.isEmpty else { return nil }
         let register = Set(obj.register.map { index.function($0).name })
-        let dir = Subsystems.directory(of: index.path(fid.file))
+        let dir = TreeIndex.directory(of: index.path(fid.file))
         // A devm_* register helper of the subsystem called anywhere in the driver.
         for fi in index.filesByDirectory[dir] ?? [] {
             if index.files[Int(fi)].functions.contains(where: { $0.calls.contains { $0.callee.hasPrefix("devm_") && register.contains($0.callee) } }) { return nil }

@@ -45,7 +45,7 @@ struct MissingReleaseCheck: Check {
         // Device-managed: devres frees it.
         if (ctx.allocations.byAggregate[agg] ?? []).contains(where: { ctx.allocations.sites[$0].isDeviceManaged }) { return true }
         // A kfree() of its type in the files of this directory.
-        let dir = Subsystems.directory(of: ctx.index.path(file))
+        let dir = TreeIndex.directory(of: ctx.index.path(file))
         for fi in ctx.index.filesByDirectory[dir] ?? [] {
             for (ni, fn) in ctx.index.files[Int(fi)].functions.enumerated() where fn.calls.contains(where: { DriverCore.frees.contains($0.callee) }) {
                 let v = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: ctx.resolver)

@@ -21,7 +21,7 @@ public enum ResultCache {
               let manifest = try? store.manifest(tree: id) else { return nil }
         var hasher = ManifestHasher()
         for f in tree.files {
-            guard let m = manifest[f.relativePath], m.size == Int64(f.size), m.mtime == f.mtimeNanos, f.mtimeNanos != 0 else { return nil }
+            guard let m = manifest[f.relativePath], m.describes(f) else { return nil }
             hasher.add(f.relativePath, m.hash)
         }
         return hasher.hex

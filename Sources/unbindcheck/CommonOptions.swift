@@ -85,12 +85,14 @@ struct Session {
     /// Clears the progress line; call before printing anything.
     func endProgress() { display?.stop() }
 
-    /// The scope in words for summaries: `284 of 59932 files (drivers/mtd)`.
-    var filesPhrase: String {
-        let all = run.index.files.count
-        if scope.prefixes == nil { return "\(all) files analysed" }
-        return "\(all) files analysed, \(filesInScope) in scope (\(scope.label))"
-    }
+    /// The scope in words for summaries (see `filesPhrase(total:inScope:scope:)`).
+    var filesPhrase: String { unbindcheck.filesPhrase(total: run.index.files.count, inScope: filesInScope, scope: scope) }
+}
+
+/// The scope in words for summaries: `59932 files analysed, 284 in scope (drivers/mtd)`.
+func filesPhrase(total: Int, inScope: Int, scope: ScanScope) -> String {
+    if scope.prefixes == nil { return "\(total) files analysed" }
+    return "\(total) files analysed, \(inScope) in scope (\(scope.label))"
 }
 
 /// A run's inputs before any parsing: the scope, the walked tree and the persistent index.

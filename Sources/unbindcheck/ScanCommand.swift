@@ -162,9 +162,8 @@ struct ScanCommand: AsyncParsableCommand {
             let warnings = findings.filter { $0.severity == .warning }.count
             let tests = findings.filter(\.inTestCode).count
             let patch = filter.changed.map { ", \($0.count) changed file\($0.count == 1 ? "" : "s")" } ?? ""
-            let all = prepared.tree.files.count
-            let filesPhrase = scope.prefixes == nil ? "\(all) files analysed" : "\(all) files analysed, \(filesInScope) in scope (\(scope.label))"
-            note("unbindcheck: \(filesPhrase)\(patch), \(errors) errors, \(warnings) warnings\(tests > 0 ? ", \(tests) in test code\(includeTests ? "" : " (as notes)")" : "")\(suppressed > 0 ? ", \(suppressed) suppressed" : "") in \(format2(seconds)) s\(target.map { "; report: \($0)" } ?? "")\(reports.map { "; reports in \($0)" } ?? "")")
+            let phrase = filesPhrase(total: prepared.tree.files.count, inScope: filesInScope, scope: scope)
+            note("unbindcheck: \(phrase)\(patch), \(errors) errors, \(warnings) warnings\(tests > 0 ? ", \(tests) in test code\(includeTests ? "" : " (as notes)")" : "")\(suppressed > 0 ? ", \(suppressed) suppressed" : "") in \(format2(seconds)) s\(target.map { "; report: \($0)" } ?? "")\(reports.map { "; reports in \($0)" } ?? "")")
         }
         if findings.contains(where: { $0.severity >= failOn.severity }) { throw ExitCode(1) }
     }

@@ -145,7 +145,7 @@ public enum CachedIndexer {
                 if k >= order.count { break }
                 let i = order[k]
                 let file = files[i]
-                if let m = manifest[file.relativePath], m.size == Int64(file.size), m.mtime == file.mtimeNanos, file.mtimeNanos != 0, known[m.hash] != nil {
+                if let m = manifest[file.relativePath], m.describes(file), known[m.hash] != nil {
                     slots.hashes[i] = m.hash
                     slots.slots[i] = .stored(m.hash)
                     progress?.advance()

@@ -200,7 +200,6 @@ public final class FactStore: @unchecked Sendable {
             ) WITHOUT ROWID;
             CREATE INDEX tree_file_hash ON tree_file(hash);
             CREATE TABLE struct_def (hash BLOB NOT NULL, name TEXT NOT NULL, is_union INTEGER NOT NULL, line INTEGER NOT NULL);
-            CREATE INDEX struct_def_name ON struct_def(name);
             CREATE TABLE struct_member (
                 hash BLOB NOT NULL, struct TEXT NOT NULL, member TEXT NOT NULL,
                 type_kind TEXT NOT NULL,      -- struct, union, enum, named, builtin, unknown
@@ -208,16 +207,12 @@ public final class FactStore: @unchecked Sendable {
                 embedded INTEGER NOT NULL,    -- 1: held by value (not a pointer)
                 line INTEGER NOT NULL
             );
-            CREATE INDEX struct_member_type ON struct_member(type);
-            CREATE INDEX struct_member_struct ON struct_member(struct);
             CREATE TABLE call_site (
                 hash BLOB NOT NULL, function TEXT NOT NULL, callee TEXT NOT NULL,
                 kind TEXT NOT NULL,           -- devm-alloc, register, unregister, driver-core
                 line INTEGER NOT NULL, column INTEGER NOT NULL,
                 argument TEXT NOT NULL        -- the first argument as written
             );
-            CREATE INDEX call_site_callee ON call_site(callee);
-            CREATE INDEX call_site_kind ON call_site(kind);
             CREATE TABLE report (
                 key TEXT PRIMARY KEY,         -- tool version, options and tree manifest hash
                 value BLOB NOT NULL
@@ -226,6 +221,7 @@ public final class FactStore: @unchecked Sendable {
             CREATE VIEW file_member AS SELECT tf.tree, tf.path, m.* FROM tree_file tf JOIN struct_member m ON m.hash = tf.hash;
             CREATE VIEW file_call AS SELECT tf.tree, tf.path, c.* FROM tree_file tf JOIN call_site c ON c.hash = tf.hash;
             """)
+        try createBulkIndexes(db)
         try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('format', 'unbindcheck-index'), ('version', ?)", arguments: [versionTag])
     }
 
@@ -239,7 +235,15 @@ public final class FactStore: @unchecked Sendable {
         }
     }
 
-    public struct ManifestEntry: Sendable { public var size: Int64; public var mtime: Int64; public var hash: ContentHash }
+    public struct ManifestEntry: Sendable {
+        public var size: Int64; public var mtime: Int64; public var hash: ContentHash
+
+        /// Whether this row still describes `file` (same size and a known, same mtime), so
+        /// that its stored hash can be trusted without reading the file.
+        public func describes(_ file: SourceFile) -> Bool {
+            size == Int64(file.size) && mtime == file.mtimeNanos && file.mtimeNanos != 0
+        }
+    }
 
     /// The tree's path → (size, mtime, hash) map.
     public func manifest(tree: Int64) throws -> [String: ManifestEntry] {
@@ -305,6 +309,9 @@ public final class FactStore: @unchecked Sendable {
         ("struct_member_struct", "struct_member(struct)"), ("call_site_callee", "call_site(callee)"),
         ("call_site_kind", "call_site(kind)"),
     ]
+    static func createBulkIndexes(_ db: Database) throws {
+        for (name, on) in bulkIndexes { try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(name) ON \(on)") }
+    }
     /// New contents from which a write goes through `bulkIndexes`.
     static let bulkThreshold = 2000
     /// Orphaned contents whose queryable rows are collected together (those rows are never
@@ -340,7 +347,7 @@ public final class FactStore: @unchecked Sendable {
         let bulk = content.count >= bulkThreshold
         if bulk { for (name, _) in bulkIndexes { try db.execute(sql: "DROP INDEX IF EXISTS \(name)") } }
         try insert(db, content: content)
-        if bulk { for (name, on) in bulkIndexes { try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(name) ON \(on)") } }
+        if bulk { try createBulkIndexes(db) }
         let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO tree_file (tree, path, size, mtime_ns, hash) VALUES (?, ?, ?, ?, ?)")
         for m in manifest { try upsert.execute(arguments: [tree, m.path, m.size, m.mtime, m.hash.data]) }
         if !manifest.isEmpty { try collectGarbage(db) }

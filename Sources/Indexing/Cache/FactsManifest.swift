@@ -11,9 +11,6 @@ public struct FactsManifest: Sendable {
     public let hash: String
     /// Total size of the files (the scan's `bytes`).
     public let bytes: Int
-    /// Files read because their (size, mtime) changed, and of those, parsed.
-    public let read: Int
-    public let parsed: Int
     let tree: Int64
     let content: [FactStore.NewContent]
     let updates: [FactStore.ManifestUpdate]
@@ -29,17 +26,15 @@ public struct FactsManifest: Sendable {
               let manifest = try? store.manifest(tree: tree),
               let known = try? store.factsHashes() else { return nil }
         var hasher = ManifestHasher()
-        var bytes = 0, read = 0
+        var bytes = 0
         var content: [FactStore.NewContent] = []
         var updates: [FactStore.ManifestUpdate] = []
         for file in files {
-            if let m = manifest[file.relativePath], m.size == Int64(file.size), m.mtime == file.mtimeNanos, file.mtimeNanos != 0,
-               let fh = known[m.hash] {
+            if let m = manifest[file.relativePath], m.describes(file), let fh = known[m.hash] {
                 hasher.add(file.relativePath, fh)
                 bytes += file.size
                 continue
             }
-            read += 1
             let factsHash: ContentHash
             let hash: ContentHash
             switch CachedIndexer.readAndParse(file, known: known) {
@@ -58,7 +53,7 @@ public struct FactsManifest: Sendable {
             hasher.add(file.relativePath, factsHash)
             updates.append(FactStore.ManifestUpdate(path: file.relativePath, size: Int64(file.size), mtime: file.mtimeNanos, hash: hash))
         }
-        return FactsManifest(hash: hasher.hex, bytes: bytes, read: read, parsed: content.count, tree: tree, content: content, updates: updates)
+        return FactsManifest(hash: hasher.hex, bytes: bytes, tree: tree, content: content, updates: updates)
     }
 
     /// Records the files read (their new content and manifest rows), in the background, so
