@@ -8,7 +8,7 @@
 /// `FactsCodec.Malformed` instead of trapping, so a damaged blob is detected, never trusted.
 public enum FactsCodec {
     /// Bumped whenever the encoding or the fact structs change; part of the cache schema.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     struct Malformed: Error, CustomStringConvertible {
         public var description: String
@@ -130,6 +130,9 @@ public enum FactsCodec {
             for x in f.includes { s(x.path); b(x.isSystem); i32(x.line) }
             u(UInt64(f.diagnostics.count))
             for d in f.diagnostics { i32(d.line); i32(d.column); s(d.message) }
+            u(UInt64(f.alternateDefinitions.count))
+            for x in f.alternateDefinitions { s(x.name); strings(x.callees); int(x.assignments); i32(x.statementCount) }
+            strings(f.commentedEmptyFunctions)
             int(f.recoveries)
             if let why = f.unreadable { b(true); s(why) } else { b(false) }
         }
@@ -247,6 +250,39 @@ public enum FactsCodec {
             return out
         }
 
+        mutating func function() throws -> FunctionDecl {
+            let name = try s(), isStatic = try b(), isInline = try b(), ret = try type()
+            let params = try vars(), locals = try vars()
+            let nc = try count()
+            var calls: [CallSite] = []
+            calls.reserveCapacity(nc)
+            for _ in 0..<nc {
+                let callee = try s(), node = try i32(), line = try i32(), column = try i32(), target = try i32()
+                let flags = try byte()
+                guard flags < 8 else { throw Malformed(description: "bad call flags") }
+                calls.append(CallSite(callee: callee, node: node, line: line, column: column, target: target,
+                                      targetIsDeclaration: flags & 1 != 0, isConditional: flags & 2 != 0, isReturned: flags & 4 != 0))
+            }
+            let nas = try count()
+            var assigns: [AssignmentSite] = []
+            assigns.reserveCapacity(nas)
+            for _ in 0..<nas {
+                assigns.append(AssignmentSite(lhs: try i32(), rhs: try i32(), line: try i32(), column: try i32(), isConditional: try b()))
+            }
+            let returns = try i32s()
+            let exprs = try arena()
+            let line = try i32(), column = try i32(), endLine = try i32(), statements = try i32()
+            var fn = FunctionDecl(name: name, isStatic: isStatic, isInline: isInline, returnType: ret, params: params, locals: locals,
+                                  calls: calls, assignments: assigns, returns: returns, exprs: exprs, line: line, column: column,
+                                  endLine: endLine, statementCount: statements)
+            fn.unconditionalJumps = try i32s()
+            fn.branchLines = try i32s()
+            let ntests = try count()
+            fn.tests.reserveCapacity(ntests)
+            for _ in 0..<ntests { fn.tests.append(TestSite(node: try i32(), line: try i32())) }
+            return fn
+        }
+
         mutating func facts(path: String) throws -> FileFacts {
             var f = FileFacts(path: path, bytes: try int())
             let na = try count()
@@ -266,38 +302,7 @@ public enum FactsCodec {
             for _ in 0..<nt { f.typedefs.append(TypedefDecl(name: try s(), type: try type(), line: try i32())) }
             let nfn = try count()
             f.functions.reserveCapacity(nfn)
-            for _ in 0..<nfn {
-                let name = try s(), isStatic = try b(), isInline = try b(), ret = try type()
-                let params = try vars(), locals = try vars()
-                let nc = try count()
-                var calls: [CallSite] = []
-                calls.reserveCapacity(nc)
-                for _ in 0..<nc {
-                    let callee = try s(), node = try i32(), line = try i32(), column = try i32(), target = try i32()
-                    let flags = try byte()
-                    guard flags < 8 else { throw Malformed(description: "bad call flags") }
-                    calls.append(CallSite(callee: callee, node: node, line: line, column: column, target: target,
-                                          targetIsDeclaration: flags & 1 != 0, isConditional: flags & 2 != 0, isReturned: flags & 4 != 0))
-                }
-                let nas = try count()
-                var assigns: [AssignmentSite] = []
-                assigns.reserveCapacity(nas)
-                for _ in 0..<nas {
-                    assigns.append(AssignmentSite(lhs: try i32(), rhs: try i32(), line: try i32(), column: try i32(), isConditional: try b()))
-                }
-                let returns = try i32s()
-                let exprs = try arena()
-                let line = try i32(), column = try i32(), endLine = try i32(), statements = try i32()
-                var fn = FunctionDecl(name: name, isStatic: isStatic, isInline: isInline, returnType: ret, params: params, locals: locals,
-                                      calls: calls, assignments: assigns, returns: returns, exprs: exprs, line: line, column: column,
-                                      endLine: endLine, statementCount: statements)
-                fn.unconditionalJumps = try i32s()
-                fn.branchLines = try i32s()
-                let ntests = try count()
-                fn.tests.reserveCapacity(ntests)
-                for _ in 0..<ntests { fn.tests.append(TestSite(node: try i32(), line: try i32())) }
-                f.functions.append(fn)
-            }
+            for _ in 0..<nfn { f.functions.append(try function()) }
             let ng = try count()
             f.globals.reserveCapacity(ng)
             for _ in 0..<ng {
@@ -321,6 +326,12 @@ public enum FactsCodec {
             let nd = try count()
             f.diagnostics.reserveCapacity(nd)
             for _ in 0..<nd { f.diagnostics.append(FileDiagnostic(line: try i32(), column: try i32(), message: try s())) }
+            let nalt = try count()
+            f.alternateDefinitions.reserveCapacity(nalt)
+            for _ in 0..<nalt {
+                f.alternateDefinitions.append(AlternateDefinition(name: try s(), callees: try strings(), assignments: try int(), statementCount: try i32()))
+            }
+            f.commentedEmptyFunctions = try strings()
             f.recoveries = try int()
             f.unreadable = try b() ? try s() : nil
             return f

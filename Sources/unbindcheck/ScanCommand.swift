@@ -56,6 +56,9 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the time of each analysis pass on stderr.")
     var verbose = false
 
+    @Flag(name: .long, help: "Run the analysis even when a result stored for the same files or facts would answer (the facts still come from the persistent index).")
+    var reanalyse = false
+
     @OptionGroup var tree: TreeOptions
 
     func validate() throws {
@@ -173,7 +176,7 @@ struct ScanCommand: AsyncParsableCommand {
     func analyseOrLoad(_ prepared: Prepared, wantsRows: Bool) throws -> (CachedScan, Session?) {
         let keyParts = ["scan", CachedIndexer.canonicalRoot(prepared.tree.root), includeTests ? "include-tests" : "tests-as-notes"] + tree.exclude
         let factsKeyParts = keyParts + ["facts"]
-        if let store = prepared.store, !(wantsRows && prepared.scope.prefixes != nil) {
+        if let store = prepared.store, !reanalyse, !(wantsRows && prepared.scope.prefixes != nil) {
             if let manifest = ResultCache.unchangedManifest(tree: prepared.tree, store: store),
                let stored = ResultCache.load(CachedScan.self, key: ResultCache.key(keyParts, manifest: manifest), store: store) {
                 return (stored, nil)
