@@ -33,7 +33,7 @@ public struct AllocationSite: Sendable, Hashable {
 
 /// Finds every allocation through the allocator table and types it from the size
 /// expression, a cast, the assignment target or the function's return type.
-public struct Allocations {
+public struct Allocations: Sendable {
     public let sites: [AllocationSite]
     public let byAggregate: [AggregateID: [Int]]
 

@@ -4,13 +4,19 @@ import Indexing
 /// One analysis pass: computes one result from the index and the results of the passes it
 /// depends on. The pass manager (`AnalysisContext`) runs each pass once, on first use,
 /// after its dependencies, and times it apart from them.
-public protocol AnalysisPass {
-    associatedtype Result
+public protocol AnalysisPass: SendableMetatype {
+    associatedtype Result: Sendable
     /// Shown in progress lines and in `--timings`.
     static var name: String { get }
     /// Passes whose results `run` reads.
     static var dependencies: [any AnalysisPass.Type] { get }
     static func run(_ ctx: AnalysisContext) -> Result
+    /// The pass spreads its own work over `jobs` threads, so it runs alone.
+    static var usesAllJobs: Bool { get }
+}
+
+extension AnalysisPass {
+    public static var usesAllJobs: Bool { false }
 }
 
 /// Which structs hold a refcounted object at all, and through which fields.
@@ -40,6 +46,7 @@ enum ObjectFlowPass: AnalysisPass {
 enum SummaryPass: AnalysisPass {
     public static let name = "registration summaries"
     public static var dependencies: [any AnalysisPass.Type] { [] }
+    public static var usesAllJobs: Bool { true }
     public static func run(_ ctx: AnalysisContext) -> Summaries { Summaries(index: ctx.index, resolver: ctx.resolver, jobs: ctx.jobs) }
 }
 
@@ -108,6 +115,9 @@ public final class AnalysisContext: @unchecked Sendable {
     /// (pass name, seconds), in the order the passes ran.
     public private(set) var passTimes: [(String, Double)] = []
 
+    /// Adds a time to `passTimes` for work that is not a pass (the checks).
+    public func record(_ name: String, seconds: Double) { passTimes.append((name, seconds)) }
+
     private let progress: ScanProgress?
     private var results: [ObjectIdentifier: Any] = [:]
 
@@ -132,6 +142,66 @@ public final class AnalysisContext: @unchecked Sendable {
     }
 
     private func ensure<P: AnalysisPass>(_ pass: P.Type) { _ = result(of: pass) }
+
+    /// Every pass, in an order that respects their dependencies.
+    static let allPasses: [any AnalysisPass.Type] = [
+        EmbeddingPass.self, AllocationPass.self, SummaryPass.self, ObjectFlowPass.self,
+        SubsystemPass.self, ReleaseCallbackPass.self, ProviderOpsPass.self, RevocationPass.self,
+    ]
+
+    /// Runs every pass now, so that the workers of a parallel check run find their results
+    /// computed. With more than one job, the passes whose dependencies are done run side by
+    /// side, each on a worker context with its own resolver; each pass still runs once. A
+    /// pass that uses every job itself runs first, alone (nested parallel loops would
+    /// leave its inner loop on one thread).
+    public func runAllPasses() {
+        var pending = Self.allPasses.filter { results[ObjectIdentifier($0)] == nil }
+        guard jobs > 1 else {
+            for p in pending { ensure(p) }
+            return
+        }
+        while !pending.isEmpty {
+            let ready = pending.filter { p in p.dependencies.allSatisfy { results[ObjectIdentifier($0)] != nil } }
+            guard !ready.isEmpty else { for p in pending { ensure(p) }; return }
+            if let solo = ready.first(where: { $0.usesAllJobs }) {
+                ensure(solo)
+                pending.removeAll { $0 == solo }
+                continue
+            }
+            CrashContext.setPhase("running the analysis passes")
+            progress?.begin("analysing: " + ready.map { $0.name }.joined(separator: ", "))
+            let done = parallelMap(count: ready.count, jobs: jobs, makeState: { () }) { k, _ -> (any Sendable, Double) in
+                let worker = AnalysisContext(sharing: self, reporting: self.reportedFiles, jobs: self.jobs)
+                let t = monotonicSeconds()
+                let r = Self.run(ready[k], in: worker)
+                return (r, monotonicSeconds() - t)
+            }
+            for (p, (r, seconds)) in zip(ready, done) {
+                results[ObjectIdentifier(p)] = r
+                passTimes.append((p.name, seconds))
+            }
+            pending.removeAll { p in ready.contains { $0 == p } }
+        }
+    }
+
+    private static func run<P: AnalysisPass>(_ pass: P.Type, in ctx: AnalysisContext) -> any Sendable { P.run(ctx) }
+
+    private init(sharing parent: AnalysisContext, reporting files: Set<Int32>?, jobs: Int = 1) {
+        index = parent.index
+        self.jobs = jobs
+        progress = nil
+        resolver = Resolver(index: parent.index)
+        results = parent.results
+        reportedFiles = files
+        includeTests = parent.includeTests
+    }
+
+    /// A context for one worker of a parallel check run: the pass results computed so far,
+    /// its own resolver (a resolver's caches are not shared between threads), and only the
+    /// findings located in `files`.
+    public func worker(reporting files: Set<Int32>) -> AnalysisContext {
+        AnalysisContext(sharing: self, reporting: files)
+    }
 
     public var closure: EmbeddingClosure { result(of: EmbeddingPass.self) }
     public var allocations: Allocations { result(of: AllocationPass.self) }

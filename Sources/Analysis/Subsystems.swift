@@ -30,13 +30,13 @@ public struct SubsystemObject: Sendable {
 }
 
 /// A release callback found for an object: the function name, where it was set, how.
-public struct ReleaseBinding {
+public struct ReleaseBinding: Sendable {
     public var function: FunctionID
     public var evidence: Evidence
 }
 
 /// Infers the registered object types of the tree and classifies their protection.
-public struct Subsystems {
+public struct Subsystems: Sendable {
     public private(set) var objects: [AggregateID: SubsystemObject]
     /// Releases assigned outside the core (`priv->vdev.dev.release = fn`), by object type.
     let driverReleases: [AggregateID: [ReleaseBinding]]

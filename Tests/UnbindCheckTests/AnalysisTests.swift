@@ -137,10 +137,15 @@ let deviceHeader = KernelPrelude.device
         #expect(ctx.passTimes.count == 6)
     }
 
-    @Test func aScanRunsEveryPassOnce() {
-        let ctx = analyse(Self.tree)
+    @Test(arguments: [1, 2, 3]) func aScanRunsEveryPassOnce(jobs: Int) {
+        let ctx = analyse(Self.tree, jobs: jobs)
         _ = Analyzer.findings(ctx)
-        #expect(ctx.passTimes.map(\.0).sorted() == ["allocation typing", "embedding closure", "object flow", "provider ops", "provider revocation",
+        #expect(ctx.passTimes.map(\.0).sorted() == ["allocation typing", "checks", "embedding closure", "object flow", "provider ops", "provider revocation",
                                                     "registration summaries", "release callbacks", "subsystem protection"])
+        // The passes a pass depends on ran before it.
+        let order = ctx.passTimes.map(\.0)
+        #expect(order.firstIndex(of: "registration summaries")! < order.firstIndex(of: "subsystem protection")!)
+        #expect(order.firstIndex(of: "subsystem protection")! < order.firstIndex(of: "provider ops")!)
+        #expect(order.last == "checks")
     }
 }

@@ -219,15 +219,16 @@ func exampleDirectories(_ id: String, _ kind: String) -> [String] {
 @Suite struct CheckExampleTests {
     /// Every check's triggering examples (`Tests/Fixtures/<id>/triggering-N/`) produce
     /// exactly the findings of their `expected.txt` (position, severity and message), each
-    /// at a `/*!check-id*/` marker; the non-triggering ones produce none of that check.
-    @Test(arguments: allChecks.map { type(of: $0).description.id })
-    func examples(id: String) throws {
+    /// at a `/*!check-id*/` marker; the non-triggering ones produce none of that check. With
+    /// three jobs (the files dealt out to three workers) the findings are the same.
+    @Test(arguments: allChecks.map { type(of: $0).description.id }, [1, 3])
+    func examples(id: String, jobs: Int) throws {
         let check = try #require(allChecks.first { type(of: $0).description.id == id })
         let triggering = exampleDirectories(id, "triggering"), nonTriggering = exampleDirectories(id, "non-triggering")
         #expect(!triggering.isEmpty && !nonTriggering.isEmpty)
         for dir in triggering {
             let example = fixtureFiles(dir)
-            let findings = Analyzer.findings(analyse(example), checks: [check])
+            let findings = Analyzer.findings(analyse(example, jobs: jobs), checks: [check])
             let got = findings.map { "\($0.file):\($0.line):\($0.column): \($0.severity.rawValue): \($0.message)" }
             let expectedPath = testsDirectory.appendingPathComponent("Fixtures/\(dir)/expected.txt").path
             if ProcessInfo.processInfo.environment["UNBINDCHECK_UPDATE_EXPECTED"] == "1" {
@@ -240,7 +241,7 @@ func exampleDirectories(_ id: String, _ kind: String) -> [String] {
             #expect(findings.map { Marker(file: $0.file, line: $0.line, column: $0.column, check: $0.check) } == marked, "\(dir)")
         }
         for dir in nonTriggering {
-            let got = Analyzer.findings(analyse(fixtureFiles(dir)), checks: [check])
+            let got = Analyzer.findings(analyse(fixtureFiles(dir), jobs: jobs), checks: [check])
             #expect(got.isEmpty, "\(dir): \(got.map(\.message))")
         }
     }

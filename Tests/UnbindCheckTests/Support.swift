@@ -12,9 +12,9 @@ import Glibc
 #endif
 
 /// Builds an analysed tree from in-memory files (path → source).
-func analyse(_ files: [String: String]) -> AnalysisContext {
+func analyse(_ files: [String: String], jobs: Int = 1) -> AnalysisContext {
     let facts = files.keys.sorted().map { FrontEnd.parse(path: $0, source: files[$0]!) }
-    return AnalysisContext(index: TreeIndex(root: "fixture", files: facts))
+    return AnalysisContext(index: TreeIndex(root: "fixture", files: facts), jobs: jobs)
 }
 
 /// Parses one file.
