@@ -53,6 +53,13 @@ public struct Summaries: Sendable {
 
     static let maxPath = 6
 
+    /// One rule's fixed point, as a worker of `init` returns it.
+    enum SolvedRule: Sendable {
+        case publish([FunctionID: [ParamEffect: PublishFact]])
+        case teardown([FunctionID: [ParamEffect: EffectEvidence]])
+        case free([FunctionID: [ParamEffect: Bool]])
+    }
+
     /// The caller's effect when its parameter path `outer` is passed where the callee has
     /// effect `inner`: the paths joined (normalized, at most `maxPath` steps).
     static func compose(_ outer: ParamEffect, _ inner: ParamEffect) -> ParamEffect {
@@ -109,16 +116,32 @@ public struct Summaries: Sendable {
         let perFile = parallelMap(count: index.files.count, jobs: jobs, makeState: { Resolver(index: index) }) { fi, workerResolver in
             Summaries.flows(file: Int32(fi), index: index, resolver: workerResolver)
         }
-        var graph = EffectFixedPoint.Graph()
+        var built = EffectFixedPoint.Graph()
         for fileFlows in perFile {
-            for (id, list) in fileFlows { graph.add(id, list) }
+            for (id, list) in fileFlows { built.add(id, list) }
         }
-        for (id, facts) in EffectFixedPoint.solve(EffectRule.publish, graph: graph) where !facts.isEmpty {
-            publishes[id] = facts.mapValues(\.evidence)
-            let really = Set(facts.filter(\.value.really).keys)
-            if !really.isEmpty { reallyPublishes[id] = really }
+        let graph = built
+        // The three rules are independent fixed points over the same graph: solved side by side.
+        let solved = parallelMap(count: 3, jobs: jobs, makeState: { () }) { k, _ -> SolvedRule in
+            switch k {
+            case 0: .publish(EffectFixedPoint.solve(EffectRule.publish, graph: graph))
+            case 1: .teardown(EffectFixedPoint.solve(EffectRule.teardown, graph: graph))
+            default: .free(EffectFixedPoint.solve(EffectRule.free, graph: graph))
+            }
         }
-        for (id, facts) in EffectFixedPoint.solve(EffectRule.teardown, graph: graph) where !facts.isEmpty { tearsDown[id] = facts }
-        for (id, facts) in EffectFixedPoint.solve(EffectRule.free, graph: graph) where !facts.isEmpty { frees[id] = Set(facts.keys.map(\.param)) }
+        for rule in solved {
+            switch rule {
+            case .publish(let all):
+                for (id, facts) in all where !facts.isEmpty {
+                    publishes[id] = facts.mapValues(\.evidence)
+                    let really = Set(facts.filter(\.value.really).keys)
+                    if !really.isEmpty { reallyPublishes[id] = really }
+                }
+            case .teardown(let all):
+                for (id, facts) in all where !facts.isEmpty { tearsDown[id] = facts }
+            case .free(let all):
+                for (id, facts) in all where !facts.isEmpty { frees[id] = Set(facts.keys.map(\.param)) }
+            }
+        }
     }
 }

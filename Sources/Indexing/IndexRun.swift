@@ -55,7 +55,7 @@ public struct IndexRun: Sendable {
         }
         self.store = cached == nil ? nil : store
         progress?.begin("indexing")
-        index = TreeIndex(root: tree.root, files: facts)
+        index = TreeIndex(root: tree.root, files: facts, jobs: jobs)
         parseSeconds = monotonicSeconds() - start
     }
 

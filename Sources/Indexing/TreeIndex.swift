@@ -49,40 +49,79 @@ public final class TreeIndex: Sendable {
     /// Files by directory (the path up to its last `/`), in index order.
     public let filesByDirectory: [Substring: [Int32]]
 
-    public init(root: String, files: [FileFacts]) {
+    /// One part of the index, built by one worker of `init`.
+    private enum Part: Sendable {
+        case functions([String: [FunctionID]])
+        case aggregates([String: [AggregateID]])
+        case entries([String: [EntryID]], [String: [EntryID]], [String: [EntryID]])
+        case includes([[Int32]])
+        case names(Set<String>, Set<String>, [Substring: [Int32]])
+    }
+
+    /// `name → ids` over every file, in file then declaration order. `name` reads a file's
+    /// names by index (no declaration is copied).
+    private static func byName<ID>(_ files: [FileFacts], _ count: (FileFacts) -> Int, _ name: (FileFacts, Int) -> String,
+                                   _ id: (Int32, Int32) -> ID) -> [String: [ID]] {
+        var out: [String: [ID]] = [:]
+        for fi in files.indices {
+            let f = files[fi]
+            for k in 0..<count(f) { out[name(f, k), default: []].append(id(Int32(fi), Int32(k))) }
+        }
+        return out
+    }
+
+    /// Builds the maps of the whole tree, its parts side by side with `jobs` threads.
+    public init(root: String, files: [FileFacts], jobs: Int = 1) {
         self.root = root
         self.files = files
         var byPath: [String: Int32] = [:]
-        var aggs: [String: [AggregateID]] = [:]
-        var tds: [String: [EntryID]] = [:]
-        var fns: [String: [FunctionID]] = [:]
-        var globs: [String: [EntryID]] = [:]
-        var macros: [String: [EntryID]] = [:]
-        var exported = Set<String>()
-        for (fi, f) in files.enumerated() {
-            let fid = Int32(fi)
-            byPath[f.path] = fid
-            for (ai, a) in f.aggregates.enumerated() { aggs[a.name, default: []].append(AggregateID(file: fid, index: Int32(ai))) }
-            for (ti, t) in f.typedefs.enumerated() { tds[t.name, default: []].append(EntryID(file: fid, index: Int32(ti))) }
-            for (ni, fn) in f.functions.enumerated() { fns[fn.name, default: []].append(FunctionID(file: fid, index: Int32(ni))) }
-            for (gi, g) in f.globals.enumerated() { globs[g.name, default: []].append(EntryID(file: fid, index: Int32(gi))) }
-            for (mi, m) in f.macros.enumerated() { macros[m.name, default: []].append(EntryID(file: fid, index: Int32(mi))) }
-            exported.formUnion(f.exports)
+        byPath.reserveCapacity(files.count)
+        for fi in files.indices { byPath[files[fi].path] = Int32(fi) }
+        let paths = byPath
+        let parts = parallelMap(count: 5, jobs: jobs, makeState: { () }) { k, _ -> Part in
+            switch k {
+            case 0:
+                return .functions(TreeIndex.byName(files, { $0.functions.count }, { $0.functions[$1].name }, { FunctionID(file: $0, index: $1) }))
+            case 1:
+                return .includes(TreeIndex.resolveIncludes(of: files, byPath: paths))
+            case 2:
+                return .entries(TreeIndex.byName(files, { $0.macros.count }, { $0.macros[$1].name }, { EntryID(file: $0, index: $1) }),
+                                TreeIndex.byName(files, { $0.typedefs.count }, { $0.typedefs[$1].name }, { EntryID(file: $0, index: $1) }),
+                                TreeIndex.byName(files, { $0.globals.count }, { $0.globals[$1].name }, { EntryID(file: $0, index: $1) }))
+            case 3:
+                return .aggregates(TreeIndex.byName(files, { $0.aggregates.count }, { $0.aggregates[$1].name }, { AggregateID(file: $0, index: $1) }))
+            default:
+                var exported = Set<String>()
+                for f in files { exported.formUnion(f.exports) }
+                var byDirectory: [Substring: [Int32]] = [:]
+                for (fi, f) in files.enumerated() { byDirectory[TreeIndex.directory(of: f.path), default: []].append(Int32(fi)) }
+                return .names(exported, Set(files.flatMap(\.suppressBindMacros)), byDirectory)
+            }
+        }
+        var functions: [String: [FunctionID]] = [:], aggregates: [String: [AggregateID]] = [:]
+        var macros: [String: [EntryID]] = [:], typedefs: [String: [EntryID]] = [:], globals: [String: [EntryID]] = [:]
+        var includes: [[Int32]] = [], exported = Set<String>(), suppress = Set<String>(), byDirectory: [Substring: [Int32]] = [:]
+        for part in parts {
+            switch part {
+            case .functions(let m): functions = m
+            case .aggregates(let m): aggregates = m
+            case .entries(let m, let t, let g): (macros, typedefs, globals) = (m, t, g)
+            case .includes(let i): includes = i
+            case .names(let e, let s, let d): (exported, suppress, byDirectory) = (e, s, d)
+            }
         }
         self.fileByPath = byPath
-        self.aggregatesByName = aggs
-        self.typedefsByName = tds
-        self.functionsByName = fns
-        self.globalsByName = globs
+        self.aggregatesByName = aggregates
+        self.typedefsByName = typedefs
+        self.functionsByName = functions
+        self.globalsByName = globals
         self.macrosByName = macros
         self.exported = exported
-        self.suppressBindMacros = Set(files.flatMap(\.suppressBindMacros))
-        var byDirectory: [Substring: [Int32]] = [:]
-        for (fi, f) in files.enumerated() { byDirectory[TreeIndex.directory(of: f.path), default: []].append(Int32(fi)) }
+        self.suppressBindMacros = suppress
         self.filesByDirectory = byDirectory
         self.isHeader = files.map { $0.path.hasSuffix(".h") }
         self.isGenericHeader = files.map { $0.path.hasSuffix(".h") && $0.path.hasPrefix("include/linux/") }
-        self.includes = TreeIndex.resolveIncludes(of: files, byPath: byPath)
+        self.includes = includes
     }
 
     public func aggregate(_ id: AggregateID) -> AggregateDecl { files[Int(id.file)].aggregates[Int(id.index)] }
