@@ -16,6 +16,22 @@ struct EffectRule<Value: Equatable & Sendable>: Sendable {
     var merge: @Sendable (Value, Value) -> Value
     /// At most this many effects per function from callees.
     var limit: Int
+    /// Whether `through` can give anything for this flow, whatever the callee's effect
+    /// (used to find the functions that can have an effect before solving).
+    var mayPass: @Sendable (Summaries.Flow) -> Bool = { _ in true }
+
+    /// The rule without its values: what `EffectCandidates` needs.
+    var shape: EffectShape {
+        let direct = self.direct
+        return EffectShape(hasDirect: { !direct($0).isEmpty }, mayPass: mayPass)
+    }
+}
+
+/// Whether a flow has a rule's effect by itself, and whether a callee's effect can pass
+/// through it to the caller.
+struct EffectShape: Sendable {
+    var hasDirect: @Sendable (Summaries.Flow) -> Bool
+    var mayPass: @Sendable (Summaries.Flow) -> Bool
 }
 
 /// The worklist fixed point shared by every `EffectRule`: functions are visited in
@@ -107,6 +123,6 @@ extension EffectRule where Value == Bool {
             return [(ParamEffect(param: flow.effect.param, path: []), true)]
         }, through: { flow, e, _ in
             flow.derived && !flow.conditional && e.param == flow.argument ? (ParamEffect(param: flow.effect.param, path: []), true) : nil
-        }, merge: { old, _ in old }, limit: Int.max)
+        }, merge: { old, _ in old }, limit: Int.max, mayPass: { $0.derived && !$0.conditional })
     }
 }

@@ -79,11 +79,10 @@ public struct Summaries: Sendable {
         AccessPath(root: p.root, fields: normalize(p.fields))
     }
 
-    /// The parameter flows of every function of one file.
-    static func flows(file fi: Int32, index: TreeIndex, resolver: Resolver) -> [(FunctionID, [Flow])] {
+    /// The parameter flows of the functions `ids` (those with any).
+    static func flows(of ids: [FunctionID], index: TreeIndex, resolver: Resolver) -> [(FunctionID, [Flow])] {
         var out: [(FunctionID, [Flow])] = []
-        for (ni, fn) in index.files[Int(fi)].functions.enumerated() where !fn.params.isEmpty && !fn.calls.isEmpty {
-            let id = FunctionID(file: fi, index: Int32(ni))
+        for id in ids {
             let view = FunctionView(id: id, resolver: resolver)
             var list: [Flow] = []
             for call in view.effectiveCalls() where !call.callee.isEmpty {
@@ -110,16 +109,16 @@ public struct Summaries: Sendable {
         return out
     }
 
-    public init(index: TreeIndex, resolver: Resolver, jobs: Int = 1) {
-        // Flows are independent per function: extract them in parallel, one resolver (and
-        // its caches) per worker, and merge in file order.
-        let perFile = parallelMap(count: index.files.count, jobs: jobs, makeState: { Resolver(index: index) }) { fi, workerResolver in
-            Summaries.flows(file: Int32(fi), index: index, resolver: workerResolver)
-        }
+    /// `everyFunction` extracts the flows of every function instead of only those that can
+    /// have an effect (`EffectCandidates`); the result is the same (a test checks it).
+    public init(index: TreeIndex, resolver: Resolver, jobs: Int = 1, everyFunction: Bool = false) {
         var built = EffectFixedPoint.Graph()
-        for fileFlows in perFile {
-            for (id, list) in fileFlows { built.add(id, list) }
-        }
+        let shapes = [EffectRule.publish.shape, EffectRule.teardown.shape, EffectRule.free.shape]
+        let flows = everyFunction
+            ? Summaries.flows(of: index.files.indices.flatMap { fi in
+                index.files[fi].functions.indices.map { FunctionID(file: Int32(fi), index: Int32($0)) } }, index: index, resolver: resolver)
+            : EffectCandidates.flows(index: index, shapes: shapes, jobs: jobs)
+        for (id, list) in flows { built.add(id, list) }
         let graph = built
         // The three rules are independent fixed points over the same graph: solved side by side.
         let solved = parallelMap(count: 3, jobs: jobs, makeState: { () }) { k, _ -> SolvedRule in

@@ -126,6 +126,10 @@ public final class TreeIndex: Sendable {
 
     public func aggregate(_ id: AggregateID) -> AggregateDecl { files[Int(id.file)].aggregates[Int(id.index)] }
     public func function(_ id: FunctionID) -> FunctionDecl { files[Int(id.file)].functions[Int(id.index)] }
+    /// Every definition of macro `name` in the tree, whichever file sees it.
+    public func macros(named name: String) -> [MacroDecl] {
+        (macrosByName[name] ?? []).map { files[Int($0.file)].macros[Int($0.index)] }
+    }
     public func path(_ file: Int32) -> String { files[Int(file)].path }
 
     /// The directory part of a tree-relative path (empty at the top).

@@ -119,6 +119,48 @@ let deviceHeader = KernelPrelude.device
     }
 }
 
+/// The summaries come from the flows of the functions that can have an effect only; the
+/// fixed point is the one of every function's flows.
+@Suite struct EffectCandidateTests {
+    /// A driver that publishes through a macro chain and frees through a kref release.
+    static let chains = ["include/linux/device.h": KernelPrelude.device, "drivers/misc/chain.c": """
+        #define chain_publish(d) chain_do_add(d)
+        #define chain_do_add(d) device_add(d)
+        struct chain { struct device dev; struct kref ref; };
+        static void chain_free(struct kref *k) { kfree(container_of(k, struct chain, ref)); }
+        static int chain_add(struct chain *c) { return chain_publish(&c->dev); }
+        static int chain_outer(struct chain *c, int n) { if (n) return 0; return chain_add(c); }
+        static void chain_put(struct chain *c) { kref_put(&c->ref, chain_free); }
+        static void chain_destroy(struct chain *c) { kfree(c); }
+        static void chain_drop(struct chain *c, int n) { chain_put(c); chain_destroy(c); }
+        """]
+
+    @Test func candidatesGiveTheFixedPointOfEveryFunction() throws {
+        var trees = [Self.chains, subsystemFixture]
+        for check in allChecks.map({ type(of: $0).description.id }) {
+            for dir in exampleDirectories(check, "triggering") + exampleDirectories(check, "non-triggering") { trees.append(fixtureFiles(dir)) }
+        }
+        #expect(trees.count > 10)
+        for files in trees {
+            let ctx = analyse(files)
+            let full = Summaries(index: ctx.index, resolver: ctx.resolver, everyFunction: true)
+            let found = Summaries(index: ctx.index, resolver: ctx.resolver, jobs: 2)
+            #expect(found.publishes == full.publishes)
+            #expect(found.tearsDown == full.tearsDown)
+            #expect(found.frees == full.frees)
+            #expect(found.reallyPublishes == full.reallyPublishes)
+        }
+        let ctx = analyse(Self.chains)
+        let s = ctx.summaries
+        let named = { (name: String) in try #require(ctx.index.functionsByName[name]?.first) }
+        #expect(s.publishes[try named("chain_add")]?.keys.map(\.path) == [["dev"]])
+        #expect(s.publishes[try named("chain_outer")]?.isEmpty == false)
+        #expect(s.frees[try named("chain_destroy")] == [0])
+        #expect(s.frees[try named("chain_drop")] == [0])
+        #expect(s.publishes[try named("chain_put")] == nil)
+    }
+}
+
 /// The pass manager runs a pass once, on first use, after its dependencies.
 @Suite struct PassManagerTests {
     static let tree = ["include/linux/device.h": KernelPrelude.device,

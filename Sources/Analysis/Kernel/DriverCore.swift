@@ -120,6 +120,8 @@ public enum DriverCore {
     ]
     /// Revocation primitives: SRCU/RCU grace periods that unregister waits for.
     static let revocationWaits: Set<String> = ["synchronize_srcu", "synchronize_rcu", "synchronize_srcu_expedited", "synchronize_rcu_expedited"]
+    /// Every call with a parameter effect by itself: publishers, teardowns and frees.
+    static let effectCalls: Set<String> = Set(publishers.keys).union(teardowns.keys).union(frees)
     /// `kref_put(ref, release, …)`: calls `release(ref)` when the count drops to zero.
     static let krefPuts: Set<String> = ["kref_put", "kref_put_mutex", "kref_put_lock"]
     /// `container_of` and its spellings.
