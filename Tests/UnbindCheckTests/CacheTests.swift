@@ -108,11 +108,11 @@ import Glibc
         let plain = reports(IndexRun(paths: [dir], jobs: 1), jobs: 1)
         #expect(plain.contains("devm-embedded-refcount"))
         var messages: [String] = []
-        let cold = IndexRun(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
+        let cold = IndexRun.written(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
         #expect(cold.cacheStats?.parsed == subsystemFixture.count)
         #expect(reports(cold, jobs: 2) == plain)
         for jobs in [1, 2] {
-            let warm = IndexRun(paths: [dir], jobs: jobs, cachePath: db, warn: { messages.append($0) })
+            let warm = IndexRun.written(paths: [dir], jobs: jobs, cachePath: db, warn: { messages.append($0) })
             #expect(warm.cacheStats?.parsed == 0)
             #expect(warm.cacheStats?.unchanged == subsystemFixture.count)
             #expect(warm.index.files == cold.index.files)
@@ -127,9 +127,9 @@ import Glibc
         let copy = temporaryTree(subsystemFixture)
         let db = database()
         defer { removeTree(dir); removeTree(copy); removeTree(SourceTree.dirname(db)) }
-        let first = IndexRun(paths: [dir], jobs: 2, cachePath: db)
+        let first = IndexRun.written(paths: [dir], jobs: 2, cachePath: db)
         // Another tree with the same content: hashed, never parsed.
-        let other = IndexRun(paths: [copy], jobs: 2, cachePath: db)
+        let other = IndexRun.written(paths: [copy], jobs: 2, cachePath: db)
         #expect(other.cacheStats?.parsed == 0)
         #expect(other.cacheStats?.hashed == subsystemFixture.count)
         // The same reports but for the tree's root (the subsystems listing names it).
@@ -140,7 +140,7 @@ import Glibc
         var extra = "\nstruct added_by_test { int x; };\n"
         extra.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
         close(fd)
-        let edited = IndexRun(paths: [dir], jobs: 2, cachePath: db)
+        let edited = IndexRun.written(paths: [dir], jobs: 2, cachePath: db)
         #expect(edited.cacheStats?.parsed == 1)
         #expect(edited.index.aggregatesByName["added_by_test"] != nil)
         #expect(reports(edited, jobs: 1) == reports(IndexRun(paths: [dir], jobs: 1), jobs: 1))
@@ -152,7 +152,7 @@ import Glibc
         let db = database()
         defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
         let plain = reports(IndexRun(paths: [dir], jobs: 1), jobs: 1)
-        _ = IndexRun(paths: [dir], jobs: 1, cachePath: db)
+        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
         // Overwrite the middle of the file (pages of tables and blobs) with garbage.
         let (data, _) = readWholeFile(db)
         var bytes = data!
@@ -161,13 +161,13 @@ import Glibc
         bytes.withUnsafeBufferPointer { _ = write(fd, $0.baseAddress, $0.count) }
         close(fd)
         var messages: [String] = []
-        let run = IndexRun(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
+        let run = IndexRun.written(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
         #expect(messages.count == 1)
         #expect(messages.first?.contains("rebuilt") == true)
         #expect(reports(run, jobs: 2) == plain)
         // The rebuilt database serves the next run silently.
         messages = []
-        let again = IndexRun(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
+        let again = IndexRun.written(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
         #expect(messages.isEmpty)
         #expect(again.cacheStats?.parsed == 0)
         #expect(reports(again, jobs: 2) == plain)
@@ -178,7 +178,7 @@ import Glibc
         let db = database()
         defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
         let plain = reports(IndexRun(paths: [dir], jobs: 1), jobs: 1)
-        _ = IndexRun(paths: [dir], jobs: 1, cachePath: db)
+        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
         let store = try FactStore(path: db)
         try store.queue.write { db in
             // A valid blob of other content: it decodes, only the checksum tells.
@@ -186,7 +186,7 @@ import Glibc
         }
         try store.queue.close()
         var messages: [String] = []
-        let run = IndexRun(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
+        let run = IndexRun.written(paths: [dir], jobs: 2, cachePath: db, warn: { messages.append($0) })
         #expect(messages.count == 1)
         #expect(messages.first?.contains("checksum") == true)
         #expect(reports(run, jobs: 2) == plain)
@@ -196,12 +196,12 @@ import Glibc
         let dir = temporaryTree(subsystemFixture)
         let db = database()
         defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
-        _ = IndexRun(paths: [dir], jobs: 1, cachePath: db)
+        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
         let store = try FactStore(path: db)
         try store.queue.write { try $0.execute(sql: "UPDATE meta SET value = 'schema 0, facts 0, tool 0.0.1' WHERE key = 'version'") }
         try store.queue.close()
         var messages: [String] = []
-        let run = IndexRun(paths: [dir], jobs: 1, cachePath: db, warn: { messages.append($0) })
+        let run = IndexRun.written(paths: [dir], jobs: 1, cachePath: db, warn: { messages.append($0) })
         #expect(messages.count == 1)
         #expect(messages.first?.contains("schema 0, facts 0, tool 0.0.1") == true)
         #expect(messages.first?.contains("rebuilt") == true)
@@ -213,7 +213,7 @@ import Glibc
         try foreign.write { try $0.execute(sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)") }
         try foreign.close()
         messages = []
-        _ = IndexRun(paths: [dir], jobs: 1, cachePath: db, warn: { messages.append($0) })
+        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db, warn: { messages.append($0) })
         #expect(messages.count == 1)
         #expect(messages.first?.contains("foreign") == true)
 
@@ -224,7 +224,7 @@ import Glibc
         text.withUTF8 { _ = write(fd, $0.baseAddress, $0.count) }
         close(fd)
         messages = []
-        let rebuilt = IndexRun(paths: [dir], jobs: 1, cachePath: db, warn: { messages.append($0) })
+        let rebuilt = IndexRun.written(paths: [dir], jobs: 1, cachePath: db, warn: { messages.append($0) })
         #expect(messages.count == 1)
         #expect(messages.first?.contains("rebuilt") == true)
         #expect(rebuilt.cacheStats?.parsed == subsystemFixture.count)
@@ -234,7 +234,7 @@ import Glibc
         let dir = temporaryTree(subsystemFixture)
         let db = database()
         defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
-        _ = IndexRun(paths: [dir], jobs: 1, cachePath: db)
+        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
         let store = try FactStore(path: db)
         let (embeds, devm) = try store.queue.read { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM file_member WHERE embedded = 1 AND type_kind = 'struct'") ?? 0,
@@ -242,6 +242,16 @@ import Glibc
         }
         #expect(embeds > 0)
         #expect(devm > 0)
+    }
+}
+
+extension IndexRun {
+    /// A run whose new facts are in the database when it returns (the store writes them
+    /// in the background), so that the next run on the same database sees them.
+    static func written(paths: [String], jobs: Int, cachePath: String, warn: (String) -> Void = { _ in }) -> IndexRun {
+        let run = IndexRun(paths: paths, jobs: jobs, cachePath: cachePath, warn: warn)
+        run.store?.flush()
+        return run
     }
 }
 
