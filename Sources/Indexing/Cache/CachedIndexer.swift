@@ -75,14 +75,11 @@ public enum CachedIndexer {
         // 1. Hash (or trust the manifest), parse what the store lacks.
         hashOrParse(files, order: order, manifest: manifest, known: known, slots: slots, workers: workers, progress: progress)
 
-        // 2. Fetch the stored blobs (once per distinct content) and decode them in parallel.
-        var wanted: [ContentHash] = []
-        var wantedIndex: [ContentHash: Int] = [:]
+        // 2. Read the stored blobs and decode them in parallel.
         var fromStore: [Int] = []
         for i in files.indices {
             if case .stored(let h) = slots.slots[i] {
                 fromStore.append(i)
-                if wantedIndex[h] == nil { wantedIndex[h] = wanted.count; wanted.append(h) }
                 if manifest[files[i].relativePath]?.hash == h { stats.unchanged += 1 } else { stats.hashed += 1 }
             } else if case .parsed = slots.slots[i] {
                 stats.parsed += 1
@@ -90,10 +87,9 @@ public enum CachedIndexer {
             }
         }
         stats.loaded = fromStore.count
-        let blobs = try store.blobs(wanted)
-        let fromStoreList = fromStore, wantedMap = wantedIndex
-        let failed = decodeStored(files, indices: fromStoreList, wanted: wantedMap, blobs: blobs, slots: slots, jobs: jobs)
-        if failed.isSet { throw FactStore.Problem(description: "is corrupt (a stored facts blob failed its checksum or decoding)") }
+        let fromStoreList = fromStore
+        let failed = decodeStored(files, indices: fromStoreList, store: store, slots: slots, jobs: jobs)
+        if failed.isSet { throw FactStore.Problem(description: "is corrupt (a stored facts blob is missing, or failed its checksum or decoding)") }
 
         // 3. Collect in file order; write back what is new.
         var facts: [FileFacts] = []
@@ -185,25 +181,26 @@ public enum CachedIndexer {
         return FactsCodec.encode(f)
     }
 
-    /// Step 2 of `parseAll`: decodes the stored blobs of `indices` in parallel, checking
-    /// each blob's checksum; the returned flag is set when one failed.
-    private static func decodeStored(_ files: [SourceFile], indices fromStoreList: [Int], wanted wantedMap: [ContentHash: Int],
-                                     blobs: [FactStore.StoredBlob], slots: Slots, jobs: Int) -> ParallelFlag {
+    /// Step 2 of `parseAll`: reads and decodes the stored blobs of `indices` in parallel,
+    /// each worker on its own connection, checking each blob's checksum; the returned flag
+    /// is set when one failed.
+    private static func decodeStored(_ files: [SourceFile], indices fromStoreList: [Int], store: FactStore,
+                                     slots: Slots, jobs: Int) -> ParallelFlag {
         let failed = ParallelFlag()
         slots.reset()
         DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, fromStoreList.count))) { _ in
+            let reader = FactStore.BlobReader(store)
             while true {
                 let k = slots.take()
                 if k >= fromStoreList.count || failed.isSet { break }
                 let i = fromStoreList[k]
-                guard case .stored(let h) = slots.slots[i], let w = wantedMap[h] else { continue }
-                let stored = blobs[w]
-                let f: FileFacts? = stored.data.withUnsafeBytes { raw in
-                    guard blobChecksum(raw) == stored.checksum, var f = try? FactsCodec.decode(raw, path: files[i].relativePath) else { return nil }
-                    f.bytes = stored.size
+                guard case .stored(let h) = slots.slots[i] else { continue }
+                let f: FileFacts?? = try? reader.withBlob(h) { raw, checksum, size in
+                    guard blobChecksum(raw) == checksum, var f = try? FactsCodec.decode(raw, path: files[i].relativePath) else { return nil }
+                    f.bytes = size
                     return f
                 }
-                if let f { slots.facts[i] = f } else { failed.set() }
+                if let f = f ?? nil { slots.facts[i] = f } else { failed.set() }
             }
         }
         return failed

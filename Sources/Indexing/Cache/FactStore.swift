@@ -277,21 +277,37 @@ public final class FactStore: @unchecked Sendable {
     }
 
     /// A stored facts blob: its bytes, checksum and the file's size.
-    struct StoredBlob { var data: Data; var checksum: Int64; var size: Int }
+    /// Reads stored blobs on a connection of its own (one per worker: the database is in
+    /// WAL mode, so readers do not wait for each other), handing each blob's bytes to the
+    /// caller without copying them.
+    final class BlobReader {
+        private let reader: DatabaseQueue?
+        private let store: FactStore
 
-    /// The stored blobs of `hashes`, in order.
-    func blobs(_ hashes: [ContentHash]) throws -> [StoredBlob] {
-        try queue.read { db in
-            let stmt = try db.makeStatement(sql: "SELECT facts, checksum, bytes FROM content WHERE hash = ?")
-            var out: [StoredBlob] = []
-            out.reserveCapacity(hashes.count)
-            for h in hashes {
-                guard let row = try Row.fetchOne(stmt, arguments: [h.data]), let data = row[0] as Data? else {
-                    throw Problem(description: "corrupt (facts missing)")
+        /// A read-only connection to `store`'s file, or the store's own (serialized) one
+        /// when that cannot be opened.
+        init(_ store: FactStore) {
+            var config = Configuration()
+            config.readonly = true
+            config.busyMode = .timeout(2)
+            config.label = "unbindcheck-cache-reader"
+            self.store = store
+            self.reader = try? DatabaseQueue(path: store.path, configuration: config)
+        }
+
+        /// Calls `body` with the facts blob, checksum and file size of `hash`; throws
+        /// `Problem` when the store has no such content.
+        func withBlob<T>(_ hash: ContentHash, _ body: (UnsafeRawBufferPointer, Int64, Int) -> T) throws -> T {
+            try (reader ?? store.queue).read { db in
+                let stmt = try db.cachedStatement(sql: "SELECT facts, checksum, bytes FROM content WHERE hash = ?")
+                let rows = try Row.fetchCursor(stmt, arguments: [hash.data])
+                guard let row = try rows.next() else { throw Problem(description: "corrupt (facts missing)") }
+                let checksum: Int64 = row[1], size: Int = row[2]
+                return try row.withUnsafeData(atIndex: 0) { data -> T in
+                    guard let data else { throw Problem(description: "corrupt (facts missing)") }
+                    return data.withUnsafeBytes { body($0, checksum, size) }
                 }
-                out.append(StoredBlob(data: data, checksum: row[1], size: row[2]))
             }
-            return out
         }
     }
 
