@@ -60,56 +60,63 @@ enum EffectCandidates {
         return perGroup.flatMap { $0 }
     }
 
-    /// For each name, the functions (with parameters) whose calls can reach a function of
-    /// that name: called directly, through a function-like macro (every definition, up to
-    /// three levels, as `FunctionView.expandMacro` follows them), or as the release of a
-    /// `kref_put`. Built in parallel: each file's edges are dealt into shards by the name's
-    /// hash, and each shard's map is merged by one worker.
+    /// For each name a frontier can hold (a function of the tree or a driver-core call),
+    /// the functions (with parameters) whose calls can reach a function of that name:
+    /// called directly, through a function-like macro (every definition, up to three
+    /// levels, as `FunctionView.expandMacro` follows them), or as the release of a
+    /// `kref_put`. Names are numbered once, so the index is built from numbers.
     static func callersByName(index: TreeIndex, jobs: Int) -> CallersByName {
-        let shards = CallersByName.shardCount
-        let perFile = parallelMap(count: index.files.count, jobs: jobs, makeState: { MacroTargets(index: index) }) { fi, targets -> [[(String, FunctionID)]] in
-            var edges = Array(repeating: [(String, FunctionID)](), count: shards)
+        var numbers: [String: Int32] = [:]
+        numbers.reserveCapacity(index.functionsByName.count + DriverCore.effectCalls.count)
+        // Any numbering does: it only joins a name's callers (which stay in file order).
+        for name in index.functionsByName.keys { numbers[name] = Int32(numbers.count) }
+        // Driver-core calls that are no function of the tree (macros) come after the functions.
+        let functionNames = Int32(numbers.count)
+        for name in DriverCore.effectCalls where numbers[name] == nil { numbers[name] = Int32(numbers.count) }
+        for name in DriverCore.krefPuts where numbers[name] == nil { numbers[name] = Int32(numbers.count) }
+        let ids = numbers
+        let krefPuts = DriverCore.krefPuts.compactMap { numbers[$0] }
+        let perFile = parallelMap(count: index.files.count, jobs: jobs, makeState: { MacroTargets(index: index) }) { fi, targets -> [(Int32, FunctionID)] in
+            var edges: [(Int32, FunctionID)] = []
             let functions = index.files[fi].functions
-            var seen = Set<String>()
+            var seen = Set<Int32>()
             func add(_ name: String, _ id: FunctionID) {
-                if seen.insert(name).inserted { edges[CallersByName.shard(of: name)].append((name, id)) }
+                if let n = ids[name], seen.insert(n).inserted { edges.append((n, id)) }
             }
             for ni in functions.indices where !functions[ni].params.isEmpty && !functions[ni].calls.isEmpty {
                 let fn = functions[ni]
                 let id = FunctionID(file: Int32(fi), index: Int32(ni))
                 seen.removeAll(keepingCapacity: true)
                 for c in fn.calls where !c.callee.isEmpty {
-                    add(c.callee, id)
-                    if DriverCore.krefPuts.contains(c.callee) {
+                    let n = ids[c.callee]
+                    if let n, seen.insert(n).inserted { edges.append((n, id)) }
+                    if let n, krefPuts.contains(n) {
                         let args = fn.exprs.arguments(c.node)
                         if args.count >= 2, fn.exprs[args[args.startIndex + 1]].kind == .identifier {
                             add(fn.exprs.text(fn.exprs[args[args.startIndex + 1]]), id)
                         }
                     }
-                    if index.functionsByName[c.callee] == nil {
+                    if (n ?? functionNames) >= functionNames {
+                        // Not a function of the tree: perhaps a macro.
                         for t in targets.of(c.callee) { add(t, id) }
                     }
                 }
             }
             return edges
         }
-        let maps = parallelMap(count: shards, jobs: jobs, makeState: { () }) { k, _ -> [String: [FunctionID]] in
-            var callers: [String: [FunctionID]] = [:]
-            for file in perFile {
-                for (name, id) in file[k] { callers[name, default: []].append(id) }
-            }
-            return callers
+        var callers = Array(repeating: [FunctionID](), count: ids.count)
+        for edges in perFile {
+            for (n, id) in edges { callers[Int(n)].append(id) }
         }
-        return CallersByName(maps: maps)
+        return CallersByName(numbers: ids, callers: callers)
     }
 }
 
-/// Callers by callee name, in shards by the name's hash (see `callersByName`).
+/// Callers by callee name (see `callersByName`).
 struct CallersByName {
-    static let shardCount = 8
-    static func shard(of name: String) -> Int { Int(UInt(bitPattern: name.hashValue) % UInt(shardCount)) }
-    let maps: [[String: [FunctionID]]]
-    subscript(name: String) -> [FunctionID]? { maps[Self.shard(of: name)][name] }
+    let numbers: [String: Int32]
+    let callers: [[FunctionID]]
+    subscript(name: String) -> [FunctionID]? { numbers[name].map { callers[Int($0)] } }
 }
 
 /// The names a function-like macro's body calls, through up to three macro levels and
@@ -141,3 +148,4 @@ final class MacroTargets {
         return out
     }
 }
+
