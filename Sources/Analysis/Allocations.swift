@@ -40,8 +40,8 @@ public struct Allocations: Sendable {
     public init(index: TreeIndex, resolver: Resolver) {
         var sites: [AllocationSite] = []
         for (fi, f) in index.files.enumerated() {
-            for (ni, fn) in f.functions.enumerated() {
-                guard fn.calls.contains(where: { DriverCore.allocators[$0.callee] != nil }) else { continue }
+            for ni in f.functionIndices(calling: { DriverCore.allocators[$0] != nil }) {
+                let fn = f.functions[ni]
                 let view = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: resolver)
                 var castOf: [Int32: Int32]? = nil
                 for (ci, c) in fn.calls.enumerated() {

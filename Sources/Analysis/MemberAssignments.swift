@@ -9,14 +9,16 @@ enum MemberAssignments {
     static func forEach(to slots: Set<String>, index: TreeIndex, resolver: Resolver,
                         _ body: (FunctionID, FunctionDecl, FunctionView, AssignmentSite) -> Void) {
         for (fi, f) in index.files.enumerated() {
-            for (ni, fn) in f.functions.enumerated() {
-                let e = fn.exprs
+            // By index: only a function with such an assignment is copied.
+            let functions = f.functions
+            for ni in functions.indices {
+                let e = functions[ni].exprs
                 var functionView: FunctionView?
-                for a in fn.assignments where a.lhs >= 0 && e[a.lhs].kind == .member && slots.contains(e.text(e[a.lhs])) {
+                for a in functions[ni].assignments where a.lhs >= 0 && e[a.lhs].kind == .member && slots.contains(e.text(e[a.lhs])) {
                     let id = FunctionID(file: Int32(fi), index: Int32(ni))
                     let view = functionView ?? FunctionView(id: id, resolver: resolver)
                     functionView = view
-                    body(id, fn, view, a)
+                    body(id, view.decl, view, a)
                 }
             }
         }

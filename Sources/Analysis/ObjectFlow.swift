@@ -37,7 +37,8 @@ public struct ObjectFlow: Sendable {
             let current = handouts
             let currentNames = names
             for (fi, f) in index.files.enumerated() {
-                for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { currentNames.contains($0.callee) }) {
+                for ni in f.functionIndices(calling: { currentNames.contains($0) }) {
+                    let fn = f.functions[ni]
                     let id = FunctionID(file: Int32(fi), index: Int32(ni))
                     let view = FunctionView(id: id, resolver: resolver)
                     for c in fn.calls where currentNames.contains(c.callee) {

@@ -325,7 +325,7 @@ public struct Subsystems: Sendable {
         let baseNames = Set(obj.register.filter { coreDirs.contains(TreeIndex.directory(of: index.path($0.file))) }.map { index.function($0).name })
         for dir in coreDirs.sorted() {
             for fi in filesByDirectory[dir] ?? [] {
-                for (ni, fn) in index.files[Int(fi)].functions.enumerated() where fn.calls.contains(where: { baseNames.contains($0.callee) }) {
+                for ni in index.files[Int(fi)].functionIndices(calling: { baseNames.contains($0) }) {
                     setups.append(FunctionID(file: fi, index: Int32(ni)))
                 }
             }

@@ -131,7 +131,8 @@ struct DevmEmbeddedRefcountCheck: Check {
         // out-parameter) that its caller registers: reported at the helper's call.
         let flow = ctx.objectFlow
         for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
-            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { flow.names.contains($0.callee) }) {
+            for ni in f.functionIndices(calling: { flow.names.contains($0) }) {
+                let fn = f.functions[ni]
                 let id = FunctionID(file: Int32(fi), index: Int32(ni))
                 let view = FunctionView(id: id, resolver: ctx.resolver)
                 for c in fn.calls where flow.names.contains(c.callee) {

@@ -42,7 +42,8 @@ struct KfreeOutsideReleaseCheck: Check {
         let index = ctx.index
         let releases = Set(ctx.releaseCallbacks.callbacks.map(\.function))
         for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
-            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { DriverCore.frees.contains($0.callee) }) {
+            for ni in f.functionIndices(calling: { DriverCore.frees.contains($0) }) {
+                let fn = f.functions[ni]
                 let id = FunctionID(file: Int32(fi), index: Int32(ni))
                 // Freeing inside a release callback is exactly right.
                 if releases.contains(id) { continue }

@@ -47,7 +47,8 @@ struct MissingReleaseCheck: Check {
         // A kfree() of its type in the files of this directory.
         let dir = TreeIndex.directory(of: ctx.index.path(file))
         for fi in ctx.index.filesByDirectory[dir] ?? [] {
-            for (ni, fn) in ctx.index.files[Int(fi)].functions.enumerated() where fn.calls.contains(where: { DriverCore.frees.contains($0.callee) }) {
+            for ni in ctx.index.files[Int(fi)].functionIndices(calling: { DriverCore.frees.contains($0) }) {
+                let fn = ctx.index.files[Int(fi)].functions[ni]
                 let v = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: ctx.resolver)
                 for c in fn.calls where DriverCore.frees.contains(c.callee) {
                     guard let a = v.exprs.arguments(c.node).first, let (t, f) = v.type(of: a), let d = t.dereferenced,
@@ -95,8 +96,8 @@ struct MissingReleaseCheck: Check {
         var out: [Finding] = []
         let index = ctx.index
         for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
-            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: {
-                Self.deviceRegistrations.contains($0.callee) || $0.callee == "kobject_init_and_add" || $0.callee == "kobject_init" }) {
+            for ni in f.functionIndices(calling: { Self.deviceRegistrations.contains($0) || $0 == "kobject_init_and_add" || $0 == "kobject_init" }) {
+                let fn = f.functions[ni]
                 let id = FunctionID(file: Int32(fi), index: Int32(ni))
                 let view = FunctionView(id: id, resolver: ctx.resolver)
                 for c in fn.calls {
