@@ -84,18 +84,14 @@ enum EffectCandidates {
                 if let n = ids[name], seen.insert(n).inserted { edges.append((n, id)) }
             }
             for ni in functions.indices where !functions[ni].params.isEmpty && !functions[ni].calls.isEmpty {
-                let fn = functions[ni]
+                // By field: the declaration itself is not copied.
+                let calls = functions[ni].calls, exprs = functions[ni].exprs
                 let id = FunctionID(file: Int32(fi), index: Int32(ni))
                 seen.removeAll(keepingCapacity: true)
-                for c in fn.calls where !c.callee.isEmpty {
+                for c in calls where !c.callee.isEmpty {
                     let n = ids[c.callee]
                     if let n, seen.insert(n).inserted { edges.append((n, id)) }
-                    if let n, krefPuts.contains(n) {
-                        let args = fn.exprs.arguments(c.node)
-                        if args.count >= 2, fn.exprs[args[args.startIndex + 1]].kind == .identifier {
-                            add(fn.exprs.text(fn.exprs[args[args.startIndex + 1]]), id)
-                        }
-                    }
+                    if let n, krefPuts.contains(n), let (release, _) = DriverCore.krefRelease(c, in: exprs) { add(release, id) }
                     if (n ?? functionNames) >= functionNames {
                         // Not a function of the tree: perhaps a macro.
                         for t in targets.of(c.callee) { add(t, id) }
@@ -134,10 +130,8 @@ final class MacroTargets {
         for _ in 0..<3 where !level.isEmpty {
             var next: [String] = []
             for n in level {
-                for m in index.macros(named: n) where m.root >= 0 {
-                    let call = m.exprs[m.root]
-                    guard call.a >= 0, m.exprs[call.a].kind == .identifier else { continue }
-                    let t = m.exprs.text(m.exprs[call.a])
+                for m in index.macros(named: n) {
+                    guard let t = m.calledName else { continue }
                     out.append(t)
                     if index.functionsByName[t] == nil { next.append(t) }
                 }

@@ -146,9 +146,9 @@ public struct FunctionView {
         out.reserveCapacity(decl.calls.count)
         for c in decl.calls {
             let args = Array(exprs.arguments(c.node))
-            if DriverCore.krefPuts.contains(c.callee), args.count >= 2, exprs[args[1]].kind == .identifier {
+            if let (release, ref) = DriverCore.krefRelease(c, in: exprs) {
                 // The release runs on the kref when the count drops to zero.
-                out.append(EffectiveCall(site: c, callee: exprs.text(exprs[args[1]]), args: [args[0]], writtenAs: c.callee))
+                out.append(EffectiveCall(site: c, callee: release, args: [ref], writtenAs: c.callee))
             }
             if c.callee.isEmpty || resolver.index.functionsByName[c.callee] != nil || DriverCore.publishers[c.callee] != nil {
                 out.append(EffectiveCall(site: c, callee: c.callee, args: args, writtenAs: c.callee))
@@ -169,16 +169,14 @@ public struct FunctionView {
         var args = args
         var expanded = false
         for _ in 0..<3 {
-            guard let m = resolver.macro(named: name, from: file) else { break }
+            guard let m = resolver.macro(named: name, from: file), let called = m.calledName else { break }
             let body = m.exprs
-            let call = body[m.root]
-            guard call.a >= 0, body[call.a].kind == .identifier else { break }
-            let newArgs: [Int32] = body.list(of: call).map { a in
+            let newArgs: [Int32] = body.list(of: body[m.root]).map { a in
                 let n = body[body.strippingCasts(a)]
                 if n.kind == .identifier, let k = m.params.firstIndex(of: body.text(n)), k < args.count { return args[k] }
                 return -1
             }
-            name = body.text(body[call.a])
+            name = called
             args = newArgs
             expanded = true
             if resolver.index.functionsByName[name] != nil { break }

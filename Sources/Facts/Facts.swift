@@ -255,21 +255,7 @@ public struct ExprArena: Sendable, Hashable, Codable {
             }
             var i = count - 1
             while i >= 0 && ordered {
-                if map[i] == 0 {
-                    let n = nodes[i]
-                    switch n.kind {
-                    case .call, .initList:
-                        if n.kind == .call { mark(n.a, below: i) }
-                        for c in list(of: n) { mark(c, below: i) }
-                    case .index, .binary, .assign:
-                        mark(n.a, below: i); mark(n.b, below: i)
-                    case .conditional:
-                        mark(n.a, below: i); mark(n.b, below: i); mark(n.c, below: i)
-                    case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
-                        mark(n.a, below: i)
-                    default: break
-                    }
-                }
+                if map[i] == 0 { forEachChild(of: nodes[i]) { mark($0, below: i) } }
                 i -= 1
             }
             return ordered
@@ -288,21 +274,26 @@ public struct ExprArena: Sendable, Hashable, Codable {
         while let i = stack.popLast() {
             if map[Int(i)] != -1 { continue }
             map[Int(i)] = 0
-            let n = nodes[Int(i)]
-            switch n.kind {
-            case .call, .initList:
-                if n.kind == .call { push(n.a) }
-                for c in list(of: n) { push(c) }
-            case .index, .binary, .assign:
-                push(n.a); push(n.b)
-            case .conditional:
-                push(n.a); push(n.b); push(n.c)
-            case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
-                push(n.a)
-            default: break
-            }
+            forEachChild(of: nodes[Int(i)]) { push($0) }
         }
         return map
+    }
+
+    /// Calls `body` with each child of `n` (node indices, possibly -1), in operand order.
+    @inline(__always)
+    func forEachChild(of n: ExprNode, _ body: (Int32) -> Void) {
+        switch n.kind {
+        case .call, .initList:
+            if n.kind == .call { body(n.a) }
+            for c in list(of: n) { body(c) }
+        case .index, .binary, .assign:
+            body(n.a); body(n.b)
+        case .conditional:
+            body(n.a); body(n.b); body(n.c)
+        case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+            body(n.a)
+        default: break
+        }
     }
 
     /// The child list of a `call` or `initList` node.
@@ -446,6 +437,15 @@ public struct MacroDecl: Sendable, Hashable, Codable {
     public var line: Int32
     public init(name: String, params: [String], exprs: ExprArena, root: Int32, line: Int32) {
         self.name = name; self.params = params; self.exprs = exprs; self.root = root; self.line = line
+    }
+
+    /// The name the body calls (`f` in `#define m(x) f(x, 1)`), when the callee is a plain
+    /// identifier.
+    public var calledName: String? {
+        guard root >= 0 else { return nil }
+        let call = exprs[root]
+        guard call.a >= 0, exprs[call.a].kind == .identifier else { return nil }
+        return exprs.text(exprs[call.a])
     }
 }
 

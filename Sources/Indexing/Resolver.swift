@@ -100,18 +100,20 @@ public final class Resolver {
 
     /// The struct/union definition a `struct NAME` use in `file` refers to.
     public func aggregate(named name: String, from file: Int32) -> AggregateID? {
-        let key = ResolveKey(name: name, file: file)
-        if let c = aggregateCache[key] { return c }
-        let r = pick(index.aggregatesByName[name] ?? [], fileOf: { $0.file }, from: file)
-        aggregateCache[key] = r
-        return r
+        picked(name, from: file, among: index.aggregatesByName, fileOf: { $0.file }, cache: &aggregateCache)
     }
 
     private func typedefEntry(named name: String, from file: Int32) -> EntryID? {
+        picked(name, from: file, among: index.typedefsByName, fileOf: { $0.file }, cache: &typedefCache)
+    }
+
+    /// `pick` among the definitions of `name`, remembered for the whole run by (name, file).
+    private func picked<ID>(_ name: String, from file: Int32, among byName: [String: [ID]], fileOf: (ID) -> Int32,
+                            cache: inout [ResolveKey: ID?]) -> ID? {
         let key = ResolveKey(name: name, file: file)
-        if let c = typedefCache[key] { return c }
-        let r = pick(index.typedefsByName[name] ?? [], fileOf: { $0.file }, from: file)
-        typedefCache[key] = r
+        if let c = cache[key] { return c }
+        let r = pick(byName[name] ?? [], fileOf: fileOf, from: file)
+        cache[key] = r
         return r
     }
 

@@ -124,6 +124,14 @@ public enum DriverCore {
     static let effectCalls: Set<String> = Set(publishers.keys).union(teardowns.keys).union(frees)
     /// `kref_put(ref, release, …)`: calls `release(ref)` when the count drops to zero.
     static let krefPuts: Set<String> = ["kref_put", "kref_put_mutex", "kref_put_lock"]
+    /// For a `kref_put(ref, release, …)` call naming its release: the release and the
+    /// `ref` argument's node.
+    static func krefRelease(_ c: CallSite, in exprs: ExprArena) -> (release: String, ref: Int32)? {
+        guard krefPuts.contains(c.callee) else { return nil }
+        let args = exprs.arguments(c.node)
+        guard args.count >= 2, exprs[args[args.startIndex + 1]].kind == .identifier else { return nil }
+        return (exprs.text(exprs[args[args.startIndex + 1]]), args[args.startIndex])
+    }
     /// `container_of` and its spellings.
     static let containerOf: Set<String> = ["container_of", "container_of_const", "list_entry", "hlist_entry", "container_of_safe"]
     /// Release-like callback slots in designated initializers and assignments.

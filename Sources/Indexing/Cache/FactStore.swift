@@ -276,7 +276,6 @@ public final class FactStore: @unchecked Sendable {
         }
     }
 
-    /// A stored facts blob: its bytes, checksum and the file's size.
     /// Reads stored blobs on a connection of its own (one per worker: the database is in
     /// WAL mode, so readers do not wait for each other), handing each blob's bytes to the
     /// caller without copying them.
