@@ -53,7 +53,7 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(name: .customLong("include-tests"), help: "Keep findings in test code and samples (KUnit tests, samples/, tools/testing/) at their severity instead of reporting them as notes.")
     var includeTests = false
 
-    @Flag(name: .long, help: "Print the time of each analysis pass on stderr.")
+    @Flag(name: .long, help: "Print the time of each analysis pass and of the checks on stderr.")
     var verbose = false
 
     @Flag(name: .long, help: "Run the analysis even when a result stored for the same files or facts would answer (the facts still come from the persistent index).")
