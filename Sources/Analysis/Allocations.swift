@@ -39,16 +39,14 @@ public struct Allocations: Sendable {
 
     public init(index: TreeIndex, resolver: Resolver) {
         var sites: [AllocationSite] = []
-        for (fi, f) in index.files.enumerated() {
-            for ni in f.functionIndices(calling: { DriverCore.allocators[$0] != nil }) {
-                let fn = f.functions[ni]
-                let view = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: resolver)
-                var castOf: [Int32: Int32]? = nil
-                for (ci, c) in fn.calls.enumerated() {
-                    guard let alloc = DriverCore.allocators[c.callee] else { continue }
-                    if castOf == nil { castOf = Allocations.castParents(fn.exprs) }
-                    sites.append(Allocations.type(call: ci, site: c, allocator: alloc, view: view, resolver: resolver, casts: castOf!))
-                }
+        for id in index.callers(ofAny: DriverCore.allocators.keys).functions {
+            let fn = index.function(id)
+            let view = FunctionView(id: id, resolver: resolver)
+            var castOf: [Int32: Int32]? = nil
+            for (ci, c) in fn.calls.enumerated() {
+                guard let alloc = DriverCore.allocators[c.callee] else { continue }
+                if castOf == nil { castOf = Allocations.castParents(fn.exprs) }
+                sites.append(Allocations.type(call: ci, site: c, allocator: alloc, view: view, resolver: resolver, casts: castOf!))
             }
         }
         self.sites = sites

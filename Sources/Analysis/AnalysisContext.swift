@@ -156,6 +156,9 @@ public final class AnalysisContext: @unchecked Sendable {
     /// leave its inner loop on one thread).
     public func runAllPasses() {
         var pending = Self.allPasses.filter { results[ObjectIdentifier($0)] == nil }
+        // Most passes ask who calls what: build that index first, with every worker (a
+        // pass that built it on first use would build it on one thread).
+        if !pending.isEmpty { index.prepareCallers() }
         guard jobs > 1 else {
             for p in pending { ensure(p) }
             return

@@ -64,47 +64,55 @@ enum EffectCandidates {
     /// the functions (with parameters) whose calls can reach a function of that name:
     /// called directly, through a function-like macro (every definition, up to three
     /// levels, as `FunctionView.expandMacro` follows them), or as the release of a
-    /// `kref_put`. Names are numbered once, so the index is built from numbers.
+    /// `kref_put`. Read off the tree's callers index, one callee name at a time; a name's
+    /// callers may repeat and come in any order (the search only unites them).
     static func callersByName(index: TreeIndex, jobs: Int) -> CallersByName {
         var numbers: [String: Int32] = [:]
         numbers.reserveCapacity(index.functionsByName.count + DriverCore.effectCalls.count)
-        // Any numbering does: it only joins a name's callers (which stay in file order).
+        // Any numbering does: it only joins a name's callers.
         for name in index.functionsByName.keys { numbers[name] = Int32(numbers.count) }
         // Driver-core calls that are no function of the tree (macros) come after the functions.
-        let functionNames = Int32(numbers.count)
         for name in DriverCore.effectCalls where numbers[name] == nil { numbers[name] = Int32(numbers.count) }
         for name in DriverCore.krefPuts where numbers[name] == nil { numbers[name] = Int32(numbers.count) }
         let ids = numbers
-        let krefPuts = DriverCore.krefPuts.compactMap { numbers[$0] }
-        let perFile = parallelMap(count: index.files.count, jobs: jobs, makeState: { MacroTargets(index: index) }) { fi, targets -> [(Int32, FunctionID)] in
-            var edges: [(Int32, FunctionID)] = []
-            let functions = index.files[fi].functions
-            var seen = Set<Int32>()
-            func add(_ name: String, _ id: FunctionID) {
-                if let n = ids[name], seen.insert(n).inserted { edges.append((n, id)) }
-            }
-            for ni in functions.indices where !functions[ni].params.isEmpty && !functions[ni].calls.isEmpty {
-                // By field: the declaration itself is not copied.
-                let calls = functions[ni].calls, exprs = functions[ni].exprs
-                let id = FunctionID(file: Int32(fi), index: Int32(ni))
-                seen.removeAll(keepingCapacity: true)
-                for c in calls where !c.callee.isEmpty {
-                    let n = ids[c.callee]
-                    if let n, seen.insert(n).inserted { edges.append((n, id)) }
-                    if let n, krefPuts.contains(n), let (release, _) = DriverCore.krefRelease(c, in: exprs) { add(release, id) }
-                    if (n ?? functionNames) >= functionNames {
-                        // Not a function of the tree: perhaps a macro.
-                        for t in targets.of(c.callee) { add(t, id) }
+        // Which functions have parameters (a flow needs one), one flag per function.
+        let perFile = parallelMap(count: index.files.count, jobs: jobs, makeState: { () }) { fi, _ in
+            index.files[fi].functions.map { !$0.params.isEmpty }
+        }
+        var firstFlag: [Int] = [], flags: [Bool] = []
+        for f in perFile { firstFlag.append(flags.count); flags.append(contentsOf: f) }
+        let start = firstFlag, hasParams = flags
+        var callees: [(String, [FunctionID])] = []
+        index.forEachCallee { callees.append(($0, $1)) }
+        let all = callees
+        // The callee names in shares, one edge list each (any split gives the same union).
+        let shares = max(1, min(jobs * 4, all.count))
+        let perShare = parallelMap(count: shares, jobs: jobs, makeState: { MacroTargets(index: index) }) { s, targets -> [(Int32, [FunctionID])] in
+            var edges: [(Int32, [FunctionID])] = []
+            for (callee, list) in all[shareRange(s, of: all.count, shares: shares)] {
+                let withParams = list.filter { hasParams[start[Int($0.file)] + Int($0.index)] }
+                guard !withParams.isEmpty else { continue }
+                if let n = ids[callee] { edges.append((n, withParams)) }
+                // Not a function of the tree: perhaps a macro.
+                if index.functionsByName[callee] == nil {
+                    for t in Set(targets.of(callee)) { if let n = ids[t] { edges.append((n, withParams)) } }
+                }
+                if DriverCore.krefPuts.contains(callee) {
+                    for id in withParams {
+                        let fn = index.files[Int(id.file)].functions[Int(id.index)]
+                        for c in fn.calls where c.callee == callee {
+                            if let (release, _) = DriverCore.krefRelease(c, in: fn.exprs), let n = ids[release] { edges.append((n, [id])) }
+                        }
                     }
                 }
             }
             return edges
         }
-        var callers = Array(repeating: [FunctionID](), count: ids.count)
-        for edges in perFile {
-            for (n, id) in edges { callers[Int(n)].append(id) }
+        var callers = Array(repeating: [FunctionID](), count: numbers.count)
+        for edges in perShare {
+            for (n, list) in edges { callers[Int(n)].append(contentsOf: list) }
         }
-        return CallersByName(numbers: ids, callers: callers)
+        return CallersByName(numbers: numbers, callers: callers)
     }
 }
 

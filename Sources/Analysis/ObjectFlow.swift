@@ -36,21 +36,18 @@ public struct ObjectFlow: Sendable {
             var changed = false
             let current = handouts
             let currentNames = names
-            for (fi, f) in index.files.enumerated() {
-                for ni in f.functionIndices(calling: { currentNames.contains($0) }) {
-                    let fn = f.functions[ni]
-                    let id = FunctionID(file: Int32(fi), index: Int32(ni))
-                    let view = FunctionView(id: id, resolver: resolver)
-                    for c in fn.calls where currentNames.contains(c.callee) {
-                        guard let g = resolver.function(named: c.callee, from: id.file), g != id, let hs = current[g] else { continue }
-                        for h in hs {
-                            guard let (target, returned) = ObjectFlow.receiver(of: h, call: c, view: view) else { continue }
-                            var site = c
-                            site.isReturned = returned
-                            for k in ObjectFlow.leaves(view: view, call: site, target: target) {
-                                let nh = Handout(aggregate: h.aggregate, allocator: h.allocator, allocatedIn: h.allocatedIn, outParameter: k)
-                                if !(handouts[id]?.contains(nh) ?? false), add(id, nh, index: index) { changed = true }
-                            }
+            for id in index.callers(ofAny: currentNames).functions {
+                let fn = index.function(id)
+                let view = FunctionView(id: id, resolver: resolver)
+                for c in fn.calls where currentNames.contains(c.callee) {
+                    guard let g = resolver.function(named: c.callee, from: id.file), g != id, let hs = current[g] else { continue }
+                    for h in hs {
+                        guard let (target, returned) = ObjectFlow.receiver(of: h, call: c, view: view) else { continue }
+                        var site = c
+                        site.isReturned = returned
+                        for k in ObjectFlow.leaves(view: view, call: site, target: target) {
+                            let nh = Handout(aggregate: h.aggregate, allocator: h.allocator, allocatedIn: h.allocatedIn, outParameter: k)
+                            if !(handouts[id]?.contains(nh) ?? false), add(id, nh, index: index) { changed = true }
                         }
                     }
                 }

@@ -323,12 +323,9 @@ public struct Subsystems: Sendable {
         let coreDirs = Set(base.map { TreeIndex.directory(of: index.path($0.file)) })
         var setups = allocators.filter { coreDirs.contains(TreeIndex.directory(of: index.path($0.file))) }
         let baseNames = Set(obj.register.filter { coreDirs.contains(TreeIndex.directory(of: index.path($0.file))) }.map { index.function($0).name })
-        for dir in coreDirs.sorted() {
-            for fi in filesByDirectory[dir] ?? [] {
-                for ni in index.files[Int(fi)].functionIndices(calling: { baseNames.contains($0) }) {
-                    setups.append(FunctionID(file: fi, index: Int32(ni)))
-                }
-            }
+        // (Their order does not matter: the set is sorted below.)
+        for id in index.callers(ofAny: baseNames).functions where coreDirs.contains(TreeIndex.directory(of: index.path(id.file))) {
+            setups.append(id)
         }
         for a in Array(Set(setups)).sorted() where !base.contains(a) {
             let fn = index.function(a)

@@ -99,7 +99,8 @@ public struct Names: Sendable {
         }
     }
 
-    mutating func intern(_ s: String) -> Int32 {
+    /// The id of `s`, interned if new.
+    public mutating func intern(_ s: String) -> Int32 {
         var s = s
         return s.withUTF8 { intern($0) }
     }

@@ -130,22 +130,19 @@ struct DevmEmbeddedRefcountCheck: Check {
         // Objects a helper allocates and hands out (returns, or stores through an
         // out-parameter) that its caller registers: reported at the helper's call.
         let flow = ctx.objectFlow
-        for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
-            for ni in f.functionIndices(calling: { flow.names.contains($0) }) {
-                let fn = f.functions[ni]
-                let id = FunctionID(file: Int32(fi), index: Int32(ni))
-                let view = FunctionView(id: id, resolver: ctx.resolver)
-                for c in fn.calls where flow.names.contains(c.callee) {
-                    guard let g = ctx.resolver.function(named: c.callee, from: id.file), g != id, let hs = flow.handouts[g] else { continue }
-                    for h in hs {
-                        guard let (tp, _) = ObjectFlow.receiver(of: h, call: c, view: view), let target = tp else { continue }
-                        let origin = index.function(h.allocatedIn).name
-                        let text = h.outParameter == nil ? (c.target >= 0 ? view.exprs.render(c.target) : "") : view.exprs.render(Array(view.exprs.arguments(c.node))[h.outParameter!])
-                        let phrase = h.allocatedIn == g ? "\(h.allocator)() in \(c.callee)()" : "\(h.allocator)() in \(origin)() (through \(c.callee)())"
-                        let arrival = Arrival(function: id, line: c.line, column: c.column, aggregate: h.aggregate, target: target,
-                                              targetText: text.hasPrefix("&") ? String(text.dropFirst()) : text, allocator: h.allocator, allocatorPhrase: phrase)
-                        if let f = report(arrival, ctx: ctx) { out.append(f) }
-                    }
+        for id in index.callers(ofAny: flow.names).functions where ctx.reports(id.file) {
+            let fn = index.function(id)
+            let view = FunctionView(id: id, resolver: ctx.resolver)
+            for c in fn.calls where flow.names.contains(c.callee) {
+                guard let g = ctx.resolver.function(named: c.callee, from: id.file), g != id, let hs = flow.handouts[g] else { continue }
+                for h in hs {
+                    guard let (tp, _) = ObjectFlow.receiver(of: h, call: c, view: view), let target = tp else { continue }
+                    let origin = index.function(h.allocatedIn).name
+                    let text = h.outParameter == nil ? (c.target >= 0 ? view.exprs.render(c.target) : "") : view.exprs.render(Array(view.exprs.arguments(c.node))[h.outParameter!])
+                    let phrase = h.allocatedIn == g ? "\(h.allocator)() in \(c.callee)()" : "\(h.allocator)() in \(origin)() (through \(c.callee)())"
+                    let arrival = Arrival(function: id, line: c.line, column: c.column, aggregate: h.aggregate, target: target,
+                                          targetText: text.hasPrefix("&") ? String(text.dropFirst()) : text, allocator: h.allocator, allocatorPhrase: phrase)
+                    if let f = report(arrival, ctx: ctx) { out.append(f) }
                 }
             }
         }

@@ -41,70 +41,67 @@ struct KfreeOutsideReleaseCheck: Check {
         var out: [Finding] = []
         let index = ctx.index
         let releases = Set(ctx.releaseCallbacks.callbacks.map(\.function))
-        for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
-            for ni in f.functionIndices(calling: { DriverCore.frees.contains($0) }) {
-                let fn = f.functions[ni]
-                let id = FunctionID(file: Int32(fi), index: Int32(ni))
-                // Freeing inside a release callback is exactly right.
-                if releases.contains(id) { continue }
-                let view = FunctionView(id: id, resolver: ctx.resolver)
-                let calls = view.effectiveCalls()
-                let events = Self.events(calls, in: view, from: id, ctx: ctx)
-                guard !events.isEmpty else { continue }
-                for c in calls where DriverCore.frees.contains(c.callee) {
-                    guard let arg = c.args.first, arg >= 0, let freed = view.accessPath(arg), freed.fields.isEmpty else { continue }
-                    // The nearest preceding event on the same object.
-                    guard let ev = events.filter({ $0.root == freed.root && !$0.path.isEmpty && $0.line <= c.site.line && c.site.line - $0.line <= Self.window })
-                        .max(by: { ($0.line, $0.teardown ? 1 : 0) < ($1.line, $1.teardown ? 1 : 0) }) else { continue }
-                    if !ev.teardown && !c.site.isConditional { continue }
-                    // A return or goto between them: the free is reached from elsewhere.
-                    if fn.unconditionalJumps.contains(where: { $0 > ev.line && $0 < c.site.line }) { continue }
-                    // `x = NULL` between them: the free is a no-op on this path.
-                    let cleared = fn.assignments.contains { a in
-                        guard a.line > ev.line && a.line <= c.site.line, let lp = view.accessPath(a.lhs, expandAliases: false),
-                              lp.root == freed.root, lp.fields.isEmpty else { return false }
-                        let r = view.exprs[view.exprs.strippingCasts(a.rhs)]
-                        return (r.kind == .identifier && view.exprs.text(r) == "NULL") || (r.kind == .number && view.exprs.text(r) == "0")
-                    }
-                    if cleared { continue }
-                    // A wait for a completion between them: the function waits for its own
-                    // release (which signals it) before freeing.
-                    if calls.contains(where: { DriverCore.completionWaits.contains($0.callee) && $0.site.line >= ev.line && $0.site.line <= c.site.line }) { continue }
-                    // An else/case between them: the two calls sit on different branches.
-                    if fn.branchLines.contains(where: { $0 > ev.line && $0 <= c.site.line }) { continue }
-                    guard let (rt, rf) = view.type(of: arg), let rd = rt.dereferenced,
-                          let agg = ctx.resolver.aggregate(of: rd, from: rf),
-                          let (object, objectPath) = Registration.walk(agg, ev.path, ctx: ctx) else { continue }
-                    if let obj = ctx.subsystems.objects[object], [.completion, .waitEvent, .revocation].contains(obj.protection) { continue }
-                    let objectName = index.aggregate(object).name
-                    // Undo what the object is: put_device() for a device, cdev_del() for a cdev, …
-                    let core = objectPath.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } ?? "device"
-                    let drop = DriverCore.dropCall[core] ?? "put_device()"
-                    let what = ev.teardown
-                        ? "right after \(ev.callee)() dropped its reference"
-                        : ev.initializes
-                            ? "after \(ev.callee)() initialized its reference count, which must be dropped with \(drop)"
-                            : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
-                    // A bare kobject (not inside a device or cdev) is referred to by sysfs,
-                    // which drains on removal: only a delayed release touches the freed memory.
-                    // (The walk stops at the first core object: a kobject here is not a device's.)
-                    let bare = core == "kobject"
-                    var severity: Severity = ev.teardown ? .error : .warning
-                    var tail = ""
-                    if bare && severity == .error {
-                        severity = .warning
-                        tail = "; it is a bare kobject that only sysfs refers to, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
-                    } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: f.path, ctx: ctx) {
-                        severity = .warning
-                        tail = DeliberateDesign.clause(release)
-                    }
-                    out.append(Finding(check: Self.description.id, severity: severity, file: f.path,
-                                       line: c.site.line, column: c.site.column, function: fn.name,
-                                       structName: index.aggregate(agg).name, object: objectName,
-                                       protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
-                                       message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead\(tail)",
-                                       notes: [FindingNote(.teardown, file: f.path, line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]))
+        for id in index.callers(ofAny: DriverCore.frees).functions where ctx.reports(id.file) {
+            let fn = index.function(id)
+            // Freeing inside a release callback is exactly right.
+            if releases.contains(id) { continue }
+            let view = FunctionView(id: id, resolver: ctx.resolver)
+            let calls = view.effectiveCalls()
+            let events = Self.events(calls, in: view, from: id, ctx: ctx)
+            guard !events.isEmpty else { continue }
+            for c in calls where DriverCore.frees.contains(c.callee) {
+                guard let arg = c.args.first, arg >= 0, let freed = view.accessPath(arg), freed.fields.isEmpty else { continue }
+                // The nearest preceding event on the same object.
+                guard let ev = events.filter({ $0.root == freed.root && !$0.path.isEmpty && $0.line <= c.site.line && c.site.line - $0.line <= Self.window })
+                    .max(by: { ($0.line, $0.teardown ? 1 : 0) < ($1.line, $1.teardown ? 1 : 0) }) else { continue }
+                if !ev.teardown && !c.site.isConditional { continue }
+                // A return or goto between them: the free is reached from elsewhere.
+                if fn.unconditionalJumps.contains(where: { $0 > ev.line && $0 < c.site.line }) { continue }
+                // `x = NULL` between them: the free is a no-op on this path.
+                let cleared = fn.assignments.contains { a in
+                    guard a.line > ev.line && a.line <= c.site.line, let lp = view.accessPath(a.lhs, expandAliases: false),
+                          lp.root == freed.root, lp.fields.isEmpty else { return false }
+                    let r = view.exprs[view.exprs.strippingCasts(a.rhs)]
+                    return (r.kind == .identifier && view.exprs.text(r) == "NULL") || (r.kind == .number && view.exprs.text(r) == "0")
                 }
+                if cleared { continue }
+                // A wait for a completion between them: the function waits for its own
+                // release (which signals it) before freeing.
+                if calls.contains(where: { DriverCore.completionWaits.contains($0.callee) && $0.site.line >= ev.line && $0.site.line <= c.site.line }) { continue }
+                // An else/case between them: the two calls sit on different branches.
+                if fn.branchLines.contains(where: { $0 > ev.line && $0 <= c.site.line }) { continue }
+                guard let (rt, rf) = view.type(of: arg), let rd = rt.dereferenced,
+                      let agg = ctx.resolver.aggregate(of: rd, from: rf),
+                      let (object, objectPath) = Registration.walk(agg, ev.path, ctx: ctx) else { continue }
+                if let obj = ctx.subsystems.objects[object], [.completion, .waitEvent, .revocation].contains(obj.protection) { continue }
+                let objectName = index.aggregate(object).name
+                // Undo what the object is: put_device() for a device, cdev_del() for a cdev, …
+                let core = objectPath.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } ?? "device"
+                let drop = DriverCore.dropCall[core] ?? "put_device()"
+                let what = ev.teardown
+                    ? "right after \(ev.callee)() dropped its reference"
+                    : ev.initializes
+                        ? "after \(ev.callee)() initialized its reference count, which must be dropped with \(drop)"
+                        : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
+                // A bare kobject (not inside a device or cdev) is referred to by sysfs,
+                // which drains on removal: only a delayed release touches the freed memory.
+                // (The walk stops at the first core object: a kobject here is not a device's.)
+                let bare = core == "kobject"
+                var severity: Severity = ev.teardown ? .error : .warning
+                var tail = ""
+                if bare && severity == .error {
+                    severity = .warning
+                    tail = "; it is a bare kobject that only sysfs refers to, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
+                } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: index.path(id.file), ctx: ctx) {
+                    severity = .warning
+                    tail = DeliberateDesign.clause(release)
+                }
+                out.append(Finding(check: Self.description.id, severity: severity, file: index.path(id.file),
+                                   line: c.site.line, column: c.site.column, function: fn.name,
+                                   structName: index.aggregate(agg).name, object: objectName,
+                                   protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
+                                   message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead\(tail)",
+                                   notes: [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]))
             }
         }
         return out

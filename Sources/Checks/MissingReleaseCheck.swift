@@ -46,8 +46,9 @@ struct MissingReleaseCheck: Check {
         if (ctx.allocations.byAggregate[agg] ?? []).contains(where: { ctx.allocations.sites[$0].isDeviceManaged }) { return true }
         // A kfree() of its type in the files of this directory.
         let dir = TreeIndex.directory(of: ctx.index.path(file))
+        let freeing = ctx.index.callers(ofAny: DriverCore.frees)
         for fi in ctx.index.filesByDirectory[dir] ?? [] {
-            for ni in ctx.index.files[Int(fi)].functionIndices(calling: { DriverCore.frees.contains($0) }) {
+            for ni in freeing.indices(inFile: fi) {
                 let fn = ctx.index.files[Int(fi)].functions[ni]
                 let v = FunctionView(id: FunctionID(file: Int32(fi), index: Int32(ni)), resolver: ctx.resolver)
                 for c in fn.calls where DriverCore.frees.contains(c.callee) {
@@ -95,70 +96,67 @@ struct MissingReleaseCheck: Check {
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
-        for (fi, f) in index.files.enumerated() where ctx.reports(Int32(fi)) {
-            for ni in f.functionIndices(calling: { Self.deviceRegistrations.contains($0) || $0 == "kobject_init_and_add" || $0 == "kobject_init" }) {
-                let fn = f.functions[ni]
-                let id = FunctionID(file: Int32(fi), index: Int32(ni))
-                let view = FunctionView(id: id, resolver: ctx.resolver)
-                for c in fn.calls {
-                    let args = Array(view.exprs.arguments(c.node))
-                    if (c.callee == "kobject_init_and_add" || c.callee == "kobject_init"), args.count >= 2 {
-                        let k = view.exprs[view.exprs.strippingCasts(args[1])]
-                        guard k.kind == .unary, view.exprs.text(k) == "&", view.exprs[k.a].kind == .identifier else { continue }
-                        let name = view.exprs.text(view.exprs[k.a])
-                        guard let (g, gf) = ctx.resolver.globalEntry(named: name, from: id.file), !g.designated.isEmpty,
-                              !g.designated.contains(where: { $0.path == "release" }) else { continue }
-                        // A statically allocated kobject is never freed: only the warning remains.
-                        var isStatic = false
-                        if let p = view.accessPath(args[0]), case .global(let g) = p.root,
-                           let decl = ctx.resolver.global(named: g, from: id.file), decl.type.pointerDepth == 0 { isStatic = true }
-                        // The owner frees the container itself (kfree() of its type in this
-                        // file): nothing leaks; only a reference outliving that free hurts.
-                        let ownerFrees = !isStatic && Self.ownerFrees(args[0], view: view, file: Int32(fi), ctx: ctx)
-                        let why = isStatic ? "the kobject is static, so nothing leaks, but the kobject core warns on its last put"
-                                           : ownerFrees ? "its owner frees the memory itself (kfree() or devres), which is only safe if no reference outlives that free"
-                                           : "the kobject can never be freed correctly"
-                        out.append(Finding(check: Self.description.id, severity: isStatic || ownerFrees ? .warning : .error, file: f.path, line: c.line, column: c.column,
-                                           function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
-                                           notes: [FindingNote(.definition, file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")]))
-                        continue
-                    }
-                    guard Self.deviceRegistrations.contains(c.callee), let arg = args.first,
-                          let p = view.accessPath(arg), !p.fields.isEmpty else { continue }
-                    // The container the device lives in.
-                    var rootType: (TypeRef, Int32)?
-                    switch p.root {
-                    case .parameter(let k): rootType = fn.params.indices.contains(k) ? (fn.params[k].type, id.file) : nil
-                    case .local(let n): rootType = fn.declaredType(of: n).map { ($0, id.file) }
-                    case .global(let n): rootType = ctx.resolver.globalEntry(named: n, from: id.file).map { ($0.0.type, $0.1) }
-                    }
-                    guard let (rt0, rf) = rootType else { continue }
-                    var rt = rt0
-                    if let d = rt.dereferenced, rt.pointerDepth > 0 { rt = d }
-                    guard let agg = ctx.resolver.aggregate(of: rt, from: rf),
-                          let (object, path) = Registration.walk(agg, p.fields, ctx: ctx) else { continue }
-                    if let obj = ctx.subsystems.objects[object], obj.release != nil || obj.driverSuppliedRelease { continue }
-                    if ctx.subsystems.releaseMentioned.contains(object) { continue }
-                    // Set in this function through another spelling (a local alias)?
-                    let setsHere = fn.assignments.contains { a in
-                        guard let lp = view.memberPath(a.lhs), lp.root == p.root, let last = lp.fields.last else { return false }
-                        return ["release", "type", "class"].contains(last)
-                    }
-                    if setsHere || Self.helperSetsRelease(of: p, in: view, ctx: ctx) { continue }
-                    let objectName = index.aggregate(object).name
-                    // The registering function frees the container after the call (its
-                    // failure path undoes the registration with kfree(), directly or through
-                    // a helper): the documented undo, put_device(), would WARN for want of a
-                    // release, and kfree() leaks what the core allocated.
-                    let ownerFrees = Self.freesAfter(line: c.line, root: p.root, in: view, ctx: ctx)
-                    let consequence = ownerFrees
-                        ? "; the driver frees the memory itself after the call, outside the reference count: a failed registration cannot be undone with put_device() (the driver core WARNs), and a kfree() instead leaks what the core allocated and frees memory others may still reference"
-                        : ""
-                    out.append(Finding(check: Self.description.id, severity: ownerFrees ? .error : .warning, file: f.path, line: c.line, column: c.column,
-                                       function: fn.name, structName: index.aggregate(agg).name, object: objectName,
-                                       message: "\(c.callee)() registers the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)" + consequence,
-                                       notes: [FindingNote(.definition, file: index.path(object.file), line: index.aggregate(object).line, message: "struct \(objectName) is defined here")]))
+        for id in index.callers(ofAny: Self.deviceRegistrations.union(["kobject_init_and_add", "kobject_init"])).functions where ctx.reports(id.file) {
+            let fn = index.function(id)
+            let view = FunctionView(id: id, resolver: ctx.resolver)
+            for c in fn.calls {
+                let args = Array(view.exprs.arguments(c.node))
+                if (c.callee == "kobject_init_and_add" || c.callee == "kobject_init"), args.count >= 2 {
+                    let k = view.exprs[view.exprs.strippingCasts(args[1])]
+                    guard k.kind == .unary, view.exprs.text(k) == "&", view.exprs[k.a].kind == .identifier else { continue }
+                    let name = view.exprs.text(view.exprs[k.a])
+                    guard let (g, gf) = ctx.resolver.globalEntry(named: name, from: id.file), !g.designated.isEmpty,
+                          !g.designated.contains(where: { $0.path == "release" }) else { continue }
+                    // A statically allocated kobject is never freed: only the warning remains.
+                    var isStatic = false
+                    if let p = view.accessPath(args[0]), case .global(let g) = p.root,
+                       let decl = ctx.resolver.global(named: g, from: id.file), decl.type.pointerDepth == 0 { isStatic = true }
+                    // The owner frees the container itself (kfree() of its type in this
+                    // file): nothing leaks; only a reference outliving that free hurts.
+                    let ownerFrees = !isStatic && Self.ownerFrees(args[0], view: view, file: id.file, ctx: ctx)
+                    let why = isStatic ? "the kobject is static, so nothing leaks, but the kobject core warns on its last put"
+                                       : ownerFrees ? "its owner frees the memory itself (kfree() or devres), which is only safe if no reference outlives that free"
+                                       : "the kobject can never be freed correctly"
+                    out.append(Finding(check: Self.description.id, severity: isStatic || ownerFrees ? .warning : .error, file: index.path(id.file), line: c.line, column: c.column,
+                                       function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
+                                       notes: [FindingNote(.definition, file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")]))
+                    continue
                 }
+                guard Self.deviceRegistrations.contains(c.callee), let arg = args.first,
+                      let p = view.accessPath(arg), !p.fields.isEmpty else { continue }
+                // The container the device lives in.
+                var rootType: (TypeRef, Int32)?
+                switch p.root {
+                case .parameter(let k): rootType = fn.params.indices.contains(k) ? (fn.params[k].type, id.file) : nil
+                case .local(let n): rootType = fn.declaredType(of: n).map { ($0, id.file) }
+                case .global(let n): rootType = ctx.resolver.globalEntry(named: n, from: id.file).map { ($0.0.type, $0.1) }
+                }
+                guard let (rt0, rf) = rootType else { continue }
+                var rt = rt0
+                if let d = rt.dereferenced, rt.pointerDepth > 0 { rt = d }
+                guard let agg = ctx.resolver.aggregate(of: rt, from: rf),
+                      let (object, path) = Registration.walk(agg, p.fields, ctx: ctx) else { continue }
+                if let obj = ctx.subsystems.objects[object], obj.release != nil || obj.driverSuppliedRelease { continue }
+                if ctx.subsystems.releaseMentioned.contains(object) { continue }
+                // Set in this function through another spelling (a local alias)?
+                let setsHere = fn.assignments.contains { a in
+                    guard let lp = view.memberPath(a.lhs), lp.root == p.root, let last = lp.fields.last else { return false }
+                    return ["release", "type", "class"].contains(last)
+                }
+                if setsHere || Self.helperSetsRelease(of: p, in: view, ctx: ctx) { continue }
+                let objectName = index.aggregate(object).name
+                // The registering function frees the container after the call (its
+                // failure path undoes the registration with kfree(), directly or through
+                // a helper): the documented undo, put_device(), would WARN for want of a
+                // release, and kfree() leaks what the core allocated.
+                let ownerFrees = Self.freesAfter(line: c.line, root: p.root, in: view, ctx: ctx)
+                let consequence = ownerFrees
+                    ? "; the driver frees the memory itself after the call, outside the reference count: a failed registration cannot be undone with put_device() (the driver core WARNs), and a kfree() instead leaks what the core allocated and frees memory others may still reference"
+                    : ""
+                out.append(Finding(check: Self.description.id, severity: ownerFrees ? .error : .warning, file: index.path(id.file), line: c.line, column: c.column,
+                                   function: fn.name, structName: index.aggregate(agg).name, object: objectName,
+                                   message: "\(c.callee)() registers the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)" + consequence,
+                                   notes: [FindingNote(.definition, file: index.path(object.file), line: index.aggregate(object).line, message: "struct \(objectName) is defined here")]))
             }
         }
         return out

@@ -484,13 +484,6 @@ public struct FileFacts: Sendable, Hashable, Codable {
 }
 
 extension FileFacts {
-    /// The indices of the functions with a call whose callee passes `test`, found without
-    /// copying any declaration (a copy retains every array of it).
-    public func functionIndices(calling test: (String) -> Bool) -> [Int] {
-        var out: [Int] = []
-        for k in functions.indices where functions[k].calls.contains(where: { test($0.callee) }) { out.append(k) }
-        return out
-    }
 }
 
 /// The shape of a function's definition in a conditional branch the front end did not read.

@@ -142,6 +142,13 @@ public func parallelMap<State, T>(count: Int, jobs: Int, makeState: @escaping @S
     return box.results.map { $0! }
 }
 
+/// Share `share` of `0..<count` cut into `shares` contiguous, nearly equal ranges (some
+/// empty when there are more shares than items).
+public func shareRange(_ share: Int, of count: Int, shares: Int) -> Range<Int> {
+    let n = max(1, shares)
+    return (share * count / n)..<((share + 1) * count / n)
+}
+
 /// Result slots and a work counter shared by `parallelMap`'s workers (guarded by a lock).
 final class ParallelResults<T>: @unchecked Sendable {
     var results: [T?]

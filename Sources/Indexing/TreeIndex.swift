@@ -46,6 +46,11 @@ public final class TreeIndex: Sendable {
     /// Whether each file is a header (`.h`), and a generic kernel header (`include/linux/`).
     let isHeader: [Bool]
     let isGenericHeader: [Bool]
+    /// Workers for the maps built on first use.
+    let jobs: Int
+    private let callersCell = OnceCell<CallersIndex>()
+    /// Callee name → its callers, built on first use.
+    var callersIndex: CallersIndex { callersCell.get { CallersIndex(files: files, jobs: jobs) } }
     /// Files by directory (the path up to its last `/`), in index order.
     public let filesByDirectory: [Substring: [Int32]]
 
@@ -74,6 +79,7 @@ public final class TreeIndex: Sendable {
     public init(root: String, files: [FileFacts], jobs: Int = 1) {
         self.root = root
         self.files = files
+        self.jobs = max(1, jobs)
         var byPath: [String: Int32] = [:]
         byPath.reserveCapacity(files.count)
         for fi in files.indices { byPath[files[fi].path] = Int32(fi) }

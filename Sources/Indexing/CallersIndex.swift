@@ -1,0 +1,151 @@
+import Facts
+import CFrontend
+
+/// Who calls a name: for every callee spelled in the tree, the functions with a call to it,
+/// each once, in file then declaration order.
+///
+/// Built once, on first use, with one pass over every call, so that "the functions calling
+/// one of these names" costs a few lookups instead of hashing every call of the tree again
+/// (passes and checks ask that question a dozen times per scan).
+final class CallersIndex: Sendable {
+    /// Callee spellings, numbered (byte hashing: no `String` hashing per call).
+    let names: Names
+    /// Callers by spelling number.
+    let lists: [[FunctionID]]
+    /// The sets asked before (a check asks the same one once per candidate), by sorted names.
+    let asked = Memo<[String], Callers>()
+
+    init(files: [FileFacts], jobs: Int) {
+        // Contiguous shares of the files, one table each, merged in file order.
+        let shares = max(1, min(jobs, files.count))
+        let tables = parallelMap(count: shares, jobs: jobs, makeState: { () }) { s, _ -> (Names, [[FunctionID]]) in
+            var names = Names()
+            var lists: [[FunctionID]] = []
+            for fi in shareRange(s, of: files.count, shares: shares) {
+                let functions = files[fi].functions
+                for ni in functions.indices {
+                    let id = FunctionID(file: Int32(fi), index: Int32(ni))
+                    for c in functions[ni].calls where !c.callee.isEmpty {
+                        let n = Int(names.intern(c.callee))
+                        while lists.count <= n { lists.append([]) }
+                        // A function calling a name twice is listed once: its list
+                        // already ends with this function.
+                        lists[n].appendUnlessLast(id)
+                    }
+                }
+            }
+            return (names, lists)
+        }
+        var names = tables.first?.0 ?? Names()
+        var lists = tables.first?.1 ?? []
+        for (shareNames, shareLists) in tables.dropFirst() {
+            for (k, list) in shareLists.enumerated() where !list.isEmpty {
+                let n = Int(names.intern(shareNames[Int32(k)]))
+                while lists.count <= n { lists.append([]) }
+                lists[n].append(contentsOf: list)
+            }
+        }
+        self.names = names
+        self.lists = lists
+    }
+
+    /// The callers of `name`, in file order.
+    func callers(of name: String) -> [FunctionID] {
+        guard let n = names.lookup(name), Int(n) < lists.count else { return [] }
+        return lists[Int(n)]
+    }
+}
+
+/// The functions that call at least one name of a set, in file then declaration order:
+/// found tree-wide at once instead of file by file.
+public struct Callers: Sendable {
+    /// Each function once, sorted.
+    public let functions: [FunctionID]
+
+    init(_ functions: [FunctionID]) { self.functions = functions }
+
+    /// The indices, within file `file`, of the functions that are callers.
+    public func indices(inFile file: Int32) -> [Int] {
+        // First position whose file is not below `file` (binary search), then the run.
+        var lo = 0, hi = functions.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if functions[mid].file < file { lo = mid + 1 } else { hi = mid }
+        }
+        var out: [Int] = []
+        while lo < functions.count && functions[lo].file == file {
+            out.append(Int(functions[lo].index))
+            lo += 1
+        }
+        return out
+    }
+}
+
+extension TreeIndex {
+    /// Calls `body` with every name a call of the tree spells and the functions that call
+    /// it (each once, in file then declaration order).
+    public func forEachCallee(_ body: (String, [FunctionID]) -> Void) {
+        let index = callersIndex
+        for (k, list) in index.lists.enumerated() where !list.isEmpty { body(index.names[Int32(k)], list) }
+    }
+
+    /// Builds the callers index now (with every worker), if it is not built yet.
+    public func prepareCallers() { _ = callersIndex }
+
+    /// The functions that call any of `names` (a call's callee spelled as one of them).
+    public func callers<S: Sequence>(ofAny names: S) -> Callers where S.Element == String {
+        let index = callersIndex
+        return index.asked.get(names.sorted()) { key in
+            var lists: [[FunctionID]] = []
+            for name in key { let l = index.callers(of: name); if !l.isEmpty { lists.append(l) } }
+            if lists.count <= 1 { return Callers(lists.first ?? []) }
+            var all = Array(lists.joined())
+            all.sort()
+            var unique: [FunctionID] = []
+            unique.reserveCapacity(all.count)
+            for id in all where unique.last != id { unique.append(id) }
+            return Callers(unique)
+        }
+    }
+}
+
+/// Values computed once per key, shared by threads (each computed outside the lock; a
+/// race computes a key twice and keeps the first).
+final class Memo<Key: Hashable & Sendable, Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLockLite()
+    private var values: [Key: Value] = [:]
+
+    func get(_ key: Key, _ make: (Key) -> Value) -> Value {
+        lock.lock()
+        let known = values[key]
+        lock.unlock()
+        if let known { return known }
+        let made = make(key)
+        lock.lock()
+        defer { lock.unlock() }
+        if let first = values[key] { return first }
+        values[key] = made
+        return made
+    }
+}
+
+/// A value computed once, on first use, by whichever thread asks first (the others wait).
+final class OnceCell<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLockLite()
+    private var value: Value?
+
+    func get(_ make: () -> Value) -> Value {
+        lock.lock()
+        defer { lock.unlock() }
+        if let value { return value }
+        let made = make()
+        value = made
+        return made
+    }
+}
+
+extension Array where Element == FunctionID {
+    @inline(__always) mutating func appendUnlessLast(_ id: FunctionID) {
+        if last != id { append(id) }
+    }
+}
