@@ -156,9 +156,9 @@ public final class AnalysisContext: @unchecked Sendable {
     /// leave its inner loop on one thread).
     public func runAllPasses() {
         var pending = Self.allPasses.filter { results[ObjectIdentifier($0)] == nil }
-        // Most passes ask who calls what: build that index first, with every worker (a
-        // pass that built it on first use would build it on one thread).
-        if !pending.isEmpty { index.prepareCallers() }
+        // Most passes ask who calls what or who assigns a member: build those indexes first,
+        // with every worker (a pass that built one on first use would build it on one thread).
+        if !pending.isEmpty { index.prepareNameIndexes() }
         guard jobs > 1 else {
             for p in pending { ensure(p) }
             return

@@ -67,8 +67,8 @@ public struct ProviderOps: Sendable {
         // Exported functions that providers place in their ops tables are provider-side
         // helpers (`regulator_enable_regmap`), not consumer entries.
         var providerHelpers = Set<String>()
-        for file in index.files {
-            for g in file.globals { for d in g.designated where index.exported.contains(d.value) { providerHelpers.insert(d.value) } }
+        for fi in index.files.indices {
+            for g in index.files[fi].globals { for d in g.designated where index.exported.contains(d.value) { providerHelpers.insert(d.value) } }
         }
         for agg in subsystems.objects.keys.sorted() {
             guard let object = subsystems.objects[agg] else { continue }
@@ -221,8 +221,9 @@ enum TeardownRanking {
         var groupsByEntry: [String: [Int]] = [:]
         for (k, names) in registerEntries.enumerated() { for n in names { groupsByEntry[n, default: []].append(k) } }
         // Function-like macros that call an entry register through it too (`gpiochip_add_data`).
-        for file in index.files {
-            for m in file.macros {
+        for fi in index.files.indices {
+            // By field: the file's facts are not copied.
+            for m in index.files[fi].macros {
                 let callee = m.exprs.text(at: m.exprs[m.root].a)
                 if let ks = groupsByEntry[callee], m.name != callee { groupsByEntry[m.name, default: []] += ks }
             }
@@ -238,19 +239,19 @@ enum TeardownRanking {
             }
         }
         var votes: [[String: Int]] = Array(repeating: [:], count: groups.count)
-        for file in index.files {
-            for fn in file.functions {
-                var hit = Set<Int>()
-                for c in fn.calls { if let ks = groupsByEntry[c.callee] { hit.formUnion(ks) } }
-                guard !hit.isEmpty else { continue }
-                let callees = Set(fn.calls.map(\.callee))
-                let idents = Set(fn.exprs.nodes.filter { $0.kind == .identifier }.map { fn.exprs.text($0) })
-                for k in hit {
-                    var voted = Set<String>()
-                    for t in groups[k].teardown.map({ index.function($0).name }) where callees.contains(t) { voted.insert(t) }
-                    for (cb, t) in callbacks[k] where idents.contains(cb) || callees.contains(cb) { voted.insert(t) }
-                    for t in voted { votes[k][t, default: 0] += 1 }
-                }
+        // Only functions that call an entry vote (found by the callers index).
+        for id in index.callers(ofAny: groupsByEntry.keys).functions {
+            let fn = index.function(id)
+            var hit = Set<Int>()
+            for c in fn.calls { if let ks = groupsByEntry[c.callee] { hit.formUnion(ks) } }
+            guard !hit.isEmpty else { continue }
+            let callees = Set(fn.calls.map(\.callee))
+            let idents = Set(fn.exprs.nodes.filter { $0.kind == .identifier }.map { fn.exprs.text($0) })
+            for k in hit {
+                var voted = Set<String>()
+                for t in groups[k].teardown.map({ index.function($0).name }) where callees.contains(t) { voted.insert(t) }
+                for (cb, t) in callbacks[k] where idents.contains(cb) || callees.contains(cb) { voted.insert(t) }
+                for t in voted { votes[k][t, default: 0] += 1 }
             }
         }
         for k in groups.indices {

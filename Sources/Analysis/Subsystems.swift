@@ -164,12 +164,12 @@ public struct Subsystems: Sendable {
     /// core's `*_alloc()` API), by object type.
     static func allocatorFunctions(index: TreeIndex, resolver: Resolver) -> [AggregateID: [FunctionID]] {
         var allocators: [AggregateID: [FunctionID]] = [:]
-        for (fi, f) in index.files.enumerated() {
-            for (ni, fn) in f.functions.enumerated() where fn.returnType.pointerDepth == 1 && fn.returnType.isAggregateTag {
-                guard fn.calls.contains(where: { DriverCore.allocators[$0.callee] != nil && !DriverCore.allocators[$0.callee]!.isDeviceManaged }),
-                      let agg = resolver.aggregate(of: fn.returnType, from: Int32(fi)) else { continue }
-                allocators[agg, default: []].append(FunctionID(file: Int32(fi), index: Int32(ni)))
-            }
+        let heapAllocators = DriverCore.allocators.filter { !$0.value.isDeviceManaged }.keys
+        for id in index.callers(ofAny: heapAllocators).functions {
+            let returnType = index.files[Int(id.file)].functions[Int(id.index)].returnType
+            guard returnType.pointerDepth == 1, returnType.isAggregateTag,
+                  let agg = resolver.aggregate(of: returnType, from: id.file) else { continue }
+            allocators[agg, default: []].append(id)
         }
         return allocators
     }

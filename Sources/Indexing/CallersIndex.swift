@@ -8,51 +8,47 @@ import CFrontend
 /// one of these names" costs a few lookups instead of hashing every call of the tree again
 /// (passes and checks ask that question a dozen times per scan).
 final class CallersIndex: Sendable {
-    /// Callee spellings, numbered (byte hashing: no `String` hashing per call).
-    let names: Names
-    /// Callers by spelling number.
-    let lists: [[FunctionID]]
+    /// Callers by callee spelling.
+    let byCallee: NamedLists<FunctionID>
     /// The sets asked before (a check asks the same one once per candidate), by sorted names.
     let asked = Memo<[String], Callers>()
 
     init(files: [FileFacts], jobs: Int) {
-        // Contiguous shares of the files, one table each, merged in file order.
-        let shares = max(1, min(jobs, files.count))
-        let tables = parallelMap(count: shares, jobs: jobs, makeState: { () }) { s, _ -> (Names, [[FunctionID]]) in
-            var names = Names()
-            var lists: [[FunctionID]] = []
-            for fi in shareRange(s, of: files.count, shares: shares) {
-                let functions = files[fi].functions
-                for ni in functions.indices {
-                    let id = FunctionID(file: Int32(fi), index: Int32(ni))
-                    for c in functions[ni].calls where !c.callee.isEmpty {
-                        let n = Int(names.intern(c.callee))
-                        while lists.count <= n { lists.append([]) }
-                        // A function calling a name twice is listed once: its list
-                        // already ends with this function.
-                        lists[n].appendUnlessLast(id)
-                    }
-                }
-            }
-            return (names, lists)
-        }
-        var names = tables.first?.0 ?? Names()
-        var lists = tables.first?.1 ?? []
-        for (shareNames, shareLists) in tables.dropFirst() {
-            for (k, list) in shareLists.enumerated() where !list.isEmpty {
-                let n = Int(names.intern(shareNames[Int32(k)]))
-                while lists.count <= n { lists.append([]) }
-                lists[n].append(contentsOf: list)
+        byCallee = NamedLists(files: files, jobs: jobs) { fi, add in
+            let functions = files[fi].functions
+            for ni in functions.indices {
+                let id = FunctionID(file: Int32(fi), index: Int32(ni))
+                // A function calling a name twice is listed once (see `NamedLists`).
+                for c in functions[ni].calls where !c.callee.isEmpty { add(c.callee, id) }
             }
         }
-        self.names = names
-        self.lists = lists
     }
 
     /// The callers of `name`, in file order.
-    func callers(of name: String) -> [FunctionID] {
-        guard let n = names.lookup(name), Int(n) < lists.count else { return [] }
-        return lists[Int(n)]
+    func callers(of name: String) -> [FunctionID] { byCallee.list(name) }
+}
+
+/// One assignment of a function: the function and the assignment's index in it.
+public struct AssignmentRef: Sendable, Hashable, Comparable {
+    public let function: FunctionID
+    public let assignment: Int32
+    public static func < (a: AssignmentRef, b: AssignmentRef) -> Bool { (a.function, a.assignment) < (b.function, b.assignment) }
+}
+
+/// Assignments to a member (`x->dev.release = f` is one to `release`) by the member's name.
+final class MemberAssignmentIndex: Sendable {
+    let byMember: NamedLists<AssignmentRef>
+
+    init(files: [FileFacts], jobs: Int) {
+        byMember = NamedLists(files: files, jobs: jobs) { fi, add in
+            let functions = files[fi].functions
+            for ni in functions.indices {
+                let e = functions[ni].exprs
+                for (ai, a) in functions[ni].assignments.enumerated() where a.lhs >= 0 && e[a.lhs].kind == .member {
+                    add(e.text(e[a.lhs]), AssignmentRef(function: FunctionID(file: Int32(fi), index: Int32(ni)), assignment: Int32(ai)))
+                }
+            }
+        }
     }
 }
 
@@ -85,12 +81,22 @@ extension TreeIndex {
     /// Calls `body` with every name a call of the tree spells and the functions that call
     /// it (each once, in file then declaration order).
     public func forEachCallee(_ body: (String, [FunctionID]) -> Void) {
-        let index = callersIndex
-        for (k, list) in index.lists.enumerated() where !list.isEmpty { body(index.names[Int32(k)], list) }
+        let table = callersIndex.byCallee
+        for (k, list) in table.lists.enumerated() where !list.isEmpty { body(table.names[Int32(k)], list) }
     }
 
-    /// Builds the callers index now (with every worker), if it is not built yet.
-    public func prepareCallers() { _ = callersIndex }
+    /// Assignments whose left side is a member named in `members`, in file, function and
+    /// assignment order.
+    public func assignments(toMembers members: Set<String>) -> [AssignmentRef] {
+        let table = memberAssignmentIndex.byMember
+        return members.flatMap { table.list($0) }.sorted()
+    }
+
+    /// Builds the name indexes now (with every worker), if they are not built yet.
+    public func prepareNameIndexes() {
+        _ = callersIndex
+        _ = memberAssignmentIndex
+    }
 
     /// The functions that call any of `names` (a call's callee spelled as one of them).
     public func callers<S: Sequence>(ofAny names: S) -> Callers where S.Element == String {

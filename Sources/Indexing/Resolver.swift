@@ -7,13 +7,15 @@ import Facts
 /// Lookups are memoised. Analyses walk the tree file by file, so the answers for the file
 /// being read are kept until another file is asked about; struct and typedef answers, which
 /// are asked from headers again and again, are kept for the whole run.
+/// A name asked from a file.
+struct ResolveKey: Hashable, Sendable {
+    var name: String
+    var file: Int32
+}
+
 public final class Resolver {
     public let index: TreeIndex
 
-    private struct ResolveKey: Hashable {
-        var name: String
-        var file: Int32
-    }
     private var aggregateCache: [ResolveKey: AggregateID?] = [:]
     private var typedefCache: [ResolveKey: EntryID?] = [:]
 
@@ -100,19 +102,21 @@ public final class Resolver {
 
     /// The struct/union definition a `struct NAME` use in `file` refers to.
     public func aggregate(named name: String, from file: Int32) -> AggregateID? {
-        picked(name, from: file, among: index.aggregatesByName, fileOf: { $0.file }, cache: &aggregateCache)
+        picked(name, from: file, among: index.aggregatesByName, fileOf: { $0.file }, cache: &aggregateCache, shared: index.sharedAggregates)
     }
 
     private func typedefEntry(named name: String, from file: Int32) -> EntryID? {
-        picked(name, from: file, among: index.typedefsByName, fileOf: { $0.file }, cache: &typedefCache)
+        picked(name, from: file, among: index.typedefsByName, fileOf: { $0.file }, cache: &typedefCache, shared: index.sharedTypedefs)
     }
 
-    /// `pick` among the definitions of `name`, remembered for the whole run by (name, file).
-    private func picked<ID>(_ name: String, from file: Int32, among byName: [String: [ID]], fileOf: (ID) -> Int32,
-                            cache: inout [ResolveKey: ID?]) -> ID? {
+    /// `pick` among the definitions of `name`, remembered for the whole run by (name, file):
+    /// by this resolver, and for every resolver of the tree in `shared` (a pick may need an
+    /// include closure, which each worker of each pass would otherwise compute again).
+    private func picked<ID: Sendable>(_ name: String, from file: Int32, among byName: [String: [ID]], fileOf: (ID) -> Int32,
+                                      cache: inout [ResolveKey: ID?], shared: Memo<ResolveKey, ID?>) -> ID? {
         let key = ResolveKey(name: name, file: file)
         if let c = cache[key] { return c }
-        let r = pick(byName[name] ?? [], fileOf: fileOf, from: file)
+        let r = shared.get(key) { _ in pick(byName[name] ?? [], fileOf: fileOf, from: file) }
         cache[key] = r
         return r
     }

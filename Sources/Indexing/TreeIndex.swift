@@ -51,6 +51,12 @@ public final class TreeIndex: Sendable {
     private let callersCell = OnceCell<CallersIndex>()
     /// Callee name → its callers, built on first use.
     var callersIndex: CallersIndex { callersCell.get { CallersIndex(files: files, jobs: jobs) } }
+    /// Which struct or typedef definition a file sees for a name, shared by every resolver.
+    let sharedAggregates = Memo<ResolveKey, AggregateID?>()
+    let sharedTypedefs = Memo<ResolveKey, EntryID?>()
+    private let memberAssignmentCell = OnceCell<MemberAssignmentIndex>()
+    /// Member name → the assignments to it, built on first use.
+    var memberAssignmentIndex: MemberAssignmentIndex { memberAssignmentCell.get { MemberAssignmentIndex(files: files, jobs: jobs) } }
     /// Files by directory (the path up to its last `/`), in index order.
     public let filesByDirectory: [Substring: [Int32]]
 
