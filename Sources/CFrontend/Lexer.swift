@@ -402,19 +402,14 @@ public struct Lexer {
 
     private mutating func lexIdentifier(col: Int32) {
         var k = i + 1
-        var h = Names.hashStep(Names.hashSeed, bytes[i])
-        while k < n {
-            let d = bytes[k]
-            guard isIdentByte(d) else { break }
-            h = Names.hashStep(h, d)
-            k += 1
-        }
+        while k < n && isIdentByte(bytes[k]) { k += 1 }
         // String/char literal prefixes: L"..", u8"..", u'..'
         if k < n && (bytes[k] == 34 || bytes[k] == 39) && k - i <= 2 {
             let p = bytes[i]
             if p == 76 || p == 117 || p == 85 { i = k; lexLiteral(col: col); return }
         }
-        let id = names.intern(UnsafeBufferPointer(rebasing: bytes[i..<k]), hash: h)
+        let spelling = UnsafeBufferPointer(rebasing: bytes[i..<k])
+        let id = names.intern(spelling, hash: Names.hash(spelling))
         tokens.append(Token(kind: .identifier, code: id, start: Int32(i), length: Int32(k - i), line: line, column: col))
         i = k
     }

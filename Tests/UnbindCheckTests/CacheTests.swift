@@ -345,4 +345,19 @@ extension String {
         #expect(edited.out == (try CLI.run(scan + ["--no-cache"])).out)
         #expect(edited.out != commented.out)
     }
+
+    /// The `call_site.kind` column: which calls get a queryable row.
+    @Test func callKindsOfTheQueryableCallRows() {
+        #expect(FactStore.callKind("devm_kzalloc") == "devm-alloc")
+        #expect(FactStore.callKind("devm_kcalloc") == "devm-alloc")
+        #expect(FactStore.callKind("devm_kmemdup") == "devm-alloc")
+        #expect(FactStore.callKind("devm_kmemdup_array") == nil)
+        #expect(FactStore.callKind("kzalloc") == nil)
+        #expect(FactStore.callKind("device_add") == "driver-core")
+        #expect(FactStore.callKind("mtd_device_unregister") == "unregister")
+        #expect(FactStore.callKind("misc_register") == "register")
+        #expect(FactStore.callKind("devm_mtd_register") == "register")
+        #expect(FactStore.callKind("") == nil)
+        #expect(FactStore.callKind("regist") == nil)
+    }
 }

@@ -435,11 +435,32 @@ public final class FactStore: @unchecked Sendable {
     /// unregistrations, and the driver core's lifetime calls.
     static func callKind(_ callee: String) -> String? {
         if callee.isEmpty { return nil }
-        if callee.hasPrefix("devm_") && (callee.contains("alloc") || callee.contains("zalloc") || callee.hasSuffix("kmemdup") || callee.contains("kcalloc")) { return "devm-alloc" }
-        if DriverCoreCalls.names.contains(callee) { return "driver-core" }
-        if callee.contains("unregister") { return "unregister" }
-        if callee.contains("register") { return "register" }
-        return nil
+        var name = callee
+        return name.withUTF8 { s -> String? in
+            if spells(s, "devm_", at: 0) && (contains(s, "alloc") || spells(s, "kmemdup", at: s.count - 7)) { return "devm-alloc" }
+            if DriverCoreCalls.names.contains(callee) { return "driver-core" }
+            if contains(s, "unregister") { return "unregister" }
+            if contains(s, "register") { return "register" }
+            return nil
+        }
+    }
+
+    /// Whether the bytes of `s` hold `needle` (bytewise: `String.contains` goes through
+    /// Foundation's string search, the cost of a whole fill once called for every call).
+    private static func contains(_ s: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard s.count >= n else { return false }
+        for k in 0...(s.count - n) where spells(s, needle, at: k) { return true }
+        return false
+    }
+
+    /// Whether `needle` is spelled in `s` at byte offset `k`.
+    private static func spells(_ s: UnsafeBufferPointer<UInt8>, _ needle: StaticString, at k: Int) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard k >= 0, k + n <= s.count else { return false }
+        let p = needle.utf8Start
+        for j in 0..<n where s[k + j] != p[j] { return false }
+        return true
     }
 
     // MARK: - Reports
