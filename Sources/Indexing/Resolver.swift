@@ -52,12 +52,12 @@ public final class Resolver {
         if let k = slots.firstIndex(where: { $0.file == file }) { return k }
         if slots.count < Resolver.closureSlots {
             slots.append(ClosureSlot(fileCount: index.files.count))
-            slots[slots.count - 1].fill(file, includes: index.includes, limit: Resolver.closureLimit)
+            slots[slots.count - 1].fill(file, graph: index.includeGraph, limit: Resolver.closureLimit)
             return slots.count - 1
         }
         let k = nextSlot
         nextSlot = (nextSlot + 1) % Resolver.closureSlots
-        slots[k].fill(file, includes: index.includes, limit: Resolver.closureLimit)
+        slots[k].fill(file, graph: index.includeGraph, limit: Resolver.closureLimit)
         return k
     }
 
@@ -257,28 +257,46 @@ struct ClosureSlot {
     }
 
     /// Files reachable through includes from `file`, breadth first, at most `limit`.
-    mutating func fill(_ file: Int32, includes: [[Int32]], limit: Int) {
+    mutating func fill(_ file: Int32, graph: IncludeGraph, limit: Int) {
         self.file = file
         stamp &+= 1
         if stamp == 0 {
             for k in stamps.indices { stamps[k] = 0 }
             stamp = 1
         }
-        var order: [Int32] = []
-        guard file >= 0, Int(file) < includes.count else { closure = []; return }
-        // The stamps double as the "seen" set; the file itself is unmarked at the end.
-        stamps[Int(file)] = stamp
-        var queue = includes[Int(file)]
-        var head = 0
-        while head < queue.count && order.count < limit {
-            let f = queue[head]; head += 1
-            if stamps[Int(f)] == stamp { continue }
-            positions[Int(f)] = Int32(order.count)
-            stamps[Int(f)] = stamp
-            order.append(f)
-            queue.append(contentsOf: includes[Int(f)])
+        closure.removeAll(keepingCapacity: true)
+        guard file >= 0, Int(file) < graph.fileCount else { return }
+        let stamp = self.stamp
+        var order = closure
+        closure = []
+        // The stamps double as the "seen" set; the file itself is unmarked at the end. The
+        // closure itself is the breadth-first queue: a file is appended when first seen.
+        stamps.withUnsafeMutableBufferPointer { stamps in
+            positions.withUnsafeMutableBufferPointer { positions in
+                graph.offsets.withUnsafeBufferPointer { offsets in
+                    graph.targets.withUnsafeBufferPointer { targets in
+                        stamps[Int(file)] = stamp
+                        var head = -1
+                        var from = Int(file)
+                        while order.count < limit {
+                            var e = Int(offsets[from])
+                            let end = Int(offsets[from + 1])
+                            while e < end && order.count < limit {
+                                let f = Int(targets[e]); e += 1
+                                if stamps[f] == stamp { continue }
+                                stamps[f] = stamp
+                                positions[f] = Int32(order.count)
+                                order.append(Int32(f))
+                            }
+                            head += 1
+                            if head >= order.count { break }
+                            from = Int(order[head])
+                        }
+                        stamps[Int(file)] = 0
+                    }
+                }
+            }
         }
-        stamps[Int(file)] = 0
         closure = order
     }
 }

@@ -40,6 +40,8 @@ public final class TreeIndex: Sendable {
     let macrosByName: [String: [EntryID]]
     /// Resolved `#include`s of each file (file indices, in order of appearance).
     public let includes: [[Int32]]
+    /// The same, flat (what include closures walk).
+    let includeGraph: IncludeGraph
     public let exported: Set<String>
     /// Macros (anywhere in the tree) whose body sets `suppress_bind_attrs`.
     public let suppressBindMacros: Set<String>
@@ -134,6 +136,7 @@ public final class TreeIndex: Sendable {
         self.isHeader = files.map { $0.path.hasSuffix(".h") }
         self.isGenericHeader = files.map { $0.path.hasSuffix(".h") && $0.path.hasPrefix("include/linux/") }
         self.includes = includes
+        self.includeGraph = IncludeGraph(includes)
     }
 
     public func aggregate(_ id: AggregateID) -> AggregateDecl { files[Int(id.file)].aggregates[Int(id.index)] }
@@ -204,5 +207,24 @@ public final class TreeIndex: Sendable {
             if let id = byPath[normalizePath(c)] { return id }
         }
         return nil
+    }
+}
+
+/// Each file's includes in one array: those of file `f` are `targets[offsets[f]..<offsets[f + 1]]`.
+struct IncludeGraph: Sendable {
+    let offsets: [Int32]
+    let targets: [Int32]
+    var fileCount: Int { offsets.count - 1 }
+
+    init(_ includes: [[Int32]]) {
+        var offsets: [Int32] = [0]
+        offsets.reserveCapacity(includes.count + 1)
+        var targets: [Int32] = []
+        for list in includes {
+            targets.append(contentsOf: list)
+            offsets.append(Int32(targets.count))
+        }
+        self.offsets = offsets
+        self.targets = targets
     }
 }
