@@ -58,4 +58,25 @@ import Testing
         #expect(!names.isAnnotation(-1))
         #expect(!names.isAnnotation(1_000_000))
     }
+
+    /// A spelling hashes the same wherever its bytes lie (the hash reads eight bytes at a
+    /// time and the last ones through an overlapping load), and only its bytes count.
+    @Test func hashDependsOnTheSpellingOnly() {
+        for length in 0...24 {
+            let word = (0..<length).map { UInt8(97 + ($0 * 7) % 26) }
+            let alone = word.withUnsafeBufferPointer { Names.hash($0) }
+            for pad in 0..<9 {
+                for filler: UInt8 in [0, 0x5A, 0xFF] {
+                    let buffer = [UInt8](repeating: filler, count: pad) + word + [UInt8](repeating: filler, count: 9)
+                    let inside = buffer.withUnsafeBufferPointer { Names.hash(UnsafeBufferPointer(rebasing: $0[pad..<(pad + length)])) }
+                    #expect(inside == alone, "length \(length), offset \(pad), filler \(filler)")
+                }
+            }
+        }
+        // Spellings that differ in one byte, or only in length, hash apart (over a small set).
+        let spellings = ["a", "b", "ab", "ba", "abcdefgh", "abcdefgi", "abcdefghi", "abcdefghij", "abcdefgh\u{0}", "dev", "devm_kzalloc", "devm_kcalloc"]
+        var hashes = Set<UInt32>()
+        for w in spellings { var s = w; hashes.insert(s.withUTF8 { Names.hash($0) }) }
+        #expect(hashes.count == spellings.count)
+    }
 }

@@ -1,0 +1,123 @@
+import Testing
+@testable import Facts
+@testable import Indexing
+@testable import Analysis
+@testable import Checks
+
+/// The tree-wide indexes built once per scan must answer exactly what a scan of every
+/// file would: who calls a name, who assigns a member, which files an include reaches.
+@Suite struct NameIndexTests {
+    /// Every fixture tree of the checks' examples, and the subsystem fixture.
+    static var trees: [[String: String]] {
+        var trees = [subsystemFixture, EffectCandidateTests.chains]
+        for check in allChecks.map({ type(of: $0).description.id }) {
+            for dir in exampleDirectories(check, "triggering") + exampleDirectories(check, "non-triggering") { trees.append(fixtureFiles(dir)) }
+        }
+        return trees
+    }
+
+    /// The functions calling any of `names`, by a scan of every call.
+    static func scannedCallers(_ index: TreeIndex, _ names: Set<String>) -> [FunctionID] {
+        var out: [FunctionID] = []
+        for (fi, f) in index.files.enumerated() {
+            for (ni, fn) in f.functions.enumerated() where fn.calls.contains(where: { names.contains($0.callee) }) {
+                out.append(FunctionID(file: Int32(fi), index: Int32(ni)))
+            }
+        }
+        return out
+    }
+
+    @Test func callersIndexAnswersAsAScanOfEveryCall() {
+        var checked = 0
+        for files in Self.trees {
+            let index = analyse(files, jobs: 2).index
+            var callees: [String] = []
+            index.forEachCallee { name, _ in callees.append(name) }
+            let spelled = Set(index.files.flatMap { $0.functions.flatMap { $0.calls.map(\.callee) } }).subtracting([""])
+            #expect(Set(callees) == spelled)
+            #expect(callees.count == spelled.count)
+            for name in callees {
+                #expect(index.callers(ofAny: [name]).functions == Self.scannedCallers(index, [name]), "\(name)")
+                checked += 1
+            }
+            // Sets of names: the union, each function once, in file order.
+            for k in stride(from: 0, to: callees.count, by: 3) {
+                let set = Set(callees[k..<min(callees.count, k + 3)] + ["no_such_function"])
+                let callers = index.callers(ofAny: set)
+                #expect(callers.functions == Self.scannedCallers(index, set))
+                for fi in index.files.indices {
+                    #expect(callers.indices(inFile: Int32(fi)) == callers.functions.filter { $0.file == Int32(fi) }.map { Int($0.index) })
+                }
+            }
+            #expect(index.callers(ofAny: ["no_such_function"]).functions.isEmpty)
+        }
+        #expect(checked > 50)
+    }
+
+    @Test func memberAssignmentIndexAnswersAsAScanOfEveryAssignment() {
+        var checked = 0
+        for files in Self.trees {
+            let index = analyse(files).index
+            var members = Set<String>()
+            var scanned: [String: [AssignmentRef]] = [:]
+            for (fi, f) in index.files.enumerated() {
+                for (ni, fn) in f.functions.enumerated() {
+                    let e = fn.exprs
+                    for (ai, a) in fn.assignments.enumerated() where a.lhs >= 0 && e[a.lhs].kind == .member {
+                        let name = e.text(e[a.lhs])
+                        members.insert(name)
+                        scanned[name, default: []].append(AssignmentRef(function: FunctionID(file: Int32(fi), index: Int32(ni)), assignment: Int32(ai)))
+                    }
+                }
+            }
+            for name in members {
+                #expect(index.assignments(toMembers: [name]) == scanned[name], "\(name)")
+                checked += 1
+            }
+            let all = index.assignments(toMembers: members.union(["no_such_member"]))
+            #expect(all == scanned.values.flatMap { $0 }.sorted())
+        }
+        #expect(checked > 10)
+    }
+
+    /// Breadth first over `includes`, as the closure was first written.
+    static func referenceClosure(_ file: Int, _ includes: [[Int32]], limit: Int) -> [Int32] {
+        var seen: Set<Int32> = [Int32(file)]
+        var order: [Int32] = []
+        var queue = includes[file]
+        var head = 0
+        while head < queue.count && order.count < limit {
+            let f = queue[head]; head += 1
+            if !seen.insert(f).inserted { continue }
+            order.append(f)
+            queue.append(contentsOf: includes[Int(f)])
+        }
+        return order
+    }
+
+    @Test func includeClosureIsBreadthFirstWithinItsLimit() {
+        // 0 includes 1 and 2; 1 includes 3 and 0 (a cycle); 2 includes 3, 4 and itself;
+        // 4 includes 5; 5 includes 1.
+        let includes: [[Int32]] = [[1, 2], [3, 0], [3, 4, 2], [], [5], [1], []]
+        let graph = IncludeGraph(includes)
+        var slot = ClosureSlot(fileCount: includes.count)
+        for limit in [0, 1, 2, 3, 4, 10] {
+            for file in includes.indices {
+                slot.fill(Int32(file), graph: graph, limit: limit)
+                let expected = Self.referenceClosure(file, includes, limit: limit)
+                #expect(slot.closure == expected, "file \(file), limit \(limit)")
+                for (rank, f) in expected.enumerated() { #expect(slot.rank(of: f) == Int32(rank)) }
+                #expect(slot.rank(of: Int32(file)) == nil)
+                for f in includes.indices where !expected.contains(Int32(f)) { #expect(slot.rank(of: Int32(f)) == nil) }
+            }
+        }
+        #expect(Self.referenceClosure(0, includes, limit: 10) == [1, 2, 3, 4, 5])
+        // The fixture trees, through the resolver.
+        for files in Self.trees {
+            let ctx = analyse(files)
+            for fi in ctx.index.files.indices {
+                #expect(ctx.resolver.includeClosure(Int32(fi)) == Self.referenceClosure(fi, ctx.index.includes, limit: Resolver.closureLimit))
+            }
+        }
+    }
+}
