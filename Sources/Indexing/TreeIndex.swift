@@ -76,6 +76,10 @@ public final class TreeIndex: Sendable {
     private static func byName<ID>(_ files: [FileFacts], _ count: (FileFacts) -> Int, _ name: (FileFacts, Int) -> String,
                                    _ id: (Int32, Int32) -> ID) -> [String: [ID]] {
         var out: [String: [ID]] = [:]
+        // At most one name per declaration: reserved at once, the map never rehashes.
+        var total = 0
+        for fi in files.indices { total += count(files[fi]) }
+        out.reserveCapacity(total)
         for fi in files.indices {
             let f = files[fi]
             for k in 0..<count(f) { out[name(f, k), default: []].append(id(Int32(fi), Int32(k))) }
