@@ -124,9 +124,15 @@ public struct Names: Sendable {
     }
 
     /// The id of `s`, interned if new.
+    /// A new spelling keeps `s` itself (no copy of its bytes into a new string).
     public mutating func intern(_ s: String) -> Int32 {
-        var s = s
-        return s.withUTF8 { intern($0) }
+        var bytes = s
+        return bytes.withUTF8 { key in
+            let h = Names.hash(key)
+            let (found, slot) = find(key, hash: h)
+            if found >= 0 { return found }
+            return insert(key, hash: h, slot: slot, spelled: s)
+        }
     }
 
     public func lookup(_ s: String) -> Int32? {
@@ -155,9 +161,9 @@ public struct Names: Sendable {
     /// A spelling not in the table: a new id, or, for a canonically equivalent spelling of
     /// an existing string, that string's id.
     @inline(never)
-    private mutating func insert(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt32, slot: Int) -> Int32 {
+    private mutating func insert(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt32, slot: Int, spelled existing: String? = nil) -> Int32 {
         let ascii = key.allSatisfy { $0 < 128 }
-        let s = String(decoding: key, as: UTF8.self)
+        let s = existing ?? String(decoding: key, as: UTF8.self)
         var id = Int32(clamping: strings.count)
         if !ascii || byValue != nil {
             var table = byValue ?? Dictionary(strings.enumerated().map { ($1, Int32(clamping: $0)) }, uniquingKeysWith: { a, _ in a })

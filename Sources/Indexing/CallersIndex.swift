@@ -25,7 +25,7 @@ final class CallersIndex: Sendable {
     }
 
     /// The callers of `name`, in file order.
-    func callers(of name: String) -> [FunctionID] { byCallee.list(name) }
+    func callers(of name: String) -> [FunctionID] { Array(byCallee.list(name)) }
 }
 
 /// One assignment of a function: the function and the assignment's index in it.
@@ -82,14 +82,17 @@ extension TreeIndex {
     /// it (each once, in file then declaration order).
     public func forEachCallee(_ body: (String, [FunctionID]) -> Void) {
         let table = callersIndex.byCallee
-        for (k, list) in table.lists.enumerated() where !list.isEmpty { body(table.names[Int32(k)], list) }
+        for k in 0..<table.nameCount {
+            let list = table.list(number: k)
+            if !list.isEmpty { body(table.names[Int32(k)], Array(list)) }
+        }
     }
 
     /// Assignments whose left side is a member named in `members`, in file, function and
     /// assignment order.
     public func assignments(toMembers members: Set<String>) -> [AssignmentRef] {
         let table = memberAssignmentIndex.byMember
-        return members.flatMap { table.list($0) }.sorted()
+        return members.flatMap { Array(table.list($0)) }.sorted()
     }
 
     /// Builds the name indexes now (with every worker), if they are not built yet.

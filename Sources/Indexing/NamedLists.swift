@@ -3,47 +3,85 @@ import CFrontend
 
 /// Lists of entries by name over the whole tree, built once with one pass over the files:
 /// the names are numbered by their bytes (no `String` hashing per entry), each share of the
-/// files fills its own table, and the shares are merged in file order.
+/// files collects its own (name, entry) pairs, and the pairs are then placed, in file
+/// order, into one array with an offset per name (no array per name: a tree has hundreds of
+/// thousands of names).
 struct NamedLists<Entry: Sendable & Equatable>: Sendable {
     /// The names, numbered.
     let names: Names
-    /// Entries by name number, in file order (an entry equal to the list's last is not
-    /// added again).
-    let lists: [[Entry]]
+    /// The entries of name `n` are `entries[offsets[n]..<offsets[n + 1]]`, in file order
+    /// (an entry equal to the name's previous one is not added again).
+    let offsets: [Int32]
+    let entries: [Entry]
+
+    /// One share's pairs: the name's number in the share's own table, and the entry.
+    private struct Share: Sendable {
+        var names = Names()
+        var pairs: [(Int32, Entry)] = []
+    }
 
     /// `collect(fileIndex, add)` calls `add(name, entry)` for each entry of a file, in order.
     init(files: [FileFacts], jobs: Int,
          collect: @escaping @Sendable (Int, (String, Entry) -> Void) -> Void) {
-        let shares = max(1, min(jobs, files.count))
-        let tables = parallelMap(count: shares, jobs: jobs, makeState: { () }) { s, _ -> (Names, [[Entry]]) in
-            var names = Names()
-            var lists: [[Entry]] = []
-            for fi in shareRange(s, of: files.count, shares: shares) {
+        let count = max(1, min(jobs, files.count))
+        let shares = parallelMap(count: count, jobs: jobs, makeState: { () }) { s, _ -> Share in
+            var share = Share()
+            // Per name, where its last pair is (to drop an entry repeating it).
+            var last: [Int32] = []
+            for fi in shareRange(s, of: files.count, shares: count) {
                 collect(fi) { name, entry in
-                    let n = Int(names.intern(name))
-                    while lists.count <= n { lists.append([]) }
-                    if lists[n].last != entry { lists[n].append(entry) }
+                    let n = share.names.intern(name)
+                    while last.count <= Int(n) { last.append(-1) }
+                    let previous = last[Int(n)]
+                    if previous >= 0 && share.pairs[Int(previous)].1 == entry { return }
+                    last[Int(n)] = Int32(share.pairs.count)
+                    share.pairs.append((n, entry))
                 }
             }
-            return (names, lists)
+            return share
         }
-        var names = tables.first?.0 ?? Names()
-        var lists = tables.first?.1 ?? []
-        for (shareNames, shareLists) in tables.dropFirst() {
-            for (k, list) in shareLists.enumerated() where !list.isEmpty {
-                let n = Int(names.intern(shareNames[Int32(k)]))
-                while lists.count <= n { lists.append([]) }
-                // The next share's first entry may repeat this share's last (same function).
-                for e in list where lists[n].last != e { lists[n].append(e) }
+        // One numbering: the first share's, then each other share's names interned into it.
+        var names = shares.first?.names ?? Names()
+        var renumbered: [[Int32]] = []
+        for share in shares {
+            renumbered.append(share.names.strings.indices.map { names.intern(share.names.strings[$0]) })
+        }
+        // Counting sort by name; shares are contiguous runs of files, taken in order.
+        let nameCount = names.strings.count
+        var counts = [Int32](repeating: 0, count: nameCount + 1)
+        for (k, share) in shares.enumerated() {
+            for (n, _) in share.pairs { counts[Int(renumbered[k][Int(n)]) + 1] += 1 }
+        }
+        for n in 0..<nameCount { counts[n + 1] += counts[n] }
+        var next = counts
+        let total = Int(counts[nameCount])
+        // Every slot is written exactly once: the counts add up to the pairs.
+        self.entries = [Entry](unsafeUninitializedCapacity: total) { buffer, initialized in
+            for (k, share) in shares.enumerated() {
+                for (n, entry) in share.pairs {
+                    let g = Int(renumbered[k][Int(n)])
+                    (buffer.baseAddress! + Int(next[g])).initialize(to: entry)
+                    next[g] += 1
+                }
             }
+            initialized = total
         }
         self.names = names
-        self.lists = lists
+        self.offsets = counts
+    }
+
+    /// The entries of name number `n`.
+    func list(number n: Int) -> ArraySlice<Entry> {
+        guard n >= 0, n + 1 < offsets.count else { return [] }
+        return entries[Int(offsets[n])..<Int(offsets[n + 1])]
     }
 
     /// The entries of `name`, in file order.
-    func list(_ name: String) -> [Entry] {
-        guard let n = names.lookup(name), Int(n) < lists.count else { return [] }
-        return lists[Int(n)]
+    func list(_ name: String) -> ArraySlice<Entry> {
+        guard let n = names.lookup(name) else { return [] }
+        return list(number: Int(n))
     }
+
+    /// How many names are numbered (some with no entry: the keywords).
+    var nameCount: Int { offsets.count - 1 }
 }
