@@ -158,7 +158,10 @@ public final class AnalysisContext: @unchecked Sendable {
         var pending = Self.allPasses.filter { results[ObjectIdentifier($0)] == nil }
         // Most passes ask who calls what or who assigns a member: build those indexes first,
         // with every worker (a pass that built one on first use would build it on one thread).
-        if !pending.isEmpty { index.prepareNameIndexes() }
+        if !pending.isEmpty {
+            CrashContext.setPhase("building the name indexes")
+            index.prepareNameIndexes()
+        }
         guard jobs > 1 else {
             for p in pending { ensure(p) }
             return

@@ -19,6 +19,7 @@ public struct IndexRun: Sendable {
     public init(paths: [String], excludes: [String] = [], jobs: Int, progress: ScanProgress? = nil,
                 cachePath: String? = nil, warn: (String) -> Void = { _ in }) {
         progress?.begin("discovering files")
+        CrashContext.setPhase("discovering files")
         let tree = SourceTree(paths: paths, excludes: excludes)
         let store = cachePath.flatMap { FactStore.openOrRebuild(path: $0, warn: warn) }
         self.init(tree: tree, jobs: jobs, progress: progress, store: store, warn: warn)
@@ -30,6 +31,7 @@ public struct IndexRun: Sendable {
         let start = monotonicSeconds()
         self.tree = tree
         progress?.begin("parsing", total: tree.files.count)
+        CrashContext.setPhase("parsing (between files)")
         var store = store
         var cached: (facts: [FileFacts], stats: CachedIndexer.Stats)?
         if let s = store {
@@ -55,6 +57,7 @@ public struct IndexRun: Sendable {
         }
         self.store = cached == nil ? nil : store
         progress?.begin("indexing")
+        CrashContext.setPhase("merging the tree index")
         index = TreeIndex(root: tree.root, files: facts, jobs: jobs)
         parseSeconds = monotonicSeconds() - start
     }
