@@ -101,12 +101,13 @@ public struct Names: Sendable {
         intern(key, hash: Names.hash(key))
     }
 
-    /// The same, with `h == Names.hash(key)` already computed.
+    /// The same, with `h == Names.hash(key)` already computed; a new spelling keeps
+    /// `spelled` (a string of exactly these bytes) when given instead of decoding a copy.
     @inline(__always)
-    mutating func intern(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt32) -> Int32 {
+    mutating func intern(_ key: UnsafeBufferPointer<UInt8>, hash h: UInt32, spelled: String? = nil) -> Int32 {
         let (found, slot) = find(key, hash: h)
         if found >= 0 { return found }
-        return insert(key, hash: h, slot: slot)
+        return insert(key, hash: h, slot: slot, spelled: spelled)
     }
 
     /// The id of `key` and its slot, or -1 and the empty slot where it would go.
@@ -123,16 +124,10 @@ public struct Names: Sendable {
         }
     }
 
-    /// The id of `s`, interned if new.
-    /// A new spelling keeps `s` itself (no copy of its bytes into a new string).
+    /// The id of `s`, interned if new (keeping `s` itself, not a copy of its bytes).
     public mutating func intern(_ s: String) -> Int32 {
         var bytes = s
-        return bytes.withUTF8 { key in
-            let h = Names.hash(key)
-            let (found, slot) = find(key, hash: h)
-            if found >= 0 { return found }
-            return insert(key, hash: h, slot: slot, spelled: s)
-        }
+        return bytes.withUTF8 { intern($0, hash: Names.hash($0), spelled: s) }
     }
 
     public func lookup(_ s: String) -> Int32? {

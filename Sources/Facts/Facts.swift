@@ -483,9 +483,6 @@ public struct FileFacts: Sendable, Hashable, Codable {
     }
 }
 
-extension FileFacts {
-}
-
 /// The shape of a function's definition in a conditional branch the front end did not read.
 public struct AlternateDefinition: Sendable, Hashable, Codable {
     public var name: String

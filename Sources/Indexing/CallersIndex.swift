@@ -152,9 +152,3 @@ final class OnceCell<Value: Sendable>: @unchecked Sendable {
         return made
     }
 }
-
-extension Array where Element == FunctionID {
-    @inline(__always) mutating func appendUnlessLast(_ id: FunctionID) {
-        if last != id { append(id) }
-    }
-}

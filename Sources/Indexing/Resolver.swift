@@ -1,5 +1,11 @@
 import Facts
 
+/// A name asked from a file.
+struct ResolveKey: Hashable, Sendable {
+    var name: String
+    var file: Int32
+}
+
 /// Name resolution over a `TreeIndex`: which definition of a name a file sees (itself,
 /// then the headers it includes, nearest first). Not thread-safe: each analysis worker
 /// owns one.
@@ -7,12 +13,6 @@ import Facts
 /// Lookups are memoised. Analyses walk the tree file by file, so the answers for the file
 /// being read are kept until another file is asked about; struct and typedef answers, which
 /// are asked from headers again and again, are kept for the whole run.
-/// A name asked from a file.
-struct ResolveKey: Hashable, Sendable {
-    var name: String
-    var file: Int32
-}
-
 public final class Resolver {
     public let index: TreeIndex
 
