@@ -14,7 +14,9 @@ import Darwin
 /// `install()` sets handlers for SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE and SIGABRT (a
 /// Swift runtime trap is SIGILL or SIGTRAP). The handler prints
 /// `unbindcheck: crashed while reading PATH (please report; rerun with --exclude PATH)`
-/// and exits with `CrashContext.exitStatus`.
+/// (or the phase, outside any one file), then the signal and the return addresses of the
+/// crashing thread (glibc's `backtrace_symbols_fd`: `binary(+offset)`, which
+/// `addr2line -f -C -e binary offset` names), and exits with `CrashContext.exitStatus`.
 public enum CrashContext {
     /// The exit status after a crash; distinct from 0 (clean), 1 (findings), 2 (input errors).
     static let exitStatus: Int32 = 3
@@ -39,6 +41,7 @@ public enum CrashContext {
         inUse.initialize(repeating: 0, count: slotCount)
         paths.initialize(repeating: 0, count: slotCount * pathCapacity)
         phase.initialize(repeating: 0, count: 256)
+        Backtrace.prepare()
         if let m = getenv("UNBINDCHECK_DEBUG_TRAP_MARKER") {
             trapMarker = Array(String(cString: m).utf8)
         }
@@ -116,7 +119,49 @@ private func crashHandler(_ sig: Int32) {
         if CrashContext.phase[0] != 0 { rawWrite(" while "); rawWrite(CrashContext.phase) }
         rawWrite(" (please report, with the command line)\n")
     }
+    rawWrite("unbindcheck: signal ")
+    rawWriteNumber(Int(sig))
+    rawWrite(", return addresses of the crashing thread:\n")
+    Backtrace.write(to: 2)
     _exit(CrashContext.exitStatus)
+}
+
+/// glibc's `backtrace` and `backtrace_symbols_fd`, looked up once (`execinfo.h` is not in
+/// Swift's Glibc module). `prepare()` also calls `backtrace` once, so that its lazy loading
+/// of the unwinder happens outside the signal handler.
+private enum Backtrace {
+    typealias Collect = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, Int32) -> Int32
+    typealias Print = @convention(c) (UnsafePointer<UnsafeMutableRawPointer?>?, Int32, Int32) -> Void
+    nonisolated(unsafe) static var collect: Collect?
+    nonisolated(unsafe) static var print: Print?
+    static let capacity = 64
+    nonisolated(unsafe) static let frames = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: capacity)
+    nonisolated(unsafe) static let digits = UnsafeMutablePointer<UInt8>.allocate(capacity: 2)
+
+    static func prepare() {
+        #if canImport(Glibc)
+        let me = dlopen(nil, RTLD_NOW)
+        guard let c = dlsym(me, "backtrace"), let p = dlsym(me, "backtrace_symbols_fd") else { return }
+        collect = unsafeBitCast(c, to: Collect.self)
+        print = unsafeBitCast(p, to: Print.self)
+        _ = collect?(frames, Int32(capacity))
+        #endif
+    }
+
+    static func write(to fd: Int32) {
+        guard let collect, let print else { return }
+        let n = collect(frames, Int32(capacity))
+        if n > 0 { print(frames, n, fd) }
+    }
+}
+
+/// Writes a signal number (below 100) without allocating.
+private func rawWriteNumber(_ value: Int) {
+    let digits = Backtrace.digits
+    let v = max(0, min(99, value))
+    digits[0] = UInt8(48 + v / 10)
+    digits[1] = UInt8(48 + v % 10)
+    _ = v >= 10 ? write(2, digits, 2) : write(2, digits + 1, 1)
 }
 
 private func rawWrite(_ s: StaticString) {
