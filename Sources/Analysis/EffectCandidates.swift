@@ -22,7 +22,7 @@ enum EffectCandidates {
         var evaluated = Set<FunctionID>()
         while !frontier.isEmpty {
             var candidates = Set<FunctionID>()
-            for name in frontier { candidates.formUnion(callers[name] ?? []) }
+            for name in frontier { candidates.formUnion(callers[name]) }
             let fresh = candidates.subtracting(evaluated).sorted()
             evaluated.formUnion(fresh)
             for (id, list) in extract(fresh, index: index, jobs: jobs) { flowsOf[id] = list }
@@ -64,63 +64,54 @@ enum EffectCandidates {
     /// the functions (with parameters) whose calls can reach a function of that name:
     /// called directly, through a function-like macro (every definition, up to three
     /// levels, as `FunctionView.expandMacro` follows them), or as the release of a
-    /// `kref_put`. Read off the tree's callers index, one callee name at a time; a name's
-    /// callers may repeat and come in any order (the search only unites them).
+    /// `kref_put`. Direct callers come from the tree's callers index when a name is asked;
+    /// only the macro and `kref_put` edges are worked out here, from the tree's macros.
     static func callersByName(index: TreeIndex, jobs: Int) -> CallersByName {
-        var numbers: [String: Int32] = [:]
-        numbers.reserveCapacity(index.functionsByName.count + DriverCore.effectCalls.count)
-        // Any numbering does: it only joins a name's callers.
-        for name in index.functionsByName.keys { numbers[name] = Int32(numbers.count) }
-        // Driver-core calls that are no function of the tree (macros) come after the functions.
-        for name in DriverCore.effectCalls where numbers[name] == nil { numbers[name] = Int32(numbers.count) }
-        for name in DriverCore.krefPuts where numbers[name] == nil { numbers[name] = Int32(numbers.count) }
-        let ids = numbers
-        // Which functions have parameters (a flow needs one), one flag per function.
-        let perFile = parallelMap(count: index.files.count, jobs: jobs, makeState: { () }) { fi, _ in
-            index.files[fi].functions.map { !$0.params.isEmpty }
-        }
-        var firstFlag: [Int] = [], flags: [Bool] = []
-        for f in perFile { firstFlag.append(flags.count); flags.append(contentsOf: f) }
-        let start = firstFlag, hasParams = flags
-        var callees: [(String, [FunctionID])] = []
-        index.forEachCallee { callees.append(($0, $1)) }
-        let all = callees
-        // The callee names in shares, one edge list each (any split gives the same union).
-        let shares = max(1, min(jobs * 4, all.count))
-        let perShare = parallelMap(count: shares, jobs: jobs, makeState: { MacroTargets(index: index) }) { s, targets -> [(Int32, [FunctionID])] in
-            var edges: [(Int32, [FunctionID])] = []
-            for (callee, list) in all[shareRange(s, of: all.count, shares: shares)] {
-                let withParams = list.filter { hasParams[start[Int($0.file)] + Int($0.index)] }
-                guard !withParams.isEmpty else { continue }
-                if let n = ids[callee] { edges.append((n, withParams)) }
-                // Not a function of the tree: perhaps a macro.
-                if index.functionsByName[callee] == nil {
-                    for t in Set(targets.of(callee)) { if let n = ids[t] { edges.append((n, withParams)) } }
-                }
-                if DriverCore.krefPuts.contains(callee) {
-                    for id in withParams {
-                        let fn = index.files[Int(id.file)].functions[Int(id.index)]
-                        for c in fn.calls where c.callee == callee {
-                            if let (release, _) = DriverCore.krefRelease(c, in: fn.exprs), let n = ids[release] { edges.append((n, [id])) }
-                        }
-                    }
-                }
+        // A called macro that is no function of the tree: the names its expansion reaches.
+        let macros = index.macroNames.filter { index.functionsByName[$0] == nil && !index.callers(of: $0).isEmpty }.sorted()
+        let shares = max(1, min(jobs * 4, macros.count))
+        let perShare = parallelMap(count: shares, jobs: jobs, makeState: { MacroTargets(index: index) }) { s, targets -> [(String, String)] in
+            var edges: [(String, String)] = []
+            for macro in macros[shareRange(s, of: macros.count, shares: shares)] {
+                for t in Set(targets.of(macro)) { edges.append((t, macro)) }
             }
             return edges
         }
-        var callers = Array(repeating: [FunctionID](), count: numbers.count)
-        for edges in perShare {
-            for (n, list) in edges { callers[Int(n)].append(contentsOf: list) }
+        var macrosReaching: [String: [String]] = [:]
+        for edges in perShare { for (target, macro) in edges { macrosReaching[target, default: []].append(macro) } }
+        var krefReleasing: [String: [FunctionID]] = [:]
+        for put in DriverCore.krefPuts.sorted() {
+            for id in index.callers(of: put) where CallersByName.hasParameters(id, index) {
+                let fn = index.files[Int(id.file)].functions[Int(id.index)]
+                for c in fn.calls where c.callee == put {
+                    if let (release, _) = DriverCore.krefRelease(c, in: fn.exprs) { krefReleasing[release, default: []].append(id) }
+                }
+            }
         }
-        return CallersByName(numbers: numbers, callers: callers)
+        return CallersByName(index: index, macrosReaching: macrosReaching, krefReleasing: krefReleasing)
     }
 }
 
-/// Callers by callee name (see `callersByName`).
+/// Callers by callee name (see `EffectCandidates.callersByName`); a name's callers may
+/// repeat and come in any order (the search only unites them).
 struct CallersByName {
-    let numbers: [String: Int32]
-    let callers: [[FunctionID]]
-    subscript(name: String) -> [FunctionID]? { numbers[name].map { callers[Int($0)] } }
+    let index: TreeIndex
+    let macrosReaching: [String: [String]]
+    let krefReleasing: [String: [FunctionID]]
+
+    /// A flow needs a parameter.
+    static func hasParameters(_ id: FunctionID, _ index: TreeIndex) -> Bool {
+        !index.files[Int(id.file)].functions[Int(id.index)].params.isEmpty
+    }
+
+    subscript(name: String) -> [FunctionID] {
+        var out = index.callers(of: name).filter { Self.hasParameters($0, index) }
+        for macro in macrosReaching[name] ?? [] {
+            out.append(contentsOf: index.callers(of: macro).lazy.filter { Self.hasParameters($0, index) })
+        }
+        out.append(contentsOf: krefReleasing[name] ?? [])
+        return out
+    }
 }
 
 /// The names a function-like macro's body calls, through up to three macro levels and

@@ -150,15 +150,54 @@ public enum ExprKind: UInt8, Sendable, Codable {
 }
 
 /// A node of an expression tree. Children are indices into the owning `ExprArena`.
+///
+/// Sixteen bytes: the kind and the text index share one word (the kind in the top byte,
+/// the index in the low 24 bits), since the tree holds tens of millions of nodes. A text
+/// index past 24 bits (no real file has 16 million distinct spellings) is kept as "none".
 public struct ExprNode: Sendable, Hashable, Codable {
-    public var kind: ExprKind
-    /// Index into the arena's `names` (identifier, member name, operator or literal).
-    public var textID: Int32
+    private var kindAndText: UInt32
     public var a: Int32
     public var b: Int32
     public var c: Int32
+
+    /// The low 24 bits that stand for text index -1 ("none").
+    private static let noText: UInt32 = 0xFF_FFFF
+
+    public var kind: ExprKind {
+        @inline(__always) get { ExprKind(rawValue: UInt8(truncatingIfNeeded: kindAndText >> 24)) ?? .other }
+        @inline(__always) set { kindAndText = UInt32(newValue.rawValue) << 24 | (kindAndText & ExprNode.noText) }
+    }
+
+    /// Index into the arena's `names` (identifier, member name, operator or literal), -1 for none.
+    public var textID: Int32 {
+        @inline(__always) get {
+            let t = kindAndText & ExprNode.noText
+            return t == ExprNode.noText ? -1 : Int32(t)
+        }
+        @inline(__always) set { kindAndText = (kindAndText & ~ExprNode.noText) | ExprNode.packed(newValue) }
+    }
+
+    @inline(__always) private static func packed(_ textID: Int32) -> UInt32 {
+        textID >= 0 && UInt32(textID) < noText ? UInt32(textID) : noText
+    }
+
     public init(kind: ExprKind, textID: Int32, a: Int32, b: Int32, c: Int32) {
-        self.kind = kind; self.textID = textID; self.a = a; self.b = b; self.c = c
+        kindAndText = UInt32(kind.rawValue) << 24 | ExprNode.packed(textID)
+        self.a = a; self.b = b; self.c = c
+    }
+
+    private enum CodingKeys: String, CodingKey { case kind, textID, a, b, c }
+
+    public init(from decoder: Decoder) throws {
+        let k = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(kind: try k.decode(ExprKind.self, forKey: .kind), textID: try k.decode(Int32.self, forKey: .textID),
+                  a: try k.decode(Int32.self, forKey: .a), b: try k.decode(Int32.self, forKey: .b), c: try k.decode(Int32.self, forKey: .c))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var k = encoder.container(keyedBy: CodingKeys.self)
+        try k.encode(kind, forKey: .kind); try k.encode(textID, forKey: .textID)
+        try k.encode(a, forKey: .a); try k.encode(b, forKey: .b); try k.encode(c, forKey: .c)
     }
 }
 

@@ -88,6 +88,9 @@ extension TreeIndex {
         }
     }
 
+    /// The functions that call `name` (each once, in file then declaration order).
+    public func callers(of name: String) -> ArraySlice<FunctionID> { callersIndex.byCallee.list(name) }
+
     /// Assignments whose left side is a member named in `members`, in file, function and
     /// assignment order.
     public func assignments(toMembers members: Set<String>) -> [AssignmentRef] {
@@ -95,10 +98,14 @@ extension TreeIndex {
         return members.flatMap { Array(table.list($0)) }.sorted()
     }
 
-    /// Builds the name indexes now (with every worker), if they are not built yet.
+    /// Builds the name indexes now, if they are not built yet: the two side by side, each
+    /// on one worker (so neither has shares to merge).
     public func prepareNameIndexes() {
-        _ = callersIndex
-        _ = memberAssignmentIndex
+        _ = parallelMap(count: 2, jobs: jobs, makeState: { () }) { [self] k, _ -> Bool in
+            if k == 0 { _ = callersCell.get { CallersIndex(files: files, jobs: 1) } }
+            else { _ = memberAssignmentCell.get { MemberAssignmentIndex(files: files, jobs: 1) } }
+            return true
+        }
     }
 
     /// The functions that call any of `names` (a call's callee spelled as one of them).

@@ -50,13 +50,13 @@ public final class TreeIndex: Sendable {
     let isGenericHeader: [Bool]
     /// Workers for the maps built on first use.
     let jobs: Int
-    private let callersCell = OnceCell<CallersIndex>()
+    let callersCell = OnceCell<CallersIndex>()
     /// Callee name → its callers, built on first use.
     var callersIndex: CallersIndex { callersCell.get { CallersIndex(files: files, jobs: jobs) } }
     /// Which struct or typedef definition a file sees for a name, shared by every resolver.
     let sharedAggregates = Memo<ResolveKey, AggregateID?>()
     let sharedTypedefs = Memo<ResolveKey, EntryID?>()
-    private let memberAssignmentCell = OnceCell<MemberAssignmentIndex>()
+    let memberAssignmentCell = OnceCell<MemberAssignmentIndex>()
     /// Member name → the assignments to it, built on first use.
     var memberAssignmentIndex: MemberAssignmentIndex { memberAssignmentCell.get { MemberAssignmentIndex(files: files, jobs: jobs) } }
     /// Files by directory (the path up to its last `/`), in index order.
@@ -150,6 +150,8 @@ public final class TreeIndex: Sendable {
         (macrosByName[name] ?? []).map { files[Int($0.file)].macros[Int($0.index)] }
     }
     public func path(_ file: Int32) -> String { files[Int(file)].path }
+    /// The names of the tree's function-like macros.
+    public var macroNames: [String] { Array(macrosByName.keys) }
 
     /// The directory part of a tree-relative path (empty at the top).
     public static func directory(of path: String) -> Substring {

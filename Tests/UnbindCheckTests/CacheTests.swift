@@ -89,6 +89,25 @@ import Glibc
         #expect(g.alternateDefinitions == f.alternateDefinitions)
     }
 
+    @Test func anExpressionNodeTakesSixteenBytesAndKeepsItsKindAndText() {
+        #expect(MemoryLayout<ExprNode>.stride == 16)
+        for kind in [ExprKind.identifier, .call, .member, .other] {
+            for text: Int32 in [-1, 0, 1, 0x7F_FFFF, 0xFF_FFFE] {
+                var n = ExprNode(kind: kind, textID: text, a: -1, b: 2, c: Int32.max)
+                #expect(n.kind == kind && n.textID == text && n.a == -1 && n.b == 2 && n.c == Int32.max)
+                n.kind = .binary
+                #expect(n.kind == .binary && n.textID == text)
+                n.textID = 7
+                #expect(n.kind == .binary && n.textID == 7)
+            }
+        }
+        // Past 24 bits a text index reads as "none", and the kind is kept.
+        for text: Int32 in [0xFF_FFFF, 0x100_0000, Int32.max, -5] {
+            let n = ExprNode(kind: .string, textID: text, a: 0, b: 0, c: 0)
+            #expect(n.kind == .string && n.textID == -1)
+        }
+    }
+
     @Test func truncatedOrFlippedBlobsThrowNeverTrap() {
         let blob = FactsCodec.encode(parse(subsystemFixture.values.sorted().first!))
         for cut in stride(from: 0, to: blob.count, by: max(1, blob.count / 97)) {
