@@ -39,11 +39,38 @@ public enum FrontEnd {
         }
         facts.alternateDefinitions = alternateDefinitions(of: facts, lexer: lexer, bytes: bytes, path: path)
         facts.commentedEmptyFunctions = commentedEmptyFunctions(of: facts, bytes: bytes)
-        let shared = names.strings
+        let shared = keepReferencedNames(names.strings, in: &facts)
         for k in facts.macros.indices { facts.macros[k].exprs.names = shared }
         for k in facts.functions.indices { facts.functions[k].exprs.names = shared }
         facts.aggregates.sort { ($0.line, $0.column) < ($1.line, $1.column) }
         return facts
+    }
+
+    /// The spellings of `all` that a node of a function or macro refers to, in their order,
+    /// with every node's text index renumbered to match. About half of a file's table goes:
+    /// the keywords and the names only declarations spell, which no expression keeps.
+    static func keepReferencedNames(_ all: [String], in facts: inout FileFacts) -> [String] {
+        let count = all.count
+        var map = [Int32](repeating: -1, count: count)
+        @inline(__always) func mark(_ nodes: [ExprNode]) {
+            for n in nodes { let t = Int(n.textID); if t >= 0 && t < count { map[t] = 0 } }
+        }
+        for fn in facts.functions { mark(fn.exprs.nodes) }
+        for m in facts.macros { mark(m.exprs.nodes) }
+        var kept: [String] = []
+        for k in 0..<count where map[k] == 0 {
+            map[k] = Int32(kept.count)
+            kept.append(all[k])
+        }
+        @inline(__always) func renumber(_ nodes: inout [ExprNode]) {
+            for j in nodes.indices {
+                let t = Int(nodes[j].textID)
+                nodes[j].textID = t >= 0 && t < count ? map[t] : -1
+            }
+        }
+        for k in facts.functions.indices { renumber(&facts.functions[k].exprs.nodes) }
+        for k in facts.macros.indices { renumber(&facts.macros[k].exprs.nodes) }
+        return kept
     }
 
     /// Parses a string (tests, fuzzing).

@@ -27,6 +27,33 @@ import Testing
         #expect(f.diagnostics.isEmpty)
     }
 
+    @Test func aFileKeepsOnlyTheSpellingsItsExpressionsUse() {
+        let f = parse("""
+            struct widget { int unused_field; struct device dev; };
+            #define WIDGET_PUT(w) put_device(&(w)->dev)
+            static int widget_probe(struct widget *w, unsigned long flags)
+            {
+                w->dev.release = widget_release;
+                return device_add(&w->dev);
+            }
+            """)
+        let fn = try! #require(f.functions.first)
+        let names = fn.exprs.names
+        // Keywords, types and declaration-only names are dropped; expressions still read right.
+        for gone in ["static", "int", "struct", "unsigned", "unused_field", "widget_probe", "flags"] {
+            #expect(!names.contains(gone), "\(gone) kept")
+        }
+        for kept in ["w", "dev", "release", "widget_release", "device_add", "put_device"] {
+            #expect(names.contains(kept), "\(kept) dropped")
+        }
+        let call = try! #require(fn.calls.first { $0.callee == "device_add" })
+        #expect(fn.exprs.render(call.node) == "device_add(&w->dev)")
+        // The macro's arena shares the file's one table.
+        let macro = try! #require(f.macros.first)
+        #expect(macro.exprs.names == names)
+        #expect(macro.exprs.render(macro.root) == "put_device(&w->dev)")
+    }
+
     @Test func recordsIncludesAndContinuations() {
         let f = parse("#include <linux/device.h>\n#include \"local.h\"\n#define LONG(a) \\\n  foo(a)\nint x;\n")
         #expect(f.includes.map(\.path) == ["linux/device.h", "local.h"])
