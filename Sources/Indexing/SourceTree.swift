@@ -42,12 +42,19 @@ public struct SourceTree: Sendable {
     /// The root that paths are reported relative to.
     public let root: String
 
+    /// The root a tree of `paths` reports relative to, known before the walk.
+    public static func root(of paths: [String]) -> String { root(ofNormalized: paths.map { normalize($0) }) }
+
+    private static func root(ofNormalized cleaned: [String]) -> String {
+        cleaned.count == 1 ? (isDirectory(cleaned[0]) ? cleaned[0] : dirname(cleaned[0])) : commonPrefix(cleaned)
+    }
+
     /// - Parameters:
     ///   - paths: files or directories to scan.
     ///   - excludes: glob patterns matched against relative paths (`drivers/staging/*`).
     public init(paths: [String], excludes: [String] = []) {
         let cleaned = paths.map { SourceTree.normalize($0) }
-        root = cleaned.count == 1 ? (SourceTree.isDirectory(cleaned[0]) ? cleaned[0] : SourceTree.dirname(cleaned[0])) : SourceTree.commonPrefix(cleaned)
+        root = SourceTree.root(ofNormalized: cleaned)
         var seen = Set<String>()
         for path in cleaned {
             var st = stat()

@@ -113,8 +113,11 @@ extension TreeOptions {
     func prepare(_ paths: [String]) throws -> Prepared {
         let scope: ScanScope
         do { scope = try ScanScope.resolve(paths: paths, root: root) } catch { try fail(error.description) }
+        // The store's manifest is read while the tree is walked.
+        let store = openStore()
+        store?.prefetch(root: CachedIndexer.canonicalRoot(SourceTree.root(of: scope.indexPaths)))
         let tree = SourceTree(paths: scope.indexPaths, excludes: exclude)
-        return Prepared(scope: scope, tree: tree, store: openStore())
+        return Prepared(scope: scope, tree: tree, store: store)
     }
 
     /// Resolves the scope of `paths` (whole kernel tree indexed, report scoped to the

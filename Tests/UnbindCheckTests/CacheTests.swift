@@ -249,6 +249,31 @@ import Glibc
         #expect(rebuilt.cacheStats?.parsed == subsystemFixture.count)
     }
 
+    @Test func theManifestReadAheadIsDroppedByAWrite() throws {
+        let dir = temporaryTree(subsystemFixture)
+        let db = database()
+        defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
+        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
+        let store = try FactStore(path: db)
+        let root = CachedIndexer.canonicalRoot(dir)
+        store.prefetch(root: root)
+        let tree = try store.treeID(root: root)
+        let ahead = try store.manifest(tree: tree)
+        #expect(ahead.count == subsystemFixture.count)
+        let known = try store.factsHashes()
+        let first = try #require(ahead.sorted { $0.key < $1.key }.first)
+        // A later write is seen at once: the next reads go to the database, behind it.
+        let added = FactStore.ManifestUpdate(path: "drivers/new/added.c", size: 7, mtime: 42, hash: first.value.hash)
+        store.storeInBackground(tree: tree, content: [], manifest: [added])
+        let after = try store.manifest(tree: tree)
+        #expect(after.count == ahead.count + 1)
+        #expect(after["drivers/new/added.c"]?.mtime == 42)
+        #expect(try store.factsHashes() == known)
+        // A prefetch of a tree the store never saw answers nothing, and reads still work.
+        store.prefetch(root: root + "-elsewhere")
+        #expect(try store.manifest(tree: tree).count == after.count)
+    }
+
     @Test func queryableTablesNameStructsMembersAndCalls() throws {
         let dir = temporaryTree(subsystemFixture)
         let db = database()

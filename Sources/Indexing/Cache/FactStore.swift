@@ -75,6 +75,9 @@ public final class FactStore: @unchecked Sendable {
 
     public let path: String
     let queue: DatabaseQueue
+    /// The manifest and facts hashes read ahead (`prefetch`), until the first write.
+    private var snapshot: Snapshot?
+    private let snapshotLock = NSLockLite()
 
     /// The database file for a `--cache` argument: a directory (existing, or spelled with a
     /// trailing `/`) holds `index.sqlite`; anything else is the file itself.
@@ -245,8 +248,54 @@ public final class FactStore: @unchecked Sendable {
         }
     }
 
+    /// What a run reads before it parses: a tree's manifest and every stored content's
+    /// facts hash, read once on a background thread while the tree is walked. Any write
+    /// to the store drops it (the next read goes to the database, behind the write).
+    private final class Snapshot: @unchecked Sendable {
+        let root: String
+        let ready = DispatchGroup()
+        var tree: Int64?
+        var manifest: [String: ManifestEntry]?
+        var known: [ContentHash: ContentHash]?
+        init(root: String) { self.root = root }
+    }
+
+    /// Starts reading the manifest of the tree at `root` (canonical) and the facts hashes,
+    /// for `manifest(tree:)` and `factsHashes()` to answer without waiting for a read.
+    public func prefetch(root: String) {
+        let s = Snapshot(root: root)
+        snapshotLock.lock(); snapshot = s; snapshotLock.unlock()
+        s.ready.enter()
+        DispatchQueue.global().async { [self] in
+            defer { s.ready.leave() }
+            let id = (try? queue.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM tree WHERE root = ?", arguments: [root]) }) ?? nil
+            s.tree = id
+            if let id { s.manifest = try? readManifest(tree: id) }
+            s.known = try? readFactsHashes()
+        }
+    }
+
+    /// The prefetched snapshot (waited for), unless a write dropped it.
+    private func readAhead() -> Snapshot? {
+        snapshotLock.lock()
+        let s = snapshot
+        snapshotLock.unlock()
+        s?.ready.wait()
+        return s
+    }
+
+    /// Drops the prefetched snapshot: called before every write.
+    private func dropSnapshot() {
+        snapshotLock.lock(); snapshot = nil; snapshotLock.unlock()
+    }
+
     /// The tree's path → (size, mtime, hash) map.
     public func manifest(tree: Int64) throws -> [String: ManifestEntry] {
+        if let s = readAhead(), let id = s.tree, id == tree, let m = s.manifest { return m }
+        return try readManifest(tree: tree)
+    }
+
+    private func readManifest(tree: Int64) throws -> [String: ManifestEntry] {
         try queue.read { db in
             let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM tree_file WHERE tree = ?", arguments: [tree]) ?? 0
             var out = [String: ManifestEntry](minimumCapacity: count)
@@ -263,6 +312,11 @@ public final class FactStore: @unchecked Sendable {
 
     /// Every stored content's facts hash, by content hash.
     func factsHashes() throws -> [ContentHash: ContentHash] {
+        if let s = readAhead(), let known = s.known { return known }
+        return try readFactsHashes()
+    }
+
+    private func readFactsHashes() throws -> [ContentHash: ContentHash] {
         try queue.read { db in
             var out: [ContentHash: ContentHash] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT hash, facts_hash FROM content")
@@ -348,6 +402,7 @@ public final class FactStore: @unchecked Sendable {
     /// reported on standard error in one line (the next run parses that content again).
     func storeInBackground(tree: Int64, content: [NewContent], manifest: [ManifestUpdate]) {
         guard !content.isEmpty || !manifest.isEmpty else { return }
+        dropSnapshot()
         let path = self.path
         queue.asyncWrite({ db in
             try Self.write(db, tree: tree, content: content, manifest: manifest)
@@ -474,6 +529,7 @@ public final class FactStore: @unchecked Sendable {
     }
 
     public func storeReport(key: String, value: [UInt8]) {
+        dropSnapshot()
         try? queue.write { db in
             try db.execute(sql: "DELETE FROM report WHERE key LIKE ? AND key <> ?", arguments: [Self.keyFamily(key) + "%", key])
             try db.execute(sql: "INSERT OR REPLACE INTO report (key, value) VALUES (?, ?)", arguments: [key, Data(value)])
