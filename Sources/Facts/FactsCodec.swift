@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A compact binary encoding of `FileFacts` for the persistent index: LEB128 varints
 /// (zigzag for signed values), length-prefixed UTF-8 strings, and each file's interned
 /// name table written once and shared again (copy-on-write) by the arenas that shared it.
@@ -144,6 +150,7 @@ public enum FactsCodec {
         let base: UnsafeRawBufferPointer
         var offset = 0
         var tables: [[String]] = []
+        var shared = SharedStrings()
 
         init(base: UnsafeRawBufferPointer) { self.base = base }
 
@@ -195,7 +202,10 @@ public enum FactsCodec {
             let n = try count()
             let start = offset
             offset += n
-            return String(decoding: UnsafeRawBufferPointer(rebasing: base[start..<start + n]), as: UTF8.self)
+            let bytes = UnsafeRawBufferPointer(rebasing: base[start..<start + n])
+            // Short strings are stored inline; a longer one is shared with its earlier copies.
+            if n <= SharedStrings.inlineLimit { return String(decoding: bytes, as: UTF8.self) }
+            return shared.string(bytes, base: base)
         }
         mutating func strings() throws -> [String] {
             let n = try count()
@@ -335,6 +345,56 @@ public enum FactsCodec {
             f.recoveries = try int()
             f.unreadable = try b() ? try s() : nil
             return f
+        }
+    }
+}
+
+/// The long strings one blob decodes, each made once: a file spells the same callee, type
+/// or member many times (half of its long strings repeat one before them), and a repeat
+/// then costs a hash and a comparison instead of an allocation, and shares its storage
+/// (so comparing the two later is immediate).
+struct SharedStrings {
+    /// Strings up to this many UTF-8 bytes are held inline by `String`, with no allocation.
+    static let inlineLimit = 15
+
+    private struct Entry {
+        var hash: UInt32
+        var start: Int
+        var count: Int
+        var value: String
+    }
+    private var entries: [Entry] = []
+    /// Indices into `entries`, -1 for an empty slot; a power of two, at most half full.
+    private var slots: [Int32] = []
+
+    /// The string of `bytes` (a range of `base`, the blob).
+    mutating func string(_ bytes: UnsafeRawBufferPointer, base: UnsafeRawBufferPointer) -> String {
+        if slots.isEmpty { slots = [Int32](repeating: -1, count: 64) }
+        let h = SpellingHash.of(bytes.bindMemory(to: UInt8.self))
+        let start = bytes.baseAddress! - base.baseAddress!
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: h) & mask
+        while slots[slot] >= 0 {
+            let e = entries[Int(slots[slot])]
+            if e.hash == h, e.count == bytes.count, memcmp(base.baseAddress! + e.start, bytes.baseAddress!, e.count) == 0 {
+                return e.value
+            }
+            slot = (slot + 1) & mask
+        }
+        let value = String(decoding: bytes, as: UTF8.self)
+        slots[slot] = Int32(entries.count)
+        entries.append(Entry(hash: h, start: start, count: bytes.count, value: value))
+        if entries.count * 2 > slots.count { grow() }
+        return value
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (k, e) in entries.enumerated() {
+            var slot = Int(truncatingIfNeeded: e.hash) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(k)
         }
     }
 }

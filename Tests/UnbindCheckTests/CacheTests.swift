@@ -89,6 +89,32 @@ import Glibc
         #expect(g.alternateDefinitions == f.alternateDefinitions)
     }
 
+    @Test func decodedLongStringsAreMadeOncePerBlob() throws {
+        // 300 long callees (past the first table size), each called from two functions.
+        var source = ""
+        for k in 0..<300 { source += "void a_rather_long_callee_name_\(k)(void);\n" }
+        for f in 0..<2 {
+            source += "void caller_\(f)(void)\n{\n"
+            for k in 0..<300 { source += "\ta_rather_long_callee_name_\(k)();\n" }
+            source += "}\n"
+        }
+        let facts = FrontEnd.parse(path: "drivers/x/long.c", source: source)
+        let g = try FactsCodec.decode(FactsCodec.encode(facts), path: facts.path)
+        #expect(g == facts)
+        let first = g.functions[0].calls.map(\.callee), second = g.functions[1].calls.map(\.callee)
+        #expect(first.count == 300 && first == second && Set(first).count == 300)
+        func storage(_ s: String) -> UnsafeRawPointer? {
+            var s = s
+            return s.withUTF8 { UnsafeRawPointer($0.baseAddress) }
+        }
+        // The same storage for every repeat of a spelling, none for two different ones.
+        for k in [0, 63, 64, 299] {
+            #expect(storage(first[k]) == storage(second[k]))
+            #expect(storage(first[k]) == storage(g.functions[0].exprs.names.first { $0 == first[k] }!))
+        }
+        #expect(storage(first[0]) != storage(first[1]))
+    }
+
     @Test func anExpressionNodeTakesSixteenBytesAndKeepsItsKindAndText() {
         #expect(MemoryLayout<ExprNode>.stride == 16)
         for kind in [ExprKind.identifier, .call, .member, .other] {
