@@ -300,6 +300,45 @@ import Glibc
         #expect(try store.manifest(tree: tree).count == after.count)
     }
 
+    @Test func aBulkWriteGoesThroughARollbackJournalAndLeavesTheStoreInWALMode() throws {
+        let db = database()
+        defer { removeTree(SourceTree.dirname(db)) }
+        let store = try FactStore(path: db)
+        let tree = try store.treeID(root: SourceTree.dirname(db))  // a root that exists: not collected
+        let facts = parse(subsystemFixture.values.sorted().first!)
+        let blob = CachedIndexer.encodeWithoutSize(facts)
+        let factsHash = blob.withUnsafeBytes { ContentHash(of: $0) }
+        let count = FactStore.bulkThreshold + 1
+        var content: [FactStore.NewContent] = [], manifest: [FactStore.ManifestUpdate] = []
+        for k in 0..<count {
+            var key = Array("content \(k)".utf8)
+            let hash = key.withUnsafeMutableBytes { ContentHash(of: UnsafeRawBufferPointer($0)) }
+            content.append(.init(hash: hash, blob: blob, facts: facts, factsHash: factsHash))
+            manifest.append(.init(path: "drivers/bulk/f\(k).c", size: 1, mtime: 1, hash: hash))
+        }
+        store.storeInBackground(tree: tree, content: content, manifest: manifest)
+        store.flush()
+        let (mode, stored, rows) = try store.queue.read { conn in
+            (try String.fetchOne(conn, sql: "PRAGMA journal_mode"), try Int.fetchOne(conn, sql: "SELECT count(*) FROM content"),
+             try Int.fetchOne(conn, sql: "SELECT count(*) FROM tree_file"))
+        }
+        let journal = FileManager.default.fileExists(atPath: db + "-journal")
+        #expect(mode == "wal")
+        #expect(stored == count && rows == count)
+        let journalBytes = journal ? (try FileManager.default.attributesOfItem(atPath: db + "-journal")[.size] as? Int) : 0
+        #expect(journalBytes == 0)
+        // The new pages went to the database file, not through the WAL.
+        let wal = (try? FileManager.default.attributesOfItem(atPath: db + "-wal")[.size] as? Int) ?? 0
+        #expect(wal < count * blob.count / 2, "WAL of \(wal) bytes")
+        // Every blob reads back and decodes to the facts.
+        try FactStore.BlobReader(store).read { lookup in
+            let first = try lookup.withBlob(content[0].hash) { raw, _, _ in try? FactsCodec.decode(raw, path: facts.path) }
+            var expected = facts
+            expected.bytes = 0
+            #expect(first == expected)
+        }
+    }
+
     @Test func queryableTablesNameStructsMembersAndCalls() throws {
         let dir = temporaryTree(subsystemFixture)
         let db = database()

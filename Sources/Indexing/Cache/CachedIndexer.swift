@@ -190,17 +190,23 @@ public enum CachedIndexer {
         slots.reset()
         DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, fromStoreList.count))) { _ in
             let reader = FactStore.BlobReader(store)
-            while true {
-                let k = slots.take()
-                if k >= fromStoreList.count || failed.isSet { break }
-                let i = fromStoreList[k]
-                guard case .stored(let h) = slots.slots[i] else { continue }
-                let f: FileFacts?? = try? reader.withBlob(h) { raw, checksum, size in
-                    guard blobChecksum(raw) == checksum, var f = try? FactsCodec.decode(raw, path: files[i].relativePath) else { return nil }
-                    f.bytes = size
-                    return f
+            do {
+                try reader.read { lookup in
+                    while true {
+                        let k = slots.take()
+                        if k >= fromStoreList.count || failed.isSet { break }
+                        let i = fromStoreList[k]
+                        guard case .stored(let h) = slots.slots[i] else { continue }
+                        let f: FileFacts?? = try? lookup.withBlob(h) { raw, checksum, size in
+                            guard blobChecksum(raw) == checksum, var f = try? FactsCodec.decode(raw, path: files[i].relativePath) else { return nil }
+                            f.bytes = size
+                            return f
+                        }
+                        if let f = f ?? nil { slots.facts[i] = f } else { failed.set() }
+                    }
                 }
-                if let f = f ?? nil { slots.facts[i] = f } else { failed.set() }
+            } catch {
+                failed.set()
             }
         }
         return failed

@@ -348,12 +348,22 @@ public final class FactStore: @unchecked Sendable {
             self.reader = try? DatabaseQueue(path: store.path, configuration: config)
         }
 
-        /// Calls `body` with the facts blob, checksum and file size of `hash`; throws
-        /// `Problem` when the store has no such content.
-        func withBlob<T>(_ hash: ContentHash, _ body: (UnsafeRawBufferPointer, Int64, Int) -> T) throws -> T {
+        /// Runs `body` in one read transaction (one snapshot of the database for all the
+        /// blobs it looks up, instead of a transaction per blob).
+        func read(_ body: (Lookup) throws -> Void) throws {
             try (reader ?? store.queue).read { db in
-                let stmt = try db.cachedStatement(sql: "SELECT facts, checksum, bytes FROM content WHERE hash = ?")
-                let rows = try Row.fetchCursor(stmt, arguments: [hash.data])
+                try body(Lookup(statement: try db.cachedStatement(sql: "SELECT facts, checksum, bytes FROM content WHERE hash = ?")))
+            }
+        }
+
+        /// Blob look-ups inside `read`.
+        struct Lookup {
+            let statement: Statement
+
+            /// Calls `body` with the facts blob, checksum and file size of `hash`; throws
+            /// `Problem` when the store has no such content.
+            func withBlob<T>(_ hash: ContentHash, _ body: (UnsafeRawBufferPointer, Int64, Int) -> T) throws -> T {
+                let rows = try Row.fetchCursor(statement, arguments: [hash.data])
                 guard let row = try rows.next() else { throw Problem(description: "corrupt (facts missing)") }
                 let checksum: Int64 = row[1], size: Int = row[2]
                 return try row.withUnsafeData(atIndex: 0) { data -> T in
@@ -404,13 +414,18 @@ public final class FactStore: @unchecked Sendable {
         guard !content.isEmpty || !manifest.isEmpty else { return }
         dropSnapshot()
         let path = self.path
-        queue.asyncWrite({ db in
-            try Self.write(db, tree: tree, content: content, manifest: manifest)
-        }, completion: { _, result in
+        let bulk = content.count >= Self.bulkThreshold
+        queue.asyncWriteWithoutTransaction { db in
+            // A bulk write goes through a rollback journal when no other connection is
+            // open: its new pages are then written once, not to the WAL and again at the
+            // checkpoint. The database is back in WAL mode afterwards.
+            let journaled = bulk && (try? String.fetchOne(db, sql: "PRAGMA journal_mode = TRUNCATE"))?.lowercased() == "truncate"
+            defer { if journaled { _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") } }
+            let result = Result { try db.inTransaction { try Self.write(db, tree: tree, content: content, manifest: manifest); return .commit } }
             if case .failure(let error) = result {
                 FileHandle.standardError.write(Data("unbindcheck: cache \(path): could not store the new facts (\(error)); the next run parses them again\n".utf8))
             }
-        })
+        }
     }
 
     private static func write(_ db: Database, tree: Int64, content: [NewContent], manifest: [ManifestUpdate]) throws {
