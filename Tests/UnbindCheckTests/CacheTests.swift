@@ -275,7 +275,7 @@ import Glibc
         #expect(rebuilt.cacheStats?.parsed == subsystemFixture.count)
     }
 
-    @Test func theManifestReadAheadIsDroppedByAWrite() throws {
+    @Test func theManifestReadAheadFollowsAWrite() throws {
         let dir = temporaryTree(subsystemFixture)
         let db = database()
         defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
@@ -287,14 +287,29 @@ import Glibc
         let ahead = try store.manifest(tree: tree)
         #expect(ahead.count == subsystemFixture.count)
         let known = try store.factsHashes()
-        let first = try #require(ahead.sorted { $0.key < $1.key }.first)
-        // A later write is seen at once: the next reads go to the database, behind it.
-        let added = FactStore.ManifestUpdate(path: "drivers/new/added.c", size: 7, mtime: 42, hash: first.value.hash)
-        store.storeInBackground(tree: tree, content: [], manifest: [added])
+        let (path, entry) = try #require(ahead.sorted { $0.key < $1.key }.first)
+        // One file gets new content: the read-ahead answers as the database will.
+        let facts = parse("int replaced_content;\n")
+        let blob = CachedIndexer.encodeWithoutSize(facts)
+        let newHash = Array("new content".utf8).withUnsafeBytes { ContentHash(of: $0) }
+        let factsHash = blob.withUnsafeBytes { ContentHash(of: $0) }
+        let added = FactStore.ManifestUpdate(path: "drivers/new/added.c", size: 7, mtime: 42, hash: entry.hash)
+        let edited = FactStore.ManifestUpdate(path: path, size: 9, mtime: 43, hash: newHash)
+        store.storeInBackground(tree: tree, content: [.init(hash: newHash, blob: blob, facts: facts, factsHash: factsHash)], manifest: [added, edited])
         let after = try store.manifest(tree: tree)
         #expect(after.count == ahead.count + 1)
-        #expect(after["drivers/new/added.c"]?.mtime == 42)
-        #expect(try store.factsHashes() == known)
+        #expect(after["drivers/new/added.c"]?.mtime == 42 && after[path]?.hash == newHash)
+        var expected = known
+        expected[newHash] = factsHash
+        #expect(try store.factsHashes() == expected)  // the old content is still used by added.c
+        // And the database holds exactly that once the write is done.
+        store.flush()
+        let fresh = try FactStore(path: db)
+        #expect(try fresh.manifest(tree: tree).mapValues(\.hash) == after.mapValues(\.hash))
+        #expect(try fresh.factsHashes() == expected)
+        // A content no row refers to any more is forgotten (the write may collect it).
+        store.storeInBackground(tree: tree, content: [], manifest: [.init(path: "drivers/new/added.c", size: 7, mtime: 44, hash: newHash)])
+        #expect(try store.factsHashes()[entry.hash] == nil)
         // A prefetch of a tree the store never saw answers nothing, and reads still work.
         store.prefetch(root: root + "-elsewhere")
         #expect(try store.manifest(tree: tree).count == after.count)
