@@ -28,6 +28,15 @@ import Glibc
 
     func database() -> String { temporaryTree([:]) + "/index.sqlite" }
 
+    /// The subsystem fixture in a temporary tree, its facts written to a new store (the
+    /// caller removes both directories).
+    func storedFixture() throws -> (dir: String, db: String, store: FactStore) {
+        let dir = temporaryTree(subsystemFixture)
+        let db = database()
+        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
+        return (dir, db, try FactStore(path: db))
+    }
+
     @Test func codecRoundTripsEveryFact() throws {
         for (path, text) in subsystemFixture.sorted(by: { $0.key < $1.key }) {
             let f = parse(text, path: path)
@@ -238,11 +247,8 @@ import Glibc
     }
 
     @Test func otherSchemaVersionAndForeignDatabasesAreRebuilt() throws {
-        let dir = temporaryTree(subsystemFixture)
-        let db = database()
+        let (dir, db, store) = try storedFixture()
         defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
-        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
-        let store = try FactStore(path: db)
         try store.queue.write { try $0.execute(sql: "UPDATE meta SET value = 'schema 0, facts 0, tool 0.0.1' WHERE key = 'version'") }
         try store.queue.close()
         var messages: [String] = []
@@ -276,11 +282,8 @@ import Glibc
     }
 
     @Test func theManifestReadAheadFollowsAWrite() throws {
-        let dir = temporaryTree(subsystemFixture)
-        let db = database()
+        let (dir, db, store) = try storedFixture()
         defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
-        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
-        let store = try FactStore(path: db)
         let root = CachedIndexer.canonicalRoot(dir)
         store.prefetch(root: root)
         let tree = try store.treeID(root: root)
@@ -355,11 +358,8 @@ import Glibc
     }
 
     @Test func queryableTablesNameStructsMembersAndCalls() throws {
-        let dir = temporaryTree(subsystemFixture)
-        let db = database()
+        let (dir, db, store) = try storedFixture()
         defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
-        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
-        let store = try FactStore(path: db)
         let (embeds, devm) = try store.queue.read { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM file_member WHERE embedded = 1 AND type_kind = 'struct'") ?? 0,
              try Int.fetchOne(db, sql: "SELECT count(*) FROM file_call WHERE kind = 'devm-alloc'") ?? 0)
