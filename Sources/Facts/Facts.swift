@@ -12,8 +12,9 @@ public struct TypeRef: Sendable, Hashable, Codable {
         case builtin
         case unknown
     }
-    public var kind: Kind
+    // The name first: the one-byte fields then share a word (24 bytes a type, not 32).
     public var name: String
+    public var kind: Kind
     public var pointerDepth: UInt8 = 0
     public var isArray: Bool = false
     public var isFunctionPointer: Bool = false

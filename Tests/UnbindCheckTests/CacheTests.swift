@@ -126,6 +126,8 @@ import Glibc
 
     @Test func anExpressionNodeTakesSixteenBytesAndKeepsItsKindAndText() {
         #expect(MemoryLayout<ExprNode>.stride == 16)
+        #expect(MemoryLayout<TypeRef>.stride == 24)
+        #expect(MemoryLayout<VarDecl>.stride == 48)
         for kind in [ExprKind.identifier, .call, .member, .other] {
             for text: Int32 in [-1, 0, 1, 0x7F_FFFF, 0xFF_FFFE] {
                 var n = ExprNode(kind: kind, textID: text, a: -1, b: 2, c: Int32.max)
