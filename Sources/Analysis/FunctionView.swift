@@ -53,6 +53,8 @@ public struct FunctionView {
             let name = e.text(lhs)
             guard localNames.contains(name) else { continue }
             assigned[name, default: []].append(a.rhs)
+            // Already two different paths: no later assignment can make it an alias again.
+            if conflicted.contains(name) { continue }
             let rhs = e.strippingCasts(a.rhs)
             guard rhs >= 0 else { continue }
             let k = e[rhs].kind
