@@ -55,8 +55,8 @@ public enum FrontEnd {
         @inline(__always) func mark(_ nodes: [ExprNode]) {
             for n in nodes { let t = Int(n.textID); if t >= 0 && t < count { map[t] = 0 } }
         }
-        for fn in facts.functions { mark(fn.exprs.nodes) }
-        for m in facts.macros { mark(m.exprs.nodes) }
+        for k in facts.functions.indices { mark(facts.functions[k].exprs.nodes) }
+        for k in facts.macros.indices { mark(facts.macros[k].exprs.nodes) }
         var kept: [String] = []
         for k in 0..<count where map[k] == 0 {
             map[k] = Int32(kept.count)

@@ -73,16 +73,17 @@ public final class TreeIndex: Sendable {
 
     /// `name → ids` over every file, in file then declaration order. `name` reads a file's
     /// names by index (no declaration is copied).
-    private static func byName<ID>(_ files: [FileFacts], _ count: (FileFacts) -> Int, _ name: (FileFacts, Int) -> String,
+    /// Declarations by name; `count(fi)` and `name(fi, k)` read file `fi` in place (a
+    /// closure taking a `FileFacts` would copy it, retaining every array of it).
+    private static func byName<ID>(files: Int, _ count: (Int) -> Int, _ name: (Int, Int) -> String,
                                    _ id: (Int32, Int32) -> ID) -> [String: [ID]] {
         var out: [String: [ID]] = [:]
         // At most one name per declaration: reserved at once, the map never rehashes.
         var total = 0
-        for fi in files.indices { total += count(files[fi]) }
+        for fi in 0..<files { total += count(fi) }
         out.reserveCapacity(total)
-        for fi in files.indices {
-            let f = files[fi]
-            for k in 0..<count(f) { out[name(f, k), default: []].append(id(Int32(fi), Int32(k))) }
+        for fi in 0..<files {
+            for k in 0..<count(fi) { out[name(fi, k), default: []].append(id(Int32(fi), Int32(k))) }
         }
         return out
     }
@@ -99,21 +100,25 @@ public final class TreeIndex: Sendable {
         let parts = parallelMap(count: 5, jobs: jobs, makeState: { () }) { k, _ -> Part in
             switch k {
             case 0:
-                return .functions(TreeIndex.byName(files, { $0.functions.count }, { $0.functions[$1].name }, { FunctionID(file: $0, index: $1) }))
+                return .functions(TreeIndex.byName(files: files.count, { files[$0].functions.count }, { files[$0].functions[$1].name }, { FunctionID(file: $0, index: $1) }))
             case 1:
                 return .includes(TreeIndex.resolveIncludes(of: files, byPath: paths))
             case 2:
-                return .entries(TreeIndex.byName(files, { $0.macros.count }, { $0.macros[$1].name }, { EntryID(file: $0, index: $1) }),
-                                TreeIndex.byName(files, { $0.typedefs.count }, { $0.typedefs[$1].name }, { EntryID(file: $0, index: $1) }),
-                                TreeIndex.byName(files, { $0.globals.count }, { $0.globals[$1].name }, { EntryID(file: $0, index: $1) }))
+                return .entries(TreeIndex.byName(files: files.count, { files[$0].macros.count }, { files[$0].macros[$1].name }, { EntryID(file: $0, index: $1) }),
+                                TreeIndex.byName(files: files.count, { files[$0].typedefs.count }, { files[$0].typedefs[$1].name }, { EntryID(file: $0, index: $1) }),
+                                TreeIndex.byName(files: files.count, { files[$0].globals.count }, { files[$0].globals[$1].name }, { EntryID(file: $0, index: $1) }))
             case 3:
-                return .aggregates(TreeIndex.byName(files, { $0.aggregates.count }, { $0.aggregates[$1].name }, { AggregateID(file: $0, index: $1) }))
+                return .aggregates(TreeIndex.byName(files: files.count, { files[$0].aggregates.count }, { files[$0].aggregates[$1].name }, { AggregateID(file: $0, index: $1) }))
             default:
                 var exported = Set<String>()
-                for f in files { exported.formUnion(f.exports) }
+                for fi in files.indices { exported.formUnion(files[fi].exports) }
                 var byDirectory: [Substring: [Int32]] = [:]
-                for (fi, f) in files.enumerated() { byDirectory[TreeIndex.directory(of: f.path), default: []].append(Int32(fi)) }
-                return .names(exported, Set(files.flatMap(\.suppressBindMacros)), byDirectory)
+                var suppress = Set<String>()
+                for fi in files.indices {
+                    byDirectory[TreeIndex.directory(of: files[fi].path), default: []].append(Int32(fi))
+                    suppress.formUnion(files[fi].suppressBindMacros)
+                }
+                return .names(exported, suppress, byDirectory)
             }
         }
         var functions: [String: [FunctionID]] = [:], aggregates: [String: [AggregateID]] = [:]
@@ -137,8 +142,9 @@ public final class TreeIndex: Sendable {
         self.exported = exported
         self.suppressBindMacros = suppress
         self.filesByDirectory = byDirectory
-        self.isHeader = files.map { $0.path.hasSuffix(".h") }
-        self.isGenericHeader = files.map { $0.path.hasSuffix(".h") && $0.path.hasPrefix("include/linux/") }
+        // By index: a closure taking a `FileFacts` would copy it (every array retained).
+        self.isHeader = files.indices.map { files[$0].path.hasSuffix(".h") }
+        self.isGenericHeader = files.indices.map { files[$0].path.hasSuffix(".h") && files[$0].path.hasPrefix("include/linux/") }
         self.includes = includes
         self.includeGraph = IncludeGraph(includes)
     }
@@ -176,15 +182,16 @@ public final class TreeIndex: Sendable {
     static func resolveIncludes(of files: [FileFacts], byPath: [String: Int32]) -> [[Int32]] {
         struct Key: Hashable { var dir: String; var arch: String; var tools: Bool; var path: String; var system: Bool }
         var memo: [Key: Int32?] = [:]
-        return files.map { f in
-            let parts = f.path.split(separator: "/")
+        return files.indices.map { fi in
+            let path = files[fi].path
+            let parts = path.split(separator: "/")
             let dir = parts.dropLast().joined(separator: "/")
             let arch = parts.count > 2 && parts[0] == "arch" ? String(parts[1]) : "x86"
             let tools = parts.first == "tools"
-            return f.includes.compactMap { inc in
+            return files[fi].includes.compactMap { inc in
                 let key = Key(dir: inc.isSystem ? "" : dir, arch: arch, tools: tools, path: inc.path, system: inc.isSystem)
                 if let hit = memo[key] { return hit }
-                let r = resolveInclude(inc, from: f.path, byPath: byPath)
+                let r = resolveInclude(inc, from: path, byPath: byPath)
                 memo[key] = r
                 return r
             }

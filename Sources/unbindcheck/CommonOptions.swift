@@ -138,7 +138,7 @@ extension TreeOptions {
             display?.stop()
             try fail("nothing to analyse in \(fatal.map { sanitizeForText($0.path) }.joined(separator: ", ")): expected a kernel tree, a directory or .c/.h files")
         }
-        let inScope = run.index.files.filter { scope.contains($0.path) }.count
+        let inScope = run.index.files.indices.filter { scope.contains(run.index.files[$0].path) }.count
         if run.tree.files.isEmpty || inScope == 0 {
             display?.stop()
             let under = scope.prefixes.map { " under \($0.joined(separator: ", "))" } ?? ""
