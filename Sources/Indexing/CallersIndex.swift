@@ -23,9 +23,6 @@ final class CallersIndex: Sendable {
             }
         }
     }
-
-    /// The callers of `name`, in file order.
-    func callers(of name: String) -> [FunctionID] { Array(byCallee.list(name)) }
 }
 
 /// One assignment of a function: the function and the assignment's index in it.
@@ -79,8 +76,8 @@ public struct Callers: Sendable {
 
 extension TreeIndex {
     /// Calls `body` with every name a call of the tree spells and the functions that call
-    /// it (each once, in file then declaration order).
-    public func forEachCallee(_ body: (String, [FunctionID]) -> Void) {
+    /// it (each once, in file then declaration order): the whole index, for its tests.
+    func forEachCallee(_ body: (String, [FunctionID]) -> Void) {
         let table = callersIndex.byCallee
         for k in 0..<table.nameCount {
             let list = table.list(number: k)
@@ -112,9 +109,9 @@ extension TreeIndex {
     public func callers<S: Sequence>(ofAny names: S) -> Callers where S.Element == String {
         let index = callersIndex
         return index.asked.get(names.sorted()) { key in
-            var lists: [[FunctionID]] = []
-            for name in key { let l = index.callers(of: name); if !l.isEmpty { lists.append(l) } }
-            if lists.count <= 1 { return Callers(lists.first ?? []) }
+            var lists: [ArraySlice<FunctionID>] = []
+            for name in key { let l = index.byCallee.list(name); if !l.isEmpty { lists.append(l) } }
+            if lists.count <= 1 { return Callers(Array(lists.first ?? [])) }
             var all = Array(lists.joined())
             all.sort()
             var unique: [FunctionID] = []

@@ -40,11 +40,13 @@ struct NamedLists<Entry: Sendable & Equatable>: Sendable {
             }
             return share
         }
-        // One numbering: the first share's, then each other share's names interned into it.
+        // One numbering: the first share's (its own numbers stay), then each other share's
+        // names interned into it.
         var names = shares.first?.names ?? Names()
         var renumbered: [[Int32]] = []
-        for share in shares {
-            renumbered.append(share.names.strings.indices.map { names.intern(share.names.strings[$0]) })
+        for (k, share) in shares.enumerated() {
+            let strings = share.names.strings
+            renumbered.append(k == 0 ? strings.indices.map { Int32($0) } : strings.indices.map { names.intern(strings[$0]) })
         }
         // Counting sort by name; shares are contiguous runs of files, taken in order.
         let nameCount = names.strings.count

@@ -38,9 +38,7 @@ public final class TreeIndex: Sendable {
     public let functionsByName: [String: [FunctionID]]
     let globalsByName: [String: [EntryID]]
     let macrosByName: [String: [EntryID]]
-    /// Resolved `#include`s of each file (file indices, in order of appearance).
-    public let includes: [[Int32]]
-    /// The same, flat (what include closures walk).
+    /// Resolved `#include`s of each file, flat (what include closures walk).
     let includeGraph: IncludeGraph
     public let exported: Set<String>
     /// Macros (anywhere in the tree) whose body sets `suppress_bind_attrs`.
@@ -71,10 +69,9 @@ public final class TreeIndex: Sendable {
         case names(Set<String>, Set<String>, [Substring: [Int32]])
     }
 
-    /// `name → ids` over every file, in file then declaration order. `name` reads a file's
-    /// names by index (no declaration is copied).
-    /// Declarations by name; `count(fi)` and `name(fi, k)` read file `fi` in place (a
-    /// closure taking a `FileFacts` would copy it, retaining every array of it).
+    /// `name → ids` over every file, in file then declaration order. `count(fi)` and
+    /// `name(fi, k)` read file `fi` in place (a closure taking a `FileFacts` would copy it,
+    /// retaining every array of it).
     private static func byName<ID>(files: Int, _ count: (Int) -> Int, _ name: (Int, Int) -> String,
                                    _ id: (Int32, Int32) -> ID) -> [String: [ID]] {
         var out: [String: [ID]] = [:]
@@ -145,7 +142,6 @@ public final class TreeIndex: Sendable {
         // By index: a closure taking a `FileFacts` would copy it (every array retained).
         self.isHeader = files.indices.map { files[$0].path.hasSuffix(".h") }
         self.isGenericHeader = files.indices.map { files[$0].path.hasSuffix(".h") && files[$0].path.hasPrefix("include/linux/") }
-        self.includes = includes
         self.includeGraph = IncludeGraph(includes)
     }
 
@@ -156,6 +152,8 @@ public final class TreeIndex: Sendable {
         (macrosByName[name] ?? []).map { files[Int($0.file)].macros[Int($0.index)] }
     }
     public func path(_ file: Int32) -> String { files[Int(file)].path }
+    /// The resolved `#include`s of `file` (file indices, in order of appearance).
+    public func includes(of file: Int32) -> ArraySlice<Int32> { includeGraph.targets(of: Int(file)) }
     /// The names of the tree's function-like macros.
     public var macroNames: [String] { Array(macrosByName.keys) }
 
@@ -228,6 +226,8 @@ struct IncludeGraph: Sendable {
     let offsets: [Int32]
     let targets: [Int32]
     var fileCount: Int { offsets.count - 1 }
+
+    func targets(of file: Int) -> ArraySlice<Int32> { targets[Int(offsets[file])..<Int(offsets[file + 1])] }
 
     init(_ includes: [[Int32]]) {
         var offsets: [Int32] = [0]

@@ -252,18 +252,16 @@ public final class FactStore: @unchecked Sendable {
     /// facts hash, read once on a background thread while the tree is walked. Any write
     /// to the store drops it (the next read goes to the database, behind the write).
     private final class Snapshot: @unchecked Sendable {
-        let root: String
         let ready = DispatchGroup()
         var tree: Int64?
         var manifest: [String: ManifestEntry]?
         var known: [ContentHash: ContentHash]?
-        init(root: String) { self.root = root }
     }
 
     /// Starts reading the manifest of the tree at `root` (canonical) and the facts hashes,
     /// for `manifest(tree:)` and `factsHashes()` to answer without waiting for a read.
     public func prefetch(root: String) {
-        let s = Snapshot(root: root)
+        let s = Snapshot()
         snapshotLock.lock(); snapshot = s; snapshotLock.unlock()
         s.ready.enter()
         DispatchQueue.global().async { [self] in
@@ -284,7 +282,8 @@ public final class FactStore: @unchecked Sendable {
         return s
     }
 
-    /// Drops the prefetched snapshot: called before every write.
+    /// Drops the prefetched snapshot: called before a write of facts, manifest rows or a
+    /// report (a new tree's row, from `treeID`, leaves it valid: it knew no such tree).
     private func dropSnapshot() {
         snapshotLock.lock(); snapshot = nil; snapshotLock.unlock()
     }
