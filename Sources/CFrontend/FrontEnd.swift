@@ -43,6 +43,7 @@ public enum FrontEnd {
         for k in facts.macros.indices { facts.macros[k].exprs.names = shared }
         for k in facts.functions.indices { facts.functions[k].exprs.names = shared }
         facts.aggregates.sort { ($0.line, $0.column) < ($1.line, $1.column) }
+        fitToCount(&facts)
         return facts
     }
 
@@ -58,6 +59,7 @@ public enum FrontEnd {
         for k in facts.functions.indices { mark(facts.functions[k].exprs.nodes) }
         for k in facts.macros.indices { mark(facts.macros[k].exprs.nodes) }
         var kept: [String] = []
+        kept.reserveCapacity(map.reduce(0) { $1 == 0 ? $0 + 1 : $0 })
         for k in 0..<count where map[k] == 0 {
             map[k] = Int32(kept.count)
             kept.append(all[k])
@@ -71,6 +73,19 @@ public enum FrontEnd {
         for k in facts.functions.indices { renumber(&facts.functions[k].exprs.nodes) }
         for k in facts.macros.indices { renumber(&facts.macros[k].exprs.nodes) }
         return kept
+    }
+
+    /// Gives the file's arrays that grew while parsing storage of their size (the facts of
+    /// every file stay in memory for the whole analysis).
+    static func fitToCount(_ facts: inout FileFacts) {
+        facts.aggregates = facts.aggregates.fittedToCount()
+        for k in facts.aggregates.indices { facts.aggregates[k].fields = facts.aggregates[k].fields.fittedToCount() }
+        facts.globals = facts.globals.fittedToCount()
+        for k in facts.globals.indices { facts.globals[k].designated = facts.globals[k].designated.fittedToCount() }
+        facts.functions = facts.functions.fittedToCount()
+        facts.typedefs = facts.typedefs.fittedToCount()
+        facts.includes = facts.includes.fittedToCount()
+        facts.macros = facts.macros.fittedToCount()
     }
 
     /// Parses a string (tests, fuzzing).

@@ -180,9 +180,10 @@ extension Parser {
         for k in tests.indices { tests[k].node = remap(tests[k].node) }
         facts.functions.append(FunctionDecl(
             name: d.name, isStatic: spec.isStatic, isInline: spec.isInline, returnType: ret,
-            params: params, locals: locals, calls: calls, assignments: assigns, returns: returns,
+            params: params.fittedToCount(), locals: locals.fittedToCount(), calls: calls.fittedToCount(),
+            assignments: assigns.fittedToCount(), returns: returns.fittedToCount(),
             exprs: exprs, line: startLine, column: d.column, endLine: endLine, statementCount: statementCount,
-            unconditionalJumps: jumps, branchLines: branches, tests: tests))
+            unconditionalJumps: jumps.fittedToCount(), branchLines: branches.fittedToCount(), tests: tests.fittedToCount()))
         arena.nodes.removeAll(keepingCapacity: true)
         arena.lists.removeAll(keepingCapacity: true)
         arena.types = []

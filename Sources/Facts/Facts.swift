@@ -202,7 +202,8 @@ public struct ExprNode: Sendable, Hashable, Codable {
     }
 }
 
-/// Expression trees of one function, stored flat to keep the whole-tree index small.
+/// Expression trees of one function, stored flat to keep the whole-tree index small. Equal
+/// subtrees may be one node (`mergingEqualNodes`): read nodes as values.
 public struct ExprArena: Sendable, Hashable, Codable {
     public var nodes: [ExprNode] = []
     public var lists: [Int32] = []
@@ -232,20 +233,28 @@ public struct ExprArena: Sendable, Hashable, Codable {
     /// The text of the node at `i`.
     public func text(at i: Int32) -> String { i >= 0 && Int(i) < nodes.count ? text(self[i]) : "" }
 
-    /// Keeps only the nodes reachable from `roots`, renumbering them in their old order;
-    /// returns the map from old to new indices (-1 for dropped nodes).
+    /// Keeps only the nodes reachable from `roots`, renumbering them in their old order and
+    /// merging equal ones; returns the map from old to new indices (-1 for dropped nodes).
     public mutating func compact(roots: [Int32]) -> [Int32] {
         let (kept, map) = compacted(roots: roots)
         self = kept
         return map
     }
 
-    /// The arena with only the nodes reachable from `roots`, renumbered in their old order,
-    /// and the map from old to new indices (-1 for dropped nodes). `self` is left as it is,
-    /// so a parser can reuse its storage for the next function.
+    /// The arena with only the nodes reachable from `roots`, renumbered in their old order
+    /// with equal nodes merged (`compactedMerging`), and the map from old to new indices
+    /// (-1 for dropped nodes). `self` is left as it is, so a parser can reuse its storage
+    /// for the next function.
     public func compacted(roots: [Int32]) -> (ExprArena, [Int32]) {
+        let reach = reachable(from: roots)
+        return compactedMerging(reach) ?? compactedInOrder(reach)
+    }
+
+    /// `compacted` without merging, for arenas whose children may come after their parents:
+    /// `map` marks the reachable nodes with 0 and is returned as the old-to-new map.
+    func compactedInOrder(_ reach: [Int32]) -> (ExprArena, [Int32]) {
         let count = nodes.count
-        var map = reachable(from: roots)
+        var map = reach
         var newNodes: [ExprNode] = []
         var newLists: [Int32] = []
         map.withUnsafeMutableBufferPointer { map in
@@ -275,7 +284,7 @@ public struct ExprArena: Sendable, Hashable, Codable {
         }
         var out = self
         out.nodes = newNodes
-        out.lists = newLists
+        out.lists = newLists.fittedToCount()
         return (out, map)
     }
 

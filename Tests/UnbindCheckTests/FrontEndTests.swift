@@ -54,6 +54,58 @@ import Testing
         #expect(macro.exprs.render(macro.root) == "put_device(&w->dev)")
     }
 
+    @Test func equalSubexpressionsOfAFunctionAreOneNode() throws {
+        let f = parse("""
+            static void widget_stop(struct widget *priv, struct device *dev)
+            {
+                foo(dev);
+                bar(dev);
+                baz(priv->dev);
+                qux(priv->dev);
+            }
+            """)
+        let fn = try #require(f.functions.first)
+        let e = fn.exprs
+        // 4 calls (each owns its argument list), the 4 callees, `dev`, `priv` and one
+        // `priv->dev`: 11 nodes, where one node per occurrence took 14.
+        #expect(e.nodes.count == 11)
+        let args = fn.calls.map { Array(e.arguments($0.node)) }
+        #expect(args.count == 4)
+        #expect(args[0] == args[1])
+        #expect(args[2] == args[3])
+        #expect(args[0] != args[2])
+        #expect(Set(fn.calls.map(\.node)).count == 4)
+        #expect(fn.calls.map { e.render($0.node) } == ["foo(dev)", "bar(dev)", "baz(priv->dev)", "qux(priv->dev)"])
+    }
+
+    @Test func anArenaWithAChildAfterItsParentIsCompactedWithoutMerging() {
+        var e = ExprArena()
+        e.names = ["x", "f"]
+        // Node 0 is `x.f` whose base (node 2) comes after it; node 1 is an unreachable `x`.
+        e.nodes = [ExprNode(kind: .member, textID: 1, a: 2, b: 0, c: 0),
+                   ExprNode(kind: .identifier, textID: 0, a: -1, b: -1, c: 0),
+                   ExprNode(kind: .identifier, textID: 0, a: -1, b: -1, c: 0)]
+        let (kept, map) = e.compacted(roots: [0])
+        #expect(map == [0, -1, 1])
+        #expect(kept.nodes.count == 2)
+        #expect(kept.render(0) == "x.f")
+    }
+
+    @Test func parsedArraysAreSizedToTheirCount() {
+        var grown: [Int32] = []
+        grown.reserveCapacity(1000)
+        grown.append(contentsOf: [1, 2, 3])
+        let fitted = grown.fittedToCount()
+        #expect(fitted == [1, 2, 3])
+        #expect(fitted.capacity < 16)
+        var calls = "static void many(void)\n{\n"
+        for k in 0..<33 { calls += "    f\(k)();\n" }
+        let fn = parse(calls + "}\n").functions.first
+        #expect(fn?.calls.count == 33)
+        // Doubling would leave room for 64.
+        #expect((fn?.calls.capacity ?? 0) < 40)
+    }
+
     @Test func recordsIncludesAndContinuations() {
         let f = parse("#include <linux/device.h>\n#include \"local.h\"\n#define LONG(a) \\\n  foo(a)\nint x;\n")
         #expect(f.includes.map(\.path) == ["linux/device.h", "local.h"])

@@ -1,0 +1,90 @@
+extension ExprArena {
+    /// `compacted` with equal nodes stored once: a reachable node equal in kind, text and
+    /// (already merged) children to an earlier one is replaced by it, so `dev` or
+    /// `priv->dev` spelled ten times in a function is one node. About two fifths of a
+    /// tree's nodes repeat an earlier one. The analyses read nodes as values (none asks
+    /// which occurrence a node is), so their answers do not change. Call and initializer
+    /// nodes own their argument lists and stay apart. `reach` marks the reachable nodes
+    /// with 0. Nil when a child comes at or after its parent (not made by a parser).
+    func compactedMerging(_ reach: [Int32]) -> (ExprArena, [Int32])? {
+        let count = nodes.count
+        let outOfOrder = Int32.min
+        var reachable = 0
+        for r in reach where r == 0 { reachable += 1 }
+        var size = 16
+        while size < 2 * reachable { size <<= 1 }
+        let mask = size - 1
+        var table = [Int32](repeating: -1, count: size)
+        var map = reach
+        var merged: [ExprNode] = []
+        merged.reserveCapacity(reachable)
+        var newLists: [Int32] = []
+        let ordered = map.withUnsafeMutableBufferPointer { map -> Bool in
+            table.withUnsafeMutableBufferPointer { table -> Bool in
+                nodes.withUnsafeBufferPointer { nodes -> Bool in
+                    for old in 0..<count where map[old] >= 0 {
+                        var n = nodes[old]
+                        // A child's new index: children come first, so theirs is known
+                        // (`outOfOrder` otherwise).
+                        @inline(__always) func m(_ x: Int32) -> Int32 {
+                            guard x >= 0 && Int(x) < count else { return -1 }
+                            return Int(x) < old ? map[Int(x)] : outOfOrder
+                        }
+                        switch n.kind {
+                        case .call, .initList:
+                            let items = list(of: n)
+                            if n.kind == .call { n.a = m(n.a) }
+                            n.b = Int32(newLists.count)
+                            n.c = Int32(items.count)
+                            for x in items {
+                                let y = m(x)
+                                if y == outOfOrder { return false }
+                                newLists.append(y)
+                            }
+                            if n.a == outOfOrder { return false }
+                            map[old] = Int32(merged.count)
+                            merged.append(n)
+                            continue
+                        case .index, .binary, .assign:
+                            n.a = m(n.a); n.b = m(n.b)
+                        case .conditional:
+                            n.a = m(n.a); n.b = m(n.b); n.c = m(n.c)
+                        case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+                            n.a = m(n.a)
+                        default:
+                            break
+                        }
+                        if n.a == outOfOrder || n.b == outOfOrder || n.c == outOfOrder { return false }
+                        var slot = Int(truncatingIfNeeded: ExprArena.hash(n)) & mask
+                        while true {
+                            let e = table[slot]
+                            if e < 0 {
+                                table[slot] = Int32(merged.count)
+                                map[old] = Int32(merged.count)
+                                merged.append(n)
+                                break
+                            }
+                            if merged[Int(e)] == n { map[old] = e; break }
+                            slot = (slot &+ 1) & mask
+                        }
+                    }
+                    return true
+                }
+            }
+        }
+        guard ordered else { return nil }
+        var out = self
+        out.nodes = merged.fittedToCount()
+        out.lists = newLists.fittedToCount()
+        return (out, map)
+    }
+
+    @inline(__always)
+    private static func hash(_ n: ExprNode) -> UInt64 {
+        let x = (UInt64(n.kind.rawValue) << 56 | UInt64(UInt32(bitPattern: n.textID))) &* 0x9E37_79B9_7F4A_7C15
+        let y = (UInt64(UInt32(bitPattern: n.a)) | UInt64(UInt32(bitPattern: n.b)) << 32) &* 0xFF51_AFD7_ED55_8CCD
+        let z = UInt64(UInt32(bitPattern: n.c)) &* 0xC4CE_B9FE_1A85_EC53
+        let h = x ^ y ^ z
+        return h ^ (h >> 29)
+    }
+}
