@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "Indexing", dependencies: [
             "Facts", "CFrontend",
             .product(name: "GRDB", package: "GRDB.swift"),
+            // SQLite's C API, to bind a bulk insert's values without boxing them.
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The analysis passes: embeddings, allocations, effect summaries, subsystems, provider ops.

@@ -21,10 +21,10 @@ public enum FactsCodec {
     }
 
     public static func encode(_ facts: FileFacts) -> [UInt8] {
-        var w = Writer()
-        w.buf.reserveCapacity(4096)
+        var w = Writer(capacity: 4096 + facts.functions.count * 512)
+        defer { w.deallocate() }
         w.facts(facts)
-        return w.buf
+        return w.bytes
     }
 
     public static func decode(_ bytes: UnsafeRawBufferPointer, path: String) throws -> FileFacts {
@@ -41,26 +41,63 @@ public enum FactsCodec {
 
     // MARK: - Writer
 
+    /// Writes through a pointer into storage it grows itself (appending to an Array byte by
+    /// byte checks its uniqueness and capacity every time); `deallocate` frees it.
     struct Writer {
-        var buf: [UInt8] = []
+        private var base: UnsafeMutablePointer<UInt8>
+        private var count = 0
+        private var capacity: Int
         /// Name tables already written (an arena refers to them by index).
         var tables: [[String]] = []
 
+        init(capacity: Int) {
+            self.capacity = Swift.max(64, capacity)
+            base = .allocate(capacity: self.capacity)
+        }
+
+        func deallocate() { base.deallocate() }
+
+        /// The bytes written so far.
+        var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+        @inline(__always) private mutating func reserve(_ n: Int) {
+            if count &+ n > capacity { grow(count + n) }
+        }
+
+        @inline(never) private mutating func grow(_ needed: Int) {
+            var c = capacity * 2
+            while c < needed { c *= 2 }
+            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
+            bigger.update(from: base, count: count)
+            base.deallocate()
+            base = bigger
+            capacity = c
+        }
+
         @inline(__always) mutating func u(_ v: UInt64) {
+            reserve(10)
             var x = v
-            while x >= 0x80 { buf.append(UInt8(truncatingIfNeeded: x) | 0x80); x >>= 7 }
-            buf.append(UInt8(x))
+            while x >= 0x80 { base[count] = UInt8(truncatingIfNeeded: x) | 0x80; count &+= 1; x >>= 7 }
+            base[count] = UInt8(x)
+            count &+= 1
         }
         @inline(__always) mutating func i(_ v: Int64) { u(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
         @inline(__always) mutating func i32(_ v: Int32) { i(Int64(v)) }
         @inline(__always) mutating func int(_ v: Int) { i(Int64(v)) }
-        @inline(__always) mutating func b(_ v: Bool) { buf.append(v ? 1 : 0) }
-        @inline(__always) mutating func byte(_ v: UInt8) { buf.append(v) }
+        @inline(__always) mutating func b(_ v: Bool) { byte(v ? 1 : 0) }
+        @inline(__always) mutating func byte(_ v: UInt8) {
+            reserve(1)
+            base[count] = v
+            count &+= 1
+        }
         mutating func s(_ v: String) {
             var v = v
             v.withUTF8 { p in
                 u(UInt64(p.count))
-                buf.append(contentsOf: p)
+                guard let from = p.baseAddress, p.count > 0 else { return }
+                reserve(p.count)
+                (base + count).update(from: from, count: p.count)
+                count &+= p.count
             }
         }
         mutating func strings(_ v: [String]) { u(UInt64(v.count)); for x in v { s(x) } }

@@ -369,6 +369,37 @@ import Glibc
         #expect(embeds > 0)
         #expect(devm > 0)
     }
+
+    @Test func queryableRowsHoldEveryValueAsWritten() throws {
+        let dir = temporaryTree(["drivers/misc/widget.c": """
+            struct widget { struct device dev; int *count; };
+            static int widget_probe(struct platform_device *pdev)
+            {
+                struct widget *w = devm_kzalloc(&pdev->dev, sizeof(*w), GFP_KERNEL);
+                return device_register(&w->dev);
+            }
+            static void widget_other(void) { register_thing(); }
+            """, "include/linux/device.h": "struct device { int x; };\n", "Makefile": ""])
+        let db = database()
+        defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
+        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
+        let store = try FactStore(path: db)
+        let (structs, members, calls, files) = try store.queue.read { db in
+            (try Row.fetchAll(db, sql: "SELECT path, name, is_union, line FROM file_struct ORDER BY path, line").map { "\($0[0] as String) \($0[1] as String) \($0[2] as Int) \($0[3] as Int)" },
+             try Row.fetchAll(db, sql: "SELECT struct, member, type_kind, type, embedded, line FROM file_member ORDER BY struct, member").map {
+                "\($0[0] as String).\($0[1] as String) \($0[2] as String) \($0[3] as String) \($0[4] as Int) \($0[5] as Int)" },
+             try Row.fetchAll(db, sql: "SELECT function, callee, kind, line, column, argument, typeof(argument) FROM file_call ORDER BY line").map {
+                "\($0[0] as String) \($0[1] as String) \($0[2] as String) \($0[3] as Int):\($0[4] as Int) '\($0[5] as String)' \($0[6] as String)" },
+             try Row.fetchAll(db, sql: "SELECT path, size, length(hash), typeof(hash) FROM tree_file ORDER BY path").map { "\($0[0] as String) \($0[1] as Int) \($0[2] as Int) \($0[3] as String)" })
+        }
+        #expect(structs == ["drivers/misc/widget.c widget 0 1", "include/linux/device.h device 0 1"])
+        #expect(members == ["device.x builtin int 1 1", "widget.count builtin int 0 1", "widget.dev struct device 1 1"])
+        #expect(calls == ["widget_probe devm_kzalloc devm-alloc 4:24 '&pdev->dev' text",
+                          "widget_probe device_register driver-core 5:12 '&w->dev' text",
+                          "widget_other register_thing register 7:34 '' text"])
+        #expect(files.count == 2)
+        #expect(files.allSatisfy { $0.hasSuffix(" 32 blob") })
+    }
 }
 
 extension IndexRun {

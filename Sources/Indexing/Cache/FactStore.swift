@@ -432,32 +432,48 @@ public final class FactStore: @unchecked Sendable {
         if bulk { for (name, _) in bulkIndexes { try db.execute(sql: "DROP INDEX IF EXISTS \(name)") } }
         try insert(db, content: content)
         if bulk { try createBulkIndexes(db) }
-        let upsert = try db.makeStatement(sql: "INSERT OR REPLACE INTO tree_file (tree, path, size, mtime_ns, hash) VALUES (?, ?, ?, ?, ?)")
-        for m in manifest { try upsert.execute(arguments: [tree, m.path, m.size, m.mtime, m.hash.data]) }
+        var upsert = try RowInserter(db, sql: "INSERT OR REPLACE INTO tree_file (tree, path, size, mtime_ns, hash) VALUES (?, ?, ?, ?, ?)")
+        for m in manifest {
+            upsert.bind(tree); upsert.bind(m.path); upsert.bind(m.size); upsert.bind(m.mtime); upsert.bind(blob: m.hash.data)
+            try upsert.step()
+        }
         if !manifest.isEmpty { try collectGarbage(db) }
     }
 
     private static func insert(_ db: Database, content: [NewContent]) throws {
-        let insContent = try db.makeStatement(sql: "INSERT OR REPLACE INTO content (hash, bytes, checksum, facts, facts_hash) VALUES (?, ?, ?, ?, ?)")
-        let insStruct = try db.makeStatement(sql: "INSERT INTO struct_def (hash, name, is_union, line) VALUES (?, ?, ?, ?)")
-        let insMember = try db.makeStatement(sql: "INSERT INTO struct_member (hash, struct, member, type_kind, type, embedded, line) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        let insCall = try db.makeStatement(sql: "INSERT INTO call_site (hash, function, callee, kind, line, column, argument) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        var insContent = try RowInserter(db, sql: "INSERT OR REPLACE INTO content (hash, bytes, checksum, facts, facts_hash) VALUES (?, ?, ?, ?, ?)")
+        var insStruct = try RowInserter(db, sql: "INSERT INTO struct_def (hash, name, is_union, line) VALUES (?, ?, ?, ?)")
+        var insMember = try RowInserter(db, sql: "INSERT INTO struct_member (hash, struct, member, type_kind, type, embedded, line) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        var insCall = try RowInserter(db, sql: "INSERT INTO call_site (hash, function, callee, kind, line, column, argument) VALUES (?, ?, ?, ?, ?, ?, ?)")
         for c in content {
             let key = c.hash.data
-            let sum = c.blob.withUnsafeBytes { blobChecksum($0) }
-            try insContent.execute(arguments: [key, c.facts.bytes, sum, Data(c.blob), c.factsHash.data])
-            for a in c.facts.aggregates {
-                try insStruct.execute(arguments: [key, a.name, a.isUnion, a.line])
-                for m in a.fields {
-                    try insMember.execute(arguments: [key, a.name, m.name, Self.kindName(m.type.kind), m.type.name, m.type.isEmbedded ? 1 : 0, m.line])
+            insContent.bind(blob: key); insContent.bind(c.facts.bytes)
+            insContent.bind(c.blob.withUnsafeBytes { blobChecksum($0) })
+            insContent.bind(blob: c.blob); insContent.bind(blob: c.factsHash.data)
+            try insContent.step()
+            // Read in place: a copied declaration retains every array it holds.
+            let facts = c.facts
+            for a in facts.aggregates.indices {
+                insStruct.bind(blob: key); insStruct.bind(facts.aggregates[a].name)
+                insStruct.bind(facts.aggregates[a].isUnion); insStruct.bind(facts.aggregates[a].line)
+                try insStruct.step()
+                for m in facts.aggregates[a].fields.indices {
+                    let field = facts.aggregates[a].fields[m]
+                    insMember.bind(blob: key); insMember.bind(facts.aggregates[a].name); insMember.bind(field.name)
+                    insMember.bind(Self.kindName(field.type.kind)); insMember.bind(field.type.name)
+                    insMember.bind(field.type.isEmbedded); insMember.bind(field.line)
+                    try insMember.step()
                 }
             }
-            for fn in c.facts.functions {
-                for call in fn.calls {
-                    guard let kind = Self.callKind(call.callee) else { continue }
-                    let args = fn.exprs.arguments(call.node)
-                    let first = args.first.map { fn.exprs.render($0) } ?? ""
-                    try insCall.execute(arguments: [key, fn.name, call.callee, kind, call.line, call.column, first])
+            for f in facts.functions.indices {
+                for k in facts.functions[f].calls.indices {
+                    guard let kind = Self.callKind(facts.functions[f].calls[k].callee) else { continue }
+                    let fn = facts.functions[f]
+                    let call = fn.calls[k]
+                    let first = fn.exprs.arguments(call.node).first.map { fn.exprs.render($0) } ?? ""
+                    insCall.bind(blob: key); insCall.bind(fn.name); insCall.bind(call.callee); insCall.bind(kind)
+                    insCall.bind(call.line); insCall.bind(call.column); insCall.bind(first)
+                    try insCall.step()
                 }
             }
         }
