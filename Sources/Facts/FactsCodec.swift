@@ -5,8 +5,10 @@ import Darwin
 #endif
 
 /// A compact binary encoding of `FileFacts` for the persistent index: LEB128 varints
-/// (zigzag for signed values), length-prefixed UTF-8 strings, and each file's interned
-/// name table written once and shared again (copy-on-write) by the arenas that shared it.
+/// (zigzag for signed values), each distinct string of a file written once (length-prefixed
+/// UTF-8) and later by its index, so that decoding makes it once and every use shares its
+/// storage, and each file's interned name table written once and shared again
+/// (copy-on-write) by the arenas that shared it.
 ///
 /// The encoding leaves out `path`: facts are keyed by content, and the same content under
 /// another path (another tree, another kernel version) decodes to the same facts with the
@@ -14,7 +16,7 @@ import Darwin
 /// `FactsCodec.Malformed` instead of trapping, so a damaged blob is detected, never trusted.
 public enum FactsCodec {
     /// Bumped whenever the encoding or the fact structs change; part of the cache schema.
-    public static let formatVersion = 4
+    public static let formatVersion = 5
 
     struct Malformed: Error, CustomStringConvertible {
         public var description: String
@@ -49,6 +51,10 @@ public enum FactsCodec {
         private var capacity: Int
         /// Name tables already written (an arena refers to them by index).
         var tables: [[String]] = []
+        /// The strings written so far, by their bytes (hash, offset in the output, length);
+        /// `stringSlots` indexes them (-1 for an empty slot, a power of two, at most half full).
+        private var stringEntries: [(hash: UInt32, offset: Int, count: Int)] = []
+        private var stringSlots = [Int32](repeating: -1, count: 256)
 
         init(capacity: Int) {
             self.capacity = Swift.max(64, capacity)
@@ -90,14 +96,46 @@ public enum FactsCodec {
             base[count] = v
             count &+= 1
         }
+        /// A string: its index + 1 when written before in this blob (a file spells the same
+        /// callees, types and members again and again), else 0, the length and the bytes.
         mutating func s(_ v: String) {
             var v = v
-            v.withUTF8 { p in
-                u(UInt64(p.count))
-                guard let from = p.baseAddress, p.count > 0 else { return }
+            v.withUTF8 { p in string(p) }
+        }
+
+        private mutating func string(_ p: UnsafeBufferPointer<UInt8>) {
+            let h = SpellingHash.of(p)
+            let mask = stringSlots.count - 1
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while stringSlots[slot] >= 0 {
+                let k = Int(stringSlots[slot])
+                let e = stringEntries[k]
+                if e.hash == h && e.count == p.count && (p.count == 0 || memcmp(base + e.offset, p.baseAddress!, p.count) == 0) {
+                    u(UInt64(k) + 1)
+                    return
+                }
+                slot = (slot + 1) & mask
+            }
+            u(0)
+            u(UInt64(p.count))
+            let offset = count
+            if let from = p.baseAddress, p.count > 0 {
                 reserve(p.count)
                 (base + count).update(from: from, count: p.count)
                 count &+= p.count
+            }
+            stringSlots[slot] = Int32(stringEntries.count)
+            stringEntries.append((h, offset, p.count))
+            if stringEntries.count * 2 > stringSlots.count { growStrings() }
+        }
+
+        private mutating func growStrings() {
+            stringSlots = [Int32](repeating: -1, count: stringSlots.count * 2)
+            let mask = stringSlots.count - 1
+            for (k, e) in stringEntries.enumerated() {
+                var slot = Int(truncatingIfNeeded: e.hash) & mask
+                while stringSlots[slot] >= 0 { slot = (slot + 1) & mask }
+                stringSlots[slot] = Int32(k)
             }
         }
         mutating func strings(_ v: [String]) { u(UInt64(v.count)); for x in v { s(x) } }
@@ -187,7 +225,8 @@ public enum FactsCodec {
         let base: UnsafeRawBufferPointer
         var offset = 0
         var tables: [[String]] = []
-        var shared = SharedStrings()
+        /// The strings read so far, in order: a later use of one is its index.
+        var stringsRead: [String] = []
 
         init(base: UnsafeRawBufferPointer) { self.base = base }
 
@@ -236,13 +275,17 @@ public enum FactsCodec {
             return Int(n)
         }
         mutating func s() throws -> String {
+            let k = try u()
+            if k > 0 {
+                guard k <= UInt64(stringsRead.count) else { throw Malformed(description: "string index out of range") }
+                return stringsRead[Int(k - 1)]
+            }
             let n = try count()
             let start = offset
             offset += n
-            let bytes = UnsafeRawBufferPointer(rebasing: base[start..<start + n])
-            // Short strings are stored inline; a longer one is shared with its earlier copies.
-            if n <= SharedStrings.inlineLimit { return String(decoding: bytes, as: UTF8.self) }
-            return shared.string(bytes, base: base)
+            let v = String(decoding: UnsafeRawBufferPointer(rebasing: base[start..<start + n]), as: UTF8.self)
+            stringsRead.append(v)
+            return v
         }
         mutating func strings() throws -> [String] {
             let n = try count()
@@ -382,56 +425,6 @@ public enum FactsCodec {
             f.recoveries = try int()
             f.unreadable = try b() ? try s() : nil
             return f
-        }
-    }
-}
-
-/// The long strings one blob decodes, each made once: a file spells the same callee, type
-/// or member many times (half of its long strings repeat one before them), and a repeat
-/// then costs a hash and a comparison instead of an allocation, and shares its storage
-/// (so comparing the two later is immediate).
-struct SharedStrings {
-    /// Strings up to this many UTF-8 bytes are held inline by `String`, with no allocation.
-    static let inlineLimit = 15
-
-    private struct Entry {
-        var hash: UInt32
-        var start: Int
-        var count: Int
-        var value: String
-    }
-    private var entries: [Entry] = []
-    /// Indices into `entries`, -1 for an empty slot; a power of two, at most half full.
-    private var slots: [Int32] = []
-
-    /// The string of `bytes` (a range of `base`, the blob).
-    mutating func string(_ bytes: UnsafeRawBufferPointer, base: UnsafeRawBufferPointer) -> String {
-        if slots.isEmpty { slots = [Int32](repeating: -1, count: 64) }
-        let h = SpellingHash.of(bytes.bindMemory(to: UInt8.self))
-        let start = bytes.baseAddress! - base.baseAddress!
-        let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: h) & mask
-        while slots[slot] >= 0 {
-            let e = entries[Int(slots[slot])]
-            if e.hash == h, e.count == bytes.count, memcmp(base.baseAddress! + e.start, bytes.baseAddress!, e.count) == 0 {
-                return e.value
-            }
-            slot = (slot + 1) & mask
-        }
-        let value = String(decoding: bytes, as: UTF8.self)
-        slots[slot] = Int32(entries.count)
-        entries.append(Entry(hash: h, start: start, count: bytes.count, value: value))
-        if entries.count * 2 > slots.count { grow() }
-        return value
-    }
-
-    private mutating func grow() {
-        slots = [Int32](repeating: -1, count: slots.count * 2)
-        let mask = slots.count - 1
-        for (k, e) in entries.enumerated() {
-            var slot = Int(truncatingIfNeeded: e.hash) & mask
-            while slots[slot] >= 0 { slot = (slot + 1) & mask }
-            slots[slot] = Int32(k)
         }
     }
 }

@@ -185,6 +185,9 @@ struct ScanCommand: AsyncParsableCommand {
             // stored for the same facts answers, with the new total size.
             if let facts = FactsManifest.compute(prepared.tree.files, root: prepared.tree.root, store: store) {
                 facts.commit(to: store)
+                if verbose && facts.filesRead > 0 {
+                    note("changed files: \(facts.filesRead) read and hashed, \(facts.filesParsed) parsed (new content, stored before the facts are loaded)")
+                }
                 if var stored = ResultCache.load(CachedScan.self, key: ResultCache.key(factsKeyParts, manifest: facts.hash), store: store) {
                     stored.bytes = facts.bytes
                     return (stored, nil)

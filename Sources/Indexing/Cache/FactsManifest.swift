@@ -15,6 +15,11 @@ public struct FactsManifest: Sendable {
     let content: [FactStore.NewContent]
     let updates: [FactStore.ManifestUpdate]
 
+    /// Files whose (size, mtime) changed, read and hashed here.
+    public var filesRead: Int { updates.count }
+    /// Of those, files whose content was new, parsed here.
+    public var filesParsed: Int { content.count }
+
     /// At most this many new contents are parsed here; a larger change goes to the full
     /// run, which parses them anyway.
     public static let parseLimit = 64
