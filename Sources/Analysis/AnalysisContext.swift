@@ -73,9 +73,10 @@ public enum ReleaseCallbackPass: AnalysisPass {
 enum ProviderOpsPass: AnalysisPass {
     public static let name = "provider ops"
     public static var dependencies: [any AnalysisPass.Type] { [EmbeddingPass.self, SubsystemPass.self, SummaryPass.self] }
+    public static var usesAllJobs: Bool { true }
     public static func run(_ ctx: AnalysisContext) -> ProviderOps {
         ProviderOps(index: ctx.index, resolver: ctx.resolver, closure: ctx.result(of: EmbeddingPass.self),
-                    subsystems: ctx.result(of: SubsystemPass.self), summaries: ctx.result(of: SummaryPass.self))
+                    subsystems: ctx.result(of: SubsystemPass.self), summaries: ctx.result(of: SummaryPass.self), jobs: ctx.jobs)
     }
 }
 

@@ -60,49 +60,67 @@ public struct ProviderOps: Sendable {
         return out
     }
 
-    public init(index: TreeIndex, resolver: Resolver, closure: EmbeddingClosure, subsystems: Subsystems, summaries: Summaries) {
-        var groups: [Group] = []
-        var registerEntries: [Set<String>] = []
-        var directories = CoreDirectories(index: index)
+    /// `jobs` workers build the objects' groups side by side (each with its own resolver;
+    /// `resolver` answers on one thread).
+    public init(index: TreeIndex, resolver: Resolver, closure: EmbeddingClosure, subsystems: Subsystems, summaries: Summaries, jobs: Int = 1) {
         // Exported functions that providers place in their ops tables are provider-side
         // helpers (`regulator_enable_regmap`), not consumer entries.
         var providerHelpers = Set<String>()
         for fi in index.files.indices {
-            for g in index.files[fi].globals { for d in g.designated where index.exported.contains(d.value) { providerHelpers.insert(d.value) } }
-        }
-        for agg in subsystems.objects.keys.sorted() {
-            guard let object = subsystems.objects[agg] else { continue }
-            // Provider-facing register functions: exported, and filling the object they allocate.
-            let registers = Set(object.register + (subsystems.allocatorFunctions[agg] ?? []))
-                .filter { index.exported.contains(index.function($0).name) }.sorted()
-            var filled: [(String, Int32)] = []
-            var register: FunctionID?
-            for r in registers {
-                let found = ProviderOps.providerMembers(FunctionView(id: r, resolver: resolver), object: agg, resolver: resolver, closure: closure)
-                if !found.isEmpty { filled += found; register = register ?? r }
+            for gi in index.files[fi].globals.indices {
+                for d in index.files[fi].globals[gi].designated where index.exported.contains(d.value) { providerHelpers.insert(d.value) }
             }
-            guard let r = register else { continue }
-            let members = Array(Set(filled.map(\.0))).sorted()
-            let (coreFiles, entryNames) = directories.coreFiles(of: r, registers: registers)
-            let teardown = ProviderOps.teardowns(object: object, register: r, index: index, summaries: summaries, coreFiles: coreFiles)
-            var g = Group(aggregate: agg, name: object.name, members: members, register: r, assignments: filled,
-                          teardown: teardown, revocation: [], revokes: false, clears: false, waits: false, uses: [])
-            let core = CoreScan(index: index, resolver: resolver, group: g, coreFiles: coreFiles, providerHelpers: providerHelpers)
-            // Consumers that only get the object by being bound to it are unbound by unregister.
-            guard core.handsOutReferences(excluding: Set(registers + teardown)) else { continue }
-            g.uses = core.useSites()
-            g.revocation = core.teardownFacts.evidence
-            g.waits = core.teardownFacts.waits
-            g.clears = core.teardownFacts.revokes
-            // A core revokes when unregister clears under SRCU or a lock and its users rely on it.
-            // (Uses protected only because their caller holds a teardown lock do not make
-            // the core a revoking one: that lock delists the object, it does not revoke.)
-            g.revokes = core.teardownFacts.revokes && g.uses.contains { ["srcu", "lock", "flag"].contains($0.protection ?? "") }
-            groups.append(g)
-            registerEntries.append(entryNames)
         }
-        TeardownRanking.rank(&groups, registerEntries: registerEntries, index: index)
+        let helpers = providerHelpers
+        let aggregates = subsystems.objects.keys.sorted()
+        let built: [(Group, Set<String>)?]
+        if jobs > 1 {
+            built = parallelMap(count: aggregates.count, jobs: jobs, makeState: { Resolver(index: index) }) { k, worker in
+                ProviderOps.group(of: aggregates[k], index: index, resolver: worker, closure: closure, subsystems: subsystems,
+                                  summaries: summaries, providerHelpers: helpers)
+            }
+        } else {
+            built = aggregates.map { ProviderOps.group(of: $0, index: index, resolver: resolver, closure: closure, subsystems: subsystems,
+                                                       summaries: summaries, providerHelpers: helpers) }
+        }
+        var groups = built.compactMap { $0?.0 }
+        TeardownRanking.rank(&groups, registerEntries: built.compactMap { $0?.1 }, index: index)
         self.groups = groups
+    }
+
+    /// The group of the registered object `agg` and the names providers call to register
+    /// it; nil when no provider-facing register function fills it or its core hands out no
+    /// references.
+    static func group(of agg: AggregateID, index: TreeIndex, resolver: Resolver, closure: EmbeddingClosure, subsystems: Subsystems,
+                      summaries: Summaries, providerHelpers: Set<String>) -> (Group, Set<String>)? {
+        guard let object = subsystems.objects[agg] else { return nil }
+        // Provider-facing register functions: exported, and filling the object they allocate.
+        let registers = Set(object.register + (subsystems.allocatorFunctions[agg] ?? []))
+            .filter { index.exported.contains(index.function($0).name) }.sorted()
+        var filled: [(String, Int32)] = []
+        var register: FunctionID?
+        for r in registers {
+            let found = ProviderOps.providerMembers(FunctionView(id: r, resolver: resolver), object: agg, resolver: resolver, closure: closure)
+            if !found.isEmpty { filled += found; register = register ?? r }
+        }
+        guard let r = register else { return nil }
+        let members = Array(Set(filled.map(\.0))).sorted()
+        let (coreFiles, entryNames) = CoreDirectories(index: index).coreFiles(of: r, registers: registers)
+        let teardown = ProviderOps.teardowns(object: object, register: r, index: index, summaries: summaries, coreFiles: coreFiles)
+        var g = Group(aggregate: agg, name: object.name, members: members, register: r, assignments: filled,
+                      teardown: teardown, revocation: [], revokes: false, clears: false, waits: false, uses: [])
+        let core = CoreScan(index: index, resolver: resolver, group: g, coreFiles: coreFiles, providerHelpers: providerHelpers)
+        // Consumers that only get the object by being bound to it are unbound by unregister.
+        guard core.handsOutReferences(excluding: Set(registers + teardown)) else { return nil }
+        g.uses = core.useSites()
+        g.revocation = core.teardownFacts.evidence
+        g.waits = core.teardownFacts.waits
+        g.clears = core.teardownFacts.revokes
+        // A core revokes when unregister clears under SRCU or a lock and its users rely on it.
+        // (Uses protected only because their caller holds a teardown lock do not make
+        // the core a revoking one: that lock delists the object, it does not revoke.)
+        g.revokes = core.teardownFacts.revokes && g.uses.contains { ["srcu", "lock", "flag"].contains($0.protection ?? "") }
+        return (g, entryNames)
     }
 
     /// `obj->m = provider value` in a register function: `obj` a local of the object's type,
@@ -192,7 +210,7 @@ struct CoreDirectories {
 
     /// The core's files, and the names providers call to register (the register functions
     /// and their exported wrappers).
-    mutating func coreFiles(of register: FunctionID, registers: [FunctionID]) -> ([Int32], Set<String>) {
+    func coreFiles(of register: FunctionID, registers: [FunctionID]) -> ([Int32], Set<String>) {
         let files = index.filesByDirectory[TreeIndex.directory(of: index.path(register.file))] ?? []
         let owners = Set(registers.map(\.file))
         var entryNames = Set(registers.map { index.function($0).name })
