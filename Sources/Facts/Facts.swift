@@ -263,21 +263,12 @@ public struct ExprArena: Sendable, Hashable, Codable {
             @inline(__always) func m(_ x: Int32) -> Int32 { x >= 0 && Int(x) < count ? map[Int(x)] : -1 }
             newNodes.reserveCapacity(Int(kept))
             for old in 0..<count where map[old] >= 0 {
-                var n = nodes[old]
-                switch n.kind {
-                case .call, .initList:
-                    let items = list(of: n)
-                    if n.kind == .call { n.a = m(n.a) }
+                var n = ExprArena.remappingOperands(nodes[old], m)
+                if n.kind == .call || n.kind == .initList {
+                    let items = list(of: nodes[old])
                     n.b = Int32(newLists.count)
                     n.c = Int32(items.count)
                     for x in items { newLists.append(m(x)) }
-                case .index, .binary, .assign:
-                    n.a = m(n.a); n.b = m(n.b)
-                case .conditional:
-                    n.a = m(n.a); n.b = m(n.b); n.c = m(n.c)
-                case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
-                    n.a = m(n.a)
-                default: break
                 }
                 newNodes.append(n)
             }
@@ -286,6 +277,25 @@ public struct ExprArena: Sendable, Hashable, Codable {
         out.nodes = newNodes
         out.lists = newLists.fittedToCount()
         return (out, map)
+    }
+
+    /// `n` with its operands mapped through `m` (a call's callee, not its argument list).
+    @inline(__always)
+    static func remappingOperands(_ n: ExprNode, _ m: (Int32) -> Int32) -> ExprNode {
+        var n = n
+        switch n.kind {
+        case .call:
+            n.a = m(n.a)
+        case .index, .binary, .assign:
+            n.a = m(n.a); n.b = m(n.b)
+        case .conditional:
+            n.a = m(n.a); n.b = m(n.b); n.c = m(n.c)
+        case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+            n.a = m(n.a)
+        default:
+            break
+        }
+        return n
     }
 
     /// 0 for every node the roots reach, -1 for the others.

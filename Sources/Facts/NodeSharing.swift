@@ -23,38 +23,29 @@ extension ExprArena {
             table.withUnsafeMutableBufferPointer { table -> Bool in
                 nodes.withUnsafeBufferPointer { nodes -> Bool in
                     for old in 0..<count where map[old] >= 0 {
-                        var n = nodes[old]
                         // A child's new index: children come first, so theirs is known
                         // (`outOfOrder` otherwise).
                         @inline(__always) func m(_ x: Int32) -> Int32 {
                             guard x >= 0 && Int(x) < count else { return -1 }
                             return Int(x) < old ? map[Int(x)] : outOfOrder
                         }
-                        switch n.kind {
-                        case .call, .initList:
-                            let items = list(of: n)
-                            if n.kind == .call { n.a = m(n.a) }
-                            n.b = Int32(newLists.count)
-                            n.c = Int32(items.count)
+                        let n = ExprArena.remappingOperands(nodes[old], m)
+                        if n.a == outOfOrder || n.b == outOfOrder || n.c == outOfOrder { return false }
+                        if n.kind == .call || n.kind == .initList {
+                            // Each owns its argument list, so none is merged.
+                            var owner = n
+                            let items = list(of: nodes[old])
+                            owner.b = Int32(newLists.count)
+                            owner.c = Int32(items.count)
                             for x in items {
                                 let y = m(x)
                                 if y == outOfOrder { return false }
                                 newLists.append(y)
                             }
-                            if n.a == outOfOrder { return false }
                             map[old] = Int32(merged.count)
-                            merged.append(n)
+                            merged.append(owner)
                             continue
-                        case .index, .binary, .assign:
-                            n.a = m(n.a); n.b = m(n.b)
-                        case .conditional:
-                            n.a = m(n.a); n.b = m(n.b); n.c = m(n.c)
-                        case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
-                            n.a = m(n.a)
-                        default:
-                            break
                         }
-                        if n.a == outOfOrder || n.b == outOfOrder || n.c == outOfOrder { return false }
                         var slot = Int(truncatingIfNeeded: ExprArena.hash(n)) & mask
                         while true {
                             let e = table[slot]
