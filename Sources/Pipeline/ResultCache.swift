@@ -39,8 +39,14 @@ public enum ResultCache {
     }
 
     public static func save<T: Encodable>(_ value: T, key: String, store: FactStore) {
+        save(value, keys: [key], store: store)
+    }
+
+    /// Stores `value` under each of `keys`, encoded once.
+    public static func save<T: Encodable>(_ value: T, keys: [String], store: FactStore) {
         guard let data = try? JSONEncoder().encode(value) else { return }
-        store.storeReport(key: key, value: [UInt8](data))
+        let bytes = [UInt8](data)
+        for key in keys { store.storeReport(key: key, value: bytes) }
     }
 }
 

@@ -186,7 +186,7 @@ struct ScanCommand: AsyncParsableCommand {
             if let facts = FactsManifest.compute(prepared.tree.files, root: prepared.tree.root, store: store) {
                 facts.commit(to: store)
                 if verbose && facts.filesRead > 0 {
-                    note("changed files: \(facts.filesRead) read and hashed, \(facts.filesParsed) parsed (new content, stored before the facts are loaded)")
+                    note("changed files: \(facts.filesRead) read and hashed, \(facts.filesParsed) of them parsed (new content, now stored)")
                 }
                 if var stored = ResultCache.load(CachedScan.self, key: ResultCache.key(factsKeyParts, manifest: facts.hash), store: store) {
                     stored.bytes = facts.bytes
@@ -207,10 +207,10 @@ struct ScanCommand: AsyncParsableCommand {
         }
         s.phase("writing the result cache")
         let value = CachedScan(findings: all, stats: stats, subsystems: SubsystemRow.rows(s.context), listings: Self.listings(s.context))
-        ResultCache.save(value, key: ResultCache.key(keyParts, manifest: manifest), store: store)
-        if let facts = s.run.cacheStats?.factsManifestHash {
-            ResultCache.save(value, key: ResultCache.key(factsKeyParts, manifest: facts), store: store)
-        }
+        // Under the tree's manifest and under its facts manifest (which a comment-only edit keeps).
+        var keys = [ResultCache.key(keyParts, manifest: manifest)]
+        if let facts = s.run.cacheStats?.factsManifestHash { keys.append(ResultCache.key(factsKeyParts, manifest: facts)) }
+        ResultCache.save(value, keys: keys, store: store)
         return (value, s)
     }
 
