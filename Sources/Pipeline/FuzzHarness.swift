@@ -23,9 +23,13 @@ enum FuzzHarness {
         }
     }
 
-    /// Lexer and parser on arbitrary bytes, rendering every call as the reporters would.
+    /// Lexer and parser on arbitrary bytes, rendering every call as the reporters would;
+    /// the stored encoding must give the same facts back (the persistent index relies on it).
     public static func parser(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         let facts = FrontEnd.parse(path: "fuzz.c", bytes: bytes)
+        guard let back = try? FactsCodec.decode(FactsCodec.encode(facts), path: facts.path), back == facts else {
+            fatalError("the facts encoding does not round-trip")
+        }
         var digest = facts.functions.count &+ facts.aggregates.count
         for fn in facts.functions { for c in fn.calls { digest &+= fn.exprs.render(c.node).utf8.count } }
         return digest
