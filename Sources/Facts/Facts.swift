@@ -203,7 +203,7 @@ public struct ExprNode: Sendable, Hashable, Codable {
 }
 
 /// Expression trees of one function, stored flat to keep the whole-tree index small. Equal
-/// subtrees may be one node (`mergingEqualNodes`): read nodes as values.
+/// subtrees may be one node (`compactedMerging`): read nodes as values.
 public struct ExprArena: Sendable, Hashable, Codable {
     public var nodes: [ExprNode] = []
     public var lists: [Int32] = []

@@ -1,6 +1,6 @@
 /// A hash of a spelling's bytes, eight at a time (a byte-at-a-time hash such as FNV-1a
 /// waits on one multiplication per byte; identifiers average about ten bytes). The lexer's
-/// name table and the facts decoder's string sharing use it.
+/// name table and the facts encoder's string table use it.
 public enum SpellingHash {
     @inlinable @inline(__always)
     public static func of(_ key: UnsafeBufferPointer<UInt8>) -> UInt32 {

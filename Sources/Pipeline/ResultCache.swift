@@ -45,8 +45,7 @@ public enum ResultCache {
     /// Stores `value` under each of `keys`, encoded once.
     public static func save<T: Encodable>(_ value: T, keys: [String], store: FactStore) {
         guard let data = try? JSONEncoder().encode(value) else { return }
-        let bytes = [UInt8](data)
-        for key in keys { store.storeReport(key: key, value: bytes) }
+        store.storeReport(keys: keys, value: [UInt8](data))
     }
 }
 

@@ -420,15 +420,15 @@ public final class FactStore: @unchecked Sendable {
             // checkpoint. The database is back in WAL mode afterwards.
             let journaled = bulk && (try? String.fetchOne(db, sql: "PRAGMA journal_mode = TRUNCATE"))?.lowercased() == "truncate"
             defer { if journaled { _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") } }
-            let result = Result { try db.inTransaction { try Self.write(db, tree: tree, content: content, manifest: manifest); return .commit } }
+            let result = Result { try db.inTransaction { try Self.write(db, tree: tree, content: content, manifest: manifest, bulk: bulk); return .commit } }
             if case .failure(let error) = result {
                 FileHandle.standardError.write(Data("unbindcheck: cache \(path): could not store the new facts (\(error)); the next run parses them again\n".utf8))
             }
         }
     }
 
-    private static func write(_ db: Database, tree: Int64, content: [NewContent], manifest: [ManifestUpdate]) throws {
-        let bulk = content.count >= bulkThreshold
+    /// `bulk`: the batch goes through `bulkIndexes` (`bulkThreshold` contents or more).
+    private static func write(_ db: Database, tree: Int64, content: [NewContent], manifest: [ManifestUpdate], bulk: Bool) throws {
         if bulk { for (name, _) in bulkIndexes { try db.execute(sql: "DROP INDEX IF EXISTS \(name)") } }
         try insert(db, content: content)
         if bulk { try createBulkIndexes(db) }
@@ -558,11 +558,16 @@ public final class FactStore: @unchecked Sendable {
         }
     }
 
-    public func storeReport(key: String, value: [UInt8]) {
+    /// Stores `value` under each of `keys`, in one transaction; each replaces the older
+    /// reports of its family (`keyFamily`).
+    public func storeReport(keys: [String], value: [UInt8]) {
         dropSnapshot()
+        let data = Data(value)
         try? queue.write { db in
-            try db.execute(sql: "DELETE FROM report WHERE key LIKE ? AND key <> ?", arguments: [Self.keyFamily(key) + "%", key])
-            try db.execute(sql: "INSERT OR REPLACE INTO report (key, value) VALUES (?, ?)", arguments: [key, Data(value)])
+            for key in keys {
+                try db.execute(sql: "DELETE FROM report WHERE key LIKE ? AND key <> ?", arguments: [Self.keyFamily(key) + "%", key])
+                try db.execute(sql: "INSERT OR REPLACE INTO report (key, value) VALUES (?, ?)", arguments: [key, data])
+            }
         }
     }
 
