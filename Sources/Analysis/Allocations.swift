@@ -55,7 +55,7 @@ public struct Allocations: Sendable {
         byAggregate = by
     }
 
-    static func castParents(_ e: ExprArena) -> [Int32: Int32] {
+    static func castParents(_ e: ExprTree) -> [Int32: Int32] {
         var m: [Int32: Int32] = [:]
         for (i, n) in e.nodes.enumerated() where n.kind == .cast && n.a >= 0 { m[n.a] = Int32(i) }
         return m

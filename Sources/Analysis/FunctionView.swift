@@ -67,7 +67,7 @@ public struct FunctionView {
         self.localAssignments = assigned
     }
 
-    public var exprs: ExprArena { decl.exprs }
+    public var exprs: ExprTree { decl.exprs }
 
     // MARK: - Paths
 

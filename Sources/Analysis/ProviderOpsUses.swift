@@ -170,7 +170,7 @@ struct CoreScan {
         return facts
     }
 
-    static func isZero(_ e: ExprArena, _ node: Int32) -> Bool {
+    static func isZero(_ e: ExprTree, _ node: Int32) -> Bool {
         let n = e[e.strippingCasts(node)]
         let t = e.text(n)
         return (n.kind == .identifier && (t == "NULL" || t == "false")) || (n.kind == .number && t == "0")

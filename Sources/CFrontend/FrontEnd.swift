@@ -22,7 +22,9 @@ public enum FrontEnd {
         // interning never has to duplicate it.
         var parser = Parser(tokens: lexer.tokens, names: Names.take(&lexer.names), bytes: bytes, facts: facts)
         parser.parseFile()
-        facts = parser.facts
+        // Moved out, not copied: the renumbering below then rewrites each function's buffer
+        // in place instead of copying it.
+        swap(&facts, &parser.facts)
         var names = Names.take(&parser.names)
         for raw in lexer.macros {
             let parsed: (ExprArena, Int32)? = raw.body.withUnsafeBufferPointer { buf in
@@ -53,7 +55,7 @@ public enum FrontEnd {
     static func keepReferencedNames(_ all: [String], in facts: inout FileFacts) -> [String] {
         let count = all.count
         var map = [Int32](repeating: -1, count: count)
-        @inline(__always) func mark(_ nodes: [ExprNode]) {
+        @inline(__always) func mark(_ nodes: FactsSlice<ExprNode>) {
             for n in nodes { let t = Int(n.textID); if t >= 0 && t < count { map[t] = 0 } }
         }
         for k in facts.functions.indices { mark(facts.functions[k].exprs.nodes) }
@@ -64,14 +66,12 @@ public enum FrontEnd {
             map[k] = Int32(kept.count)
             kept.append(all[k])
         }
-        @inline(__always) func renumber(_ nodes: inout [ExprNode]) {
-            for j in nodes.indices {
-                let t = Int(nodes[j].textID)
-                nodes[j].textID = t >= 0 && t < count ? map[t] : -1
-            }
+        @inline(__always) func renumber(_ node: inout ExprNode) {
+            let t = Int(node.textID)
+            node.textID = t >= 0 && t < count ? map[t] : -1
         }
-        for k in facts.functions.indices { renumber(&facts.functions[k].exprs.nodes) }
-        for k in facts.macros.indices { renumber(&facts.macros[k].exprs.nodes) }
+        for k in facts.functions.indices { facts.functions[k].exprs.updateNodes(renumber) }
+        for k in facts.macros.indices { facts.macros[k].exprs.updateNodes(renumber) }
         return kept
     }
 

@@ -122,13 +122,13 @@ extension Parser {
         arena.lists.removeAll(keepingCapacity: true)
         arena.types = []
         arena.names = []
-        calls = []
-        assigns = []
-        returns = []
-        tests = []
-        locals = []
-        jumps = []
-        branches = []
+        calls.removeAll(keepingCapacity: true)
+        assigns.removeAll(keepingCapacity: true)
+        returns.removeAll(keepingCapacity: true)
+        tests.removeAll(keepingCapacity: true)
+        locals.removeAll(keepingCapacity: true)
+        jumps.removeAll(keepingCapacity: true)
+        branches.removeAll(keepingCapacity: true)
         conditionalDepth = 0
         statementCount = 0
         exprDepth = 0
@@ -180,13 +180,14 @@ extension Parser {
         for k in tests.indices { tests[k].node = remap(tests[k].node) }
         facts.functions.append(FunctionDecl(
             name: d.name, isStatic: spec.isStatic, isInline: spec.isInline, returnType: ret,
-            params: params.fittedToCount(), locals: locals.fittedToCount(), calls: calls.fittedToCount(),
-            assignments: assigns.fittedToCount(), returns: returns.fittedToCount(),
+            params: params, locals: locals, calls: calls, assignments: assigns, returns: returns,
             exprs: exprs, line: startLine, column: d.column, endLine: endLine, statementCount: statementCount,
-            unconditionalJumps: jumps.fittedToCount(), branchLines: branches.fittedToCount(), tests: tests.fittedToCount()))
+            unconditionalJumps: jumps, branchLines: branches, tests: tests))
+        // The body's arrays were copied into its one buffer: keep their storage for the next.
         arena.nodes.removeAll(keepingCapacity: true)
         arena.lists.removeAll(keepingCapacity: true)
         arena.types = []
-        calls = []; assigns = []; returns = []; locals = []; tests = []
+        calls.removeAll(keepingCapacity: true); assigns.removeAll(keepingCapacity: true)
+        returns.removeAll(keepingCapacity: true); locals.removeAll(keepingCapacity: true); tests.removeAll(keepingCapacity: true)
     }
 }

@@ -139,7 +139,7 @@ public enum FactsCodec {
             }
         }
         mutating func strings(_ v: [String]) { u(UInt64(v.count)); for x in v { s(x) } }
-        mutating func i32s(_ v: [Int32]) { u(UInt64(v.count)); for x in v { i32(x) } }
+        mutating func i32s<C: Collection<Int32>>(_ v: C) { u(UInt64(v.count)); for x in v { i32(x) } }
 
         mutating func type(_ t: TypeRef) {
             byte(t.kind.rawValue)
@@ -148,7 +148,7 @@ public enum FactsCodec {
             byte((t.isArray ? 1 : 0) | (t.isFunctionPointer ? 2 : 0))
         }
 
-        mutating func arena(_ a: ExprArena) {
+        mutating func arena(_ a: ExprTree) {
             u(UInt64(a.nodes.count))
             for n in a.nodes { byte(n.kind.rawValue); i32(n.textID); i32(n.a); i32(n.b); i32(n.c) }
             i32s(a.lists)
@@ -164,7 +164,7 @@ public enum FactsCodec {
             }
         }
 
-        mutating func vars(_ v: [VarDecl]) {
+        mutating func vars<C: Collection<VarDecl>>(_ v: C) {
             u(UInt64(v.count))
             for x in v { s(x.name); type(x.type); i32(x.line); i32(x.column) }
         }
@@ -227,6 +227,24 @@ public enum FactsCodec {
         var tables: [[String]] = []
         /// The strings read so far, in order: a later use of one is its index.
         var stringsRead: [String] = []
+        /// Arrays a function's or macro's parts are read into before they are packed into
+        /// its one buffer, kept (with their capacity) from one function to the next.
+        var scratch = Scratch()
+
+        struct Scratch {
+            var params: [VarDecl] = [], locals: [VarDecl] = [], calls: [CallSite] = [], assignments: [AssignmentSite] = []
+            var returns: [Int32] = [], jumps: [Int32] = [], branches: [Int32] = [], tests: [TestSite] = []
+            var arena = ExprArena()
+
+            mutating func clear() {
+                params.removeAll(keepingCapacity: true); locals.removeAll(keepingCapacity: true)
+                calls.removeAll(keepingCapacity: true); assignments.removeAll(keepingCapacity: true)
+                returns.removeAll(keepingCapacity: true); jumps.removeAll(keepingCapacity: true)
+                branches.removeAll(keepingCapacity: true); tests.removeAll(keepingCapacity: true)
+                arena.nodes.removeAll(keepingCapacity: true); arena.lists.removeAll(keepingCapacity: true)
+                arena.types.removeAll(keepingCapacity: true); arena.names = []
+            }
+        }
 
         init(base: UnsafeRawBufferPointer) { self.base = base }
 
@@ -295,11 +313,14 @@ public enum FactsCodec {
             return out
         }
         mutating func i32s() throws -> [Int32] {
-            let n = try count()
             var out: [Int32] = []
+            try i32s(into: &out)
+            return out
+        }
+        mutating func i32s(into out: inout [Int32]) throws {
+            let n = try count()
             out.reserveCapacity(n)
             for _ in 0..<n { out.append(try i32()) }
-            return out
         }
         mutating func type() throws -> TypeRef {
             guard let kind = TypeRef.Kind(rawValue: try byte()) else { throw Malformed(description: "bad type kind") }
@@ -309,15 +330,15 @@ public enum FactsCodec {
             guard flags < 4 else { throw Malformed(description: "bad type flags") }
             return TypeRef(kind: kind, name: name, pointerDepth: depth, isArray: flags & 1 != 0, isFunctionPointer: flags & 2 != 0)
         }
-        mutating func arena() throws -> ExprArena {
-            var a = ExprArena()
+        /// Reads an arena into `a` (empty, its storage kept).
+        mutating func arena(into a: inout ExprArena) throws {
             let n = try count()
             a.nodes.reserveCapacity(n)
             for _ in 0..<n {
                 guard let kind = ExprKind(rawValue: try byte()) else { throw Malformed(description: "bad node kind") }
                 a.nodes.append(ExprNode(kind: kind, textID: try i32(), a: try i32(), b: try i32(), c: try i32()))
             }
-            a.lists = try i32s()
+            try i32s(into: &a.lists)
             let nt = try count()
             a.types.reserveCapacity(nt)
             for _ in 0..<nt { a.types.append(try type()) }
@@ -330,47 +351,45 @@ public enum FactsCodec {
                 guard ref <= UInt64(tables.count) else { throw Malformed(description: "bad name table") }
                 a.names = tables[Int(ref - 1)]
             }
-            return a
         }
-        mutating func vars() throws -> [VarDecl] {
+        mutating func vars(into out: inout [VarDecl]) throws {
             let n = try count()
-            var out: [VarDecl] = []
             out.reserveCapacity(n)
             for _ in 0..<n { out.append(VarDecl(name: try s(), type: try type(), line: try i32(), column: try i32())) }
-            return out
         }
 
         mutating func function() throws -> FunctionDecl {
+            var k = scratch
+            scratch = Scratch()
+            defer { k.clear(); scratch = k }
             let name = try s(), isStatic = try b(), isInline = try b(), ret = try type()
-            let params = try vars(), locals = try vars()
+            try vars(into: &k.params)
+            try vars(into: &k.locals)
             let nc = try count()
-            var calls: [CallSite] = []
-            calls.reserveCapacity(nc)
+            k.calls.reserveCapacity(nc)
             for _ in 0..<nc {
                 let callee = try s(), node = try i32(), line = try i32(), column = try i32(), target = try i32()
                 let flags = try byte()
                 guard flags < 8 else { throw Malformed(description: "bad call flags") }
-                calls.append(CallSite(callee: callee, node: node, line: line, column: column, target: target,
-                                      targetIsDeclaration: flags & 1 != 0, isConditional: flags & 2 != 0, isReturned: flags & 4 != 0))
+                k.calls.append(CallSite(callee: callee, node: node, line: line, column: column, target: target,
+                                        targetIsDeclaration: flags & 1 != 0, isConditional: flags & 2 != 0, isReturned: flags & 4 != 0))
             }
             let nas = try count()
-            var assigns: [AssignmentSite] = []
-            assigns.reserveCapacity(nas)
+            k.assignments.reserveCapacity(nas)
             for _ in 0..<nas {
-                assigns.append(AssignmentSite(lhs: try i32(), rhs: try i32(), line: try i32(), column: try i32(), isConditional: try b()))
+                k.assignments.append(AssignmentSite(lhs: try i32(), rhs: try i32(), line: try i32(), column: try i32(), isConditional: try b()))
             }
-            let returns = try i32s()
-            let exprs = try arena()
+            try i32s(into: &k.returns)
+            try arena(into: &k.arena)
             let line = try i32(), column = try i32(), endLine = try i32(), statements = try i32()
-            var fn = FunctionDecl(name: name, isStatic: isStatic, isInline: isInline, returnType: ret, params: params, locals: locals,
-                                  calls: calls, assignments: assigns, returns: returns, exprs: exprs, line: line, column: column,
-                                  endLine: endLine, statementCount: statements)
-            fn.unconditionalJumps = try i32s()
-            fn.branchLines = try i32s()
+            try i32s(into: &k.jumps)
+            try i32s(into: &k.branches)
             let ntests = try count()
-            fn.tests.reserveCapacity(ntests)
-            for _ in 0..<ntests { fn.tests.append(TestSite(node: try i32(), line: try i32())) }
-            return fn
+            k.tests.reserveCapacity(ntests)
+            for _ in 0..<ntests { k.tests.append(TestSite(node: try i32(), line: try i32())) }
+            return FunctionDecl(name: name, isStatic: isStatic, isInline: isInline, returnType: ret, params: k.params, locals: k.locals,
+                                calls: k.calls, assignments: k.assignments, returns: k.returns, exprs: k.arena, line: line, column: column,
+                                endLine: endLine, statementCount: statements, unconditionalJumps: k.jumps, branchLines: k.branches, tests: k.tests)
         }
 
         mutating func facts(path: String) throws -> FileFacts {
@@ -407,7 +426,13 @@ public enum FactsCodec {
             let nm = try count()
             f.macros.reserveCapacity(nm)
             for _ in 0..<nm {
-                f.macros.append(MacroDecl(name: try s(), params: try strings(), exprs: try arena(), root: try i32(), line: try i32()))
+                let name = try s(), params = try strings()
+                var k = scratch
+                scratch = Scratch()
+                try arena(into: &k.arena)
+                f.macros.append(MacroDecl(name: name, params: params, exprs: k.arena, root: try i32(), line: try i32()))
+                k.clear()
+                scratch = k
             }
             f.suppressBindMacros = try strings()
             let ni = try count()

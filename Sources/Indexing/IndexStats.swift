@@ -23,7 +23,7 @@ public struct IndexStats: Sendable {
             for a in f.aggregates where !a.isAnonymous { if a.isUnion { unions += 1 } else { structs += 1 } }
             typedefs += f.typedefs.count
             functions += f.functions.count
-            for fn in f.functions { calls += fn.calls.count; exprNodes += fn.exprs.nodes.count }
+            for fn in f.functions { calls += fn.calls.count; exprNodes += fn.exprs.nodeCount }
             globals += f.globals.count
             exports += f.exports.count
             recoveries += f.recoveries

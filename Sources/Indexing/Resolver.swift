@@ -71,7 +71,8 @@ public final class Resolver {
     }
 
     /// Picks the definition `file` sees among `candidates` (by their file ids).
-    func pick<T>(_ candidates: [T], fileOf: (T) -> Int32, from file: Int32) -> T? {
+    func pick<C: Collection>(_ candidates: C, fileOf: (C.Element) -> Int32, from file: Int32) -> C.Element? {
+        typealias T = C.Element
         if candidates.isEmpty { return nil }
         if let same = candidates.first(where: { fileOf($0) == file }) { return same }
         var headers = 0
@@ -81,7 +82,7 @@ public final class Resolver {
             if lastHeader == nil { lastHeader = c }
         }
         // A definition in another .c file is invisible unless that file is included.
-        if candidates.count == 1 && headers == 1 { return candidates[0] }
+        if candidates.count == 1 && headers == 1 { return candidates.first }
         // The candidate in the nearest included file (the first listed among equals).
         var best: T?
         var bestRank = Int32.max
@@ -112,7 +113,7 @@ public final class Resolver {
     /// `pick` among the definitions of `name`, remembered for the whole run by (name, file):
     /// by this resolver, and for every resolver of the tree in `shared` (a pick may need an
     /// include closure, which each worker of each pass would otherwise compute again).
-    private func picked<ID: Sendable>(_ name: String, from file: Int32, among byName: [String: [ID]], fileOf: (ID) -> Int32,
+    private func picked<ID: Sendable>(_ name: String, from file: Int32, among byName: NameMap<ID>, fileOf: (ID) -> Int32,
                                       cache: inout [ResolveKey: ID?], shared: Memo<ResolveKey, ID?>) -> ID? {
         let key = ResolveKey(name: name, file: file)
         if let c = cache[key] { return c }
@@ -160,7 +161,7 @@ public final class Resolver {
     private func lookUpFunction(named name: String, from file: Int32) -> FunctionID? {
         guard let cands = index.functionsByName[name], !cands.isEmpty else { return nil }
         if cands.count == 1 {
-            let c = cands[0]
+            let c = cands[cands.startIndex]
             if !index.files[Int(c.file)].functions[Int(c.index)].isStatic || c.file == file || index.isHeader[Int(c.file)] { return c }
             return nil
         }
@@ -216,7 +217,7 @@ public final class Resolver {
 
     private func macroEntry(named name: String, from file: Int32) -> EntryID? {
         guard let cands = index.macrosByName[name] else { return nil }
-        if cands.count == 1 { return cands[0] }
+        if cands.count == 1 { return cands.first }
         switchFile(file)
         if let c = macroCache[name] { return c }
         let r = pick(cands, fileOf: { $0.file }, from: file) ?? cands.first

@@ -33,11 +33,11 @@ public final class TreeIndex: Sendable {
     public let root: String
     public let files: [FileFacts]
     public let fileByPath: [String: Int32]
-    public let aggregatesByName: [String: [AggregateID]]
-    let typedefsByName: [String: [EntryID]]
-    public let functionsByName: [String: [FunctionID]]
-    let globalsByName: [String: [EntryID]]
-    let macrosByName: [String: [EntryID]]
+    public let aggregatesByName: NameMap<AggregateID>
+    let typedefsByName: NameMap<EntryID>
+    public let functionsByName: NameMap<FunctionID>
+    let globalsByName: NameMap<EntryID>
+    let macrosByName: NameMap<EntryID>
     /// Resolved `#include`s of each file, flat (what include closures walk).
     let includeGraph: IncludeGraph
     public let exported: Set<String>
@@ -62,27 +62,11 @@ public final class TreeIndex: Sendable {
 
     /// One part of the index, built by one worker of `init`.
     private enum Part: Sendable {
-        case functions([String: [FunctionID]])
-        case aggregates([String: [AggregateID]])
-        case entries([String: [EntryID]], [String: [EntryID]], [String: [EntryID]])
+        case functions(NameMap<FunctionID>)
+        case aggregates(NameMap<AggregateID>)
+        case entries(NameMap<EntryID>, NameMap<EntryID>, NameMap<EntryID>)
         case includes([[Int32]])
         case names(Set<String>, Set<String>, [Substring: [Int32]])
-    }
-
-    /// `name → ids` over every file, in file then declaration order. `count(fi)` and
-    /// `name(fi, k)` read file `fi` in place (a closure taking a `FileFacts` would copy it,
-    /// retaining every array of it).
-    private static func byName<ID>(files: Int, _ count: (Int) -> Int, _ name: (Int, Int) -> String,
-                                   _ id: (Int32, Int32) -> ID) -> [String: [ID]] {
-        var out: [String: [ID]] = [:]
-        // At most one name per declaration: reserved at once, the map never rehashes.
-        var total = 0
-        for fi in 0..<files { total += count(fi) }
-        out.reserveCapacity(total)
-        for fi in 0..<files {
-            for k in 0..<count(fi) { out[name(fi, k), default: []].append(id(Int32(fi), Int32(k))) }
-        }
-        return out
     }
 
     /// Builds the maps of the whole tree, its parts side by side with `jobs` threads.
@@ -97,15 +81,15 @@ public final class TreeIndex: Sendable {
         let parts = parallelMap(count: 5, jobs: jobs, makeState: { () }) { k, _ -> Part in
             switch k {
             case 0:
-                return .functions(TreeIndex.byName(files: files.count, { files[$0].functions.count }, { files[$0].functions[$1].name }, { FunctionID(file: $0, index: $1) }))
+                return .functions(NameMap(files: files.count, { files[$0].functions.count }, { files[$0].functions[$1].name }, { FunctionID(file: $0, index: $1) }))
             case 1:
                 return .includes(TreeIndex.resolveIncludes(of: files, byPath: paths))
             case 2:
-                return .entries(TreeIndex.byName(files: files.count, { files[$0].macros.count }, { files[$0].macros[$1].name }, { EntryID(file: $0, index: $1) }),
-                                TreeIndex.byName(files: files.count, { files[$0].typedefs.count }, { files[$0].typedefs[$1].name }, { EntryID(file: $0, index: $1) }),
-                                TreeIndex.byName(files: files.count, { files[$0].globals.count }, { files[$0].globals[$1].name }, { EntryID(file: $0, index: $1) }))
+                return .entries(NameMap(files: files.count, { files[$0].macros.count }, { files[$0].macros[$1].name }, { EntryID(file: $0, index: $1) }),
+                                NameMap(files: files.count, { files[$0].typedefs.count }, { files[$0].typedefs[$1].name }, { EntryID(file: $0, index: $1) }),
+                                NameMap(files: files.count, { files[$0].globals.count }, { files[$0].globals[$1].name }, { EntryID(file: $0, index: $1) }))
             case 3:
-                return .aggregates(TreeIndex.byName(files: files.count, { files[$0].aggregates.count }, { files[$0].aggregates[$1].name }, { AggregateID(file: $0, index: $1) }))
+                return .aggregates(NameMap(files: files.count, { files[$0].aggregates.count }, { files[$0].aggregates[$1].name }, { AggregateID(file: $0, index: $1) }))
             default:
                 var exported = Set<String>()
                 for fi in files.indices { exported.formUnion(files[fi].exports) }
@@ -118,8 +102,8 @@ public final class TreeIndex: Sendable {
                 return .names(exported, suppress, byDirectory)
             }
         }
-        var functions: [String: [FunctionID]] = [:], aggregates: [String: [AggregateID]] = [:]
-        var macros: [String: [EntryID]] = [:], typedefs: [String: [EntryID]] = [:], globals: [String: [EntryID]] = [:]
+        var functions: NameMap<FunctionID>?, aggregates: NameMap<AggregateID>?
+        var macros: NameMap<EntryID>?, typedefs: NameMap<EntryID>?, globals: NameMap<EntryID>?
         var includes: [[Int32]] = [], exported = Set<String>(), suppress = Set<String>(), byDirectory: [Substring: [Int32]] = [:]
         for part in parts {
             switch part {
@@ -131,11 +115,12 @@ public final class TreeIndex: Sendable {
             }
         }
         self.fileByPath = byPath
-        self.aggregatesByName = aggregates
-        self.typedefsByName = typedefs
-        self.functionsByName = functions
-        self.globalsByName = globals
-        self.macrosByName = macros
+        // parallelMap returns every part.
+        self.aggregatesByName = aggregates!
+        self.typedefsByName = typedefs!
+        self.functionsByName = functions!
+        self.globalsByName = globals!
+        self.macrosByName = macros!
         self.exported = exported
         self.suppressBindMacros = suppress
         self.filesByDirectory = byDirectory
@@ -155,7 +140,7 @@ public final class TreeIndex: Sendable {
     /// The resolved `#include`s of `file` (file indices, in order of appearance).
     public func includes(of file: Int32) -> ArraySlice<Int32> { includeGraph.targets(of: Int(file)) }
     /// The names of the tree's function-like macros.
-    public var macroNames: [String] { Array(macrosByName.keys) }
+    public var macroNames: [String] { Array(macrosByName.names) }
 
     /// The directory part of a tree-relative path (empty at the top).
     public static func directory(of path: String) -> Substring {

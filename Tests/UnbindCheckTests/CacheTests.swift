@@ -135,6 +135,21 @@ import Glibc
         #expect(MemoryLayout<ExprNode>.stride == 16)
         #expect(MemoryLayout<TypeRef>.stride == 24)
         #expect(MemoryLayout<VarDecl>.stride == 48)
+        #expect(MemoryLayout<CallSite>.stride == 32)
+        #expect(MemoryLayout<AssignmentSite>.stride == 16)
+        // The flags packed beside a call's line are independent of it and of each other.
+        for line: Int32 in [0, 1, 4_000_000, (1 << 29) - 1] {
+            for flags in 0..<8 {
+                let c = CallSite(callee: "f", node: 1, line: line, column: 2, target: -1,
+                                 targetIsDeclaration: flags & 1 != 0, isConditional: flags & 2 != 0, isReturned: flags & 4 != 0)
+                #expect(c.line == line && c.targetIsDeclaration == (flags & 1 != 0) && c.isConditional == (flags & 2 != 0) && c.isReturned == (flags & 4 != 0))
+                let a = AssignmentSite(lhs: 1, rhs: 2, line: line, column: 3, isConditional: flags & 1 != 0)
+                #expect(a.line == line && a.isConditional == (flags & 1 != 0))
+            }
+        }
+        // A line that does not fit reads back as 0 and leaves the flags alone.
+        let far = CallSite(callee: "", node: 0, line: 1 << 29, column: 0, target: 0, targetIsDeclaration: true, isConditional: true, isReturned: true)
+        #expect(far.line == 0 && far.targetIsDeclaration && far.isConditional && far.isReturned)
         for kind in [ExprKind.identifier, .call, .member, .other] {
             for text: Int32 in [-1, 0, 1, 0x7F_FFFF, 0xFF_FFFE] {
                 var n = ExprNode(kind: kind, textID: text, a: -1, b: 2, c: Int32.max)

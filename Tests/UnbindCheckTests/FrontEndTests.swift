@@ -100,10 +100,73 @@ import Testing
         #expect(fitted.capacity < 16)
         var calls = "static void many(void)\n{\n"
         for k in 0..<33 { calls += "    f\(k)();\n" }
-        let fn = parse(calls + "}\n").functions.first
-        #expect(fn?.calls.count == 33)
-        // Doubling would leave room for 64.
-        #expect((fn?.calls.capacity ?? 0) < 40)
+        calls += "}\nstatic void none(void)\n{\n}\nstatic int one(int a)\n{\n    return g(a);\n}\n"
+        let functions = parse(calls).functions
+        #expect(functions.map(\.name) == ["many", "none", "one"])
+        // A body's arrays live in one buffer holding exactly their elements.
+        let many = functions[0]
+        #expect(many.calls.map(\.callee) == (0..<33).map { "f\($0)" })
+        #expect(many.calls.map(\.line) == (0..<33).map { Int32($0 + 3) })
+        let storage = many.exprs.storage
+        #expect(storage.usedBytes == 33 * MemoryLayout<CallSite>.stride + many.exprs.nodeCount * MemoryLayout<ExprNode>.stride
+                + many.exprs.lists.count * 4)
+        #expect(storage.capacity * 8 >= storage.usedBytes && storage.capacity * 8 < storage.usedBytes + 24)
+        // Bodies with no element share one empty buffer.
+        #expect(functions[1].body.storage === FunctionBodyStorage.empty)
+        #expect(many.params.isEmpty && functions[1].calls.isEmpty)
+        let one = functions[2]
+        #expect(one.params.map(\.name) == ["a"])
+        #expect(one.calls.map(\.callee) == ["g"])
+        #expect(one.calls[0].isReturned && !one.calls[0].isConditional)
+        #expect(one.returns.count == 1)
+        #expect(one.exprs.render(one.returns[0]) == "g(a)")
+    }
+
+    @Test func aPackedTreeReadsAsItsArena() {
+        var e = ExprArena()
+        e.names = ["f", "x", "T"]
+        e.types = [TypeRef(kind: .structType, name: "T", pointerDepth: 1)]
+        e.nodes = [ExprNode(kind: .identifier, textID: 0, a: -1, b: -1, c: 0),
+                   ExprNode(kind: .identifier, textID: 1, a: -1, b: -1, c: 0),
+                   ExprNode(kind: .cast, textID: -1, a: 1, b: 0, c: 0),
+                   ExprNode(kind: .call, textID: -1, a: 0, b: 0, c: 2)]
+        e.lists = [2, 1]
+        let tree = ExprTree(e)
+        #expect(tree.nodeCount == 4 && Array(tree.nodes) == e.nodes && Array(tree.lists) == [2, 1] && Array(tree.types) == e.types)
+        #expect(tree.render(3) == e.render(3) && tree.render(3) == "f((struct T *)x, x)")
+        #expect(Array(tree.arguments(3)) == [2, 1] && tree.strippingCasts(2) == 1 && tree.text(at: 0) == "f")
+        // Out of range reads give the empty node and type, never a trap.
+        for i: Int32 in [-1, 4, Int32.max] { #expect(tree[i].kind == .other && tree[i].a == -1 && tree.text(at: i) == "") }
+        #expect(tree.type(of: ExprNode(kind: .cast, textID: -1, a: 0, b: 7, c: 0)) == .unknown)
+        #expect(tree.list(of: ExprNode(kind: .call, textID: -1, a: 0, b: 1, c: 5)).isEmpty)
+        // Rewriting the nodes of a shared tree leaves the other value alone.
+        var changed = tree
+        changed.updateNodes { $0.textID = $0.textID == 1 ? 0 : $0.textID }
+        #expect(tree.render(3) == "f((struct T *)x, x)" && changed.render(3) == "f((struct T *)f, f)")
+        #expect(changed != tree && ExprTree(e) == tree)
+    }
+
+    @Test func aFunctionBodyReadsBackEveryArrayItWasGiven() {
+        let t = TypeRef(kind: .structType, name: "a_rather_long_struct_name", pointerDepth: 1)
+        let params = [VarDecl(name: "dev", type: t, line: 1, column: 2)]
+        let locals = [VarDecl(name: "priv", type: t, line: 3, column: 4), VarDecl(name: "i", type: .unknown, line: 5, column: 6)]
+        let calls = [CallSite(callee: "a_long_callee_name_here", node: 7, line: 8, column: 9, target: -1,
+                              targetIsDeclaration: true, isConditional: false, isReturned: true)]
+        let assigns = [AssignmentSite(lhs: 1, rhs: 2, line: 10, column: 11, isConditional: true)]
+        let tests = [TestSite(node: 3, line: 12)]
+        let body = FunctionBody(params: params, locals: locals, calls: calls, assignments: assigns, returns: [4, 5],
+                                unconditionalJumps: [13], branchLines: [14, 15, 16], tests: tests)
+        #expect(Array(body.params) == params && Array(body.locals) == locals && Array(body.calls) == calls)
+        #expect(Array(body.assignments) == assigns && Array(body.tests) == tests)
+        #expect(Array(body.returns) == [4, 5] && Array(body.unconditionalJumps) == [13] && Array(body.branchLines) == [14, 15, 16])
+        // A slice keeps its parent's indices, like ArraySlice.
+        let tail = body.branchLines[1..<3]
+        #expect(tail.startIndex == 1 && tail.first == 15 && Array(tail) == [15, 16])
+        // Equal contents are equal bodies, whatever their buffers.
+        let copy = FunctionBody(params: params, locals: locals, calls: calls, assignments: assigns, returns: [4, 5],
+                                unconditionalJumps: [13], branchLines: [14, 15, 16], tests: tests)
+        #expect(copy == body && copy.hashValue == body.hashValue && copy.storage !== body.storage)
+        #expect(copy != FunctionBody(params: params))
     }
 
     @Test func recordsIncludesAndContinuations() {

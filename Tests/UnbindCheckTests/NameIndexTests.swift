@@ -27,6 +27,25 @@ import Testing
         return out
     }
 
+    @Test func nameMapsListEveryDefinitionInFileThenDeclarationOrder() {
+        for tree in Self.trees + [["a.h": "struct s { int x; };\nint f(void);\nstatic inline int f(void) { return 1; }\n",
+                                   "b.c": "struct s { long y; };\nint f(void) { return 2; }\nint g;\nstatic int g2(void) { return 0; }\n",
+                                   "c.c": "struct s { char z; };\nint g;\nint f(void) { return 3; }\n"]] {
+            let index = analyse(tree).index
+            var functions: [String: [FunctionID]] = [:], aggregates: [String: [AggregateID]] = [:], globals: [String: [EntryID]] = [:]
+            for (fi, f) in index.files.enumerated() {
+                for (k, fn) in f.functions.enumerated() { functions[fn.name, default: []].append(FunctionID(file: Int32(fi), index: Int32(k))) }
+                for (k, a) in f.aggregates.enumerated() { aggregates[a.name, default: []].append(AggregateID(file: Int32(fi), index: Int32(k))) }
+                for (k, g) in f.globals.enumerated() { globals[g.name, default: []].append(EntryID(file: Int32(fi), index: Int32(k))) }
+            }
+            #expect(Set(index.functionsByName.names) == Set(functions.keys))
+            for (name, ids) in functions { #expect(index.functionsByName[name].map(Array.init) == ids) }
+            for (name, ids) in aggregates { #expect(index.aggregatesByName[name].map(Array.init) == ids) }
+            for (name, ids) in globals { #expect(index.globalsByName[name].map(Array.init) == ids) }
+            #expect(index.functionsByName["no_such_function"] == nil)
+        }
+    }
+
     @Test func callersIndexAnswersAsAScanOfEveryCall() {
         var checked = 0
         for files in Self.trees {

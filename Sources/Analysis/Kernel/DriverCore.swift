@@ -126,7 +126,7 @@ public enum DriverCore {
     static let krefPuts: Set<String> = ["kref_put", "kref_put_mutex", "kref_put_lock"]
     /// For a `kref_put(ref, release, …)` call naming its release: the release and the
     /// `ref` argument's node.
-    static func krefRelease(_ c: CallSite, in exprs: ExprArena) -> (release: String, ref: Int32)? {
+    static func krefRelease(_ c: CallSite, in exprs: ExprTree) -> (release: String, ref: Int32)? {
         guard krefPuts.contains(c.callee) else { return nil }
         let args = exprs.arguments(c.node)
         guard args.count >= 2, exprs[args[args.startIndex + 1]].kind == .identifier else { return nil }

@@ -1,0 +1,57 @@
+/// Ids by name over the whole tree (functions, structs, globals, macros, typedefs), in file
+/// then declaration order: one dictionary from a name to its run in one array of ids, not
+/// an array per name (a tree has about a million of these names).
+public struct NameMap<ID: Sendable>: Sendable {
+    private let runs: [String: Int32]
+    /// The ids of run `k` are `ids[offsets[k]..<offsets[k + 1]]`.
+    private let offsets: [Int32]
+    private let ids: [ID]
+
+    /// The map of `count(fi)` declarations per file, `name(fi, k)` and `id(fi, k)` reading
+    /// declaration `k` of file `fi` in place.
+    init(files: Int, _ count: (Int) -> Int, _ name: (Int, Int) -> String, _ id: (Int32, Int32) -> ID) {
+        var total = 0
+        for fi in 0..<files { total += count(fi) }
+        var runs: [String: Int32] = [:]
+        // At most one name per declaration: reserved at once, the map never rehashes.
+        runs.reserveCapacity(total)
+        var runOf: [Int32] = []
+        runOf.reserveCapacity(total)
+        for fi in 0..<files {
+            for k in 0..<count(fi) {
+                let n = name(fi, k)
+                let next = Int32(runs.count)
+                let run = runs[n, default: next]
+                if run == next { runs[n] = next }
+                runOf.append(run)
+            }
+        }
+        // Counting sort by run, stable: each run keeps file then declaration order.
+        var offsets = [Int32](repeating: 0, count: runs.count + 1)
+        for r in runOf { offsets[Int(r) + 1] += 1 }
+        for k in 0..<runs.count { offsets[k + 1] += offsets[k] }
+        var next = offsets
+        var placed = [ID?](repeating: nil, count: total)
+        var e = 0
+        for fi in 0..<files {
+            for k in 0..<count(fi) {
+                let r = Int(runOf[e])
+                placed[Int(next[r])] = id(Int32(fi), Int32(k))
+                next[r] += 1
+                e += 1
+            }
+        }
+        self.runs = runs
+        self.offsets = offsets
+        self.ids = placed.map { $0! }
+    }
+
+    /// The ids named `name` (nil when none is).
+    public subscript(name: String) -> ArraySlice<ID>? {
+        guard let k = runs[name] else { return nil }
+        return ids[Int(offsets[Int(k)])..<Int(offsets[Int(k) + 1])]
+    }
+
+    /// Every name with an id, in no particular order.
+    public var names: Dictionary<String, Int32>.Keys { runs.keys }
+}
