@@ -22,53 +22,57 @@ public enum ExprKind: UInt8, Sendable, Codable {
 
 /// A node of an expression tree. Children are indices into the owning `ExprArena`.
 ///
-/// Sixteen bytes: the kind and the text index share one word (the kind in the top byte,
-/// the index in the low 24 bits), since the tree holds tens of millions of nodes. A text
-/// index past 24 bits (no real file has 16 million distinct spellings) is kept as "none".
-public struct ExprNode: Sendable, Hashable, Codable {
-    private var kindAndText: UInt32
+/// Twelve bytes, since a tree holds tens of millions of nodes: the kind (top byte) shares a
+/// word with a 24-bit field. That field is the text index for the kinds that have a text,
+/// and the third operand `c` for the three kinds that have one and never a text (`call`,
+/// `initList`, `conditional`). A value past 24 bits (no real file has 16 million distinct
+/// spellings, or a function as many nodes) is kept as "none": text -1, `c` -1.
+public struct ExprNode: Sendable, Hashable {
+    private var kindAndField: UInt32
     public var a: Int32
     public var b: Int32
-    public var c: Int32
 
-    /// The low 24 bits that stand for text index -1 ("none").
-    private static let noText: UInt32 = 0xFF_FFFF
+    /// The low 24 bits that stand for -1 ("none").
+    private static let none: UInt32 = 0xFF_FFFF
 
     public var kind: ExprKind {
-        @inline(__always) get { ExprKind(rawValue: UInt8(truncatingIfNeeded: kindAndText >> 24)) ?? .other }
-        @inline(__always) set { kindAndText = UInt32(newValue.rawValue) << 24 | (kindAndText & ExprNode.noText) }
+        @inline(__always) get { ExprKind(rawValue: UInt8(truncatingIfNeeded: kindAndField >> 24)) ?? .other }
+        @inline(__always) set { kindAndField = UInt32(newValue.rawValue) << 24 | (kindAndField & ExprNode.none) }
     }
 
-    /// Index into the arena's `names` (identifier, member name, operator or literal), -1 for none.
-    public var textID: Int32 {
+    /// Whether nodes of kind `k` keep `c` (not a text) in the shared field.
+    @inline(__always) static func hasThirdOperand(_ k: ExprKind) -> Bool { k == .call || k == .initList || k == .conditional }
+
+    /// The field as a signed value (-1 for "none").
+    private var field: Int32 {
         @inline(__always) get {
-            let t = kindAndText & ExprNode.noText
-            return t == ExprNode.noText ? -1 : Int32(t)
+            let t = kindAndField & ExprNode.none
+            return t == ExprNode.none ? -1 : Int32(t)
         }
-        @inline(__always) set { kindAndText = (kindAndText & ~ExprNode.noText) | ExprNode.packed(newValue) }
+        @inline(__always) set { kindAndField = (kindAndField & ~ExprNode.none) | ExprNode.packed(newValue) }
     }
 
-    @inline(__always) private static func packed(_ textID: Int32) -> UInt32 {
-        textID >= 0 && UInt32(textID) < noText ? UInt32(textID) : noText
+    /// Index into the arena's `names` (identifier, member name, operator or literal), -1 for
+    /// none (always for calls, initializer lists and conditionals).
+    public var textID: Int32 {
+        @inline(__always) get { ExprNode.hasThirdOperand(kind) ? -1 : field }
+        @inline(__always) set { if !ExprNode.hasThirdOperand(kind) { field = newValue } }
+    }
+
+    /// A call's or initializer list's argument count, a conditional's third operand; 0 for
+    /// the other kinds.
+    public var c: Int32 {
+        @inline(__always) get { ExprNode.hasThirdOperand(kind) ? field : 0 }
+        @inline(__always) set { if ExprNode.hasThirdOperand(kind) { field = newValue } }
+    }
+
+    @inline(__always) private static func packed(_ value: Int32) -> UInt32 {
+        value >= 0 && UInt32(value) < none ? UInt32(value) : none
     }
 
     public init(kind: ExprKind, textID: Int32, a: Int32, b: Int32, c: Int32) {
-        kindAndText = UInt32(kind.rawValue) << 24 | ExprNode.packed(textID)
-        self.a = a; self.b = b; self.c = c
-    }
-
-    private enum CodingKeys: String, CodingKey { case kind, textID, a, b, c }
-
-    public init(from decoder: Decoder) throws {
-        let k = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(kind: try k.decode(ExprKind.self, forKey: .kind), textID: try k.decode(Int32.self, forKey: .textID),
-                  a: try k.decode(Int32.self, forKey: .a), b: try k.decode(Int32.self, forKey: .b), c: try k.decode(Int32.self, forKey: .c))
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var k = encoder.container(keyedBy: CodingKeys.self)
-        try k.encode(kind, forKey: .kind); try k.encode(textID, forKey: .textID)
-        try k.encode(a, forKey: .a); try k.encode(b, forKey: .b); try k.encode(c, forKey: .c)
+        kindAndField = UInt32(kind.rawValue) << 24 | ExprNode.packed(ExprNode.hasThirdOperand(kind) ? c : textID)
+        self.a = a; self.b = b
     }
 }
 

@@ -30,7 +30,8 @@ extension ExprArena {
                             return Int(x) < old ? map[Int(x)] : outOfOrder
                         }
                         let n = ExprArena.remappingOperands(nodes[old], m)
-                        if n.a == outOfOrder || n.b == outOfOrder || n.c == outOfOrder { return false }
+                        // (`c` keeps 24 bits, so a conditional's is checked before the remap.)
+                        if n.a == outOfOrder || n.b == outOfOrder || m(nodes[old].c) == outOfOrder && nodes[old].kind == .conditional { return false }
                         if n.kind == .call || n.kind == .initList {
                             // Each owns its argument list, so none is merged.
                             var owner = n

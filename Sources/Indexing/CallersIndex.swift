@@ -14,7 +14,7 @@ final class CallersIndex: Sendable {
     let asked = Memo<[String], Callers>()
 
     init(files: [FileFacts], jobs: Int) {
-        byCallee = NamedLists(files: files, jobs: jobs) { fi, add in
+        byCallee = NamedLists(files: files, jobs: jobs, bound: { fi in files[fi].functions.reduce(0) { $0 + $1.calls.count } }) { fi, add in
             let functions = files[fi].functions
             for ni in functions.indices {
                 let id = FunctionID(file: Int32(fi), index: Int32(ni))
@@ -37,7 +37,7 @@ final class MemberAssignmentIndex: Sendable {
     let byMember: NamedLists<AssignmentRef>
 
     init(files: [FileFacts], jobs: Int) {
-        byMember = NamedLists(files: files, jobs: jobs) { fi, add in
+        byMember = NamedLists(files: files, jobs: jobs, bound: { fi in files[fi].functions.reduce(0) { $0 + $1.assignments.count } }) { fi, add in
             let functions = files[fi].functions
             for ni in functions.indices {
                 let e = functions[ni].exprs

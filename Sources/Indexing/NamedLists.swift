@@ -20,12 +20,16 @@ struct NamedLists<Entry: Sendable & Equatable>: Sendable {
         var pairs: [(Int32, Entry)] = []
     }
 
-    /// `collect(fileIndex, add)` calls `add(name, entry)` for each entry of a file, in order.
-    init(files: [FileFacts], jobs: Int,
+    /// `collect(fileIndex, add)` calls `add(name, entry)` for each entry of a file, in order;
+    /// `bound(fileIndex)` is at least how many entries it adds for that file (each share's
+    /// pairs are reserved at once, so they never grow by doubling: the pairs of a whole
+    /// tree are tens of megabytes).
+    init(files: [FileFacts], jobs: Int, bound: @escaping @Sendable (Int) -> Int,
          collect: @escaping @Sendable (Int, (String, Entry) -> Void) -> Void) {
         let count = max(1, min(jobs, files.count))
-        let shares = parallelMap(count: count, jobs: jobs, makeState: { () }) { s, _ -> Share in
+        var shares = parallelMap(count: count, jobs: jobs, makeState: { () }) { s, _ -> Share in
             var share = Share()
+            share.pairs.reserveCapacity(shareRange(s, of: files.count, shares: count).reduce(0) { $0 + bound($1) })
             // Per name, where its last pair is (to drop an entry repeating it).
             var last: [Int32] = []
             for fi in shareRange(s, of: files.count, shares: count) {
@@ -58,13 +62,15 @@ struct NamedLists<Entry: Sendable & Equatable>: Sendable {
         var next = counts
         let total = Int(counts[nameCount])
         // Every slot is written exactly once: the counts add up to the pairs.
+        // Each share's pairs are freed once placed.
         self.entries = [Entry](unsafeUninitializedCapacity: total) { buffer, initialized in
-            for (k, share) in shares.enumerated() {
-                for (n, entry) in share.pairs {
+            for k in shares.indices {
+                for (n, entry) in shares[k].pairs {
                     let g = Int(renumbered[k][Int(n)])
                     (buffer.baseAddress! + Int(next[g])).initialize(to: entry)
                     next[g] += 1
                 }
+                shares[k].pairs = []
             }
             initialized = total
         }

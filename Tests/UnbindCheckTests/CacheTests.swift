@@ -131,8 +131,8 @@ import Glibc
         #expect(storage(first[0]) != storage(first[1]))
     }
 
-    @Test func anExpressionNodeTakesSixteenBytesAndKeepsItsKindAndText() {
-        #expect(MemoryLayout<ExprNode>.stride == 16)
+    @Test func anExpressionNodeTakesTwelveBytesAndKeepsItsKindTextAndThirdOperand() {
+        #expect(MemoryLayout<ExprNode>.stride == 12)
         #expect(MemoryLayout<TypeRef>.stride == 24)
         #expect(MemoryLayout<VarDecl>.stride == 48)
         #expect(MemoryLayout<CallSite>.stride == 32)
@@ -150,20 +150,35 @@ import Glibc
         // A line that does not fit reads back as 0 and leaves the flags alone.
         let far = CallSite(callee: "", node: 0, line: 1 << 29, column: 0, target: 0, targetIsDeclaration: true, isConditional: true, isReturned: true)
         #expect(far.line == 0 && far.targetIsDeclaration && far.isConditional && far.isReturned)
-        for kind in [ExprKind.identifier, .call, .member, .other] {
+        // Kinds with a text keep it beside the kind; `c` reads 0 and is not stored.
+        for kind in [ExprKind.identifier, .member, .binary, .other] {
             for text: Int32 in [-1, 0, 1, 0x7F_FFFF, 0xFF_FFFE] {
-                var n = ExprNode(kind: kind, textID: text, a: -1, b: 2, c: Int32.max)
-                #expect(n.kind == kind && n.textID == text && n.a == -1 && n.b == 2 && n.c == Int32.max)
-                n.kind = .binary
-                #expect(n.kind == .binary && n.textID == text)
+                var n = ExprNode(kind: kind, textID: text, a: -1, b: 2, c: 5)
+                #expect(n.kind == kind && n.textID == text && n.a == -1 && n.b == 2 && n.c == 0)
+                n.kind = .unary
+                #expect(n.kind == .unary && n.textID == text)
                 n.textID = 7
-                #expect(n.kind == .binary && n.textID == 7)
+                n.c = 9
+                #expect(n.kind == .unary && n.textID == 7 && n.c == 0)
             }
         }
-        // Past 24 bits a text index reads as "none", and the kind is kept.
-        for text: Int32 in [0xFF_FFFF, 0x100_0000, Int32.max, -5] {
-            let n = ExprNode(kind: .string, textID: text, a: 0, b: 0, c: 0)
+        // Calls, initializer lists and conditionals keep `c` there and have no text.
+        for kind in [ExprKind.call, .initList, .conditional] {
+            for c: Int32 in [-1, 0, 3, 0xFF_FFFE] {
+                var n = ExprNode(kind: kind, textID: 4, a: 1, b: 2, c: c)
+                #expect(n.kind == kind && n.textID == -1 && n.a == 1 && n.b == 2 && n.c == c)
+                n.textID = 6
+                #expect(n.c == c && n.textID == -1)
+                n.c = 8
+                #expect(n.c == 8 && n.kind == kind)
+            }
+        }
+        // Past 24 bits a text index or `c` reads as "none", and the kind is kept.
+        for v: Int32 in [0xFF_FFFF, 0x100_0000, Int32.max, -5] {
+            let n = ExprNode(kind: .string, textID: v, a: 0, b: 0, c: 0)
             #expect(n.kind == .string && n.textID == -1)
+            let m = ExprNode(kind: .conditional, textID: -1, a: 0, b: 0, c: v)
+            #expect(m.kind == .conditional && m.c == -1)
         }
     }
 
