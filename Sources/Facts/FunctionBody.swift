@@ -61,6 +61,11 @@ final class FunctionBodyStorage: ManagedBuffer<SIMD16<Int32>, UInt64> {
     /// The storage of a function or macro with no elements at all.
     nonisolated(unsafe) static let empty: FunctionBodyStorage = build(SIMD16<Int32>(repeating: 0), bytes: 0) { _ in }
 
+    /// At most this many bytes a region: the header's 32-bit offsets then always fit, and an
+    /// absurd input (a single function of hundreds of megabytes) keeps the first part of
+    /// each array instead of trapping. A real function is a few hundred kilobytes at most.
+    static let maxRegionBytes = 1 << 27
+
     static func make(params: [VarDecl] = [], locals: [VarDecl] = [], calls: [CallSite] = [], assignments: [AssignmentSite] = [],
                      returns: [Int32] = [], jumps: [Int32] = [], branches: [Int32] = [], tests: [TestSite] = [],
                      exprs: ExprArena) -> FunctionBodyStorage {
@@ -71,7 +76,7 @@ final class FunctionBodyStorage: ManagedBuffer<SIMD16<Int32>, UInt64> {
         var offset = 0
         func add(_ r: FunctionBodyRegion, _ count: Int) {
             header[r.rawValue] = Int32(offset)
-            offset += count * r.stride
+            offset += min(count, maxRegionBytes / r.stride) * r.stride
         }
         add(.params, counts.0); add(.locals, counts.1); add(.calls, counts.2); add(.types, counts.3); add(.nodes, counts.4)
         add(.assignments, counts.5); add(.tests, counts.6); add(.lists, counts.7); add(.returns, counts.8)
@@ -80,9 +85,10 @@ final class FunctionBodyStorage: ManagedBuffer<SIMD16<Int32>, UInt64> {
         if offset == 0 { return empty }
         return build(header, bytes: offset) { raw in
             @inline(__always) func put<T>(_ a: [T], _ r: FunctionBodyRegion) {
-                guard !a.isEmpty else { return }
-                let p = (raw + Int(header[r.rawValue])).bindMemory(to: T.self, capacity: a.count)
-                a.withUnsafeBufferPointer { p.initialize(from: $0.baseAddress!, count: a.count) }
+                let count = min(a.count, maxRegionBytes / r.stride)
+                guard count > 0 else { return }
+                let p = (raw + Int(header[r.rawValue])).bindMemory(to: T.self, capacity: count)
+                a.withUnsafeBufferPointer { p.initialize(from: $0.baseAddress!, count: count) }
             }
             put(params, .params); put(locals, .locals); put(calls, .calls); put(exprs.types, .types); put(exprs.nodes, .nodes)
             put(assignments, .assignments); put(tests, .tests); put(exprs.lists, .lists); put(returns, .returns)

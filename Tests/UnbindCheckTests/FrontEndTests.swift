@@ -181,6 +181,9 @@ import Testing
                                 unconditionalJumps: [13], branchLines: [14, 15, 16], tests: tests)
         #expect(copy == body && copy.hashValue == body.hashValue && copy.storage !== body.storage)
         #expect(copy != FunctionBody(params: params))
+        // An absurdly long array keeps its first 128 MB (the header's offsets stay in range).
+        let huge = FunctionBody(returns: [Int32](repeating: 7, count: (1 << 25) + 3), branchLines: [1, 2])
+        #expect(huge.returns.count == 1 << 25 && huge.returns.last == 7 && Array(huge.branchLines) == [1, 2])
     }
 
     @Test func recordsIncludesAndContinuations() {
