@@ -36,12 +36,25 @@ public struct ExprNode: Sendable, Hashable {
     private static let none: UInt32 = 0xFF_FFFF
 
     public var kind: ExprKind {
-        @inline(__always) get { ExprKind(rawValue: UInt8(truncatingIfNeeded: kindAndField >> 24)) ?? .other }
+        @inline(__always) get {
+            // The kinds' raw values are 0 through `.other` in order (a test checks it), so a
+            // stored byte in that range is the kind itself.
+            let raw = UInt8(truncatingIfNeeded: kindAndField >> 24)
+            return raw <= ExprKind.other.rawValue ? unsafeBitCast(raw, to: ExprKind.self) : .other
+        }
         @inline(__always) set { kindAndField = UInt32(newValue.rawValue) << 24 | (kindAndField & ExprNode.none) }
     }
 
     /// Whether nodes of kind `k` keep `c` (not a text) in the shared field.
     @inline(__always) static func hasThirdOperand(_ k: ExprKind) -> Bool { k == .call || k == .initList || k == .conditional }
+
+    /// `hasThirdOperand(kind)`, from the stored byte (without decoding the kind).
+    private var hasThirdOperand: Bool {
+        @inline(__always) get {
+            let raw = UInt8(truncatingIfNeeded: kindAndField >> 24)
+            return raw == ExprKind.call.rawValue || raw == ExprKind.initList.rawValue || raw == ExprKind.conditional.rawValue
+        }
+    }
 
     /// The field as a signed value (-1 for "none").
     private var field: Int32 {
@@ -55,15 +68,15 @@ public struct ExprNode: Sendable, Hashable {
     /// Index into the arena's `names` (identifier, member name, operator or literal), -1 for
     /// none (always for calls, initializer lists and conditionals).
     public var textID: Int32 {
-        @inline(__always) get { ExprNode.hasThirdOperand(kind) ? -1 : field }
-        @inline(__always) set { if !ExprNode.hasThirdOperand(kind) { field = newValue } }
+        @inline(__always) get { hasThirdOperand ? -1 : field }
+        @inline(__always) set { if !hasThirdOperand { field = newValue } }
     }
 
     /// A call's or initializer list's argument count, a conditional's third operand; 0 for
     /// the other kinds.
     public var c: Int32 {
-        @inline(__always) get { ExprNode.hasThirdOperand(kind) ? field : 0 }
-        @inline(__always) set { if ExprNode.hasThirdOperand(kind) { field = newValue } }
+        @inline(__always) get { hasThirdOperand ? field : 0 }
+        @inline(__always) set { if hasThirdOperand { field = newValue } }
     }
 
     @inline(__always) private static func packed(_ value: Int32) -> UInt32 {

@@ -16,14 +16,16 @@ public struct IndexStats: Sendable {
     public var filesWithRecoveries = 0
     public var unreadable = 0
 
-    public init(_ index: TreeIndex) {
+    /// `bodies`: also count calls and expression nodes (reading every function's facts:
+    /// a scan's summary, which shows neither, skips them).
+    public init(_ index: TreeIndex, bodies: Bool = true) {
         for f in index.files {
             files += 1
             bytes += f.bytes
             for a in f.aggregates where !a.isAnonymous { if a.isUnion { unions += 1 } else { structs += 1 } }
             typedefs += f.typedefs.count
             functions += f.functions.count
-            for fn in f.functions { calls += fn.calls.count; exprNodes += fn.exprs.nodeCount }
+            if bodies { for fn in f.functions { calls += fn.calls.count; exprNodes += fn.exprs.nodeCount } }
             globals += f.globals.count
             exports += f.exports.count
             recoveries += f.recoveries

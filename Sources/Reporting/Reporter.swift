@@ -43,7 +43,7 @@ public struct ScanStats: Sendable {
 
     /// Gathers the numbers from an index and the analyses.
     public init(index: TreeIndex, context: AnalysisContext, seconds: Double) {
-        let s = IndexStats(index)
+        let s = IndexStats(index, bodies: false)
         let devm = context.allocations.sites.filter { $0.isDeviceManaged }
         files = s.files; bytes = s.bytes; structs = s.structs + s.unions; functions = s.functions
         self.seconds = seconds

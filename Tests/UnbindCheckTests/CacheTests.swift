@@ -150,6 +150,12 @@ import Glibc
         // A line that does not fit reads back as 0 and leaves the flags alone.
         let far = CallSite(callee: "", node: 0, line: 1 << 29, column: 0, target: 0, targetIsDeclaration: true, isConditional: true, isReturned: true)
         #expect(far.line == 0 && far.targetIsDeclaration && far.isConditional && far.isReturned)
+        // Every stored kind byte reads back as the kind `init(rawValue:)` gives (or `.other`).
+        for raw in UInt8.min...UInt8.max {
+            var n = ExprNode(kind: .other, textID: -1, a: 0, b: 0, c: 0)
+            withUnsafeMutableBytes(of: &n) { $0[3] = raw }
+            #expect(n.kind == (ExprKind(rawValue: raw) ?? .other))
+        }
         // Kinds with a text keep it beside the kind; `c` reads 0 and is not stored.
         for kind in [ExprKind.identifier, .member, .binary, .other] {
             for text: Int32 in [-1, 0, 1, 0x7F_FFFF, 0xFF_FFFE] {
