@@ -155,7 +155,7 @@ public struct ExprArena: Sendable, Hashable, ExprReading {
         }
         var out = self
         out.nodes = newNodes
-        out.lists = newLists.fittedToCount()
+        out.lists = newLists
         return (out, map)
     }
 

@@ -66,8 +66,8 @@ extension ExprArena {
         }
         guard ordered else { return nil }
         var out = self
-        out.nodes = merged.fittedToCount()
-        out.lists = newLists.fittedToCount()
+        out.nodes = merged
+        out.lists = newLists
         return (out, map)
     }
 
