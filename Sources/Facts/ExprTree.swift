@@ -44,7 +44,7 @@ public struct ExprTree: @unchecked Sendable, Hashable, ExprReading {
     }
 
     /// Rewrites every node in place, copying the buffer first if another value shares it.
-    package mutating func updateNodes(_ change: (inout ExprNode) -> Void) {
+    public mutating func updateNodes(_ change: (inout ExprNode) -> Void) {
         guard nodeCount > 0 else { return }
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
         storage.updateNodes(change)
