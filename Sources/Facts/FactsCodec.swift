@@ -227,8 +227,8 @@ public enum FactsCodec {
         var tables: [[String]] = []
         /// The strings read so far, in order: a later use of one is its index.
         var stringsRead: [String] = []
-        /// Arrays a function's or macro's parts are read into before they are packed into
-        /// its one buffer, kept (with their capacity) from one function to the next.
+        /// Arrays a function's parts are read into before they are packed into its one
+        /// buffer, kept (with their capacity) from one function to the next.
         var scratch = Scratch()
 
         struct Scratch {
@@ -427,12 +427,9 @@ public enum FactsCodec {
             f.macros.reserveCapacity(nm)
             for _ in 0..<nm {
                 let name = try s(), params = try strings()
-                var k = scratch
-                scratch = Scratch()
-                try arena(into: &k.arena)
-                f.macros.append(MacroDecl(name: name, params: params, exprs: k.arena, root: try i32(), line: try i32()))
-                k.clear()
-                scratch = k
+                var exprs = ExprArena()
+                try arena(into: &exprs)
+                f.macros.append(MacroDecl(name: name, params: params, exprs: exprs, root: try i32(), line: try i32()))
             }
             f.suppressBindMacros = try strings()
             let ni = try count()

@@ -31,19 +31,21 @@ public struct NameMap<ID: Sendable>: Sendable {
         for r in runOf { offsets[Int(r) + 1] += 1 }
         for k in 0..<runs.count { offsets[k + 1] += offsets[k] }
         var next = offsets
-        var placed = [ID?](repeating: nil, count: total)
-        var e = 0
-        for fi in 0..<files {
-            for k in 0..<count(fi) {
-                let r = Int(runOf[e])
-                placed[Int(next[r])] = id(Int32(fi), Int32(k))
-                next[r] += 1
-                e += 1
+        // Every slot is written exactly once: the runs' counts add up to the declarations.
+        self.ids = [ID](unsafeUninitializedCapacity: total) { buffer, initialized in
+            var e = 0
+            for fi in 0..<files {
+                for k in 0..<count(fi) {
+                    let r = Int(runOf[e])
+                    (buffer.baseAddress! + Int(next[r])).initialize(to: id(Int32(fi), Int32(k)))
+                    next[r] += 1
+                    e += 1
+                }
             }
+            initialized = total
         }
         self.runs = runs
         self.offsets = offsets
-        self.ids = placed.map { $0! }
     }
 
     /// The ids named `name` (nil when none is).
