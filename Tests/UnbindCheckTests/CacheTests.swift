@@ -559,5 +559,10 @@ extension String {
         #expect(FactStore.callKind("devm_mtd_register") == "register")
         #expect(FactStore.callKind("") == nil)
         #expect(FactStore.callKind("regist") == nil)
+        #expect(FactStore.callKind("register_then_unregister") == "unregister")
+        #expect(FactStore.callKind("pre_registers") == "register")
+        // The length and first-byte filter in front of the set lets every driver-core name through.
+        for name in DriverCoreCalls.names.sorted() { #expect(FactStore.callKind(name) == "driver-core", "\(name)") }
+        #expect(FactStore.callKind("device_add_x") == nil)
     }
 }
