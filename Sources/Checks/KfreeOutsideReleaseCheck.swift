@@ -47,10 +47,16 @@ struct KfreeOutsideReleaseCheck: Check {
             if releases.contains(id) { continue }
             let view = FunctionView(id: id, resolver: ctx.resolver)
             let calls = view.effectiveCalls()
-            let events = Self.events(calls, in: view, from: id, ctx: ctx)
+            // The frees of a whole object (`kfree(p)`, not `kfree(p->buf)`) and their objects.
+            let frees: [(EffectiveCall, Int32, AccessPath)] = calls.compactMap { c in
+                guard DriverCore.frees.contains(c.callee), let arg = c.args.first, arg >= 0,
+                      let freed = view.accessPath(arg), freed.fields.isEmpty else { return nil }
+                return (c, arg, freed)
+            }
+            guard !frees.isEmpty else { continue }
+            let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.2.root)), ctx: ctx)
             guard !events.isEmpty else { continue }
-            for c in calls where DriverCore.frees.contains(c.callee) {
-                guard let arg = c.args.first, arg >= 0, let freed = view.accessPath(arg), freed.fields.isEmpty else { continue }
+            for (c, arg, freed) in frees {
                 // The nearest preceding event on the same object.
                 guard let ev = events.filter({ $0.root == freed.root && !$0.path.isEmpty && $0.line <= c.site.line && c.site.line - $0.line <= Self.window })
                     .max(by: { ($0.line, $0.teardown ? 1 : 0) < ($1.line, $1.teardown ? 1 : 0) }) else { continue }
@@ -107,20 +113,21 @@ struct KfreeOutsideReleaseCheck: Check {
         return out
     }
 
-    /// Teardowns and publishing calls of `calls` on each object path: what a later free of
-    /// the same object is measured against.
-    private static func events(_ calls: [EffectiveCall], in view: FunctionView, from id: FunctionID, ctx: AnalysisContext) -> [Event] {
+    /// Teardowns and publishing calls of `calls` on paths from `roots` (the objects the
+    /// function frees): what a later free of the same object is measured against.
+    private static func events(_ calls: [EffectiveCall], in view: FunctionView, from id: FunctionID, on roots: Set<PathRoot>,
+                               ctx: AnalysisContext) -> [Event] {
         var events: [Event] = []
         for c in calls where !c.callee.isEmpty && !DriverCore.frees.contains(c.callee) {
-            let callee = ctx.resolver.function(named: c.callee, from: id.file)
+            var resolved: FunctionID?? = .none
             for (j, arg) in c.args.enumerated() where arg >= 0 {
-                guard let p = view.accessPath(arg) else { continue }
+                guard let p = view.accessPath(arg), roots.contains(p.root) else { continue }
                 if let t = DriverCore.teardowns[c.callee], t.contains(j), c.callee != "device_del" {
                     events.append(Event(root: p.root, path: DriverCore.objectPath(c.callee, p.fields), line: c.site.line, callee: c.writtenAs, teardown: true))
                 } else if let pub = DriverCore.publishers[c.callee], pub.contains(j), !DriverCore.undoneOnFailure.contains(c.callee) {
                     events.append(Event(root: p.root, path: DriverCore.objectPath(c.callee, p.fields), line: c.site.line, callee: c.writtenAs, teardown: false,
                                         initializes: DriverCore.initializers.contains(c.callee)))
-                } else if let g = callee {
+                } else if let g = Self.resolve(c.callee, from: id.file, ctx: ctx, memo: &resolved) {
                     // A register function that cleans up after itself is not a teardown.
                     let publishes = ctx.summaries.publishes[g] ?? [:]
                     for e in (ctx.summaries.tearsDown[g] ?? [:]).keys.sorted() where e.param == j && publishes[e] == nil {
@@ -130,5 +137,13 @@ struct KfreeOutsideReleaseCheck: Check {
             }
         }
         return events
+    }
+
+    /// The function a call's name resolves to, looked up once per call and only when asked.
+    private static func resolve(_ name: String, from file: Int32, ctx: AnalysisContext, memo: inout FunctionID??) -> FunctionID? {
+        if case .some(let known) = memo { return known }
+        let r = ctx.resolver.function(named: name, from: file)
+        memo = .some(r)
+        return r
     }
 }
