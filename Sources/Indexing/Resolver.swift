@@ -40,24 +40,24 @@ public final class Resolver {
 
     /// Files reachable through includes from `file`, nearest first (excluding `file`).
     func includeClosure(_ file: Int32) -> [Int32] {
-        slots[slot(for: file)].closure
+        slots[slot(for: file)].closure(graph: index.includeGraph)
     }
 
     /// The position of `other` in `file`'s include closure, or nil when `file` does not see it.
     private func closureRank(of other: Int32, from file: Int32) -> Int32? {
-        slots[slot(for: file)].rank(of: other)
+        slots[slot(for: file)].rank(of: other, graph: index.includeGraph)
     }
 
     private func slot(for file: Int32) -> Int {
         if let k = slots.firstIndex(where: { $0.file == file }) { return k }
         if slots.count < Resolver.closureSlots {
             slots.append(ClosureSlot(fileCount: index.files.count))
-            slots[slots.count - 1].fill(file, graph: index.includeGraph, limit: Resolver.closureLimit)
+            slots[slots.count - 1].start(file, graph: index.includeGraph, limit: Resolver.closureLimit)
             return slots.count - 1
         }
         let k = nextSlot
         nextSlot = (nextSlot + 1) % Resolver.closureSlots
-        slots[k].fill(file, graph: index.includeGraph, limit: Resolver.closureLimit)
+        slots[k].start(file, graph: index.includeGraph, limit: Resolver.closureLimit)
         return k
     }
 
@@ -84,12 +84,11 @@ public final class Resolver {
         // A definition in another .c file is invisible unless that file is included.
         if candidates.count == 1 && headers == 1 { return candidates.first }
         // The candidate in the nearest included file (the first listed among equals).
-        var best: T?
-        var bestRank = Int32.max
-        for c in candidates {
-            if let r = closureRank(of: fileOf(c), from: file), r < bestRank { best = c; bestRank = r }
+        let k = slot(for: file)
+        if let nearest = slots[k].nearest(candidates.map(fileOf), graph: index.includeGraph),
+           let best = candidates.first(where: { slots[k].knownRank(of: fileOf($0)) == nearest }) {
+            return best
         }
-        if let best { return best }
         if headers == 1 { return lastHeader }
         // Several headers define it and none is visible: prefer the generic kernel headers.
         var generic: T?
@@ -238,66 +237,122 @@ public final class Resolver {
     }
 }
 
-/// One file's include closure, with a dense position table over all files (valid where its
-/// stamp is current), so that "does this file see that one, and how near" costs no hashing.
+/// One file's include closure, walked breadth first only as far as the questions asked of
+/// it need, with a dense position table over all files (valid where its stamp is current),
+/// so that "does this file see that one, and how near" costs no hashing. A walk stops at
+/// the first file it reaches that a question asks about: the walk reaches files in rank
+/// order, so the first candidate reached is the nearest one.
 struct ClosureSlot {
     private(set) var file: Int32 = -1
-    private(set) var closure: [Int32] = []
+    /// The files reached so far, in breadth-first order (the walk's queue).
+    private var order: [Int32] = []
     private var positions: [Int32]
     private var stamps: [UInt32]
     private var stamp: UInt32 = 0
+    private var limit = 0
+    /// Where the walk stands: the queue entry whose includes are being read (-1 for the
+    /// file itself), and the next and end edges of that entry.
+    private var head = -1
+    private var edge = 0
+    private var edgeEnd = 0
+    private var finished = true
 
     init(fileCount: Int) {
         positions = Array(repeating: 0, count: fileCount)
         stamps = Array(repeating: 0, count: fileCount)
     }
 
-    func rank(of other: Int32) -> Int32? {
-        let k = Int(other)
-        return k >= 0 && k < stamps.count && stamps[k] == stamp ? positions[k] : nil
-    }
-
-    /// Files reachable through includes from `file`, breadth first, at most `limit`.
-    mutating func fill(_ file: Int32, graph: IncludeGraph, limit: Int) {
+    /// Starts the closure of `file`, limited to `limit` files; nothing is walked yet.
+    mutating func start(_ file: Int32, graph: IncludeGraph, limit: Int) {
         self.file = file
+        self.limit = limit
         stamp &+= 1
         if stamp == 0 {
             for k in stamps.indices { stamps[k] = 0 }
             stamp = 1
         }
-        closure.removeAll(keepingCapacity: true)
-        guard file >= 0, Int(file) < graph.fileCount else { return }
-        let stamp = self.stamp
-        var order = closure
-        closure = []
-        // The stamps double as the "seen" set; the file itself is unmarked at the end. The
-        // closure itself is the breadth-first queue: a file is appended when first seen.
+        order.removeAll(keepingCapacity: true)
+        head = -1
+        finished = !(file >= 0 && Int(file) < graph.fileCount && Int(file) < stamps.count)
+        guard !finished else { return }
+        // The file itself counts as seen (an include cycle does not list it), never as ranked.
+        stamps[Int(file)] = stamp
+        edge = Int(graph.offsets[Int(file)])
+        edgeEnd = Int(graph.offsets[Int(file) + 1])
+    }
+
+    /// The rank of `other` among the files reached so far, without walking further.
+    func knownRank(of other: Int32) -> Int32? {
+        let k = Int(other)
+        return other != file && k >= 0 && k < stamps.count && stamps[k] == stamp ? positions[k] : nil
+    }
+
+    /// The position of `other` in the closure, or nil when the file does not see it.
+    mutating func rank(of other: Int32, graph: IncludeGraph) -> Int32? {
+        if let r = knownRank(of: other) { return r }
+        guard other != file, !finished, advance(graph: graph, until: { $0 == other }) != nil else { return nil }
+        return knownRank(of: other)
+    }
+
+    /// The rank of the nearest of `files` in the closure, or nil when it holds none.
+    mutating func nearest(_ files: [Int32], graph: IncludeGraph) -> Int32? {
+        var best: Int32?
+        for f in files { if let r = knownRank(of: f), r < best ?? .max { best = r } }
+        // A file not reached yet lies further than every file reached.
+        if best != nil || finished { return best }
+        let me = file
+        let found: Int32?
+        if files.count <= 8 {
+            found = advance(graph: graph, until: { g in g != me && files.contains(g) })
+        } else {
+            let wanted = Set(files)
+            found = advance(graph: graph, until: { g in g != me && wanted.contains(g) })
+        }
+        return found.flatMap { knownRank(of: $0) }
+    }
+
+    /// The whole closure: files reachable through includes, breadth first, at most `limit`
+    /// (excluding the file itself).
+    mutating func closure(graph: IncludeGraph) -> [Int32] {
+        if !finished { _ = advance(graph: graph, until: { _ in false }) }
+        return order
+    }
+
+    /// Walks on until a file for which `stop` holds is reached (returned) or the closure is
+    /// complete (nil).
+    private mutating func advance(graph: IncludeGraph, until stop: (Int32) -> Bool) -> Int32? {
+        let stamp = self.stamp, limit = self.limit
+        var order = self.order
+        self.order = []
+        var head = self.head, edge = self.edge, edgeEnd = self.edgeEnd
+        var found: Int32?
         stamps.withUnsafeMutableBufferPointer { stamps in
             positions.withUnsafeMutableBufferPointer { positions in
                 graph.offsets.withUnsafeBufferPointer { offsets in
                     graph.targets.withUnsafeBufferPointer { targets in
-                        stamps[Int(file)] = stamp
-                        var head = -1
-                        var from = Int(file)
-                        while order.count < limit {
-                            var e = Int(offsets[from])
-                            let end = Int(offsets[from + 1])
-                            while e < end && order.count < limit {
-                                let f = Int(targets[e]); e += 1
+                        walk: while order.count < limit {
+                            while edge < edgeEnd && order.count < limit {
+                                let f = Int(targets[edge]); edge += 1
                                 if stamps[f] == stamp { continue }
                                 stamps[f] = stamp
                                 positions[f] = Int32(order.count)
                                 order.append(Int32(f))
+                                if stop(Int32(f)) { found = Int32(f); break walk }
                             }
+                            if order.count >= limit { break }
                             head += 1
                             if head >= order.count { break }
-                            from = Int(order[head])
+                            let from = Int(order[head])
+                            edge = Int(offsets[from])
+                            edgeEnd = Int(offsets[from + 1])
                         }
-                        stamps[Int(file)] = 0
                     }
                 }
             }
         }
-        closure = order
+        self.order = order
+        self.head = head; self.edge = edge; self.edgeEnd = edgeEnd
+        if found == nil { finished = true }
+        return found
     }
 }

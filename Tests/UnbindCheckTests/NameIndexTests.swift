@@ -122,12 +122,28 @@ import Testing
         var slot = ClosureSlot(fileCount: includes.count)
         for limit in [0, 1, 2, 3, 4, 10] {
             for file in includes.indices {
-                slot.fill(Int32(file), graph: graph, limit: limit)
                 let expected = Self.referenceClosure(file, includes, limit: limit)
-                #expect(slot.closure == expected, "file \(file), limit \(limit)")
-                for (rank, f) in expected.enumerated() { #expect(slot.rank(of: f) == Int32(rank)) }
-                #expect(slot.rank(of: Int32(file)) == nil)
-                for f in includes.indices where !expected.contains(Int32(f)) { #expect(slot.rank(of: Int32(f)) == nil) }
+                slot.start(Int32(file), graph: graph, limit: limit)
+                #expect(slot.closure(graph: graph) == expected, "file \(file), limit \(limit)")
+                for (rank, f) in expected.enumerated() { #expect(slot.rank(of: f, graph: graph) == Int32(rank)) }
+                #expect(slot.rank(of: Int32(file), graph: graph) == nil)
+                for f in includes.indices where !expected.contains(Int32(f)) { #expect(slot.rank(of: Int32(f), graph: graph) == nil) }
+                // Questions asked before the walk is complete, farthest file first, then the
+                // nearest of every pair (with the file itself and an unreached file among them).
+                slot.start(Int32(file), graph: graph, limit: limit)
+                for f in expected.reversed() { #expect(slot.rank(of: f, graph: graph) == expected.firstIndex(of: f).map(Int32.init)) }
+                for a in includes.indices {
+                    for b in includes.indices {
+                        slot.start(Int32(file), graph: graph, limit: limit)
+                        let ranks = [a, b].compactMap { f in f == file ? nil : expected.firstIndex(of: Int32(f)).map(Int32.init) }
+                        #expect(slot.nearest([Int32(a), Int32(b)], graph: graph) == ranks.min(), "file \(file), limit \(limit), nearest of \(a), \(b)")
+                    }
+                }
+                slot.start(Int32(file), graph: graph, limit: limit)
+                let many = (0..<12).map { Int32($0 % includes.count) }.reversed().map { $0 }
+                let manyRanks = many.compactMap { f in Int(f) == file ? nil : expected.firstIndex(of: f).map(Int32.init) }
+                #expect(slot.nearest(many, graph: graph) == manyRanks.min())
+                #expect(slot.closure(graph: graph) == expected)
             }
         }
         #expect(Self.referenceClosure(0, includes, limit: 10) == [1, 2, 3, 4, 5])
