@@ -81,4 +81,20 @@ func runMain(_ arguments: [String]) async -> Never {
 }
 
 CrashContext.install()
+#if canImport(Glibc)
+/// glibc's `mallopt` (declared in `<malloc.h>`, which the Glibc module leaves out).
+@_silgen_name("mallopt") private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
+
+/// The whole tree's facts are about 1.4 GB of small allocations made by worker threads.
+/// By default glibc grows a thread's heap one mprotect(2) at a time, just as far as each
+/// allocation needs: about 220,000 calls in a cached rescan of linux-6.12, a fifth of its
+/// system time. With 64 MB of top padding (`M_TOP_PAD`) every heap is made writable in
+/// large steps; untouched pages cost no memory.
+private func padHeapGrowth() {
+    let topPad: Int32 = -2 // M_TOP_PAD
+    _ = mallopt(topPad, 64 << 20)
+}
+padHeapGrowth()
+#endif
+
 await runMain(Array(CommandLine.arguments.dropFirst()))
