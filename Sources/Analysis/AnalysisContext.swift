@@ -54,9 +54,10 @@ enum SummaryPass: AnalysisPass {
 enum SubsystemPass: AnalysisPass {
     public static let name = "subsystem protection"
     public static var dependencies: [any AnalysisPass.Type] { [SummaryPass.self, EmbeddingPass.self, AllocationPass.self] }
+    public static var usesAllJobs: Bool { true }
     public static func run(_ ctx: AnalysisContext) -> Subsystems {
         Subsystems(index: ctx.index, resolver: ctx.resolver, summaries: ctx.result(of: SummaryPass.self),
-                   closure: ctx.result(of: EmbeddingPass.self), allocations: ctx.result(of: AllocationPass.self))
+                   closure: ctx.result(of: EmbeddingPass.self), allocations: ctx.result(of: AllocationPass.self), jobs: ctx.jobs)
     }
 }
 

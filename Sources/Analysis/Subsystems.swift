@@ -41,7 +41,7 @@ public struct Subsystems: Sendable {
     /// Releases assigned outside the core (`priv->vdev.dev.release = fn`), by object type.
     let driverReleases: [AggregateID: [ReleaseBinding]]
     /// A register function that allocates an object of this type itself.
-    struct LocalRegistration: Hashable {
+    struct LocalRegistration: Hashable, Sendable {
         var function: FunctionID
         var object: AggregateID
     }
@@ -56,14 +56,15 @@ public struct Subsystems: Sendable {
 
     /// Register and unregister functions per object type, with the register functions that
     /// allocate the object themselves.
-    struct Registrations {
+    struct Registrations: Sendable {
         var register: [AggregateID: [(FunctionID, String)]] = [:]
         var unregister: [AggregateID: [(FunctionID, String)]] = [:]
         var localRoots: [LocalRegistration: PathRoot] = [:]
         var directLocal = Set<LocalRegistration>()
     }
 
-    public init(index: TreeIndex, resolver: Resolver, summaries: Summaries, closure: EmbeddingClosure, allocations: Allocations) {
+    /// `jobs`: workers for classifying the objects (each with a resolver of its own).
+    public init(index: TreeIndex, resolver: Resolver, summaries: Summaries, closure: EmbeddingClosure, allocations: Allocations, jobs: Int = 1) {
         self.index = index
         // 1. Objects and their register/unregister functions.
         let regs = Subsystems.registrations(index: index, resolver: resolver, summaries: summaries, closure: closure, allocations: allocations)
@@ -73,8 +74,8 @@ public struct Subsystems: Sendable {
         // 3. The core's `*_alloc()` functions.
         allocatorFunctions = Subsystems.allocatorFunctions(index: index, resolver: resolver)
         // 4. Classify each object.
-        objects = Subsystems.classifyAll(regs, index: index, resolver: resolver, summaries: summaries, closure: closure,
-                                         driverReleases: driverReleases, allocators: allocatorFunctions)
+        objects = Subsystems.classifyAll(regs, index: index, summaries: summaries, closure: closure,
+                                         driverReleases: driverReleases, allocators: allocatorFunctions, jobs: jobs)
     }
 
     /// Object types reached by the publish and teardown summaries of functions taking them,
@@ -176,17 +177,22 @@ public struct Subsystems: Sendable {
 
     /// One `SubsystemObject` per registered type: its core field (device before kobject,
     /// cdev, kref), register and unregister functions, release and protection.
-    static func classifyAll(_ regs: Registrations, index: TreeIndex, resolver: Resolver, summaries: Summaries, closure: EmbeddingClosure,
-                            driverReleases: [AggregateID: [ReleaseBinding]], allocators: [AggregateID: [FunctionID]]) -> [AggregateID: SubsystemObject] {
-        var objects: [AggregateID: SubsystemObject] = [:]
+    static func classifyAll(_ regs: Registrations, index: TreeIndex, summaries: Summaries, closure: EmbeddingClosure,
+                            driverReleases: [AggregateID: [ReleaseBinding]], allocators: [AggregateID: [FunctionID]],
+                            jobs: Int) -> [AggregateID: SubsystemObject] {
         let coreRank: [String: Int] = ["device": 0, "kobject": 1, "cdev": 2, "kref": 3]
-        func fieldRank(_ agg: AggregateID, _ f: String) -> (Int, String) {
-            let core = closure.coreKind(ofField: f, in: agg, resolver: resolver) ?? "kref"
-            return (coreRank[core] ?? 9, f)
-        }
         let filesByDirectory = index.filesByDirectory
-        for (agg, list) in regs.register {
-            let field = list.map(\.1).min(by: { fieldRank(agg, $0) < fieldRank(agg, $1) })!
+        // Each object is classified on its own (reading only the results above), so the
+        // objects are shared out among the workers.
+        let registered = regs.register.keys.sorted()
+        let classified = parallelMap(count: registered.count, jobs: jobs, makeState: { Resolver(index: index) }) { k, resolver -> SubsystemObject in
+            let agg = registered[k]
+            let list = regs.register[agg] ?? []
+            func fieldRank(_ f: String) -> (Int, String) {
+                let core = closure.coreKind(ofField: f, in: agg, resolver: resolver) ?? "kref"
+                return (coreRank[core] ?? 9, f)
+            }
+            let field = list.map(\.1).min(by: { fieldRank($0) < fieldRank($1) })!
             let regFns = Array(Set(list.filter { $0.1 == field }.map(\.0))).sorted()
             // A register function that undoes itself on failure is not an unregister function.
             let unregFns = Array(Set((regs.unregister[agg] ?? []).filter { $0.1 == field }.map(\.0)).subtracting(regFns)).sorted()
@@ -197,9 +203,9 @@ public struct Subsystems: Sendable {
             Subsystems.classify(&obj, resolver: resolver, summaries: summaries, driverReleases: driverReleases[agg] ?? [],
                                 allocators: allocators[agg] ?? [], filesByDirectory: filesByDirectory,
                                 localRoots: regs.localRoots, directLocal: regs.directLocal, index: index)
-            objects[agg] = obj
+            return obj
         }
-        return objects
+        return Dictionary(uniqueKeysWithValues: zip(registered, classified))
     }
 
     /// Release bindings made inside `fid` (and the functions it hands the object to) for the
