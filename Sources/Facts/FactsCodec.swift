@@ -359,9 +359,10 @@ public enum FactsCodec {
         }
 
         mutating func function() throws -> FunctionDecl {
-            var k = scratch
-            scratch = Scratch()
-            defer { k.clear(); scratch = k }
+            // Moved out (not copied: a copy would retain each array) and back.
+            var k = Scratch()
+            swap(&k, &scratch)
+            defer { k.clear(); swap(&k, &scratch) }
             let name = try s(), isStatic = try b(), isInline = try b(), ret = try type()
             try vars(into: &k.params)
             try vars(into: &k.locals)
