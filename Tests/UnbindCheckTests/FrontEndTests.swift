@@ -9,6 +9,16 @@ import Testing
 @testable import Pipeline
 
 @Suite struct LexerTests {
+    /// The byte classes behind identifiers, against their plain definitions, for every byte.
+    @Test func identifierBytesAreLettersDigitsAndUnderscore() {
+        for b in 0...255 {
+            let c = UInt8(b)
+            let letter = (97...122).contains(c) || (65...90).contains(c)
+            #expect(isIdentStart(c) == (letter || c == 95), "byte \(b)")
+            #expect(isIdentByte(c) == (letter || c == 95 || (48...57).contains(c)), "byte \(b)")
+        }
+    }
+
     @Test func skipsIfZeroAndKeepsFirstLiveBranch() {
         let f = parse("""
             #if 0
