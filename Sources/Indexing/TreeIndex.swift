@@ -150,6 +150,7 @@ public final class TreeIndex: Sendable {
     // MARK: - Includes
 
     static func normalizePath(_ p: String) -> String {
+        if isNormalPath(p) { return p }
         var out: [Substring] = []
         for comp in p.split(separator: "/") {
             if comp == "." { continue }
@@ -159,11 +160,36 @@ public final class TreeIndex: Sendable {
         return out.joined(separator: "/")
     }
 
+    /// Whether `normalizePath` would return `p` unchanged: no empty, `.` or `..` component.
+    static func isNormalPath(_ p: String) -> Bool {
+        var run = 0, dots = 0, empty = true
+        for c in p.utf8 {
+            if c == 47 { // "/"
+                if run == 0 || run == dots { return false }
+                run = 0; dots = 0
+                continue
+            }
+            empty = false
+            run += 1
+            if c == 46 && dots == run - 1 && run <= 2 { dots += 1 }
+        }
+        return !empty && run > 0 && run != dots
+    }
+
     /// The resolved includes of every file. The answer depends only on the including
     /// file's directory (for `"quoted"` includes), its architecture and whether it is under
-    /// `tools/`, so it is computed once per distinct combination.
+    /// `tools/`, so it is computed once per distinct combination: each combination is
+    /// numbered once per file, and the answers are remembered by that number and the path.
     static func resolveIncludes(of files: [FileFacts], byPath: [String: Int32]) -> [[Int32]] {
-        struct Key: Hashable { var dir: String; var arch: String; var tools: Bool; var path: String; var system: Bool }
+        struct Context: Hashable { var dir: String; var arch: String; var tools: Bool }
+        struct Key: Hashable { var context: Int32; var path: String }
+        var contexts: [Context: Int32] = [:]
+        func number(_ c: Context) -> Int32 {
+            if let k = contexts[c] { return k }
+            let k = Int32(contexts.count)
+            contexts[c] = k
+            return k
+        }
         var memo: [Key: Int32?] = [:]
         return files.indices.map { fi in
             let path = files[fi].path
@@ -171,8 +197,11 @@ public final class TreeIndex: Sendable {
             let dir = parts.dropLast().joined(separator: "/")
             let arch = parts.count > 2 && parts[0] == "arch" ? String(parts[1]) : "x86"
             let tools = parts.first == "tools"
+            // A system include does not depend on the directory.
+            let quoted = number(Context(dir: dir, arch: arch, tools: tools))
+            let system = number(Context(dir: "\u{0}system", arch: arch, tools: tools))
             return files[fi].includes.compactMap { inc in
-                let key = Key(dir: inc.isSystem ? "" : dir, arch: arch, tools: tools, path: inc.path, system: inc.isSystem)
+                let key = Key(context: inc.isSystem ? system : quoted, path: inc.path)
                 if let hit = memo[key] { return hit }
                 let r = resolveInclude(inc, from: path, byPath: byPath)
                 memo[key] = r

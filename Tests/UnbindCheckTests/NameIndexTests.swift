@@ -114,6 +114,25 @@ import Testing
         return order
     }
 
+    /// The fast test for a path that needs no normalizing agrees with the normalizing.
+    @Test func normalPathsAreThoseNormalizingLeavesAlone() {
+        let paths = ["linux/device.h", "a/b/c.h", "", "/", "//", "a//b", "/a", "a/", ".", "..", "...", "./a", "a/.", "a/..", "../a",
+                     "a/../b", "a/./b", ".a/b", "a./b", "a/.b", "a/b..", "..a", "a/...", ".../a", "a/b/./c", "x86/include/asm/io.h"]
+        // The normalizing written out again, without the fast test.
+        func normalized(_ p: String) -> String {
+            var out: [Substring] = []
+            for comp in p.split(separator: "/") where comp != "." {
+                if comp == ".." { if !out.isEmpty { out.removeLast() } } else { out.append(comp) }
+            }
+            return out.joined(separator: "/")
+        }
+        for p in paths {
+            #expect(TreeIndex.isNormalPath(p) == (normalized(p) == p && !p.isEmpty), "\(p)")
+            #expect(TreeIndex.normalizePath(p) == normalized(p), "\(p)")
+        }
+        #expect(paths.filter(TreeIndex.isNormalPath).count == 11)
+    }
+
     @Test func includeClosureIsBreadthFirstWithinItsLimit() {
         // 0 includes 1 and 2; 1 includes 3 and 0 (a cycle); 2 includes 3, 4 and itself;
         // 4 includes 5; 5 includes 1.
