@@ -192,33 +192,44 @@ public final class TreeIndex: Sendable {
         }
         var memo: [Key: Int32?] = [:]
         return files.indices.map { fi in
-            let path = files[fi].path
-            let parts = path.split(separator: "/")
-            let dir = parts.dropLast().joined(separator: "/")
-            let arch = parts.count > 2 && parts[0] == "arch" ? String(parts[1]) : "x86"
-            let tools = parts.first == "tools"
+            let (dir, arch, tools) = includeContext(of: files[fi].path)
             // A system include does not depend on the directory.
             let quoted = number(Context(dir: dir, arch: arch, tools: tools))
             let system = number(Context(dir: "\u{0}system", arch: arch, tools: tools))
             return files[fi].includes.compactMap { inc in
                 let key = Key(context: inc.isSystem ? system : quoted, path: inc.path)
                 if let hit = memo[key] { return hit }
-                let r = resolveInclude(inc, from: path, byPath: byPath)
+                let r = resolveInclude(inc, dir: dir, arch: arch, tools: tools, byPath: byPath)
                 memo[key] = r
                 return r
             }
         }
     }
 
-    /// Resolves an include against the tree the way the kernel's build passes `-I`.
-    static func resolveInclude(_ inc: IncludeDirective, from file: String, byPath: [String: Int32]) -> Int32? {
-        let dir = file.split(separator: "/").dropLast().joined(separator: "/")
+    /// What an include's resolution depends on besides its path: the including file's
+    /// directory, its architecture (`arch/NAME/…`, else x86) and whether it is under `tools/`.
+    static func includeContext(of file: String) -> (dir: String, arch: String, tools: Bool) {
+        guard isNormalPath(file) else {
+            let parts = file.split(separator: "/")
+            return (parts.dropLast().joined(separator: "/"), parts.count > 2 && parts[0] == "arch" ? String(parts[1]) : "x86",
+                    parts.first == "tools")
+        }
+        // No empty, . or .. component: the same answers from the positions of the slashes.
+        let dir = String(directory(of: file))
         var arch = "x86"
-        let parts = file.split(separator: "/")
-        if parts.count > 2 && parts[0] == "arch" { arch = String(parts[1]) }
+        if file.hasPrefix("arch/") {
+            let rest = file.utf8.dropFirst(5)
+            // A third component (the path is normal: something follows the slash).
+            if let slash = rest.firstIndex(of: 47) { arch = String(Substring(rest[..<slash])) }
+        }
+        return (dir, arch, file == "tools" || file.hasPrefix("tools/"))
+    }
+
+    /// Resolves an include against the tree the way the kernel's build passes `-I`.
+    static func resolveInclude(_ inc: IncludeDirective, dir: String, arch: String, tools: Bool, byPath: [String: Int32]) -> Int32? {
         var candidates: [String] = []
         if !inc.isSystem { candidates.append(dir.isEmpty ? inc.path : dir + "/" + inc.path) }
-        if parts.first == "tools" { candidates.append("tools/include/" + inc.path); candidates.append("tools/include/uapi/" + inc.path) }
+        if tools { candidates.append("tools/include/" + inc.path); candidates.append("tools/include/uapi/" + inc.path) }
         candidates.append("include/" + inc.path)
         candidates.append("include/uapi/" + inc.path)
         candidates.append("arch/\(arch)/include/" + inc.path)

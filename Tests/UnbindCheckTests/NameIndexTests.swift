@@ -131,6 +131,15 @@ import Testing
             #expect(TreeIndex.normalizePath(p) == normalized(p), "\(p)")
         }
         #expect(paths.filter(TreeIndex.isNormalPath).count == 11)
+        // An include's context from the slashes of a normal path, as from its components.
+        for f in paths + ["arch/arm/mach-x/board.c", "arch/arm", "arch/arm/", "arch/x86/include/asm/io.h", "arch", "tools",
+                          "tools/lib/a.c", "toolsx/a.c", "drivers/mtd/core.c", "main.c", "arch//arm/a.c", "./arch/arm/a.c"] {
+            let parts = f.split(separator: "/")
+            let c = TreeIndex.includeContext(of: f)
+            #expect(c.dir == parts.dropLast().joined(separator: "/"), "\(f)")
+            #expect(c.arch == (parts.count > 2 && parts[0] == "arch" ? String(parts[1]) : "x86"), "\(f)")
+            #expect(c.tools == (parts.first == "tools"), "\(f)")
+        }
     }
 
     @Test func includeClosureIsBreadthFirstWithinItsLimit() {
