@@ -76,6 +76,12 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// Escapes per RFC 8259; every control character and U+2028/2029 become `\u` escapes.
     public static func escape(_ s: String, into out: inout String) {
         out += "\""
+        // Printable ASCII other than a quote or a backslash (most strings) is copied at once.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != 34 && $0 != 92 }) {
+            out += s
+            out += "\""
+            return
+        }
         for u in s.unicodeScalars {
             switch u {
             case "\"": out += "\\\""

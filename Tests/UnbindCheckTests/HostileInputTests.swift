@@ -184,6 +184,17 @@ import Glibc
         #expect(out.contains("\\u001b") && out.contains("\\u0000") && out.contains("\\\"\\n.c"))
     }
 
+    /// Strings that need no escape are copied whole; the others go scalar by scalar.
+    @Test func jsonStringEscapes() {
+        func escaped(_ s: String) -> String { var out = ""; JSONValue.escape(s, into: &out); return out }
+        #expect(escaped("drivers/mtd/core.c") == "\"drivers/mtd/core.c\"")
+        #expect(escaped("") == "\"\"")
+        #expect(escaped("a\"b\\c") == "\"a\\\"b\\\\c\"")
+        #expect(escaped("l1\nl2\tx\r") == "\"l1\\nl2\\tx\\r\"")
+        #expect(escaped("\u{7f}\u{1}") == "\"\\u007f\\u0001\"")
+        #expect(escaped("caf\u{e9} \u{2028}") == "\"caf\u{e9} \\u2028\"")
+    }
+
     @Test func htmlEscapesMarkup() {
         let out = HTMLReporter().render(report())
         #expect(!out.contains("<script>alert"))
