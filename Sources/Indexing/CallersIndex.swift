@@ -96,13 +96,19 @@ extension TreeIndex {
     }
 
     /// Builds the name indexes now, if they are not built yet: the two side by side, each
-    /// on one worker (so neither has shares to merge).
-    public func prepareNameIndexes() {
-        _ = parallelMap(count: 2, jobs: jobs, makeState: { () }) { [self] k, _ -> Bool in
-            if k == 0 { _ = callersCell.get { CallersIndex(files: files, jobs: 1) } }
-            else { _ = memberAssignmentCell.get { MemberAssignmentIndex(files: files, jobs: 1) } }
-            return true
+    /// on one worker (so neither has shares to merge). `alongside(k)` for `k` in
+    /// `0..<count` is handed out to the workers after them, in order (the callers index
+    /// takes longest: the worker done with the member index goes on with these); a task
+    /// that reads an index still being built waits for it. Returns the tasks' results.
+    public func prepareNameIndexes<T: Sendable>(alongside count: Int = 0, _ alongside: @escaping @Sendable (Int) -> T = { _ in () }) -> [T] {
+        let done = parallelMap(count: 2 + count, jobs: jobs, makeState: { () }) { [self] k, _ -> T? in
+            switch k {
+            case 0: _ = callersCell.get { CallersIndex(files: files, jobs: 1) }; return nil
+            case 1: _ = memberAssignmentCell.get { MemberAssignmentIndex(files: files, jobs: 1) }; return nil
+            default: return alongside(k - 2)
+            }
         }
+        return done.dropFirst(2).compactMap { $0 }
     }
 
     /// The functions that call any of `names` (a call's callee spelled as one of them).
