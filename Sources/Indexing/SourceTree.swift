@@ -76,7 +76,36 @@ public struct SourceTree: Sendable {
             }
         }
         // Byte order (the same as `<` for the ASCII paths of a kernel tree, and cheaper).
-        files.sort { SourceTree.bytewiseLess($0.relativePath, $1.relativePath) }
+        files = SourceTree.sortedByPath(files)
+    }
+
+    /// `files` in the byte order of their relative paths (`bytewiseLess`). The paths are
+    /// copied once into one buffer and their indices sorted, instead of moving whole
+    /// `SourceFile`s and reading two strings per comparison.
+    static func sortedByPath(_ files: [SourceFile]) -> [SourceFile] {
+        var bytes: [UInt8] = []
+        var starts: [Int] = []
+        starts.reserveCapacity(files.count + 1)
+        for f in files {
+            starts.append(bytes.count)
+            bytes.append(contentsOf: f.relativePath.utf8)
+        }
+        starts.append(bytes.count)
+        var order = Array(files.indices)
+        bytes.withUnsafeBufferPointer { b in
+            starts.withUnsafeBufferPointer { s in
+                order.sort { i, j in
+                    let li = s[i + 1] - s[i], lj = s[j + 1] - s[j]
+                    let n = min(li, lj)
+                    if n > 0, let base = b.baseAddress {
+                        let c = memcmp(base + s[i], base + s[j], n)
+                        if c != 0 { return c < 0 }
+                    }
+                    return li < lj
+                }
+            }
+        }
+        return order.map { files[$0] }
     }
 
     /// `a` before `b` in the byte order of their UTF-8 (`memcmp`, then the shorter first).

@@ -109,6 +109,21 @@ import Glibc
         #expect(IndexRun(paths: [empty], jobs: 1).tree.files.isEmpty)
     }
 
+    /// A tree's files come in the byte order of their paths, whatever order the
+    /// directories list them in: `a.c` before `a/b.c` ('.' < '/'), a prefix first,
+    /// non-ASCII after ASCII.
+    @Test func filesAreInTheByteOrderOfTheirPaths() {
+        let names = ["a/b.c", "a.c", "a/a.h", "ab.c", "a-b.c", "é.c", "z/y/x.c", "z.h", "A.c", "a/b/c.c", "a/b.c.h"]
+        let dir = temporaryTree(Dictionary(uniqueKeysWithValues: names.map { ($0, "int x;\n") }))
+        defer { removeTree(dir) }
+        let walked = SourceTree(paths: [dir]).files.map(\.relativePath)
+        #expect(walked == names.sorted { SourceTree.bytewiseLess($0, $1) })
+        #expect(walked == ["A.c", "a-b.c", "a.c", "a/a.h", "a/b.c", "a/b.c.h", "a/b/c.c", "ab.c", "z.h", "z/y/x.c", "é.c"])
+        let files = names.map { SourceFile(fullPath: "/" + $0, relativePath: $0, size: 0) }
+        #expect(SourceTree.sortedByPath(files).map(\.relativePath) == walked)
+        #expect(SourceTree.sortedByPath([]).isEmpty)
+    }
+
     /// A file listed at discovery that cannot be opened when it is read: reported as a
     /// problem, the rest indexed. Removing it between the two steps makes `open` fail for
     /// any user, root included (CI runs as root, where `chmod 0` would not stop a read).
