@@ -249,13 +249,47 @@ public final class FactStore: @unchecked Sendable {
     }
 
     /// What a run reads before it parses: a tree's manifest and every stored content's
-    /// facts hash, read once on a background thread while the tree is walked. Any write
-    /// to the store drops it (the next read goes to the database, behind the write).
+    /// facts hash, read once on a background thread while the tree is walked. A write of
+    /// facts for the same tree advances it (`advancedSnapshot`); any other write drops it
+    /// (the next read goes to the database, behind the write).
     private final class Snapshot: @unchecked Sendable {
         let ready = DispatchGroup()
         var tree: Int64?
         var manifest: [String: ManifestEntry]?
         var known: [ContentHash: ContentHash]?
+        /// Made by `advancedSnapshot`: a reader first waits for the queued write, so that
+        /// the content it names can be read from the database.
+        var followsWrite = false
+        /// Set (on the database's thread) when that write failed: readers then go to the
+        /// database instead.
+        var writeFailed = false
+    }
+
+    /// The snapshot as the write of `content` and `updates` to `tree` will leave the
+    /// database (or forgetting a little more content), so that a later read in this run needs no second trip to it (a code
+    /// edit's scan used to read the manifest and the facts hashes twice); nil when the
+    /// current one does not hold that tree's manifest. Readers holding the old snapshot
+    /// keep it.
+    private func advancedSnapshot(tree: Int64, content: [NewContent], manifest updates: [ManifestUpdate]) -> Snapshot? {
+        guard let old = readAhead(), old.tree == tree, var rows = old.manifest, var known = old.known else { return nil }
+        for c in content { known[c.hash] = c.factsHash }
+        var replaced: [ContentHash] = []
+        for m in updates {
+            if let before = rows[m.path]?.hash, before != m.hash { replaced.append(before) }
+            rows[m.path] = ManifestEntry(size: m.size, mtime: m.mtime, hash: m.hash)
+        }
+        // The write collects content no row refers to. Another tree's rows may still keep
+        // it; forgetting it here is safe either way (such content would be parsed again).
+        if !replaced.isEmpty {
+            let referenced = Set(rows.values.lazy.map(\.hash))
+            for h in replaced where !referenced.contains(h) { known.removeValue(forKey: h) }
+        }
+        let s = Snapshot()
+        s.tree = tree
+        s.manifest = rows
+        s.known = known
+        s.followsWrite = true
+        return s
     }
 
     /// Starts reading the manifest of the tree at `root` (canonical) and the facts hashes,
@@ -273,12 +307,17 @@ public final class FactStore: @unchecked Sendable {
         }
     }
 
-    /// The prefetched snapshot (waited for), unless a write dropped it.
+    /// The prefetched snapshot (waited for, and after the write it follows), unless a write
+    /// dropped it.
     private func readAhead() -> Snapshot? {
         snapshotLock.lock()
         let s = snapshot
         snapshotLock.unlock()
         s?.ready.wait()
+        if let s, s.followsWrite {
+            flush()
+            if s.writeFailed { return nil }
+        }
         return s
     }
 
@@ -411,7 +450,12 @@ public final class FactStore: @unchecked Sendable {
     /// reported on standard error in one line (the next run parses that content again).
     func storeInBackground(tree: Int64, content: [NewContent], manifest: [ManifestUpdate]) {
         guard !content.isEmpty || !manifest.isEmpty else { return }
+        let advanced = advancedSnapshot(tree: tree, content: content, manifest: manifest)
+        // Until the write is queued, a reader goes to the database (behind it).
         dropSnapshot()
+        defer {
+            if let advanced { snapshotLock.lock(); if snapshot == nil { snapshot = advanced }; snapshotLock.unlock() }
+        }
         let path = self.path
         let bulk = content.count >= Self.bulkThreshold
         queue.asyncWriteWithoutTransaction { db in
@@ -422,6 +466,7 @@ public final class FactStore: @unchecked Sendable {
             defer { if journaled { _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") } }
             let result = Result { try db.inTransaction { try Self.write(db, tree: tree, content: content, manifest: manifest, bulk: bulk); return .commit } }
             if case .failure(let error) = result {
+                advanced?.writeFailed = true
                 FileHandle.standardError.write(Data("unbindcheck: cache \(path): could not store the new facts (\(error)); the next run parses them again\n".utf8))
             }
         }
