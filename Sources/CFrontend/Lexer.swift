@@ -74,26 +74,6 @@ public struct Lexer {
 
     static let suppressBindAttrs = Array("suppress_bind_attrs".utf8)
 
-    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard hay.count >= needle.count, !needle.isEmpty else { return false }
-        return hay.withUnsafeBytes { h in
-            needle.withUnsafeBytes { nd in
-                guard let hb = h.baseAddress, let nb = nd.baseAddress else { return false }
-                // Candidates by memchr on the first byte, then a memcmp.
-                let first = Int32(nd[0])
-                var k = 0
-                let last = h.count - nd.count
-                while k <= last {
-                    guard let hit = memchr(hb + k, first, last - k + 1) else { return false }
-                    k = hb.distance(to: UnsafeRawPointer(hit))
-                    if memcmp(hb + k, nb, nd.count) == 0 { return true }
-                    k += 1
-                }
-                return false
-            }
-        }
-    }
-
     private mutating func recordSuppressingMacro(_ rest: [UInt8]) {
         var k = 0
         while k < rest.count && (rest[k] == 32 || rest[k] == 9) { k += 1 }
@@ -336,7 +316,7 @@ public struct Lexer {
         case .define:
             if active {
                 recordMacro(rest, line: dirLine)
-                if Lexer.contains(rest, Lexer.suppressBindAttrs) { recordSuppressingMacro(rest) }
+                if rest.withUnsafeBytes({ r in Lexer.suppressBindAttrs.withUnsafeBytes { ByteSearch.contains(r, $0) } }) { recordSuppressingMacro(rest) }
             }
         case .other:
             break

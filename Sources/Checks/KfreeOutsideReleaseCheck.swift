@@ -119,7 +119,8 @@ struct KfreeOutsideReleaseCheck: Check {
                                ctx: AnalysisContext) -> [Event] {
         var events: [Event] = []
         for c in calls where !c.callee.isEmpty && !DriverCore.frees.contains(c.callee) {
-            var resolved: FunctionID?? = .none
+            // Resolved only when an argument on a freed object needs it.
+            lazy var callee = ctx.resolver.function(named: c.callee, from: id.file)
             for (j, arg) in c.args.enumerated() where arg >= 0 {
                 guard let p = view.accessPath(arg), roots.contains(p.root) else { continue }
                 if let t = DriverCore.teardowns[c.callee], t.contains(j), c.callee != "device_del" {
@@ -127,7 +128,7 @@ struct KfreeOutsideReleaseCheck: Check {
                 } else if let pub = DriverCore.publishers[c.callee], pub.contains(j), !DriverCore.undoneOnFailure.contains(c.callee) {
                     events.append(Event(root: p.root, path: DriverCore.objectPath(c.callee, p.fields), line: c.site.line, callee: c.writtenAs, teardown: false,
                                         initializes: DriverCore.initializers.contains(c.callee)))
-                } else if let g = Self.resolve(c.callee, from: id.file, ctx: ctx, memo: &resolved) {
+                } else if let g = callee {
                     // A register function that cleans up after itself is not a teardown.
                     let publishes = ctx.summaries.publishes[g] ?? [:]
                     for e in (ctx.summaries.tearsDown[g] ?? [:]).keys.sorted() where e.param == j && publishes[e] == nil {
@@ -137,13 +138,5 @@ struct KfreeOutsideReleaseCheck: Check {
             }
         }
         return events
-    }
-
-    /// The function a call's name resolves to, looked up once per call and only when asked.
-    private static func resolve(_ name: String, from file: Int32, ctx: AnalysisContext, memo: inout FunctionID??) -> FunctionID? {
-        if case .some(let known) = memo { return known }
-        let r = ctx.resolver.function(named: name, from: file)
-        memo = .some(r)
-        return r
     }
 }

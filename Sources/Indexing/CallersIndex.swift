@@ -100,7 +100,7 @@ extension TreeIndex {
     /// `0..<count` is handed out to the workers after them, in order (the callers index
     /// takes longest: the worker done with the member index goes on with these); a task
     /// that reads an index still being built waits for it. Returns the tasks' results.
-    public func prepareNameIndexes<T: Sendable>(alongside count: Int = 0, _ alongside: @escaping @Sendable (Int) -> T = { _ in () }) -> [T] {
+    public func prepareNameIndexes<T: Sendable>(alongside count: Int, _ alongside: @escaping @Sendable (Int) -> T) -> [T] {
         let done = parallelMap(count: 2 + count, jobs: jobs, makeState: { () }) { [self] k, _ -> T? in
             switch k {
             case 0: _ = callersCell.get { CallersIndex(files: files, jobs: 1) }; return nil

@@ -94,14 +94,9 @@ public struct SourceTree: Sendable {
         var order = Array(files.indices)
         bytes.withUnsafeBufferPointer { b in
             starts.withUnsafeBufferPointer { s in
+                let raw = UnsafeRawBufferPointer(b)
                 order.sort { i, j in
-                    let li = s[i + 1] - s[i], lj = s[j + 1] - s[j]
-                    let n = min(li, lj)
-                    if n > 0, let base = b.baseAddress {
-                        let c = memcmp(base + s[i], base + s[j], n)
-                        if c != 0 { return c < 0 }
-                    }
-                    return li < lj
+                    ByteSearch.less(UnsafeRawBufferPointer(rebasing: raw[s[i]..<s[i + 1]]), UnsafeRawBufferPointer(rebasing: raw[s[j]..<s[j + 1]]))
                 }
             }
         }
@@ -111,16 +106,7 @@ public struct SourceTree: Sendable {
     /// `a` before `b` in the byte order of their UTF-8 (`memcmp`, then the shorter first).
     static func bytewiseLess(_ a: String, _ b: String) -> Bool {
         var a = a, b = b
-        return a.withUTF8 { pa in
-            b.withUTF8 { pb in
-                let n = min(pa.count, pb.count)
-                if n > 0, let x = pa.baseAddress, let y = pb.baseAddress {
-                    let c = memcmp(x, y, n)
-                    if c != 0 { return c < 0 }
-                }
-                return pa.count < pb.count
-            }
-        }
+        return a.withUTF8 { pa in b.withUTF8 { pb in ByteSearch.less(UnsafeRawBufferPointer(pa), UnsafeRawBufferPointer(pb)) } }
     }
 
     static func isCSource(_ name: String) -> Bool {

@@ -162,18 +162,19 @@ public final class TreeIndex: Sendable {
 
     /// Whether `normalizePath` would return `p` unchanged: no empty, `.` or `..` component.
     static func isNormalPath(_ p: String) -> Bool {
-        var run = 0, dots = 0, empty = true
+        // `run`: bytes of the current component; `dots`: how many of them are leading dots
+        // (counted up to two, so `run == dots` means `.` or `..`).
+        var run = 0, dots = 0
         for c in p.utf8 {
             if c == 47 { // "/"
                 if run == 0 || run == dots { return false }
                 run = 0; dots = 0
                 continue
             }
-            empty = false
             run += 1
             if c == 46 && dots == run - 1 && run <= 2 { dots += 1 }
         }
-        return !empty && run > 0 && run != dots
+        return run > 0 && run != dots
     }
 
     /// The resolved includes of every file. The answer depends only on the including

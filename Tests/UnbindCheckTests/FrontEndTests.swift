@@ -9,6 +9,20 @@ import Testing
 @testable import Pipeline
 
 @Suite struct LexerTests {
+    /// The shared byte search and order, against `String`'s, on edge cases.
+    @Test func byteSearchAgreesWithStrings() {
+        let words = ["", "a", "ab", "aab", "suppress_bind_attrs", "x.suppress_bind_attrs = true", "register", "unregister", "regist", "é"]
+        for hay in words {
+            for needle in words {
+                let h = Array(hay.utf8), n = Array(needle.utf8)
+                let found = h.withUnsafeBytes { hb in n.withUnsafeBytes { ByteSearch.contains(hb, $0) } }
+                #expect(found == (!needle.isEmpty && hay.utf8.count >= needle.utf8.count && hay.contains(needle)), "\(hay) / \(needle)")
+                let less = h.withUnsafeBytes { hb in n.withUnsafeBytes { ByteSearch.less(hb, $0) } }
+                #expect(less == h.lexicographicallyPrecedes(n), "\(hay) < \(needle)")
+            }
+        }
+    }
+
     /// The byte classes behind identifiers, against their plain definitions, for every byte.
     @Test func identifierBytesAreLettersDigitsAndUnderscore() {
         for b in 0...255 {

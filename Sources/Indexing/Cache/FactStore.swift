@@ -266,10 +266,10 @@ public final class FactStore: @unchecked Sendable {
     }
 
     /// The snapshot as the write of `content` and `updates` to `tree` will leave the
-    /// database (or forgetting a little more content), so that a later read in this run needs no second trip to it (a code
-    /// edit's scan used to read the manifest and the facts hashes twice); nil when the
-    /// current one does not hold that tree's manifest. Readers holding the old snapshot
-    /// keep it.
+    /// database (or forgetting a little more content), so that a later read in this run
+    /// needs no second trip to it (a code edit's scan used to read the manifest and the
+    /// facts hashes twice); nil when the current one does not hold that tree's manifest.
+    /// Readers holding the old snapshot keep it.
     private func advancedSnapshot(tree: Int64, content: [NewContent], manifest updates: [ManifestUpdate]) -> Snapshot? {
         guard let old = readAhead(), old.tree == tree, var rows = old.manifest, var known = old.known else { return nil }
         for c in content { known[c.hash] = c.factsHash }

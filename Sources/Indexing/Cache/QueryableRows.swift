@@ -1,9 +1,4 @@
 import Facts
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The values of the queryable tables' columns: a field type's kind and a call's kind.
 extension FactStore {
@@ -32,22 +27,9 @@ extension FactStore {
         }
     }
 
-    /// Whether the bytes of `s` hold `needle` (candidates by `memchr` on the first byte, then
-    /// `memcmp`: `String.contains` goes through Foundation's string search, the cost of a
-    /// whole fill once called for every call).
+    /// Whether the bytes of `s` hold `needle`.
     private static func contains(_ s: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
-        let n = needle.utf8CodeUnitCount
-        guard let base = s.baseAddress, n > 0, s.count >= n else { return false }
-        let first = Int32(needle.utf8Start[0])
-        let last = s.count - n
-        var k = 0
-        while k <= last {
-            guard let hit = memchr(base + k, first, last - k + 1) else { return false }
-            k = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
-            if memcmp(base + k, needle.utf8Start, n) == 0 { return true }
-            k += 1
-        }
-        return false
+        ByteSearch.contains(UnsafeRawBufferPointer(s), UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount))
     }
 
     /// Whether `needle` is spelled in `s` at byte offset `k`.
