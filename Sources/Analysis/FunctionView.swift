@@ -30,41 +30,20 @@ public struct FunctionView {
     public let decl: FunctionDecl
     public let file: Int32
     let resolver: Resolver
+    /// The locals' assignments, worked out on first use (most views never expand a local).
+    private let localFacts = LocalAssignmentFacts()
+
     /// Locals assigned exactly one access path (`dev = &adap->dev`), for alias expansion.
-    let aliases: [String: Int32]
+    var aliases: [String: Int32] { localFacts.get(decl).aliases }
 
     /// The right-hand sides assigned to each local (`x = rhs`), in source order.
-    let localAssignments: [String: [Int32]]
+    var localAssignments: [String: [Int32]] { localFacts.get(decl).assigned }
 
     public init(id: FunctionID, resolver: Resolver) {
         self.id = id
         self.decl = resolver.index.function(id)
         self.file = id.file
         self.resolver = resolver
-        var aliases: [String: Int32] = [:]
-        var assigned: [String: [Int32]] = [:]
-        var conflicted = Set<String>()
-        let e = decl.exprs
-        let localNames = Set(decl.locals.map(\.name))
-        for a in decl.assignments {
-            guard a.lhs >= 0 else { continue }
-            let lhs = e[a.lhs]
-            guard lhs.kind == .identifier else { continue }
-            let name = e.text(lhs)
-            guard localNames.contains(name) else { continue }
-            assigned[name, default: []].append(a.rhs)
-            // Already two different paths: no later assignment can make it an alias again.
-            if conflicted.contains(name) { continue }
-            let rhs = e.strippingCasts(a.rhs)
-            guard rhs >= 0 else { continue }
-            let k = e[rhs].kind
-            guard k == .unary || k == .identifier || k == .call || k == .member else { continue }
-            if let old = aliases[name], e.render(old) != e.render(rhs) { conflicted.insert(name) }
-            aliases[name] = rhs
-        }
-        for c in conflicted { aliases.removeValue(forKey: c) }
-        self.aliases = aliases
-        self.localAssignments = assigned
     }
 
     public var exprs: ExprTree { decl.exprs }
@@ -327,5 +306,39 @@ public struct FunctionView {
         default:
             return []
         }
+    }
+}
+
+/// What a function's assignments to its locals say, for `FunctionView`: computed once per
+/// view, when first asked (a view belongs to one thread).
+final class LocalAssignmentFacts {
+    private var known: (aliases: [String: Int32], assigned: [String: [Int32]])?
+
+    func get(_ decl: FunctionDecl) -> (aliases: [String: Int32], assigned: [String: [Int32]]) {
+        if let known { return known }
+        var aliases: [String: Int32] = [:]
+        var assigned: [String: [Int32]] = [:]
+        var conflicted = Set<String>()
+        let e = decl.exprs
+        let localNames = Set(decl.locals.map(\.name))
+        for a in decl.assignments {
+            guard a.lhs >= 0 else { continue }
+            let lhs = e[a.lhs]
+            guard lhs.kind == .identifier else { continue }
+            let name = e.text(lhs)
+            guard localNames.contains(name) else { continue }
+            assigned[name, default: []].append(a.rhs)
+            // Already two different paths: no later assignment can make it an alias again.
+            if conflicted.contains(name) { continue }
+            let rhs = e.strippingCasts(a.rhs)
+            guard rhs >= 0 else { continue }
+            let k = e[rhs].kind
+            guard k == .unary || k == .identifier || k == .call || k == .member else { continue }
+            if let old = aliases[name], e.render(old) != e.render(rhs) { conflicted.insert(name) }
+            aliases[name] = rhs
+        }
+        for c in conflicted { aliases.removeValue(forKey: c) }
+        known = (aliases, assigned)
+        return (aliases, assigned)
     }
 }

@@ -54,7 +54,7 @@ struct KfreeOutsideReleaseCheck: Check {
                 return (c, arg, freed)
             }
             guard !frees.isEmpty else { continue }
-            let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.2.root)), ctx: ctx)
+            let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.2.root)), before: frees.map(\.0.site.line), ctx: ctx)
             guard !events.isEmpty else { continue }
             for (c, arg, freed) in frees {
                 // The nearest preceding event on the same object.
@@ -114,11 +114,13 @@ struct KfreeOutsideReleaseCheck: Check {
     }
 
     /// Teardowns and publishing calls of `calls` on paths from `roots` (the objects the
-    /// function frees): what a later free of the same object is measured against.
+    /// function frees), at most `window` lines before one of the frees' lines
+    /// (`freeLines`): what a later free of the same object is measured against.
     private static func events(_ calls: [EffectiveCall], in view: FunctionView, from id: FunctionID, on roots: Set<PathRoot>,
-                               ctx: AnalysisContext) -> [Event] {
+                               before freeLines: [Int32], ctx: AnalysisContext) -> [Event] {
         var events: [Event] = []
-        for c in calls where !c.callee.isEmpty && !DriverCore.frees.contains(c.callee) {
+        for c in calls where !c.callee.isEmpty && !DriverCore.frees.contains(c.callee)
+            && freeLines.contains(where: { c.site.line <= $0 && $0 - c.site.line <= window }) {
             // Resolved only when an argument on a freed object needs it.
             lazy var callee = ctx.resolver.function(named: c.callee, from: id.file)
             for (j, arg) in c.args.enumerated() where arg >= 0 {

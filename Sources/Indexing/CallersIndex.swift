@@ -19,7 +19,9 @@ final class CallersIndex: Sendable {
             for ni in functions.indices {
                 let id = FunctionID(file: Int32(fi), index: Int32(ni))
                 // A function calling a name twice is listed once (see `NamedLists`).
-                for c in functions[ni].calls where !c.callee.isEmpty { add(c.callee, id) }
+                let e = functions[ni].exprs
+                // The callee's identifier: its index in the file's strings is the hint.
+                for c in functions[ni].calls where !c.callee.isEmpty { add(c.callee, e[e[c.node].a].textID, id) }
             }
         }
     }
@@ -42,7 +44,7 @@ final class MemberAssignmentIndex: Sendable {
             for ni in functions.indices {
                 let e = functions[ni].exprs
                 for (ai, a) in functions[ni].assignments.enumerated() where a.lhs >= 0 && e[a.lhs].kind == .member {
-                    add(e.text(e[a.lhs]), AssignmentRef(function: FunctionID(file: Int32(fi), index: Int32(ni)), assignment: Int32(ai)))
+                    add(e.text(e[a.lhs]), e[a.lhs].textID, AssignmentRef(function: FunctionID(file: Int32(fi), index: Int32(ni)), assignment: Int32(ai)))
                 }
             }
         }

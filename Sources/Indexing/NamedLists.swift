@@ -20,21 +20,39 @@ struct NamedLists<Entry: Sendable & Equatable>: Sendable {
         var pairs: [(Int32, Entry)] = []
     }
 
-    /// `collect(fileIndex, add)` calls `add(name, entry)` for each entry of a file, in order;
+    /// `collect(fileIndex, add)` calls `add(name, hint, entry)` for each entry of a file, in
+    /// order; `hint` is a small number that often comes with the same name within the file
+    /// (the name's index in the file's string table), or -1: a name seen with its hint
+    /// before in the same file is numbered without hashing it again (the name is compared,
+    /// so a wrong hint costs only the lookup);
     /// `bound(fileIndex)` is at least how many entries it adds for that file (each share's
     /// pairs are reserved at once, so they never grow by doubling: the pairs of a whole
     /// tree are tens of megabytes).
     init(files: [FileFacts], jobs: Int, bound: @escaping @Sendable (Int) -> Int,
-         collect: @escaping @Sendable (Int, (String, Entry) -> Void) -> Void) {
+         collect: @escaping @Sendable (Int, (String, Int32, Entry) -> Void) -> Void) {
         let count = max(1, min(jobs, files.count))
         var shares = parallelMap(count: count, jobs: jobs, makeState: { () }) { s, _ -> Share in
             var share = Share()
             share.pairs.reserveCapacity(shareRange(s, of: files.count, shares: count).reduce(0) { $0 + bound($1) })
             // Per name, where its last pair is (to drop an entry repeating it).
             var last: [Int32] = []
+            // Per hint: the file it was last seen in, its name and the name's number.
+            var hinted: [(file: Int, name: String, number: Int32)] = []
             for fi in shareRange(s, of: files.count, shares: count) {
-                collect(fi) { name, entry in
-                    let n = share.names.intern(name)
+                collect(fi) { name, hint, entry in
+                    let n: Int32
+                    if hint >= 0 && hint < 1 << 20 {
+                        let h = Int(hint)
+                        while hinted.count <= h { hinted.append((-1, "", -1)) }
+                        if hinted[h].file == fi && hinted[h].name == name {
+                            n = hinted[h].number
+                        } else {
+                            n = share.names.intern(name)
+                            hinted[h] = (fi, name, n)
+                        }
+                    } else {
+                        n = share.names.intern(name)
+                    }
                     while last.count <= Int(n) { last.append(-1) }
                     let previous = last[Int(n)]
                     if previous >= 0 && share.pairs[Int(previous)].1 == entry { return }
