@@ -115,9 +115,16 @@ public struct Names: Sendable {
     private func poolEquals(_ start: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         pool.withUnsafeBufferPointer { p in
             guard start >= 0, start + key.count <= p.count else { return false }
+            guard let a = p.baseAddress, let b = key.baseAddress else { return key.isEmpty }
+            // Eight bytes at a time, then the rest one by one.
+            let x = UnsafeRawPointer(a + start), y = UnsafeRawPointer(b)
             var k = 0
+            while k &+ 8 <= key.count {
+                if x.loadUnaligned(fromByteOffset: k, as: UInt64.self) != y.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+                k &+= 8
+            }
             while k < key.count {
-                if p[start &+ k] != key[k] { return false }
+                if a[start &+ k] != b[k] { return false }
                 k &+= 1
             }
             return true

@@ -33,6 +33,28 @@ import Testing
         }
     }
 
+    /// Directive lines read whole by `memchr` (no backslash, no slash) and those read byte by
+    /// byte (a comment, a continuation) keep the same text and the same line count.
+    @Test func plainAndCommentedDirectiveLinesKeepTheirTextAndLines() {
+        let f = parse("""
+            #define PLAIN(x) plain_call(x)
+            #define COMMENTED(x) /* why */ commented_call(x)
+            #define CONTINUED(x) \\
+                continued_call(x)
+            #define REG_OFFSET 0x1c
+            #define LAST(x) last_call(x)
+            int after(void) { return PLAIN(1); }
+            """)
+        #expect(f.macros.map(\.name) == ["PLAIN", "COMMENTED", "CONTINUED", "LAST"])
+        #expect(f.macros.map(\.calledName) == ["plain_call", "commented_call", "continued_call", "last_call"])
+        #expect(f.macros.map(\.line) == [1, 2, 3, 6])
+        #expect(f.functions.map(\.name) == ["after"])
+        #expect(f.functions.first?.line == 7)
+        // The last line, with no newline after it, is read whole too.
+        let g = parse("#define AT_END(x) end_call(x)")
+        #expect(g.macros.map(\.calledName) == ["end_call"])
+    }
+
     @Test func skipsIfZeroAndKeepsFirstLiveBranch() {
         let f = parse("""
             #if 0
