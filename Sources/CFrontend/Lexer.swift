@@ -139,7 +139,9 @@ public struct Lexer {
         i = 0; line = 1; lineStart = 0; atLineStart = true; conds = []; active = true; reportedJunk = false; ifOrdinal = 0
         while i < n {
             let c = bytes[i]
-            if skipSpaceOrComment(c) { continue }
+            // Only these bytes start a space, a comment or a line continuation: a token's
+            // first byte costs no call.
+            if c <= 32 || c == 47 || c == 92, skipSpaceOrComment(c) { continue }
             if c == 35 && atLineStart { lexDirective(); continue }
             atLineStart = false
             if !active { skipInactiveLine(); continue }
