@@ -37,9 +37,29 @@ public struct Allocations: Sendable {
     public let sites: [AllocationSite]
     public let byAggregate: [AggregateID: [Int]]
 
-    public init(index: TreeIndex, resolver: Resolver) {
+    /// With more than one job, the allocating functions are typed in contiguous shares, each
+    /// with its own resolver, and the shares' sites joined in order.
+    public init(index: TreeIndex, resolver: Resolver, jobs: Int = 1) {
+        let functions = index.callers(ofAny: DriverCore.allocators.keys).functions
+        let sites: [AllocationSite]
+        if jobs > 1 && functions.count > 1 {
+            let shares = min(functions.count, jobs * 4)
+            sites = parallelMap(count: shares, jobs: jobs, makeState: { Resolver(index: index) }) { s, resolver in
+                Allocations.sites(of: functions[shareRange(s, of: functions.count, shares: shares)], index: index, resolver: resolver)
+            }.flatMap { $0 }
+        } else {
+            sites = Allocations.sites(of: functions[...], index: index, resolver: resolver)
+        }
+        self.sites = sites
+        var by: [AggregateID: [Int]] = [:]
+        for (k, s) in sites.enumerated() { if let a = s.aggregate { by[a, default: []].append(k) } }
+        byAggregate = by
+    }
+
+    /// The allocation sites of `functions`, in their order.
+    static func sites(of functions: ArraySlice<FunctionID>, index: TreeIndex, resolver: Resolver) -> [AllocationSite] {
         var sites: [AllocationSite] = []
-        for id in index.callers(ofAny: DriverCore.allocators.keys).functions {
+        for id in functions {
             let fn = index.function(id)
             let view = FunctionView(id: id, resolver: resolver)
             var castOf: [Int32: Int32]? = nil
@@ -49,10 +69,7 @@ public struct Allocations: Sendable {
                 sites.append(Allocations.type(call: ci, site: c, allocator: alloc, view: view, resolver: resolver, casts: castOf!))
             }
         }
-        self.sites = sites
-        var by: [AggregateID: [Int]] = [:]
-        for (k, s) in sites.enumerated() { if let a = s.aggregate { by[a, default: []].append(k) } }
-        byAggregate = by
+        return sites
     }
 
     static func castParents(_ e: ExprTree) -> [Int32: Int32] {

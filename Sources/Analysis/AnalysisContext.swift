@@ -30,7 +30,10 @@ public enum EmbeddingPass: AnalysisPass {
 public enum AllocationPass: AnalysisPass {
     public static let name = "allocation typing"
     public static var dependencies: [any AnalysisPass.Type] { [] }
-    public static func run(_ ctx: AnalysisContext) -> Allocations { Allocations(index: ctx.index, resolver: ctx.resolver) }
+    /// It waits for the callers index: run beside the name indexes, it ran alone after them
+    /// on one worker; with every job it takes half that.
+    public static var usesAllJobs: Bool { true }
+    public static func run(_ ctx: AnalysisContext) -> Allocations { Allocations(index: ctx.index, resolver: ctx.resolver, jobs: ctx.jobs) }
 }
 
 /// Where devm objects leave their allocating function (returned, out-parameters).
