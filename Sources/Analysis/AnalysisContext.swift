@@ -30,8 +30,8 @@ public enum EmbeddingPass: AnalysisPass {
 public enum AllocationPass: AnalysisPass {
     public static let name = "allocation typing"
     public static var dependencies: [any AnalysisPass.Type] { [] }
-    /// It waits for the callers index: run beside the name indexes, it ran alone after them
-    /// on one worker; with every job it takes half that.
+    /// It reads the callers index, so beside the name indexes it would only wait for it and
+    /// then run alone on one worker: it spreads its functions over every job instead.
     public static var usesAllJobs: Bool { true }
     public static func run(_ ctx: AnalysisContext) -> Allocations { Allocations(index: ctx.index, resolver: ctx.resolver, jobs: ctx.jobs) }
 }

@@ -27,6 +27,10 @@ struct KfreeOutsideReleaseCheck: Check {
 
     static let window: Int32 = 6
 
+    /// Whether an event on line `line` counts for a free on line `free`: at most `window`
+    /// lines before it (the events are gathered, and then picked, by this one test).
+    static func precedes(_ line: Int32, free: Int32) -> Bool { line <= free && free - line <= window }
+
     private struct Event {
         var root: PathRoot
         var path: [String]
@@ -58,7 +62,7 @@ struct KfreeOutsideReleaseCheck: Check {
             guard !events.isEmpty else { continue }
             for (c, arg, freed) in frees {
                 // The nearest preceding event on the same object.
-                guard let ev = events.filter({ $0.root == freed.root && !$0.path.isEmpty && $0.line <= c.site.line && c.site.line - $0.line <= Self.window })
+                guard let ev = events.filter({ $0.root == freed.root && !$0.path.isEmpty && Self.precedes($0.line, free: c.site.line) })
                     .max(by: { ($0.line, $0.teardown ? 1 : 0) < ($1.line, $1.teardown ? 1 : 0) }) else { continue }
                 if !ev.teardown && !c.site.isConditional { continue }
                 // A return or goto between them: the free is reached from elsewhere.
@@ -120,7 +124,7 @@ struct KfreeOutsideReleaseCheck: Check {
                                before freeLines: [Int32], ctx: AnalysisContext) -> [Event] {
         var events: [Event] = []
         for c in calls where !c.callee.isEmpty && !DriverCore.frees.contains(c.callee)
-            && freeLines.contains(where: { c.site.line <= $0 && $0 - c.site.line <= window }) {
+            && freeLines.contains(where: { precedes(c.site.line, free: $0) }) {
             // Resolved only when an argument on a freed object needs it.
             lazy var callee = ctx.resolver.function(named: c.callee, from: id.file)
             for (j, arg) in c.args.enumerated() where arg >= 0 {
