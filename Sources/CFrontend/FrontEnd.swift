@@ -54,25 +54,30 @@ public enum FrontEnd {
     /// the keywords and the names only declarations spell, which no expression keeps.
     static func keepReferencedNames(_ all: [String], in facts: inout FileFacts) -> [String] {
         let count = all.count
-        var map = [Int32](repeating: -1, count: count)
-        @inline(__always) func mark(_ nodes: FactsSlice<ExprNode>) {
-            for n in nodes { let t = Int(n.textID); if t >= 0 && t < count { map[t] = 0 } }
+        // Marked and read through buffers: a variable captured by a closure would have
+        // every access checked for exclusivity, node by node.
+        var marks = [Int32](repeating: -1, count: count)
+        marks.withUnsafeMutableBufferPointer { map in
+            for k in facts.functions.indices { mark(facts.functions[k].exprs.nodes, in: map) }
+            for k in facts.macros.indices { mark(facts.macros[k].exprs.nodes, in: map) }
         }
-        for k in facts.functions.indices { mark(facts.functions[k].exprs.nodes) }
-        for k in facts.macros.indices { mark(facts.macros[k].exprs.nodes) }
         var kept: [String] = []
-        kept.reserveCapacity(map.reduce(0) { $1 == 0 ? $0 + 1 : $0 })
-        for k in 0..<count where map[k] == 0 {
-            map[k] = Int32(kept.count)
+        kept.reserveCapacity(marks.reduce(0) { $1 == 0 ? $0 + 1 : $0 })
+        for k in 0..<count where marks[k] == 0 {
+            marks[k] = Int32(kept.count)
             kept.append(all[k])
         }
-        @inline(__always) func renumber(_ node: inout ExprNode) {
-            let t = Int(node.textID)
-            node.textID = t >= 0 && t < count ? map[t] : -1
+        let map = marks
+        map.withUnsafeBufferPointer { map in
+            for k in facts.functions.indices { facts.functions[k].exprs.renumberTexts(map) }
+            for k in facts.macros.indices { facts.macros[k].exprs.renumberTexts(map) }
         }
-        for k in facts.functions.indices { facts.functions[k].exprs.updateNodes(renumber) }
-        for k in facts.macros.indices { facts.macros[k].exprs.updateNodes(renumber) }
         return kept
+    }
+
+    @inline(__always)
+    private static func mark(_ nodes: FactsSlice<ExprNode>, in map: UnsafeMutableBufferPointer<Int32>) {
+        for n in nodes { let t = Int(n.textID); if t >= 0 && t < map.count { map[t] = 0 } }
     }
 
     /// Gives the file's arrays that grew while parsing storage of their size (the facts of

@@ -50,6 +50,14 @@ public struct ExprTree: @unchecked Sendable, Hashable, ExprReading {
         storage.updateNodes(change)
     }
 
+    /// Gives every node's text index `t` the index `map[t]` (-1 for one outside `map`),
+    /// as `updateNodes` would, without a closure call per node.
+    public mutating func renumberTexts(_ map: UnsafeBufferPointer<Int32>) {
+        guard nodeCount > 0 else { return }
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        storage.renumberTexts(map)
+    }
+
     /// Equal when the names and every array of the buffer are.
     public static func == (a: ExprTree, b: ExprTree) -> Bool { a.names == b.names && a.storage.hasSameContents(as: b.storage) }
     public func hash(into h: inout Hasher) { h.combine(names); storage.hashContents(into: &h) }

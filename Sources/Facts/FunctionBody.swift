@@ -158,6 +158,18 @@ final class FunctionBodyStorage: ManagedBuffer<SIMD16<Int32>, UInt64> {
         }
     }
 
+    /// `ExprTree.renumberTexts` on this buffer (which must not be shared yet).
+    func renumberTexts(_ map: UnsafeBufferPointer<Int32>) {
+        withUnsafeMutablePointers { h, e in
+            let (start, count) = bounds(.nodes, h)
+            let p = UnsafeMutableRawPointer(e).advanced(by: start).assumingMemoryBound(to: ExprNode.self)
+            for k in 0..<count {
+                let t = Int(p[k].textID)
+                p[k].textID = t >= 0 && t < map.count ? map[t] : -1
+            }
+        }
+    }
+
     func hasSameContents(as other: FunctionBodyStorage) -> Bool {
         if self === other { return true }
         return (slice(.params) as FactsSlice<VarDecl>) == other.slice(.params) && (slice(.locals) as FactsSlice<VarDecl>) == other.slice(.locals)
