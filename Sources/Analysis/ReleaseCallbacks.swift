@@ -40,6 +40,68 @@ public struct ReleaseCallbacks: Sendable {
         }
     }
 
+    /// Whether no object can get the class `global` of `file`: a static variable of a `.c`
+    /// file that the driver core's class registration calls name (`class_register(&cls)`)
+    /// and nothing else does: no `dev->class = &cls`, no `device_create(&cls, …)`, no
+    /// initializer or macro naming it. Its release then never runs. (A class or type that
+    /// nothing names at all is kept: it may be named where the facts do not look.)
+    static func neverInstalled(_ global: GlobalDecl, in file: FileFacts) -> Bool {
+        guard global.isStatic, file.path.hasSuffix(".c") else { return false }
+        let name = global.name
+        for g in file.globals where g.line != global.line || g.name != name {
+            if g.designated.contains(where: { mentions($0.value, name) }) { return false }
+        }
+        var registrations = 0
+        for m in file.macros {
+            guard let n = registrationUses(name, in: m.exprs, roots: [m.root]) else { return false }
+            registrations += n
+        }
+        for fn in file.functions {
+            var roots = Array(fn.returns)
+            for a in fn.assignments { roots.append(a.lhs); roots.append(a.rhs) }
+            for t in fn.tests { roots.append(t.node) }
+            for c in fn.calls { roots.append(c.target) }
+            guard let n = registrationUses(name, in: fn.exprs, roots: roots) else { return false }
+            registrations += n
+        }
+        return registrations > 0
+    }
+
+    /// How many class registration calls in `e` take `name` or `&name` as an argument, or
+    /// nil when something else uses it: another node has one as an operand, or a root (a
+    /// returned, assigned or tested value) is one.
+    private static func registrationUses(_ name: String, in e: ExprTree, roots: [Int32]) -> Int? {
+        var refs = Set<Int32>()
+        for (i, n) in e.nodes.enumerated() where n.kind == .identifier && e.text(n) == name { refs.insert(Int32(i)) }
+        guard !refs.isEmpty else { return 0 }
+        for (i, n) in e.nodes.enumerated() where n.kind == .unary && refs.contains(n.a) && e.text(n) == "&" { refs.insert(Int32(i)) }
+        if roots.contains(where: { refs.contains($0) }) { return nil }
+        var registrations = 0
+        for (i, n) in e.nodes.enumerated() where !refs.contains(Int32(i)) {
+            let registers = n.kind == .call && DriverCore.classRegistrations.contains(e.text(at: n.a))
+            var other = false, registered = false
+            e.forEachChild(of: n) { c in
+                guard refs.contains(c) else { return }
+                if registers && c != n.a { registered = true } else { other = true }
+            }
+            if other { return nil }
+            if registered { registrations += 1 }
+        }
+        return registrations
+    }
+
+    /// Whether `text` spells the identifier `name` (not as part of a longer one).
+    private static func mentions(_ text: String, _ name: String) -> Bool {
+        var rest = Substring(text)
+        while let r = rest.range(of: name) {
+            let before = r.lowerBound > rest.startIndex ? rest[rest.index(before: r.lowerBound)] : " "
+            let after = r.upperBound < rest.endIndex ? rest[r.upperBound] : " "
+            if !(before.isLetter || before.isNumber || before == "_") && !(after.isLetter || after.isNumber || after == "_") { return true }
+            rest = rest[r.upperBound...]
+        }
+        return false
+    }
+
     public init(index: TreeIndex, resolver: Resolver, summaries: Summaries) {
         var bindings: [FunctionID: [Evidence]] = [:]
         var dynamic = Set<FunctionID>()
@@ -55,6 +117,8 @@ public struct ReleaseCallbacks: Sendable {
             for g in f.globals where !g.designated.isEmpty {
                 let (t, _) = resolver.expandTypedef(g.type, from: Int32(fi))
                 guard t.kind == .structType, let wanted = ReleaseCallbacks.slots[t.name] else { continue }
+                // A release no object can reach never runs.
+                if ReleaseCallbacks.neverInstalled(g, in: f) { continue }
                 for v in g.designated where wanted.contains(v.path) && !v.value.isEmpty {
                     releasesOfGlobal[g.name, default: []].append((v.value, Int32(fi), Evidence(file: f.path, line: v.line, message: "installed as .\(v.path) of struct \(t.name) \(g.name)")))
                 }

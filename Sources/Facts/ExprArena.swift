@@ -218,23 +218,6 @@ public struct ExprArena: Sendable, Hashable, ExprReading {
         return map
     }
 
-    /// Calls `body` with each child of `n` (node indices, possibly -1), in operand order.
-    @inline(__always)
-    func forEachChild(of n: ExprNode, _ body: (Int32) -> Void) {
-        switch n.kind {
-        case .call, .initList:
-            if n.kind == .call { body(n.a) }
-            for c in list(of: n) { body(c) }
-        case .index, .binary, .assign:
-            body(n.a); body(n.b)
-        case .conditional:
-            body(n.a); body(n.b); body(n.c)
-        case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
-            body(n.a)
-        default: break
-        }
-    }
-
     /// The child list of a `call` or `initList` node.
     public func list(of node: ExprNode) -> ArraySlice<Int32> {
         let s = Int(node.b), e = Int(node.b) + Int(node.c)
@@ -278,6 +261,23 @@ extension ExprReading {
     /// The arguments of a call node.
     @inlinable
     public func arguments(_ call: Int32) -> List { list(of: self[call]) }
+
+    /// Calls `body` with each child of `n` (node indices, possibly -1), in operand order.
+    @inlinable @inline(__always)
+    public func forEachChild(of n: ExprNode, _ body: (Int32) -> Void) {
+        switch n.kind {
+        case .call, .initList:
+            if n.kind == .call { body(n.a) }
+            for c in list(of: n) { body(c) }
+        case .index, .binary, .assign:
+            body(n.a); body(n.b)
+        case .conditional:
+            body(n.a); body(n.b); body(n.c)
+        case .member, .unary, .postfix, .cast, .sizeofExpr, .designated:
+            body(n.a)
+        default: break
+        }
+    }
 
     /// Peels casts and parentheses-free wrappers that do not change the object: casts only.
     @inlinable

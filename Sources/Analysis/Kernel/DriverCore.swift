@@ -132,6 +132,8 @@ public enum DriverCore {
         guard args.count >= 2, exprs[args[args.startIndex + 1]].kind == .identifier else { return nil }
         return (exprs.text(exprs[args[args.startIndex + 1]]), args[args.startIndex])
     }
+    /// Calls that register or unregister a class itself, giving it no device.
+    static let classRegistrations: Set<String> = ["class_register", "class_unregister"]
     /// `container_of` and its spellings.
     static let containerOf: Set<String> = ["container_of", "container_of_const", "list_entry", "hlist_entry", "container_of_safe"]
     /// Release-like callback slots in designated initializers and assignments.

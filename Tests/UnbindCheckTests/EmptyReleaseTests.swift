@@ -1,0 +1,73 @@
+import Testing
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+
+/// `empty-release` on classes: a release runs only on objects that get the class, so a
+/// class that the file registers but never gives a device has a release that never runs.
+@Suite struct EmptyReleaseTests {
+    /// A static class with an empty `dev_release`; `use` is what else the file does with it.
+    static func classFile(_ use: String) -> [String: String] {
+        ["drivers/misc/tgt.c": """
+            #include <linux/device.h>
+            struct class { const char *name; void (*dev_release)(struct device *dev); };
+            int class_register(const struct class *cls);
+            void class_unregister(const struct class *cls);
+            struct device *device_create(const struct class *cls, struct device *parent, int devt, void *data, const char *fmt, ...);
+            static void tgt_dev_release(struct device *dev) {}
+            static struct class tgt_class = {
+                    .name = "tgt",
+                    .dev_release = tgt_dev_release,
+            };
+            static int tgt_init(void)
+            {
+                    int rc = class_register(&tgt_class);
+                    if (rc)
+                            return rc;
+                    \(use)
+                    return 0;
+            }
+            static void tgt_exit(void)
+            {
+                    class_unregister(&tgt_class);
+            }
+            """]
+    }
+
+    func run(_ files: [String: String]) -> [Finding] {
+        var all = files
+        all["include/linux/device.h"] = deviceHeader
+        let check = allChecks.first { type(of: $0).description.id == "empty-release" }!
+        return Analyzer.findings(analyse(all), checks: [check])
+    }
+
+    @Test func aClassThatNoDeviceGetsHasAReleaseThatNeverRuns() {
+        #expect(run(Self.classFile("")).isEmpty)
+    }
+
+    @Test func aClassGivenToADeviceKeepsItsEmptyRelease() {
+        let created = run(Self.classFile("device_create(&tgt_class, NULL, 0, NULL, \"tgt0\");"))
+        #expect(created.map(\.line) == [6])
+        #expect(created.map(\.severity) == [.error])
+        #expect(created.first?.message.contains("release callback tgt_dev_release() does nothing") == true)
+        #expect(created.first?.notes.first?.message == "installed as .dev_release of struct class tgt_class")
+        // Set on a device's member, or taken into a pointer: the device can get it.
+        let assigned = run(Self.classFile("static struct device d; d.class = &tgt_class;"))
+        #expect(assigned.map(\.line) == [6])
+        let kept = run(Self.classFile("const struct class *c = &tgt_class; (void)c;"))
+        #expect(kept.map(\.line) == [6])
+    }
+
+    @Test func aClassOfAHeaderOrNotStaticMayBeUsedElsewhere() {
+        let exported = Self.classFile("")["drivers/misc/tgt.c"]!.replacingOccurrences(of: "static struct class tgt_class", with: "struct class tgt_class")
+        #expect(run(["drivers/misc/tgt.c": exported]).map(\.line) == [6])
+        // Named nowhere, not even registered: it may be named where the facts do not look.
+        let unnamed = Self.classFile("")["drivers/misc/tgt.c"]!
+            .replacingOccurrences(of: "int rc = class_register(&tgt_class);", with: "int rc = 0;")
+            .replacingOccurrences(of: "class_unregister(&tgt_class);", with: "")
+        #expect(run(["drivers/misc/tgt.c": unnamed]).map(\.line) == [6])
+    }
+}
