@@ -24,6 +24,18 @@ public struct ProtectionVerdict: Sendable {
     public var evidence: [Evidence]
     /// For driver-release objects: what the driver's own release does.
     public var driverRelease: ReleaseSummary?
+
+    /// This verdict with the release the driver passes to the register call `reg` in
+    /// `view` (`Registration.suppliedRelease`), when the core relies on the driver's release
+    /// and none was found assigned.
+    public func supplying(_ reg: RegistrationSite, in view: FunctionView, ctx: AnalysisContext) -> ProtectionVerdict {
+        guard protection == .driverRelease, driverRelease == nil,
+              let (r, ev) = Registration.suppliedRelease(at: reg, in: view, ctx: ctx) else { return self }
+        var v = self
+        v.driverRelease = r
+        v.evidence.insert(ev, at: 0)
+        return v
+    }
 }
 
 /// Registration search shared by the checks.
@@ -72,6 +84,27 @@ public enum Registration {
     /// `origin` (the allocating function, the allocation's root, and the path to the core
     /// object) lets a driver-private object be judged by the release its own registration
     /// path installs.
+    /// The release a driver hands to the register call itself, for a core whose release
+    /// calls the driver's hook (`usb_add_gadget_udc_release(parent, gadget, release)`): the
+    /// first argument naming a function of the tree that takes one `struct device *`, the
+    /// shape of a device's release. With the evidence of where it is passed.
+    public static func suppliedRelease(at reg: RegistrationSite, in view: FunctionView, ctx: AnalysisContext) -> (ReleaseSummary, Evidence)? {
+        let e = view.exprs
+        guard let call = view.decl.calls.first(where: { $0.line == reg.line && $0.column == reg.column }) else { return nil }
+        for arg in e.arguments(call.node) {
+            var n = e[e.strippingCasts(arg)]
+            if n.kind == .unary && e.text(n) == "&" { n = e[n.a] }
+            guard n.kind == .identifier, let f = ctx.resolver.function(named: e.text(n), from: view.file) else { continue }
+            let params = ctx.index.function(f).params
+            guard params.count == 1, params[0].type.kind == .structType, params[0].type.name == "device",
+                  params[0].type.pointerDepth == 1 else { continue }
+            let r = ReleaseAnalysis.summarize(f, resolver: ctx.resolver, summaries: ctx.summaries)
+            return (r, Evidence(file: ctx.index.path(view.file), line: call.line,
+                                message: "\(view.decl.name) passes \(r.name) to \(reg.callee)() as the release"))
+        }
+        return nil
+    }
+
     public static func verdict(for object: AggregateID, file: String, ctx: AnalysisContext,
                                origin: (FunctionID, PathRoot, [String])? = nil) -> ProtectionVerdict {
         if let obj = ctx.subsystems.objects[object] {

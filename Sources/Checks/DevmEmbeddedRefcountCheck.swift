@@ -157,7 +157,7 @@ struct DevmEmbeddedRefcountCheck: Check {
             let view = FunctionView(id: site.function, resolver: ctx.resolver)
             guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { return nil }
             let verdict = Registration.verdict(for: reg.object, file: index.path(site.function.file), ctx: ctx,
-                                               origin: (site.function, target.root, target.fields + reg.path))
+                                               origin: (site.function, target.root, target.fields + reg.path)).supplying(reg, in: view, ctx: ctx)
             guard var severity = verdict.severity else { return nil }
             var explanation = verdict.explanation(object: objectNameOf(reg.object, ctx))
             var driverNotes: [FindingNote] = []
