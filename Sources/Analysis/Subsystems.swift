@@ -145,7 +145,12 @@ public struct Subsystems: Sendable {
             let e = fn.exprs
             let lhs = e[a.lhs]
             let slot = e.text(lhs)
-            let base = e[lhs.a]
+            var base = e[lhs.a]
+            // `dev = &x->dev; dev->class = &c`: the local stands for the member it aliases.
+            if base.kind == .identifier, lhs.b == 1, let alias = view.aliases[e.text(base)] {
+                let target = e[e.strippingCasts(alias)]
+                if target.kind == .unary, e.text(target) == "&" { base = e[target.a] }
+            }
             guard base.kind == .member else { return }
             var containerType: (TypeRef, Int32)?
             if base.b == 1 { containerType = view.type(of: base.a).flatMap { t in t.0.dereferenced.map { ($0, t.1) } } }
