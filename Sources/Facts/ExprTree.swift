@@ -44,18 +44,21 @@ public struct ExprTree: @unchecked Sendable, Hashable, ExprReading {
     }
 
     /// Rewrites every node in place, copying the buffer first if another value shares it.
+    @inline(__always)
     public mutating func updateNodes(_ change: (inout ExprNode) -> Void) {
         guard nodeCount > 0 else { return }
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
         storage.updateNodes(change)
     }
 
-    /// Gives every node's text index `t` the index `map[t]` (-1 for one outside `map`),
-    /// as `updateNodes` would, without a closure call per node.
+    /// Gives every node's text index `t` the index `map[t]` (-1 for one outside `map`):
+    /// `updateNodes` with the change written here, in this module, where its closure is
+    /// inlined (from another module it would be a call per node).
     public mutating func renumberTexts(_ map: UnsafeBufferPointer<Int32>) {
-        guard nodeCount > 0 else { return }
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
-        storage.renumberTexts(map)
+        updateNodes { n in
+            let t = Int(n.textID)
+            n.textID = t >= 0 && t < map.count ? map[t] : -1
+        }
     }
 
     /// Equal when the names and every array of the buffer are.

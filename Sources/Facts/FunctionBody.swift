@@ -150,23 +150,12 @@ final class FunctionBodyStorage: ManagedBuffer<SIMD16<Int32>, UInt64> {
     }
 
     /// Rewrites every expression node in place (the buffer must not be shared yet).
+    @inline(__always)
     func updateNodes(_ change: (inout ExprNode) -> Void) {
         withUnsafeMutablePointers { h, e in
             let (start, count) = bounds(.nodes, h)
             let p = UnsafeMutableRawPointer(e).advanced(by: start).assumingMemoryBound(to: ExprNode.self)
             for k in 0..<count { change(&p[k]) }
-        }
-    }
-
-    /// `ExprTree.renumberTexts` on this buffer (which must not be shared yet).
-    func renumberTexts(_ map: UnsafeBufferPointer<Int32>) {
-        withUnsafeMutablePointers { h, e in
-            let (start, count) = bounds(.nodes, h)
-            let p = UnsafeMutableRawPointer(e).advanced(by: start).assumingMemoryBound(to: ExprNode.self)
-            for k in 0..<count {
-                let t = Int(p[k].textID)
-                p[k].textID = t >= 0 && t < map.count ? map[t] : -1
-            }
         }
     }
 
