@@ -80,10 +80,6 @@ public enum Registration {
         return initializer
     }
 
-    /// The protection that applies to `object` when a driver in `file` allocates it.
-    /// `origin` (the allocating function, the allocation's root, and the path to the core
-    /// object) lets a driver-private object be judged by the release its own registration
-    /// path installs.
     /// The release a driver hands to the register call itself, for a core whose release
     /// calls the driver's hook (`usb_add_gadget_udc_release(parent, gadget, release)`): the
     /// first argument naming a function of the tree that takes one `struct device *`, the
@@ -105,6 +101,10 @@ public enum Registration {
         return nil
     }
 
+    /// The protection that applies to `object` when a driver in `file` allocates it.
+    /// `origin` (the allocating function, the allocation's root, and the path to the core
+    /// object) lets a driver-private object be judged by the release its own registration
+    /// path installs.
     public static func verdict(for object: AggregateID, file: String, ctx: AnalysisContext,
                                origin: (FunctionID, PathRoot, [String])? = nil) -> ProtectionVerdict {
         if let obj = ctx.subsystems.objects[object] {
