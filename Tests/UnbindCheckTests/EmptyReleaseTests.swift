@@ -38,10 +38,7 @@ import Testing
     }
 
     func run(_ files: [String: String]) -> [Finding] {
-        var all = files
-        all["include/linux/device.h"] = deviceHeader
-        let check = allChecks.first { type(of: $0).description.id == "empty-release" }!
-        return Analyzer.findings(analyse(all), checks: [check])
+        findings(of: "empty-release", in: files)
     }
 
     @Test func aClassThatNoDeviceGetsHasAReleaseThatNeverRuns() {

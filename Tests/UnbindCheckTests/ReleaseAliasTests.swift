@@ -56,10 +56,7 @@ import Testing
     }
 
     func run(_ files: [String: String]) -> [Finding] {
-        var all = files
-        all["include/linux/device.h"] = deviceHeader
-        let check = allChecks.first { type(of: $0).description.id == "missing-release" }!
-        return Analyzer.findings(analyse(all), checks: [check])
+        findings(of: "missing-release", in: files)
     }
 
     @Test func aClassSetThroughTheDevicesAliasIsTheObjectsRelease() {

@@ -73,10 +73,7 @@ import Testing
     }
 
     func run(_ files: [String: String]) -> [Finding] {
-        var all = files
-        all["include/linux/device.h"] = deviceHeader
-        let check = allChecks.first { type(of: $0).description.id == "devm-embedded-refcount" }!
-        return Analyzer.findings(analyse(all), checks: [check]).filter { $0.file == "drivers/gadget/udc.c" }
+        findings(of: "devm-embedded-refcount", in: files).filter { $0.file == "drivers/gadget/udc.c" }
     }
 
     @Test func aReleasePassedToTheRegisterCallThatTheRemoveWaitsForIsAWarning() {

@@ -17,6 +17,15 @@ func analyse(_ files: [String: String], jobs: Int = 1) -> AnalysisContext {
     return AnalysisContext(index: TreeIndex(root: "fixture", files: facts), jobs: jobs)
 }
 
+/// The findings of check `id` over `files`, with the kernel prelude as
+/// `include/linux/device.h`.
+func findings(of id: String, in files: [String: String]) -> [Finding] {
+    var all = files
+    all["include/linux/device.h"] = deviceHeader
+    let check = allChecks.first { type(of: $0).description.id == id }!
+    return Analyzer.findings(analyse(all), checks: [check])
+}
+
 /// Parses one file.
 func parse(_ source: String, path: String = "t.c") -> FileFacts {
     FrontEnd.parse(path: path, source: source)
