@@ -117,8 +117,8 @@ public struct ReleaseCallbacks: Sendable {
             for g in f.globals where !g.designated.isEmpty {
                 let (t, _) = resolver.expandTypedef(g.type, from: Int32(fi))
                 guard t.kind == .structType, let wanted = ReleaseCallbacks.slots[t.name] else { continue }
-                // A release no object can reach never runs.
-                if ReleaseCallbacks.neverInstalled(g, in: f) { continue }
+                // A release no object can reach never runs (only a class is registered alone).
+                if t.name == "class", ReleaseCallbacks.neverInstalled(g, in: f) { continue }
                 for v in g.designated where wanted.contains(v.path) && !v.value.isEmpty {
                     releasesOfGlobal[g.name, default: []].append((v.value, Int32(fi), Evidence(file: f.path, line: v.line, message: "installed as .\(v.path) of struct \(t.name) \(g.name)")))
                 }
