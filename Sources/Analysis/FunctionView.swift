@@ -33,7 +33,7 @@ public struct FunctionView {
     /// The locals' assignments, worked out on first use (most views never expand a local).
     private let localFacts = LocalAssignmentFacts()
 
-    /// Locals assigned exactly one access path (`dev = &adap->dev`), for alias expansion.
+    /// Locals assigned exactly one access path (`dev = &adap->dev`; `NULL` aside), for alias expansion.
     var aliases: [String: Int32] { localFacts.get(decl).aliases }
 
     /// The right-hand sides assigned to each local (`x = rhs`), in source order.
@@ -334,6 +334,9 @@ final class LocalAssignmentFacts {
             guard rhs >= 0 else { continue }
             let k = e[rhs].kind
             guard k == .unary || k == .identifier || k == .call || k == .member else { continue }
+            // `dev = NULL` (a declaration's initializer, a reset) names no object: the
+            // local stands for the one path it is otherwise given.
+            if k == .identifier && e.text(e[rhs]) == "NULL" { continue }
             if let old = aliases[name], e.render(old) != e.render(rhs) { conflicted.insert(name) }
             aliases[name] = rhs
         }

@@ -12,7 +12,7 @@ import Testing
 @Suite struct ReleaseAliasTests {
     /// `setRelease`: the statement that gives the device its release, through `dev`, in
     /// the function of one file that creates the object; another file registers it.
-    static func widget(_ setRelease: String) -> [String: String] {
+    static func widget(_ setRelease: String, declaring local: String = "struct device *dev;") -> [String: String] {
         [
             "drivers/misc/widget.h": """
                 struct widget { int id; struct device dev; };
@@ -27,7 +27,7 @@ import Testing
                 struct widget *widget_create(void)
                 {
                         struct widget *w = kzalloc(sizeof(*w), 0);
-                        struct device *dev;
+                        \(local)
                         if (!w)
                                 return 0;
                         dev = &w->dev;
@@ -62,6 +62,17 @@ import Testing
     @Test func aClassSetThroughTheDevicesAliasIsTheObjectsRelease() {
         #expect(run(Self.widget("dev->class = &widget_class;")).isEmpty)
         #expect(run(Self.widget("dev->release = widget_release;")).isEmpty)
+    }
+
+    /// A local declared `= NULL` and then given the device is still its alias; a local
+    /// given two different devices is none, so the registration keeps its warning.
+    @Test func aNullInitializerDoesNotEndTheAlias() {
+        #expect(run(Self.widget("dev->class = &widget_class;", declaring: "struct device *dev = NULL;")).isEmpty)
+        #expect(run(Self.widget("dev->release = widget_release;", declaring: "struct device *dev = NULL;")).isEmpty)
+        let unset = run(Self.widget("", declaring: "struct device *dev = NULL;"))
+        #expect(unset.map { "\($0.file):\($0.line) \($0.severity)" } == ["drivers/misc/widget-load.c:6 warning"])
+        let other = run(Self.widget("dev = &w->dev; dev->class = &widget_class;", declaring: "struct device *dev = &w[1].dev;"))
+        #expect(other.count == 1)
     }
 
     /// What the subsystem pass learns from `dev->class = &c` and `dev->release = f` when
