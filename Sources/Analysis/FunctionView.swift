@@ -69,13 +69,70 @@ public struct FunctionView {
             return memberPath(n.a, depth: depth, expandAliases: expandAliases)
         case .call:
             // container_of(p, T, a.b): the object that contains *p, one "up" step per member.
-            guard let (inner, member) = containerOfParts(e.strippingCasts(node)),
-                  var p = accessPath(inner, depth: depth + 1, expandAliases: expandAliases) else { return nil }
+            let call = e.strippingCasts(node)
+            guard let (inner, member) = containerOfParts(call) else {
+                return expandAliases ? returnedPath(call, depth: depth) : nil
+            }
+            guard var p = accessPath(inner, depth: depth + 1, expandAliases: expandAliases) else { return nil }
             p.fields += member.reversed().map { "^" + $0 }
             return Summaries.normalize(p)
         default:
             return nil
         }
+    }
+
+    /// `f(x)` where every object `f` returns is one path of one of its parameters (`return
+    /// &p->vdev;`, also through a local or `container_of`): that path of the argument, so
+    /// `mtd_device_register(to_mtd(chip))` registers `chip`'s member. Error returns (`NULL`,
+    /// a number, `ERR_PTR(…)`) return no object and are passed over. A path that still
+    /// climbs out of the argument's object (`container_of` of a local that is no member
+    /// path) is left opaque, as that macro is when used directly on such a local.
+    func returnedPath(_ call: Int32, depth: Int) -> AccessPath? {
+        let e = exprs
+        let n = e[call]
+        guard n.kind == .call, e[n.a].kind == .identifier,
+              let id = resolver.function(named: e.text(e[n.a]), from: file), id != self.id else { return nil }
+        guard let returned = Self.returnedParameterPath(of: id, resolver: resolver) else { return nil }
+        let args = Array(e.list(of: n))
+        guard returned.param < args.count, var p = accessPath(args[returned.param], depth: depth + 1) else { return nil }
+        p.fields += returned.fields
+        p = Summaries.normalize(p)
+        // A container the argument's path does not lead into stays opaque.
+        return p.fields.contains(where: { $0.hasPrefix("^") }) ? nil : p
+    }
+
+    /// `returnedParameterPath()` of function `id`, remembered by the resolver. The answer
+    /// depends only on the function: helpers calling helpers are each worked out from the
+    /// start, and a cycle or a nesting over 16 gives nil without keeping any answer.
+    static func returnedParameterPath(of id: FunctionID, resolver: Resolver) -> (param: Int, fields: [String])? {
+        if let known = resolver.returnedPaths[id] { return known }
+        if resolver.returnedPathsInProgress.contains(id) || resolver.returnedPathsInProgress.count >= 16 {
+            resolver.returnedPathsTruncated = true
+            return nil
+        }
+        resolver.returnedPathsInProgress.append(id)
+        let found = FunctionView(id: id, resolver: resolver).returnedParameterPath()
+        resolver.returnedPathsInProgress.removeLast()
+        if !resolver.returnedPathsTruncated { resolver.returnedPaths[id] = .some(found) }
+        if resolver.returnedPathsInProgress.isEmpty { resolver.returnedPathsTruncated = false }
+        return found
+    }
+
+    /// The parameter and path every object this function returns is (see `returnedPath`),
+    /// or nil; only pointer-returning functions are read.
+    private func returnedParameterPath() -> (param: Int, fields: [String])? {
+        guard decl.returnType.dereferenced != nil, !decl.params.isEmpty else { return nil }
+        let e = exprs
+        var returned: (param: Int, fields: [String])?
+        for r in decl.returns {
+            let rn = e[e.strippingCasts(r)]
+            if rn.kind == .number || (rn.kind == .identifier && e.text(rn) == "NULL") { continue }
+            if rn.kind == .call, DriverCore.errorPointers.contains(e.text(at: rn.a)) { continue }
+            guard let p = accessPath(r), case .parameter(let k) = p.root,
+                  returned == nil || (returned!.param == k && returned!.fields == p.fields) else { return nil }
+            returned = (k, p.fields)
+        }
+        return returned
     }
 
     /// The pointer argument and member chain of a direct `container_of(p, T, m)` call.
@@ -114,6 +171,9 @@ public struct FunctionView {
             return accessPath(node, depth: depth + 1, expandAliases: expandAliases)
         case .unary where e.text(n) == "*":
             return accessPath(n.a, depth: depth + 1, expandAliases: expandAliases)
+        case .call:
+            // `container_of(k, T, m)->done`: the object a call's pointer points to.
+            return accessPath(node, depth: depth + 1, expandAliases: expandAliases)
         default:
             return nil
         }

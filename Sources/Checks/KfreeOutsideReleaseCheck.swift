@@ -137,7 +137,7 @@ struct KfreeOutsideReleaseCheck: Check {
                 } else if let g = callee {
                     // A register function that cleans up after itself is not a teardown.
                     let publishes = ctx.summaries.publishes[g] ?? [:]
-                    for e in (ctx.summaries.tearsDown[g] ?? [:]).keys.sorted() where e.param == j && publishes[e] == nil {
+                    for e in (ctx.summaries.tearsDown[g] ?? [:]).keys.sorted() where e.param == j && publishes[e] == nil && !waitsOut(e, of: g, ctx: ctx) {
                         events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: true))
                     }
                 }
@@ -145,4 +145,48 @@ struct KfreeOutsideReleaseCheck: Check {
         }
         return events
     }
+
+    /// Whether the teardown `effect` of `function` is one it waits out: following the
+    /// effect's evidence down to the driver-core call that drops the reference
+    /// (`kobject_put(k)`), that function then waits for a completion in the same object
+    /// (`wait_for_completion(&holder->done)`, which the release signals). The object is then
+    /// released before `function` returns, and a free after it frees nothing anyone still
+    /// refers to.
+    static func waitsOut(_ effect: ParamEffect, of function: FunctionID, ctx: AnalysisContext) -> Bool {
+        var id = function
+        var path = effect.path
+        for _ in 0..<6 {
+            guard let evidence = ctx.summaries.tearsDown[id]?.first(where: { $0.key.path == path })?.value else { return false }
+            if DriverCore.teardowns[evidence.callee] != nil {
+                return waitsAfterDrop(in: id, callee: evidence.callee, line: evidence.line, ctx: ctx)
+            }
+            guard let next = ctx.resolver.function(named: evidence.callee, from: id.file),
+                  let inner = ctx.summaries.tearsDown[next]?.keys.filter({ path.ends(with: $0.path) }).max(by: { $0.path.count < $1.path.count })
+            else { return false }
+            id = next
+            path = inner.path
+        }
+        return false
+    }
+
+    /// Whether `function`'s call of `callee` on `line` is followed by a wait for a
+    /// completion rooted where the dropped object is.
+    private static func waitsAfterDrop(in function: FunctionID, callee: String, line: Int32, ctx: AnalysisContext) -> Bool {
+        let view = FunctionView(id: function, resolver: ctx.resolver)
+        let calls = view.effectiveCalls()
+        guard let drop = calls.first(where: { $0.callee == callee && $0.site.line == line }),
+              let dropped = drop.args.first.flatMap({ view.accessPath($0) }) else { return false }
+        return calls.contains { c in
+            guard DriverCore.completionWaits.contains(c.callee), c.site.line > line,
+                  let waited = c.args.first.flatMap({ view.accessPath($0) }) else { return false }
+            // The completion is a member of the dropped object's container (or above it).
+            let container = waited.fields.dropLast()
+            return waited.root == dropped.root && !waited.fields.isEmpty && dropped.fields.starts(with: container)
+        }
+    }
+}
+
+extension Array where Element == String {
+    /// Whether the path ends with `suffix`.
+    func ends(with suffix: [String]) -> Bool { suffix.count <= count && self[(count - suffix.count)...].elementsEqual(suffix) }
 }

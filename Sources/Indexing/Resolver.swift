@@ -34,6 +34,16 @@ public final class Resolver {
     /// Files an include closure visits at most.
     static let closureLimit = 6000
 
+    /// What each function returns when it returns a path inside one of its parameters
+    /// (parameter, member path; nil for anything else), worked out once per function by
+    /// the analyses (`FunctionView.returnedPath`) and kept by this worker for the run.
+    public var returnedPaths: [FunctionID: (param: Int, fields: [String])?] = [:]
+    /// The functions whose `returnedPaths` answer is being worked out, innermost last.
+    public var returnedPathsInProgress: [FunctionID] = []
+    /// Set when an answer met a function already in progress or too deep a nesting: the
+    /// answers of that computation depend on where it started and are not kept.
+    public var returnedPathsTruncated = false
+
     public init(index: TreeIndex) {
         self.index = index
     }
