@@ -21,6 +21,23 @@ public struct ReleaseCallbacks: Sendable {
         "device_type": ["release"], "kobj_type": ["release"], "class": ["dev_release", "class_release"],
     ]
 
+    /// Whether assigning `rhs` to a device's `slot` (`release`, `type` or `class`) can give
+    /// it a release: false only for `&g` where `g` is a global whose initializer sets no
+    /// release for the device (a `device_type` without `.release`, a class without
+    /// `.dev_release`). A function, an unknown or uninitialized global, anything else: true.
+    public static func givesRelease(slot: String, rhs: Int32, in e: ExprTree, from file: Int32, resolver: Resolver) -> Bool {
+        let field: String
+        switch slot {
+        case "type": field = "release"
+        case "class": field = "dev_release"
+        default: return true
+        }
+        let n = e[e.strippingCasts(rhs)]
+        guard n.kind == .unary, e.text(n) == "&", e[n.a].kind == .identifier,
+              let (g, _) = resolver.globalEntry(named: e.text(e[n.a]), from: file), !g.designated.isEmpty else { return true }
+        return g.designated.contains { $0.path == field && !$0.value.isEmpty }
+    }
+
     /// Whether a path root is a file-scope object, or a local that only ever points into one
     /// (`led = &static_leds[i]` on every assignment).
     static func isStaticStorage(_ root: PathRoot, view: FunctionView, resolver: Resolver) -> Bool {

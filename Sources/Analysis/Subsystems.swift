@@ -48,7 +48,8 @@ public struct Subsystems: Sendable {
 
     /// Register functions that allocate the object themselves, with the local holding it.
     let localRegisterRoots: [LocalRegistration: PathRoot]
-    /// Object types on whose embedded device someone sets `.release`, `.type` or `.class`.
+    /// Object types on whose embedded device someone sets `.release`, `.type` or `.class`
+    /// (a type or class that can give a release: `ReleaseCallbacks.givesRelease`).
     public let releaseMentioned: Set<AggregateID>
     /// The core's `*_alloc()` functions per object type.
     public let allocatorFunctions: [AggregateID: [FunctionID]]
@@ -156,6 +157,8 @@ public struct Subsystems: Sendable {
             if base.b == 1 { containerType = view.type(of: base.a).flatMap { t in t.0.dereferenced.map { ($0, t.1) } } }
             else { containerType = view.type(of: base.a) }
             guard let (ct, cf) = containerType, let agg = resolver.aggregate(of: ct, from: cf) else { return }
+            // A type or class whose initializer has no release gives the device none.
+            guard ReleaseCallbacks.givesRelease(slot: slot, rhs: a.rhs, in: e, from: id.file, resolver: resolver) else { return }
             releaseMentioned.insert(agg)
             guard DriverCore.releaseSlots.contains(slot) else { return }
             let rhs = e[e.strippingCasts(a.rhs)]

@@ -71,8 +71,9 @@ struct MissingReleaseCheck: Check {
                       let callee = ctx.resolver.function(named: call.callee, from: view.file) else { continue }
                 let cv = FunctionView(id: callee, resolver: ctx.resolver)
                 let sets = cv.decl.assignments.contains { a in
-                    guard let lp = cv.memberPath(a.lhs, expandAliases: false), lp.root == .parameter(j), let last = lp.fields.last else { return false }
-                    return lp.fields.count == 1 && ["release", "type", "class"].contains(last)
+                    guard let lp = cv.memberPath(a.lhs, expandAliases: false), lp.root == .parameter(j), let last = lp.fields.last,
+                          lp.fields.count == 1, ["release", "type", "class"].contains(last) else { return false }
+                    return ReleaseCallbacks.givesRelease(slot: last, rhs: a.rhs, in: cv.exprs, from: callee.file, resolver: ctx.resolver)
                 }
                 if sets { return true }
             }
@@ -140,8 +141,9 @@ struct MissingReleaseCheck: Check {
                 if ctx.subsystems.releaseMentioned.contains(object) { continue }
                 // Set in this function through another spelling (a local alias)?
                 let setsHere = fn.assignments.contains { a in
-                    guard let lp = view.memberPath(a.lhs), lp.root == p.root, let last = lp.fields.last else { return false }
-                    return ["release", "type", "class"].contains(last)
+                    guard let lp = view.memberPath(a.lhs), lp.root == p.root, let last = lp.fields.last,
+                          ["release", "type", "class"].contains(last) else { return false }
+                    return ReleaseCallbacks.givesRelease(slot: last, rhs: a.rhs, in: view.exprs, from: id.file, resolver: ctx.resolver)
                 }
                 if setsHere || Self.helperSetsRelease(of: p, in: view, ctx: ctx) { continue }
                 let objectName = index.aggregate(object).name

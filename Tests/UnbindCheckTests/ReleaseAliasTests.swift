@@ -75,6 +75,32 @@ import Testing
         #expect(other.count == 1)
     }
 
+    /// A `device_type` or class whose initializer names no release gives the device none,
+    /// whether it is set where the device is registered or in the function creating it.
+    @Test func aTypeWithoutAReleaseGivesTheDeviceNone() {
+        let types = """
+            static const struct device_type bare_type = { .name = "bare" };
+            static const struct device_type full_type = { .name = "full", .release = widget_release };
+            static struct class bare_class = { .name = "bare" };
+            """
+        func files(_ set: String) -> [String: String] {
+            var f = Self.widget(set)
+            f["drivers/misc/widget-sysfs.c"] = f["drivers/misc/widget-sysfs.c"]!.replacingOccurrences(
+                of: "struct widget *widget_create(void)\n{", with: types + "\nstruct widget *widget_create(void)\n{")
+            return f
+        }
+        #expect(run(files("dev->type = &full_type;")).isEmpty)
+        #expect(run(files("dev->type = &bare_type;")).map { "\($0.file):\($0.line)" } == ["drivers/misc/widget-load.c:6"])
+        #expect(run(files("dev->class = &bare_class;")).map { "\($0.file):\($0.line)" } == ["drivers/misc/widget-load.c:6"])
+        #expect(run(files("dev->class = &bare_class; dev->type = &full_type;")).isEmpty)
+        // A type set in the registering function itself.
+        var here = files("")
+        here["drivers/misc/widget-load.c"] = here["drivers/misc/widget-load.c"]!.replacingOccurrences(
+            of: "return device_add(f_dev);", with: "w->dev.type = &bare_type;\n        return device_add(f_dev);")
+        here["drivers/misc/widget-load.c"] = "static const struct device_type bare_type = { .name = \"bare\" };\n" + here["drivers/misc/widget-load.c"]!
+        #expect(run(here).map { "\($0.file):\($0.line)" } == ["drivers/misc/widget-load.c:8"])
+    }
+
     /// What the subsystem pass learns from `dev->class = &c` and `dev->release = f` when
     /// `dev` stands for `&w->dev`: the widget's device gets a release from outside.
     @Test func anAssignmentThroughTheAliasNamesTheContainersType() {
