@@ -24,6 +24,9 @@ struct Parser {
     var locals: [VarDecl] = []
     var jumps: [Int32] = []
     var branches: [Int32] = []
+    /// The current function's labels and `goto`s: (the label's spelling id, line).
+    var labels: [(Int32, Int32)] = []
+    var gotos: [(Int32, Int32)] = []
     var conditionalDepth = 0
     var statementCount: Int32 = 0
     var exprDepth = 0

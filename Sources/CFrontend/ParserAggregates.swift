@@ -115,6 +115,15 @@ extension Parser {
 
     // MARK: - Functions
 
+    /// Each goto of the body whose label is in it, as (goto line, label line), flattened.
+    func gotoEdges() -> [Int32] {
+        var edges: [Int32] = []
+        for (label, line) in gotos {
+            if let target = labels.first(where: { $0.0 == label }) { edges.append(line); edges.append(target.1) }
+        }
+        return edges
+    }
+
     mutating func parseFunctionDefinition(spec: Specifiers, declarator d: Declarator) {
         // The arena's storage is reused from function to function; what a function keeps
         // is copied out by `compacted`.
@@ -129,6 +138,7 @@ extension Parser {
         locals.removeAll(keepingCapacity: true)
         jumps.removeAll(keepingCapacity: true)
         branches.removeAll(keepingCapacity: true)
+        labels.removeAll(keepingCapacity: true); gotos.removeAll(keepingCapacity: true)
         conditionalDepth = 0
         statementCount = 0
         exprDepth = 0
@@ -182,7 +192,7 @@ extension Parser {
             name: d.name, isStatic: spec.isStatic, isInline: spec.isInline, returnType: ret,
             params: params, locals: locals, calls: calls, assignments: assigns, returns: returns,
             exprs: exprs, line: startLine, column: d.column, endLine: endLine, statementCount: statementCount,
-            unconditionalJumps: jumps, branchLines: branches, tests: tests))
+            unconditionalJumps: jumps, branchLines: branches, tests: tests, gotoEdges: gotoEdges()))
         // The body's arrays were copied into its one buffer: keep their storage for the next.
         arena.nodes.removeAll(keepingCapacity: true)
         arena.lists.removeAll(keepingCapacity: true)

@@ -95,6 +95,7 @@ extension Parser {
         if t.kind == .identifier, let keyword = Keyword(rawValue: t.code), parseKeywordStatement(keyword, at: t) { return }
         // label:
         if t.kind == .identifier && isPunct(peek(), Punct.colon) && t.code >= Keyword.count {
+            labels.append((t.code, t.line))
             advance(by: 2)
             return
         }
@@ -173,6 +174,8 @@ extension Parser {
             return true
         case .kGoto:
             if conditionalDepth == 0 { jumps.append(t.line) }
+            let target = peek()
+            if target.kind == .identifier { gotos.append((target.code, t.line)) }
             skipToSemicolon()
             return true
         case .kAsm, .kAsm2, .kAsm3:

@@ -39,6 +39,9 @@ struct KfreeOutsideReleaseCheck: Check {
         var teardown: Bool
         /// The call only initializes the object (`device_initialize`, `kobject_init`).
         var initializes = false
+        /// The call is the driver core's own (`put_device`, `device_add`, …), not a
+        /// function whose summary has the effect.
+        var direct = true
     }
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
@@ -58,73 +61,136 @@ struct KfreeOutsideReleaseCheck: Check {
                 return (c, arg, freed)
             }
             guard !frees.isEmpty else { continue }
-            let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.2.root)), before: frees.map(\.0.site.line), ctx: ctx)
+            // The `goto`s that reach each free through its label.
+            let entries = frees.map { Self.gotoEntries(to: $0.0.site.line, in: fn) }
+            let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.2.root)), before: frees.map(\.0.site.line),
+                                     orBefore: entries.joined().max(), ctx: ctx)
             guard !events.isEmpty else { continue }
-            for (c, arg, freed) in frees {
-                // The nearest preceding event on the same object.
-                guard let ev = events.filter({ $0.root == freed.root && !$0.path.isEmpty && Self.precedes($0.line, free: c.site.line) })
-                    .max(by: { ($0.line, $0.teardown ? 1 : 0) < ($1.line, $1.teardown ? 1 : 0) }) else { continue }
-                if !ev.teardown && !c.site.isConditional { continue }
-                // A return or goto between them: the free is reached from elsewhere.
-                if fn.unconditionalJumps.contains(where: { $0 > ev.line && $0 < c.site.line }) { continue }
-                // `x = NULL` between them: the free is a no-op on this path.
-                let cleared = fn.assignments.contains { a in
-                    guard a.line > ev.line && a.line <= c.site.line, let lp = view.accessPath(a.lhs, expandAliases: false),
-                          lp.root == freed.root, lp.fields.isEmpty else { return false }
-                    let r = view.exprs[view.exprs.strippingCasts(a.rhs)]
-                    return (r.kind == .identifier && view.exprs.text(r) == "NULL") || (r.kind == .number && view.exprs.text(r) == "0")
+            for ((c, arg, freed), gotos) in zip(frees, entries) {
+                let onObject = events.filter { $0.root == freed.root && !$0.path.isEmpty }
+                func nearest(_ isBefore: (Event) -> Bool) -> Event? {
+                    onObject.filter(isBefore).max(by: { ($0.line, $0.teardown ? 1 : 0) < ($1.line, $1.teardown ? 1 : 0) })
                 }
-                if cleared { continue }
-                // A wait for a completion between them: the function waits for its own
-                // release (which signals it) before freeing.
-                if calls.contains(where: { DriverCore.completionWaits.contains($0.callee) && $0.site.line >= ev.line && $0.site.line <= c.site.line }) { continue }
-                // An else/case between them: the two calls sit on different branches.
-                if fn.branchLines.contains(where: { $0 > ev.line && $0 <= c.site.line }) { continue }
-                guard let (rt, rf) = view.type(of: arg), let rd = rt.dereferenced,
-                      let agg = ctx.resolver.aggregate(of: rd, from: rf),
-                      let (object, objectPath) = Registration.walk(agg, ev.path, ctx: ctx) else { continue }
-                if let obj = ctx.subsystems.objects[object], [.completion, .waitEvent, .revocation].contains(obj.protection) { continue }
-                let objectName = index.aggregate(object).name
-                // Undo what the object is: put_device() for a device, cdev_del() for a cdev, …
-                let core = objectPath.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } ?? "device"
-                let drop = DriverCore.dropCall[core] ?? "put_device()"
-                let what = ev.teardown
-                    ? "right after \(ev.callee)() dropped its reference"
-                    : ev.initializes
-                        ? "after \(ev.callee)() initialized its reference count, which must be dropped with \(drop)"
-                        : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
-                // A bare kobject (not inside a device or cdev) is referred to by sysfs,
-                // which drains on removal: only a delayed release touches the freed memory.
-                // (The walk stops at the first core object: a kobject here is not a device's.)
-                let bare = core == "kobject"
-                var severity: Severity = ev.teardown ? .error : .warning
-                var tail = ""
-                if bare && severity == .error {
-                    severity = .warning
-                    tail = "; it is a bare kobject that only sysfs refers to, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
-                } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: index.path(id.file), ctx: ctx) {
-                    severity = .warning
-                    tail = DeliberateDesign.clause(release)
+                // The nearest preceding event on the same object, then, for each goto that
+                // reaches the free, the last one before the goto.
+                var candidates: [(Event, Int32?)] = []
+                if let ev = nearest({ Self.precedes($0.line, free: c.site.line) }) { candidates.append((ev, nil)) }
+                // (Only the driver core's own calls: a helper's effect may be its own
+                // clean-up on the failure the goto handles.)
+                for g in gotos { if let ev = nearest({ $0.line < g }), ev.direct { candidates.append((ev, g)) } }
+                for (ev, via) in candidates {
+                    if let f = finding(for: c, arg: arg, freed: freed, after: ev, via: via, in: view, calls: calls, ctx: ctx) {
+                        out.append(f)
+                        break
+                    }
                 }
-                out.append(Finding(check: Self.description.id, severity: severity, file: index.path(id.file),
-                                   line: c.site.line, column: c.site.column, function: fn.name,
-                                   structName: index.aggregate(agg).name, object: objectName,
-                                   protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
-                                   message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead\(tail)",
-                                   notes: [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]))
             }
         }
         return out
     }
 
+    /// The lines of the `goto`s that reach a free on line `free`: those of a label at or
+    /// above it with no unconditional jump between the label and the free.
+    static func gotoEntries(to free: Int32, in fn: FunctionDecl) -> [Int32] {
+        let edges = fn.gotoEdges
+        var out: [Int32] = []
+        var k = edges.startIndex
+        while k + 1 < edges.endIndex {
+            let (g, label) = (edges[k], edges[k + 1])
+            k += 2
+            guard label <= free, !fn.unconditionalJumps.contains(where: { $0 >= label && $0 < free }) else { continue }
+            out.append(g)
+        }
+        return out
+    }
+
+    /// Whether leaving on line `leave` can be the failure branch of the call of event `ev`:
+    /// the variable its result went to (`err = cdev_add(…)`) is not assigned again before,
+    /// within the check's window (a call tested directly, `if (cdev_add(…))`, counts too).
+    private static func onOwnFailure(_ ev: Event, leave: Int32, in view: FunctionView) -> Bool {
+        guard leave - ev.line <= window else { return false }
+        let e = view.exprs
+        guard let call = view.decl.calls.first(where: { $0.line == ev.line && $0.callee == ev.callee }), call.target >= 0 else { return true }
+        let target = e[call.target]
+        guard target.kind == .identifier else { return false }
+        let name = e.text(target)
+        return !view.decl.assignments.contains { a in
+            a.line > ev.line && a.line <= leave && a.lhs >= 0 && e[a.lhs].kind == .identifier && e.text(e[a.lhs]) == name
+        }
+    }
+
+    /// The finding for the free `c` of `freed` after event `ev`, reached from it by falling
+    /// through or, with `via`, by the `goto` on that line; nil when the path is not one.
+    private func finding(for c: EffectiveCall, arg: Int32, freed: AccessPath, after ev: Event, via: Int32?,
+                         in view: FunctionView, calls: [EffectiveCall], ctx: AnalysisContext) -> Finding? {
+        let fn = view.decl
+        let id = view.id
+        let index = ctx.index
+        // Where the path leaves for the free: the goto, or the free itself.
+        let leave = via ?? c.site.line
+        if !ev.teardown && via == nil && !c.site.isConditional { return nil }
+        // The failure branch of a call that undoes itself when it fails (`cdev_add()`).
+        if !ev.teardown && DriverCore.undoesOwnFailure.contains(ev.callee) && Self.onOwnFailure(ev, leave: leave, in: view) { return nil }
+        // A return or goto between them: the free is reached from elsewhere.
+        if fn.unconditionalJumps.contains(where: { $0 > ev.line && $0 < leave }) { return nil }
+        // `x = NULL` between them: the free is a no-op on this path.
+        let cleared = fn.assignments.contains { a in
+            guard a.line > ev.line && a.line <= c.site.line, let lp = view.accessPath(a.lhs, expandAliases: false),
+                  lp.root == freed.root, lp.fields.isEmpty else { return false }
+            let r = view.exprs[view.exprs.strippingCasts(a.rhs)]
+            return (r.kind == .identifier && view.exprs.text(r) == "NULL") || (r.kind == .number && view.exprs.text(r) == "0")
+        }
+        if cleared { return nil }
+        // A wait for a completion between them: the function waits for its own
+        // release (which signals it) before freeing.
+        if calls.contains(where: { DriverCore.completionWaits.contains($0.callee) && $0.site.line >= ev.line && $0.site.line <= c.site.line }) { return nil }
+        // An else/case between them: the two calls sit on different branches.
+        if fn.branchLines.contains(where: { $0 > ev.line && $0 <= leave }) { return nil }
+        guard let (rt, rf) = view.type(of: arg), let rd = rt.dereferenced,
+              let agg = ctx.resolver.aggregate(of: rd, from: rf),
+              let (object, objectPath) = Registration.walk(agg, ev.path, ctx: ctx) else { return nil }
+        if let obj = ctx.subsystems.objects[object], [.completion, .waitEvent, .revocation].contains(obj.protection) { return nil }
+        let objectName = index.aggregate(object).name
+        // Undo what the object is: put_device() for a device, cdev_del() for a cdev, …
+        let core = objectPath.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } ?? "device"
+        let drop = DriverCore.dropCall[core] ?? "put_device()"
+        let what = ev.teardown
+            ? "right after \(ev.callee)() dropped its reference"
+            : ev.initializes
+                ? "after \(ev.callee)() initialized its reference count, which must be dropped with \(drop)"
+                : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
+        // A bare kobject (not inside a device or cdev) is referred to by sysfs,
+        // which drains on removal: only a delayed release touches the freed memory.
+        // (The walk stops at the first core object: a kobject here is not a device's.)
+        let bare = core == "kobject"
+        var severity: Severity = ev.teardown ? .error : .warning
+        var tail = ""
+        if bare && severity == .error {
+            severity = .warning
+            tail = "; it is a bare kobject that only sysfs refers to, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
+        } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: index.path(id.file), ctx: ctx) {
+            severity = .warning
+            tail = DeliberateDesign.clause(release)
+        }
+        var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]
+        if let via { notes.append(FindingNote(.teardown, file: index.path(id.file), line: via, message: "this goto reaches the \(c.callee)()")) }
+        return Finding(check: Self.description.id, severity: severity, file: index.path(id.file),
+                       line: c.site.line, column: c.site.column, function: fn.name,
+                       structName: index.aggregate(agg).name, object: objectName,
+                       protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
+                       message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead\(tail)",
+                       notes: notes)
+    }
+
     /// Teardowns and publishing calls of `calls` on paths from `roots` (the objects the
     /// function frees), at most `window` lines before one of the frees' lines
-    /// (`freeLines`): what a later free of the same object is measured against.
+    /// (`freeLines`), or anywhere before line `lastGoto` (the last `goto` reaching a free):
+    /// what a later free of the same object is measured against.
     private static func events(_ calls: [EffectiveCall], in view: FunctionView, from id: FunctionID, on roots: Set<PathRoot>,
-                               before freeLines: [Int32], ctx: AnalysisContext) -> [Event] {
+                               before freeLines: [Int32], orBefore lastGoto: Int32?, ctx: AnalysisContext) -> [Event] {
         var events: [Event] = []
         for c in calls where !c.callee.isEmpty && !DriverCore.frees.contains(c.callee)
-            && freeLines.contains(where: { precedes(c.site.line, free: $0) }) {
+            && (c.site.line < (lastGoto ?? Int32.min) || freeLines.contains(where: { precedes(c.site.line, free: $0) })) {
             // Resolved only when an argument on a freed object needs it.
             lazy var callee = ctx.resolver.function(named: c.callee, from: id.file)
             for (j, arg) in c.args.enumerated() where arg >= 0 {
@@ -138,7 +204,7 @@ struct KfreeOutsideReleaseCheck: Check {
                     // A register function that cleans up after itself is not a teardown.
                     let publishes = ctx.summaries.publishes[g] ?? [:]
                     for e in (ctx.summaries.tearsDown[g] ?? [:]).keys.sorted() where e.param == j && publishes[e] == nil && !waitsOut(e, of: g, ctx: ctx) {
-                        events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: true))
+                        events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: true, direct: false))
                     }
                 }
             }

@@ -159,6 +159,9 @@ public struct FunctionDecl: Sendable, Hashable {
     @inlinable public var branchLines: FactsSlice<Int32> { body.branchLines }
     /// Names and member chains that `if`/`while` conditions test for being set or NULL.
     @inlinable public var tests: FactsSlice<TestSite> { body.tests }
+    /// `goto` statements that reach a label of the function, as pairs of lines (the
+    /// `goto`'s, then the label's), in source order.
+    @inlinable public var gotoEdges: FactsSlice<Int32> { body.gotoEdges }
 
     /// The declared type of a parameter or local by name (locals shadow parameters).
     public func declaredType(of name: String) -> TypeRef? {
@@ -166,11 +169,11 @@ public struct FunctionDecl: Sendable, Hashable {
         if let p = params.first(where: { $0.name == name }) { return p.type }
         return nil
     }
-    public init(name: String, isStatic: Bool, isInline: Bool, returnType: TypeRef, params: [VarDecl], locals: [VarDecl], calls: [CallSite], assignments: [AssignmentSite], returns: [Int32], exprs: ExprArena, line: Int32, column: Int32, endLine: Int32, statementCount: Int32, unconditionalJumps: [Int32] = [], branchLines: [Int32] = [], tests: [TestSite] = []) {
+    public init(name: String, isStatic: Bool, isInline: Bool, returnType: TypeRef, params: [VarDecl], locals: [VarDecl], calls: [CallSite], assignments: [AssignmentSite], returns: [Int32], exprs: ExprArena, line: Int32, column: Int32, endLine: Int32, statementCount: Int32, unconditionalJumps: [Int32] = [], branchLines: [Int32] = [], tests: [TestSite] = [], gotoEdges: [Int32] = []) {
         self.name = name; self.isStatic = isStatic; self.isInline = isInline; self.returnType = returnType
         self.line = line; self.column = column; self.endLine = endLine; self.statementCount = statementCount
         let storage = FunctionBodyStorage.make(params: params, locals: locals, calls: calls, assignments: assignments, returns: returns,
-                                               jumps: unconditionalJumps, branches: branchLines, tests: tests, exprs: exprs)
+                                               jumps: unconditionalJumps, branches: branchLines, tests: tests, gotos: gotoEdges, exprs: exprs)
         self.exprs = ExprTree(storage: storage, names: exprs.names)
     }
 }

@@ -50,6 +50,9 @@ import Testing
                     cdev_init(&g->cdev, 0);
                     err = cdev_add(&g->cdev, n, 1);
                     if (err)
+                            return err;
+                    err = gadget_start(n);
+                    if (err)
                             kfree(g);
                     return err;
             }

@@ -53,6 +53,11 @@ public enum DriverCore {
     /// freeing after their failure is right.
     public static let undoneOnFailure: Set<String> = ["kset_register"]
 
+    /// Publishers whose failure leaves nothing to undo: a failed `cdev_add()` frees the name
+    /// it set and maps nothing, so freeing the cdev's container right after is correct
+    /// (only a later failure, once it succeeded, needs `cdev_del()`).
+    public static let undoesOwnFailure: Set<String> = ["cdev_add"]
+
     /// The path, inside what argument `path` names, of the object a core call acts on.
     public static func objectPath(_ callee: String, _ path: [String]) -> [String] {
         guard let m = argumentMember[callee] else { return path }

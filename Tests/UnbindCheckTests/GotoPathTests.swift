@@ -1,0 +1,90 @@
+import Testing
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+
+/// `kfree-outside-release` on error paths reached by `goto`: a free under a label counts
+/// what the driver core did to the object before each `goto` that reaches it.
+@Suite struct GotoPathTests {
+    /// A registration with `before` ahead of the device's initialization and `after` after
+    /// its registration, both able to jump to the label that frees the container.
+    static func widget(before: String = "", after: String = "", register: String = "ret = device_register(&w->dev);") -> [String: String] {
+        [
+            "drivers/misc/widget.c": """
+                #include <linux/device.h>
+                struct widget { int id; struct device dev; struct cdev cdev; };
+                static void widget_release(struct device *dev) { kfree(container_of(dev, struct widget, dev)); }
+                int widget_setup(struct widget *w);
+                struct widget *widget_create(struct device *parent)
+                {
+                        struct widget *w = kzalloc(sizeof(*w), 0);
+                        int ret;
+                        if (!w)
+                                return NULL;
+                        \(before)
+                        w->dev.parent = parent;
+                        w->dev.release = widget_release;
+                        dev_set_name(&w->dev, "widget");
+                        \(register)
+                        if (ret)
+                                goto err_free;
+                        \(after)
+                        return w;
+                err_free:
+                        kfree(w);
+                        return NULL;
+                }
+                """,
+        ]
+    }
+
+    func run(_ files: [String: String]) -> [String] {
+        findings(of: "kfree-outside-release", in: files).map { f in
+            "\(f.line) \(f.severity) \(f.message.contains("error path of device_register()")) \(f.notes.map(\.line))"
+        }
+    }
+
+    @Test func theFacts() {
+        let f = parse("int f(int x)\n{\n        if (x)\n                goto out;\n        x++;\nout:\n        return x;\n}\n")
+        #expect(Array(f.functions[0].gotoEdges) == [4, 6])
+        // A goto to a label of another function, or to none, is no edge.
+        let g = parse("int f(int x)\n{\n        goto nowhere;\n}\nint h(void)\n{\nnowhere:\n        return 0;\n}\n")
+        #expect(g.functions[0].gotoEdges.isEmpty)
+    }
+
+    @Test func aFailedRegistrationReachingTheFreeByGoto() {
+        #expect(run(Self.widget()) == ["21 warning true [15, 17]"])
+    }
+
+    @Test func aGotoBeforeTheObjectIsInitializedIsNoFinding() {
+        #expect(run(Self.widget(before: "if (parent == NULL)\n                goto err_free;", register: "ret = 0;")).isEmpty)
+        // Still reported for the goto after the registration.
+        #expect(run(Self.widget(before: "if (parent == NULL)\n                goto err_free;")) == ["22 warning true [16, 18]"])
+    }
+
+    @Test func aRegistrationThatUndoesItsOwnFailureIsNoFinding() {
+        #expect(run(Self.widget(register: "ret = cdev_add(&w->cdev, 1, 1);")).isEmpty)
+        // A later failure, once it succeeded, still needs cdev_del().
+        let later = run(Self.widget(register: "ret = cdev_add(&w->cdev, 1, 1);\n        if (ret)\n                return NULL;\n        ret = widget_setup(w);"))
+        #expect(later == ["24 warning false [15, 20]"])
+    }
+
+    /// A helper whose summary tears the object down, with the goto on its failure: the
+    /// helper's clean-up of its own failure, not a teardown to hold against the free.
+    @Test func aHelpersTeardownBeforeAGotoIsNotCounted() {
+        var files = Self.widget(register: "ret = widget_setup(w);")
+        files["drivers/misc/setup.c"] = """
+            #include <linux/device.h>
+            struct widget { int id; struct device dev; struct cdev cdev; };
+            int widget_setup(struct widget *w)
+            {
+                    device_unregister(&w->dev);
+                    return -5;
+            }
+            """
+        #expect(run(files).isEmpty)
+    }
+}
