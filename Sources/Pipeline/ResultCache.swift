@@ -27,11 +27,20 @@ public enum ResultCache {
         return hasher.hex
     }
 
-    /// The key of a result: the tool's version tag, the parts (command, options, the
-    /// tree's canonical root), then the manifest hash (last, after `|`).
+    /// The key of a result: the tool's version tag and build, the parts (command, options,
+    /// the tree's canonical root), then the manifest hash (last, after `|`).
     public static func key(_ parts: [String], manifest: String) -> String {
-        ([FactStore.versionTag] + parts).joined(separator: "\u{1f}") + "|" + manifest
+        ([FactStore.versionTag, build] + parts).joined(separator: "\u{1f}") + "|" + manifest
     }
+
+    /// The running executable's size and modification time: a rebuilt tool (whose checks
+    /// may answer differently under the same version number) never reads the results of
+    /// another build. Stored facts depend only on the fact encoding's version.
+    static let build: String = {
+        var st = stat()
+        guard stat("/proc/self/exe", &st) == 0 else { return "build unknown" }
+        return "build \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+    }()
 
     public static func load<T: Decodable>(_ type: T.Type, key: String, store: FactStore) -> T? {
         guard let bytes = store.report(key: key) else { return nil }

@@ -37,6 +37,14 @@ import Glibc
         return (dir, db, try FactStore(path: db))
     }
 
+    /// A stored result belongs to one build of the tool: a rebuilt binary misses it.
+    @Test func aResultKeyNamesTheVersionTheBuildAndTheManifest() {
+        let key = ResultCache.key(["scan", "/tree"], manifest: "abc")
+        #expect(key.hasPrefix(FactStore.versionTag + "\u{1f}build "))
+        #expect(key.hasSuffix("\u{1f}scan\u{1f}/tree|abc"))
+        #expect(!ResultCache.build.contains("unknown"))
+    }
+
     @Test func codecRoundTripsEveryFact() throws {
         for (path, text) in subsystemFixture.sorted(by: { $0.key < $1.key }) {
             let f = parse(text, path: path)
