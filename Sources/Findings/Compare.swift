@@ -38,6 +38,10 @@ public struct ComparedFinding: Sendable, Hashable, Decodable {
     /// check, function, struct and object: what survives a rename and a reworded message.
     var identity: String { [check, function, structName, object].joined(separator: "|") }
 
+    /// check, object and struct, for findings about an object: what survives a move of the
+    /// finding to another function or file (the same core, re-anchored by a refactor).
+    var objectIdentity: String { object.isEmpty ? "" : [check, object, structName].joined(separator: "|") }
+
     /// The subsystem a finding belongs to: its object, or the struct, or none.
     public var subsystem: String { !object.isEmpty ? object : (!structName.isEmpty ? structName : "(none)") }
 
@@ -57,7 +61,8 @@ public struct Comparison: Sendable {
 
     /// Matches by fingerprint; then, for the rest, by fingerprint without the file (renamed
     /// files); then by check, function, struct and object (renamed and reworded), each in
-    /// report order so that repeated findings pair up one to one.
+    /// report order so that repeated findings pair up one to one; then an object's only
+    /// unmatched finding on each side, by check, object and struct (moved).
     public init(old: [ComparedFinding], new: [ComparedFinding]) {
         var leftOld = old, leftNew = new
         var pairs: [(ComparedFinding, ComparedFinding)] = []
@@ -77,6 +82,16 @@ public struct Comparison: Sendable {
             leftOld = restOld
             leftNew = leftNew.enumerated().filter { !usedNew.contains($0.offset) }.map(\.element)
         }
+        // Last, an object's one finding on each side that is still unmatched (moved to another
+        // function or file): several on a side could pair wrongly, so they stay apart.
+        var oldCount: [String: Int] = [:], newCount: [String: Int] = [:]
+        for f in leftOld where !f.objectIdentity.isEmpty { oldCount[f.objectIdentity, default: 0] += 1 }
+        for f in leftNew where !f.objectIdentity.isEmpty { newCount[f.objectIdentity, default: 0] += 1 }
+        let unique = Set(oldCount.filter { $0.value == 1 && newCount[$0.key] == 1 }.keys)
+        let moved = Dictionary(uniqueKeysWithValues: leftNew.filter { unique.contains($0.objectIdentity) }.map { ($0.objectIdentity, $0) })
+        for f in leftOld { if let n = moved[f.objectIdentity] { pairs.append((f, n)) } }
+        leftOld.removeAll { unique.contains($0.objectIdentity) }
+        leftNew.removeAll { unique.contains($0.objectIdentity) }
         fixed = leftOld
         introduced = leftNew
         persisting = pairs.sorted { ($0.1.file, $0.1.line) < ($1.1.file, $1.1.line) }.map { (old: $0.0, new: $0.1) }
