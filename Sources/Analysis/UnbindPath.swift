@@ -10,20 +10,26 @@ public struct UnbindPath {
     public let entries: [FunctionID]
     /// Every function reached from the entries (entries included), at most `limit`.
     public let reached: [FunctionID]
+    /// The files that make up the driver: its own, or its directory's when it is split.
+    public let files: [Int32]
 
     static let limit = 400
     static let depth = 5
 
     /// The unbind path of the driver in `file`: the entries that file declares; when it
-    /// declares none (a driver split over several files), those of its directory.
+    /// declares none and no probe either (a driver split over several files), those of its
+    /// directory. A file whose driver table has a `.probe` and no `.remove` is a driver
+    /// with no unbind callback, not a part of its neighbours.
     public init(driverFile file: Int32, resolver: Resolver) {
         let index = resolver.index
         var entryNames = Self.entryNames(in: [file], index: index)
-        if entryNames.isEmpty {
+        var files = [file]
+        if entryNames.isEmpty && !Self.declaresProbe(index.files[Int(file)]) {
             let dir = TreeIndex.directory(of: index.path(file))
-            let files = index.filesByDirectory[dir] ?? []
+            files = index.filesByDirectory[dir] ?? []
             entryNames = Self.entryNames(in: files, index: index)
         }
+        self.files = files
         var entries: [FunctionID] = []
         for (name, fi) in entryNames {
             if let id = resolver.function(named: name, from: fi), !entries.contains(id) { entries.append(id) }
@@ -45,6 +51,11 @@ public struct UnbindPath {
             frontier = next
         }
         self.reached = reached
+    }
+
+    /// Whether a static table of the file names a `.probe` (a driver of its own).
+    static func declaresProbe(_ f: FileFacts) -> Bool {
+        f.globals.contains { g in g.designated.contains { v in !v.value.isEmpty && (v.path == "probe" || v.path.hasSuffix(".probe")) } }
     }
 
     /// Functions named in unbind slots of the files' static tables or passed to devm actions.

@@ -51,12 +51,14 @@ struct DevmEmbeddedRefcountCheck: Check {
         }.map { index.function($0).name })
         guard !unregister.isEmpty else { return nil }
         let register = Set(obj.register.map { index.function($0).name })
-        let dir = TreeIndex.directory(of: index.path(fid.file))
-        // A devm_* register helper of the subsystem called anywhere in the driver.
-        for fi in index.filesByDirectory[dir] ?? [] {
+        let path = UnbindPath(driverFile: fid.file, resolver: ctx.resolver)
+        // A devm_* register helper of the subsystem called anywhere in the driver, or in the
+        // file of the library function it registers through (`foo_common_probe()`).
+        var files = path.files
+        if let helper = ctx.resolver.function(named: reg.callee, from: fid.file), !files.contains(helper.file) { files.append(helper.file) }
+        for fi in files {
             if index.files[Int(fi)].functions.contains(where: { $0.calls.contains { $0.callee.hasPrefix("devm_") && register.contains($0.callee) } }) { return nil }
         }
-        let path = UnbindPath(driverFile: fid.file, resolver: ctx.resolver)
         if path.firstCall(to: unregister, index: index) != nil { return nil }
         let names = unregister.sorted().prefix(2).map { "\($0)()" }.joined(separator: " or ")
         let fn = index.function(fid)

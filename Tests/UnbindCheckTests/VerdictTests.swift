@@ -135,6 +135,25 @@ import Testing
         #expect(none.map(\.severity) == [.error])
         #expect(none.first.map { "\($0.line):\($0.column)" } == "5:27")
         #expect(none.first?.message.contains("but the driver has no unbind callback (.remove) and no devm action, so it never calls gizmo_unregister()") == true)
+        // A neighbour in the same directory whose .remove unregisters (or which registers
+        // through a devm_* helper) lends nothing to a driver of its own with no .remove.
+        var neighbours = Self.gizmoDriver(remove: "static struct platform_driver board_driver = { .probe = board_probe };")
+        neighbours["drivers/misc/other.c"] = """
+            #include <linux/gizmo.h>
+            struct other { struct gizmo gz; };
+            static void other_remove(struct platform_device *pdev) { gizmo_unregister(platform_get_drvdata(pdev)); }
+            static struct platform_driver other_driver = { .remove = other_remove };
+            """
+        #expect(run("devm-embedded-refcount", neighbours).filter { $0.file == "drivers/misc/board.c" }.map(\.severity) == [.error])
+        // A split driver whose tables live in a sibling file still has that unbind path.
+        var split = Self.gizmoDriver(remove: "")
+        split["drivers/misc/board-main.c"] = """
+            #include <linux/gizmo.h>
+            struct board { int irq; struct gizmo gz; };
+            static void board_remove(struct platform_device *pdev) { gizmo_unregister(platform_get_drvdata(pdev)); }
+            static struct platform_driver board_driver = { .probe = board_probe, .remove = board_remove };
+            """
+        #expect(run("devm-embedded-refcount", split).map(\.severity) == [.warning])
         // A .remove that forgets the unregister: an error naming the remove.
         let forgets = run("devm-embedded-refcount", Self.gizmoDriver(remove: """
             static void board_remove(struct platform_device *pdev) { platform_set_drvdata(pdev, 0); }
