@@ -68,11 +68,13 @@ public struct Lexer {
     public private(set) var macros: [RawMacro] = []
     public var names = Names()
 
-    /// Macros whose body sets `suppress_bind_attrs` (driver registration helpers whose
-    /// drivers cannot be unbound through sysfs).
+    /// Macros whose body sets `suppress_bind_attrs` or registers through
+    /// `platform_driver_probe()`, which sets it (driver registration helpers whose drivers
+    /// cannot be unbound through sysfs).
     public private(set) var suppressBindMacros: [String] = []
 
     static let suppressBindAttrs = Array("suppress_bind_attrs".utf8)
+    static let probeOnceRegistration = Array("platform_driver_probe".utf8)
 
     private mutating func recordSuppressingMacro(_ rest: [UInt8]) {
         var k = 0
@@ -338,7 +340,8 @@ public struct Lexer {
         case .define:
             if active {
                 recordMacro(rest, line: dirLine)
-                if rest.withUnsafeBytes({ r in Lexer.suppressBindAttrs.withUnsafeBytes { ByteSearch.contains(r, $0) } }) { recordSuppressingMacro(rest) }
+                if rest.withUnsafeBytes({ r in Lexer.suppressBindAttrs.withUnsafeBytes { ByteSearch.contains(r, $0) }
+                        || Lexer.probeOnceRegistration.withUnsafeBytes { ByteSearch.contains(r, $0) } }) { recordSuppressingMacro(rest) }
             }
         case .other:
             break

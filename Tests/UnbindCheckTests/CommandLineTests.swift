@@ -34,10 +34,20 @@ struct CLI {
         try #require(binary, "the unbindcheck executable was not found next to the test bundle; build it with `swift build --build-tests`")
     }
 
+    /// The environment every run gets: the caller's, with `XDG_CACHE_HOME` in a directory
+    /// of this test process, so that no test reads or writes the user's default index (an
+    /// index of another tool version there would add a "rebuilt" line to stderr).
+    static let environment: [String: String] = {
+        let home = NSTemporaryDirectory() + "unbindcheck-tests-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        return ProcessInfo.processInfo.environment.merging(["XDG_CACHE_HOME": home]) { $1 }
+    }()
+
     static func run(_ args: [String], in directory: String? = nil) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try path())
         p.arguments = args
+        p.environment = environment
         if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

@@ -27,6 +27,7 @@ func runOnTerminal(_ args: [String]) throws -> (status: Int32, terminal: String)
     try #require(slave >= 0)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: try CLI.path())
+    p.environment = CLI.environment
     p.arguments = args
     p.standardOutput = FileHandle.nullDevice
     p.standardError = FileHandle(fileDescriptor: slave, closeOnDealloc: false)

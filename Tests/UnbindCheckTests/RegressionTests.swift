@@ -155,6 +155,16 @@ import Testing
         let g = findings("devm-embedded-refcount", Self.emptyPrivate + "CHIP_DRIVER_END(widget)\n",
                          extra: ["include/linux/chip.h": "#define CHIP_DRIVER_END(n) static struct platform_driver n##_driver = { .driver = { .suppress_bind_attrs = true } }; builtin_platform_driver(n##_driver)\n"])
         #expect(g.first?.severity == .warning)
+        // A macro that registers through platform_driver_probe() (which suppresses them).
+        let probeOnce = "#define module_probe_once(d, p) static int __init d##_init(void) { return platform_driver_probe(&(d), p); } module_init(d##_init)\n"
+        let h = findings("devm-embedded-refcount", Self.emptyPrivate + "static struct platform_driver widget_driver = { .driver = { .name = \"w\" } };\nmodule_probe_once(widget_driver, widget_probe);\n",
+                         extra: ["include/linux/chip.h": probeOnce])
+        #expect(h.map(\.severity) == [.warning])
+        #expect(h.first?.message.hasSuffix("the driver suppresses its bind attributes, so only a failed probe or module unload frees it") == true)
+        // Without it, the same driver is an error.
+        let plain = findings("devm-embedded-refcount", Self.emptyPrivate + "static struct platform_driver widget_driver = { .driver = { .name = \"w\" } };\nmodule_plain(widget_driver);\n",
+                             extra: ["include/linux/chip.h": "#define module_plain(d) static int __init d##_init(void) { return platform_driver_register(&(d)); } module_init(d##_init)\n"])
+        #expect(plain.map(\.severity) == [.error])
     }
 
     @Test func emptyReleaseOnStaticObjectsIsAWarning() {
