@@ -12,27 +12,13 @@ import Testing
 /// waits for its own release (`kobject_put(k); wait_for_completion(&holder->done);`) is
 /// over before a later `kfree()`.
 @Suite struct ReturnedPathTests {
-    static let flashHeader = """
-        #include <linux/device.h>
-        struct flash_info { int size; struct device dev; };
-        int flash_register(struct flash_info *info);
-        """
-
-    static let flashCore = """
-        #include <linux/flash.h>
-        static void flash_release(struct device *dev) { unsigned long idx = 1; idx++; }
-        static const struct device_type flash_type = { .release = flash_release };
-        int flash_register(struct flash_info *info)
-        {
-                info->dev.type = &flash_type;
-                return device_register(&info->dev);
-        }
-        struct flash_info *flash_get(struct flash_info *info)
-        {
-                get_device(&info->dev);
-                return info;
-        }
-        """
+    /// The flash core of the check's own example (`Tests/Fixtures/devm-embedded-refcount`).
+    static func example(_ path: String) -> String {
+        let url = GoldenTests.fixtures.appendingPathComponent("devm-embedded-refcount/triggering-1/" + path)
+        return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+    }
+    static let flashHeader = example("include/linux/flash.h")
+    static let flashCore = example("drivers/mtd/core.c")
 
     /// A driver whose devm-allocated chip embeds the flash, registered through `helper`.
     static func driver(helper: String, register: String) -> [String: String] {
