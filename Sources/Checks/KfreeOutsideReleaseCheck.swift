@@ -104,6 +104,36 @@ struct KfreeOutsideReleaseCheck: Check {
         return out
     }
 
+    /// Whether `id` runs only when its module is unloaded: `module_exit()` names it, or
+    /// every function calling it (that sees this definition) is one `module_exit()` names.
+    static func runsOnlyAtModuleExit(_ id: FunctionID, ctx: AnalysisContext) -> Bool {
+        func namedByModuleExit(_ f: FunctionID) -> Bool {
+            let name = ctx.index.function(f).name
+            return ctx.index.files[Int(f.file)].globals.contains { $0.name == name && $0.type.kind == .named && $0.type.name == "module_exit" }
+        }
+        if namedByModuleExit(id) { return true }
+        let name = ctx.index.function(id).name
+        // The callers that see this definition (a same-named static elsewhere is another).
+        let callers = ctx.index.callers(of: name).filter { ctx.resolver.function(named: name, from: $0.file) == id }
+        return !callers.isEmpty && callers.allSatisfy(namedByModuleExit)
+    }
+
+    /// Whether the object has an `owner` (`struct module *`) and the file sets some
+    /// `owner` to `THIS_MODULE`: by the kernel's convention the core then takes a module
+    /// reference for each user (`try_module_get(x->owner)`), so the module, and its exit
+    /// function, cannot go while the object is held.
+    static func ownerPinsModule(_ object: AggregateID, file: Int32, ctx: AnalysisContext) -> Bool {
+        guard ctx.index.aggregate(object).fields.contains(where: { $0.name == "owner" && $0.type.name == "module" && $0.type.pointerDepth == 1 }) else { return false }
+        return ctx.index.files[Int(file)].functions.contains { fn in
+            let e = fn.exprs
+            return fn.assignments.contains { a in
+                guard a.lhs >= 0, a.rhs >= 0, e[a.lhs].kind == .member, e.text(e[a.lhs]) == "owner" else { return false }
+                let r = e[e.strippingCasts(a.rhs)]
+                return r.kind == .identifier && e.text(r) == "THIS_MODULE"
+            }
+        }
+    }
+
     /// Whether leaving on line `leave` can be the failure branch of the call of event `ev`:
     /// the variable its result went to (`err = cdev_add(…)`) is not assigned again before,
     /// within the check's window (a call tested directly, `if (cdev_add(…))`, counts too).
@@ -171,6 +201,9 @@ struct KfreeOutsideReleaseCheck: Check {
         } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: index.path(id.file), ctx: ctx) {
             severity = .warning
             tail = DeliberateDesign.clause(release)
+        } else if severity == .error, Self.ownerPinsModule(object, file: id.file, ctx: ctx), Self.runsOnlyAtModuleExit(id, ctx: ctx) {
+            severity = .warning
+            tail = "; it is freed only at module unload, and the driver sets the object's .owner to THIS_MODULE, which its users pin while they hold it, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
         }
         var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]
         if let via { notes.append(FindingNote(.teardown, file: index.path(id.file), line: via, message: "this goto reaches the \(c.callee)()")) }

@@ -1,0 +1,65 @@
+import Testing
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+
+/// `kfree-outside-release` at module unload: when the driver sets the object's `.owner` to
+/// `THIS_MODULE` (its users pin the module), a free that only the module's exit function
+/// reaches is a warning; on an unbind path it stays an error.
+@Suite struct ModuleExitTests {
+    /// A flash whose device is unregistered and whose container is then freed by `free`,
+    /// which `caller` calls; `owner`: the driver sets `flash.owner = THIS_MODULE`.
+    static func driver(owner: Bool, caller: String) -> [String: String] {
+        [
+            "include/linux/flash.h": """
+                #include <linux/device.h>
+                struct module;
+                struct flash { int size; struct module *owner; struct device dev; };
+                """,
+            "drivers/mtd/ram.c": """
+                #include <linux/flash.h>
+                struct ram { int id; struct flash flash; };
+                static struct ram *only;
+                static void ram_release(struct device *dev) { }
+                static int ram_init(void)
+                {
+                        only = kzalloc(sizeof(*only), 0);
+                        \(owner ? "only->flash.owner = THIS_MODULE;" : "")
+                        only->flash.dev.release = ram_release;
+                        return device_register(&only->flash.dev);
+                }
+                static void ram_free(struct ram *r)
+                {
+                        device_unregister(&r->flash.dev);
+                        kfree(r);
+                }
+                \(caller)
+                module_init(ram_init);
+                """,
+        ]
+    }
+
+    func run(_ files: [String: String]) -> [String] {
+        findings(of: "kfree-outside-release", in: files).map { "\($0.function) \($0.severity) \($0.message.contains("freed only at module unload"))" }
+    }
+
+    @Test func aFreeOnlyTheModuleExitReachesIsAWarningWhenUsersPinTheModule() {
+        let exit = "static void __exit ram_exit(void) { ram_free(only); }\nmodule_exit(ram_exit);"
+        #expect(run(Self.driver(owner: true, caller: exit)) == ["ram_free warning true"])
+        // No owner set: nothing pins the module.
+        #expect(run(Self.driver(owner: false, caller: exit)) == ["ram_free error false"])
+    }
+
+    @Test func aFreeOnAnUnbindPathStaysAnError() {
+        let both = """
+            static void __exit ram_exit(void) { ram_free(only); }
+            module_exit(ram_exit);
+            static void ram_remove(struct platform_device *pdev) { ram_free(only); }
+            static struct platform_driver ram_driver = { .remove = ram_remove };
+            """
+        #expect(run(Self.driver(owner: true, caller: both)) == ["ram_free error false"])
+    }
+}
