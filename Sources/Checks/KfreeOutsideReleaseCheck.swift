@@ -21,8 +21,10 @@ struct KfreeOutsideReleaseCheck: Check {
         confidence: """
             Error when kfree() follows put_device()/device_unregister() (or a subsystem unregister \
             that does not wait) within a few lines; warning on the error path right after a failed \
-            registration. Paths are approximated by line order, so a free reached by goto from \
-            before the registration can be reported.
+            registration or after an initialization, including a free under a label that a goto \
+            reaches after the driver core's call. Paths are approximated by line order and goto \
+            edges: a call inside a block that returns before the free can still be counted. A free \
+            only the module's exit reaches, of an object whose .owner pins the module, is a warning.
             """)
 
     static let window: Int32 = 6
