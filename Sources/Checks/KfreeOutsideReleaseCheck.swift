@@ -66,7 +66,7 @@ struct KfreeOutsideReleaseCheck: Check {
             // The `goto`s that reach each free through its label.
             let entries = frees.map { Self.gotoEntries(to: $0.0.site.line, in: fn) }
             let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.2.root)), before: frees.map(\.0.site.line),
-                                     orBefore: entries.joined().max(), ctx: ctx)
+                                     orBefore: entries.joined().map(\.goto).max(), ctx: ctx)
             guard !events.isEmpty else { continue }
             for ((c, arg, freed), gotos) in zip(frees, entries) {
                 let onObject = events.filter { $0.root == freed.root && !$0.path.isEmpty }
@@ -75,11 +75,11 @@ struct KfreeOutsideReleaseCheck: Check {
                 }
                 // The nearest preceding event on the same object, then, for each goto that
                 // reaches the free, the last one before the goto.
-                var candidates: [(Event, Int32?)] = []
+                var candidates: [(Event, (goto: Int32, label: Int32)?)] = []
                 if let ev = nearest({ Self.precedes($0.line, free: c.site.line) }) { candidates.append((ev, nil)) }
                 // (Only the driver core's own calls: a helper's effect may be its own
                 // clean-up on the failure the goto handles.)
-                for g in gotos { if let ev = nearest({ $0.line < g }), ev.direct { candidates.append((ev, g)) } }
+                for g in gotos { if let ev = nearest({ $0.line < g.goto }), ev.direct { candidates.append((ev, g)) } }
                 for (ev, via) in candidates {
                     if let f = finding(for: c, arg: arg, freed: freed, after: ev, via: via, in: view, calls: calls, ctx: ctx) {
                         out.append(f)
@@ -91,17 +91,17 @@ struct KfreeOutsideReleaseCheck: Check {
         return out
     }
 
-    /// The lines of the `goto`s that reach a free on line `free`: those of a label at or
-    /// above it with no unconditional jump between the label and the free.
-    static func gotoEntries(to free: Int32, in fn: FunctionDecl) -> [Int32] {
+    /// The `goto`s that reach a free on line `free`, with their labels' lines: those of a
+    /// label at or above it with no unconditional jump between the label and the free.
+    static func gotoEntries(to free: Int32, in fn: FunctionDecl) -> [(goto: Int32, label: Int32)] {
         let edges = fn.gotoEdges
-        var out: [Int32] = []
+        var out: [(goto: Int32, label: Int32)] = []
         var k = edges.startIndex
         while k + 1 < edges.endIndex {
             let (g, label) = (edges[k], edges[k + 1])
             k += 2
             guard label <= free, !fn.unconditionalJumps.contains(where: { $0 >= label && $0 < free }) else { continue }
-            out.append(g)
+            out.append((g, label))
         }
         return out
     }
@@ -153,10 +153,11 @@ struct KfreeOutsideReleaseCheck: Check {
 
     /// The finding for the free `c` of `freed` after event `ev`, reached from it by falling
     /// through or, with `via`, by the `goto` on that line; nil when the path is not one.
-    private func finding(for c: EffectiveCall, arg: Int32, freed: AccessPath, after ev: Event, via: Int32?,
+    private func finding(for c: EffectiveCall, arg: Int32, freed: AccessPath, after ev: Event, via jump: (goto: Int32, label: Int32)?,
                          in view: FunctionView, calls: [EffectiveCall], ctx: AnalysisContext) -> Finding? {
         let fn = view.decl
         let id = view.id
+        let via = jump?.goto
         let index = ctx.index
         // Where the path leaves for the free: the goto, or the free itself.
         let leave = via ?? c.site.line
@@ -165,6 +166,13 @@ struct KfreeOutsideReleaseCheck: Check {
         if !ev.teardown && DriverCore.undoesOwnFailure.contains(ev.callee) && Self.onOwnFailure(ev, leave: leave, in: view) { return nil }
         // A return or goto between them: the free is reached from elsewhere.
         if fn.unconditionalJumps.contains(where: { $0 > ev.line && $0 < leave }) { return nil }
+        // The goto's path, from its label, drops the object's reference before the free
+        // (`if (need_put) put_device(&x->dev); else kfree(x);`): the free is the other branch.
+        if let jump, calls.contains(where: { d in
+            guard d.site.line > jump.label && d.site.line < c.site.line, DriverCore.teardowns[d.callee] != nil,
+                  let p = d.args.first.flatMap({ view.accessPath($0) }) else { return false }
+            return p.root == freed.root && DriverCore.objectPath(d.callee, p.fields) == ev.path
+        }) { return nil }
         // `x = NULL` between them: the free is a no-op on this path.
         let cleared = fn.assignments.contains { a in
             guard a.line > ev.line && a.line <= c.site.line, let lp = view.accessPath(a.lhs, expandAliases: false),

@@ -65,6 +65,16 @@ import Testing
         #expect(run(Self.widget(before: "if (parent == NULL)\n                goto err_free;")) == ["22 warning true [16, 18]"])
     }
 
+    /// The label's path puts the device when it was registered and frees it otherwise.
+    @Test func aFreeOnTheOtherBranchOfAPutIsNoFinding() {
+        var files = Self.widget()
+        files["drivers/misc/widget.c"] = files["drivers/misc/widget.c"]!.replacingOccurrences(
+            of: "err_free:\n        kfree(w);",
+            with: "err_free:\n        if (ret)\n                put_device(&w->dev);\n        else\n                kfree(w);")
+        #expect(files["drivers/misc/widget.c"]!.contains("put_device(&w->dev);"))
+        #expect(run(files).isEmpty)
+    }
+
     @Test func aRegistrationThatUndoesItsOwnFailureIsNoFinding() {
         #expect(run(Self.widget(register: "ret = cdev_add(&w->cdev, 1, 1);")).isEmpty)
         // A later failure, once it succeeded, still needs cdev_del().
