@@ -126,7 +126,7 @@ public struct FunctionView {
         var returned: (param: Int, fields: [String])?
         for r in decl.returns {
             let rn = e[e.strippingCasts(r)]
-            if rn.kind == .number || (rn.kind == .identifier && e.text(rn) == "NULL") { continue }
+            if rn.kind == .number || e.isNullPointer(r) { continue }
             if rn.kind == .call, DriverCore.errorPointers.contains(e.text(at: rn.a)) { continue }
             guard let p = accessPath(r), case .parameter(let k) = p.root,
                   returned == nil || (returned!.param == k && returned!.fields == p.fields) else { return nil }
@@ -396,7 +396,7 @@ final class LocalAssignmentFacts {
             guard k == .unary || k == .identifier || k == .call || k == .member else { continue }
             // `dev = NULL` (a declaration's initializer, a reset) names no object: the
             // local stands for the one path it is otherwise given.
-            if k == .identifier && e.text(e[rhs]) == "NULL" { continue }
+            if e.isNullPointer(rhs) { continue }
             if let old = aliases[name], e.render(old) != e.render(rhs) { conflicted.insert(name) }
             aliases[name] = rhs
         }

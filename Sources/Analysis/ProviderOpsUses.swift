@@ -172,8 +172,7 @@ struct CoreScan {
 
     static func isZero(_ e: ExprTree, _ node: Int32) -> Bool {
         let n = e[e.strippingCasts(node)]
-        let t = e.text(n)
-        return (n.kind == .identifier && (t == "NULL" || t == "false")) || (n.kind == .number && t == "0")
+        return e.isNullPointer(node) || (n.kind == .identifier && e.text(n) == "false")
     }
 
     /// Whether `base` (the left of `->`) points to the group's object type.

@@ -177,8 +177,7 @@ struct KfreeOutsideReleaseCheck: Check {
         let cleared = fn.assignments.contains { a in
             guard a.line > ev.line && a.line <= c.site.line, let lp = view.accessPath(a.lhs, expandAliases: false),
                   lp.root == freed.root, lp.fields.isEmpty else { return false }
-            let r = view.exprs[view.exprs.strippingCasts(a.rhs)]
-            return (r.kind == .identifier && view.exprs.text(r) == "NULL") || (r.kind == .number && view.exprs.text(r) == "0")
+            return view.exprs.isNullPointer(a.rhs)
         }
         if cleared { return nil }
         // A wait for a completion between them: the function waits for its own

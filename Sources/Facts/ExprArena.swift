@@ -288,6 +288,12 @@ extension ExprReading {
         return k
     }
 
+    /// Whether node `i` (casts aside) is a null pointer constant: `NULL` or `0`.
+    public func isNullPointer(_ i: Int32) -> Bool {
+        let n = self[strippingCasts(i)]
+        return (n.kind == .identifier && text(n) == "NULL") || (n.kind == .number && text(n) == "0")
+    }
+
     /// Short C-like rendering for messages.
     public func render(_ i: Int32, depth: Int = 0) -> String {
         guard i >= 0, Int(i) < nodeCount, depth < 12 else { return "…" }
