@@ -92,7 +92,7 @@ public struct FunctionView {
         let n = e[call]
         guard n.kind == .call, e[n.a].kind == .identifier,
               let id = resolver.function(named: e.text(e[n.a]), from: file), id != self.id else { return nil }
-        guard let returned = Self.returnedParameterPath(of: id, resolver: resolver) else { return nil }
+        guard let returned = resolver.returnedPaths.answer(for: id, { FunctionView(id: $0, resolver: resolver).returnedParameterPath() }) else { return nil }
         let args = Array(e.list(of: n))
         guard returned.param < args.count, var p = accessPath(args[returned.param], depth: depth + 1) else { return nil }
         p.fields += returned.fields
@@ -101,25 +101,9 @@ public struct FunctionView {
         return p.fields.contains(where: { $0.hasPrefix("^") }) ? nil : p
     }
 
-    /// `returnedParameterPath()` of function `id`, remembered by the resolver. The answer
-    /// depends only on the function: helpers calling helpers are each worked out from the
-    /// start, and a cycle or a nesting over 16 gives nil without keeping any answer.
-    static func returnedParameterPath(of id: FunctionID, resolver: Resolver) -> (param: Int, fields: [String])? {
-        if let known = resolver.returnedPaths[id] { return known }
-        if resolver.returnedPathsInProgress.contains(id) || resolver.returnedPathsInProgress.count >= 16 {
-            resolver.returnedPathsTruncated = true
-            return nil
-        }
-        resolver.returnedPathsInProgress.append(id)
-        let found = FunctionView(id: id, resolver: resolver).returnedParameterPath()
-        resolver.returnedPathsInProgress.removeLast()
-        if !resolver.returnedPathsTruncated { resolver.returnedPaths[id] = .some(found) }
-        if resolver.returnedPathsInProgress.isEmpty { resolver.returnedPathsTruncated = false }
-        return found
-    }
-
     /// The parameter and path every object this function returns is (see `returnedPath`),
-    /// or nil; only pointer-returning functions are read.
+    /// or nil; only pointer-returning functions are read. Remembered per function by the
+    /// resolver (`FunctionMemo`).
     private func returnedParameterPath() -> (param: Int, fields: [String])? {
         guard decl.returnType.dereferenced != nil, !decl.params.isEmpty else { return nil }
         let e = exprs

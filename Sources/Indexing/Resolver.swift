@@ -35,14 +35,9 @@ public final class Resolver {
     static let closureLimit = 6000
 
     /// What each function returns when it returns a path inside one of its parameters
-    /// (parameter, member path; nil for anything else), worked out once per function by
-    /// the analyses (`FunctionView.returnedPath`) and kept by this worker for the run.
-    public var returnedPaths: [FunctionID: (param: Int, fields: [String])?] = [:]
-    /// The functions whose `returnedPaths` answer is being worked out, innermost last.
-    public var returnedPathsInProgress: [FunctionID] = []
-    /// Set when an answer met a function already in progress or too deep a nesting: the
-    /// answers of that computation depend on where it started and are not kept.
-    public var returnedPathsTruncated = false
+    /// (parameter, member path), worked out by the analyses (`FunctionView.returnedPath`)
+    /// and kept by this worker for the run.
+    public let returnedPaths = FunctionMemo<(param: Int, fields: [String])>()
 
     public init(index: TreeIndex) {
         self.index = index
@@ -363,6 +358,34 @@ struct ClosureSlot {
         self.order = order
         self.head = head; self.edge = edge; self.edgeEnd = edgeEnd
         if found == nil { finished = true }
+        return found
+    }
+}
+
+/// Answers worked out once per function by one worker (a resolver's), where working out
+/// one answer may need others'. The answer depends only on the function: a computation
+/// that meets a function already in progress (a cycle) or nests deeper than 16 answers nil
+/// there and keeps none of its answers, which would depend on where it started.
+public final class FunctionMemo<Value> {
+    private var answers: [FunctionID: Value?] = [:]
+    /// The functions being worked out, innermost last.
+    private var inProgress: [FunctionID] = []
+    private var truncated = false
+
+    public init() {}
+
+    /// The answer for `id`, computed by `compute` when not known yet.
+    public func answer(for id: FunctionID, _ compute: (FunctionID) -> Value?) -> Value? {
+        if let known = answers[id] { return known }
+        if inProgress.contains(id) || inProgress.count >= 16 {
+            truncated = true
+            return nil
+        }
+        inProgress.append(id)
+        let found = compute(id)
+        inProgress.removeLast()
+        if !truncated { answers[id] = .some(found) }
+        if inProgress.isEmpty { truncated = false }
         return found
     }
 }
