@@ -63,29 +63,55 @@ public struct ProviderOps: Sendable {
     /// `jobs` workers build the objects' groups side by side (each with its own resolver;
     /// `resolver` answers on one thread).
     public init(index: TreeIndex, resolver: Resolver, closure: EmbeddingClosure, subsystems: Subsystems, summaries: Summaries, jobs: Int = 1) {
-        // Exported functions that providers place in their ops tables are provider-side
-        // helpers (`regulator_enable_regmap`), not consumer entries.
+        let aggregates = subsystems.objects.keys.sorted()
+        // Two independent scans, side by side: exported functions that providers place in
+        // their ops tables are provider-side helpers (`regulator_enable_regmap`), not consumer
+        // entries; and consumer handles pointing to a provider's registered struct
+        // (`ProviderHandles`), each directory of their binders one more unit of work below.
+        let scans = parallelMap(count: 2, jobs: jobs, makeState: { () }) { k, _ -> Prelude in
+            k == 0 ? .helpers(ProviderOps.providerHelpers(index))
+                : .handles(ProviderHandles(index: index, resolver: Resolver(index: index), closure: closure, grouped: Set(aggregates)))
+        }
         var providerHelpers = Set<String>()
+        var handles = ProviderHandles.none
+        for scan in scans {
+            switch scan {
+            case .helpers(let names): providerHelpers = names
+            case .handles(let h): handles = h
+            }
+        }
+        let handleGroups = handles, helpers = providerHelpers
+        let work: @Sendable (Int, Resolver) -> [(Group, Set<String>)] = { k, worker in
+            if k < aggregates.count {
+                return ProviderOps.group(of: aggregates[k], index: index, resolver: worker, closure: closure, subsystems: subsystems,
+                                         summaries: summaries, providerHelpers: helpers).map { [$0] } ?? []
+            }
+            return handleGroups.groups(in: k - aggregates.count, index: index, resolver: worker, providerHelpers: helpers)
+        }
+        let count = aggregates.count + handles.directories.count
+        let built: [[(Group, Set<String>)]] = jobs > 1
+            ? parallelMap(count: count, jobs: jobs, makeState: { Resolver(index: index) }, work)
+            : (0..<count).map { work($0, resolver) }
+        var groups = built.flatMap { $0.map(\.0) }
+        TeardownRanking.rank(&groups, registerEntries: built.flatMap { $0.map(\.1) }, index: index)
+        self.groups = groups
+    }
+
+    /// What `init` works out before the groups.
+    private enum Prelude: Sendable {
+        case helpers(Set<String>)
+        case handles(ProviderHandles)
+    }
+
+    /// Exported functions that some static initializer of the tree names.
+    static func providerHelpers(_ index: TreeIndex) -> Set<String> {
+        var out = Set<String>()
         for fi in index.files.indices {
             for gi in index.files[fi].globals.indices {
-                for d in index.files[fi].globals[gi].designated where index.exported.contains(d.value) { providerHelpers.insert(d.value) }
+                for d in index.files[fi].globals[gi].designated where index.exported.contains(d.value) { out.insert(d.value) }
             }
         }
-        let helpers = providerHelpers
-        let aggregates = subsystems.objects.keys.sorted()
-        let built: [(Group, Set<String>)?]
-        if jobs > 1 {
-            built = parallelMap(count: aggregates.count, jobs: jobs, makeState: { Resolver(index: index) }) { k, worker in
-                ProviderOps.group(of: aggregates[k], index: index, resolver: worker, closure: closure, subsystems: subsystems,
-                                  summaries: summaries, providerHelpers: helpers)
-            }
-        } else {
-            built = aggregates.map { ProviderOps.group(of: $0, index: index, resolver: resolver, closure: closure, subsystems: subsystems,
-                                                       summaries: summaries, providerHelpers: helpers) }
-        }
-        var groups = built.compactMap { $0?.0 }
-        TeardownRanking.rank(&groups, registerEntries: built.compactMap { $0?.1 }, index: index)
-        self.groups = groups
+        return out
     }
 
     /// The group of the registered object `agg` and the names providers call to register
@@ -107,11 +133,21 @@ public struct ProviderOps: Sendable {
         let members = Array(Set(filled.map(\.0))).sorted()
         let (coreFiles, entryNames) = CoreDirectories(index: index).coreFiles(of: r, registers: registers)
         let teardown = ProviderOps.teardowns(object: object, register: r, index: index, summaries: summaries, coreFiles: coreFiles)
-        var g = Group(aggregate: agg, name: object.name, members: members, register: r, assignments: filled,
+        let g = Group(aggregate: agg, name: object.name, members: members, register: r, assignments: filled,
                       teardown: teardown, revocation: [], revokes: false, clears: false, waits: false, uses: [])
+        guard let judged = judge(g, index: index, resolver: resolver, coreFiles: coreFiles, providerHelpers: providerHelpers,
+                                 excluding: Set(registers + teardown)) else { return nil }
+        return (judged, entryNames)
+    }
+
+    /// The group with its use sites and its teardown's protection; nil when the core hands
+    /// out no counted reference to the object outside `excluding` (consumers that only get
+    /// it by being bound to it are unbound by unregister).
+    static func judge(_ group: Group, index: TreeIndex, resolver: Resolver, coreFiles: [Int32], providerHelpers: Set<String>,
+                      excluding: Set<FunctionID>) -> Group? {
+        var g = group
         let core = CoreScan(index: index, resolver: resolver, group: g, coreFiles: coreFiles, providerHelpers: providerHelpers)
-        // Consumers that only get the object by being bound to it are unbound by unregister.
-        guard core.handsOutReferences(excluding: Set(registers + teardown)) else { return nil }
+        guard core.handsOutReferences(excluding: excluding) else { return nil }
         g.uses = core.useSites()
         g.revocation = core.teardownFacts.evidence
         g.waits = core.teardownFacts.waits
@@ -120,7 +156,7 @@ public struct ProviderOps: Sendable {
         // (Uses protected only because their caller holds a teardown lock do not make
         // the core a revoking one: that lock delists the object, it does not revoke.)
         g.revokes = core.teardownFacts.revokes && g.uses.contains { ["srcu", "lock", "flag"].contains($0.protection ?? "") }
-        return (g, entryNames)
+        return g
     }
 
     /// `obj->m = provider value` in a register function: `obj` a local of the object's type,

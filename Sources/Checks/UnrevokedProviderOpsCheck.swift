@@ -15,8 +15,10 @@ struct UnrevokedProviderOpsCheck: Check {
         rationale: """
             The core's object outlives the provider: a consumer holding a reference can still call \
             into the provider's callbacks, or pass its private data, after the provider was unbound \
-            and its memory freed (nvmem before its SRCU rework; gpiolib before v6.9). Unregister must \
-            clear the pointers under SRCU (or a lock every user takes and re-checks), or wait for users.
+            and its memory freed (nvmem before its SRCU rework; gpiolib before v6.9). The same holds for \
+            a refcounted handle the core gives each consumer with a bare pointer to the struct a \
+            provider registered. Unregister must clear the pointers under SRCU (or a lock every user \
+            takes and re-checks), or wait for users.
             """,
         severity: .error,
         confidence: """
