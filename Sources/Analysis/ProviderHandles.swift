@@ -117,9 +117,7 @@ struct ProviderHandles {
             let (t, tf) = resolver.expandTypedef(f.type, from: agg.file)
             if t.isFunctionPointer { return true }
             guard t.pointerDepth == 1, let d = t.dereferenced, let ops = resolver.aggregate(of: d, from: tf), ops != agg else { continue }
-            let fields = index.aggregate(ops).fields
-            let n = fields.filter { resolver.expandTypedef($0.type, from: ops.file).0.isFunctionPointer }.count
-            if !fields.isEmpty && n * 4 >= fields.count * 3 { return true }
+            if ProviderOps.isOpsTable(ops, resolver: resolver) { return true }
         }
         return false
     }

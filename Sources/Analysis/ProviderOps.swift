@@ -202,10 +202,15 @@ public struct ProviderOps: Sendable {
             let pt = view.decl.params[source.param].type
             if let pd = pt.dereferenced, resolver.aggregate(of: pd, from: view.file) == agg { return true }
         }
-        // An ops table: a struct made (mostly) of callbacks.
+        return isOpsTable(agg, resolver: resolver)
+    }
+
+    /// An ops table: a struct made mostly (two thirds or more) of callbacks; the rest are
+    /// sizes, flags and attribute groups (`fpga_manager_ops`: 8 of 11).
+    static func isOpsTable(_ agg: AggregateID, resolver: Resolver) -> Bool {
         let fields = resolver.index.aggregate(agg).fields
         let callbacks = fields.filter { resolver.expandTypedef($0.type, from: agg.file).0.isFunctionPointer }.count
-        return fields.count >= 1 && callbacks * 4 >= fields.count * 3
+        return fields.count >= 1 && callbacks * 3 >= fields.count * 2
     }
 
     /// Unregister functions of the object, and exported core functions that reach one (the

@@ -215,6 +215,27 @@ import Testing
         #expect(f.message.hasPrefix("widget_peek() uses the provider's priv, reg_read of struct widget_device unprotected (no lock, SRCU/RCU read section or check protects it), although unregister revokes them"))
     }
 
+    /// An ops table may hold a few sizes and flags among its callbacks (two thirds or more
+    /// callbacks).
+    @Test(arguments: [("\tint hdr;\n", 1), ("\tint hdr;\n\tint flags;\n", 0)])
+    func opsTablesWithSomeDataAreProviderOwned(_ data: String, _ expected: Int) {
+        var files = ProviderFixture.core(use: "\treturn w->ops->peek(w, off);\n", teardown: "", marker: false)
+        files["include/linux/widget.h"] = ProviderFixture.header.replacingOccurrences(of: "int exists;", with: "int exists; const struct widget_ops *ops;")
+            .replacingOccurrences(of: "struct widget_config {", with: """
+                struct widget_device;
+                struct widget_ops {
+                \(data)\tint (*peek)(struct widget_device *w, int off);
+                \tint (*poke)(struct widget_device *w, int off);
+                };
+                struct widget_config { const struct widget_ops *ops;
+                """)
+        files["drivers/widget/core.c"] = files["drivers/widget/core.c"]?.replacingOccurrences(
+            of: "\tw->reg_read = config->reg_read;\n\tw->priv = config->priv;\n", with: "\tw->ops = config->ops;\n")
+        let all = Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()])
+        #expect(all.count == expected)
+        if expected == 1 { #expect(all.first?.members == ["ops"] && all.first?.function == "widget_unregister") }
+    }
+
     @Test func subsystemsSayRevocationWithTheEvidence() throws {
         let ctx = analyse(ProviderFixture.core(use: ProviderFixture.srcuUse, teardown: ProviderFixture.srcuTeardown, marker: false))
         let obj = try #require(ctx.subsystems.objects.values.first { $0.name == "widget_device" })
