@@ -12,6 +12,11 @@ public enum PathRoot: Sendable, Hashable {
 public struct AccessPath: Sendable, Hashable {
     public var root: PathRoot
     public var fields: [String]
+
+    public init(root: PathRoot, fields: [String]) {
+        self.root = root
+        self.fields = fields
+    }
 }
 
 /// A call as the analyses see it: through function-like macros, with arguments as nodes of

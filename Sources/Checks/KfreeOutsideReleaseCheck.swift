@@ -20,7 +20,9 @@ struct KfreeOutsideReleaseCheck: Check {
         severity: .error,
         confidence: """
             Error when kfree() follows put_device()/device_unregister() (or a subsystem unregister \
-            that does not wait) within a few lines; warning on the error path right after a failed \
+            that does not wait) within a few lines, or at any distance when the teardown is a statement \
+            of the function's own body; a warning when it unwinds the function's own registration after \
+            a later step failed; warning on the error path right after a failed \
             registration or after an initialization, including a free under a label that a goto \
             reaches after the driver core's call. Paths are approximated by line order and goto \
             edges: a call inside a block that returns before the free can still be counted. A free \
@@ -33,6 +35,11 @@ struct KfreeOutsideReleaseCheck: Check {
     /// lines before it (the events are gathered, and then picked, by this one test).
     static func precedes(_ line: Int32, free: Int32) -> Bool { line <= free && free - line <= window }
 
+    /// Whether a teardown on line `line`, a statement of the function's own body (in no
+    /// block that is conditional), counts for a free on line `free` at any distance: every
+    /// path to the free passes it unless a return or goto lies between (tested for each).
+    static func precedes(unconditionalTeardown line: Int32, free: Int32) -> Bool { line < free }
+
     private struct Event {
         var root: PathRoot
         var path: [String]
@@ -44,6 +51,9 @@ struct KfreeOutsideReleaseCheck: Check {
         /// The call is the driver core's own (`put_device`, `device_add`, …), not a
         /// function whose summary has the effect.
         var direct = true
+        /// A teardown that is a statement of the function's own body (not in an `if`,
+        /// loop or `switch`).
+        var unconditional = false
     }
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
@@ -76,7 +86,8 @@ struct KfreeOutsideReleaseCheck: Check {
                 // The nearest preceding event on the same object, then, for each goto that
                 // reaches the free, the last one before the goto.
                 var candidates: [(Event, (goto: Int32, label: Int32)?)] = []
-                if let ev = nearest({ Self.precedes($0.line, free: c.site.line) }) { candidates.append((ev, nil)) }
+                if let ev = nearest({ Self.precedes($0.line, free: c.site.line)
+                    || ($0.unconditional && Self.precedes(unconditionalTeardown: $0.line, free: c.site.line)) }) { candidates.append((ev, nil)) }
                 // (Only the driver core's own calls: a helper's effect may be its own
                 // clean-up on the failure the goto handles.)
                 for g in gotos { if let ev = nearest({ $0.line < g.goto }), ev.direct { candidates.append((ev, g)) } }
@@ -104,6 +115,15 @@ struct KfreeOutsideReleaseCheck: Check {
             out.append((g, label))
         }
         return out
+    }
+
+    /// Whether a teardown on line `teardown` is where the call on line `call` goes when it
+    /// fails: right below it (its `if`), or under a label that a `goto` just below it
+    /// reaches (`ret = register(…); if (ret) goto err;`).
+    static func onFailureBranch(of call: Int32, teardown: Int32, in fn: FunctionDecl) -> Bool {
+        let near: Int32 = 2
+        if teardown - call <= near { return true }
+        return gotoEntries(to: teardown, in: fn).contains { $0.goto > call && $0.goto - call <= near }
     }
 
     /// Whether `id` runs only when its module is unloaded: `module_exit()` names it, or
@@ -210,6 +230,14 @@ struct KfreeOutsideReleaseCheck: Check {
         } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: index.path(id.file), ctx: ctx) {
             severity = .warning
             tail = DeliberateDesign.clause(release)
+        } else if severity == .error, let reg = Registration.find(in: view, target: AccessPath(root: freed.root, fields: []), allocated: agg, ctx: ctx),
+                  reg.publishes, reg.line < ev.line, !DriverCore.referencePuts.contains(ev.callee),
+                  !Self.onFailureBranch(of: reg.line, teardown: ev.line, in: fn) {
+            // The function's own error path unregistering what it registered (probe failing
+            // late): only a user who opened the object in between holds it. (A put is how a
+            // failed registration is left, not an unwinding of a successful one.)
+            severity = .warning
+            tail = "; this unwinds the registration through \(reg.callee)() on line \(reg.line) of the same function, so only a user who opened it in between holds a reference"
         } else if severity == .error, Self.ownerPinsModule(object, file: id.file, ctx: ctx), Self.runsOnlyAtModuleExit(id, ctx: ctx) {
             severity = .warning
             tail = "; it is freed only at module unload, and the driver sets the object's .owner to THIS_MODULE, which its users pin while they hold it, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
@@ -232,21 +260,27 @@ struct KfreeOutsideReleaseCheck: Check {
                                before freeLines: [Int32], orBefore lastGoto: Int32?, ctx: AnalysisContext) -> [Event] {
         var events: [Event] = []
         for c in calls where !c.callee.isEmpty && !DriverCore.frees.contains(c.callee)
-            && (c.site.line < (lastGoto ?? Int32.min) || freeLines.contains(where: { precedes(c.site.line, free: $0) })) {
+            && (c.site.line < (lastGoto ?? Int32.min) || freeLines.contains(where: { precedes(c.site.line, free: $0) })
+                || (!c.site.isConditional && freeLines.contains(where: { precedes(unconditionalTeardown: c.site.line, free: $0) }))) {
+            let unconditional = !c.site.isConditional
             // Resolved only when an argument on a freed object needs it.
             lazy var callee = ctx.resolver.function(named: c.callee, from: id.file)
             for (j, arg) in c.args.enumerated() where arg >= 0 {
                 guard let p = view.accessPath(arg), roots.contains(p.root) else { continue }
                 if let t = DriverCore.teardowns[c.callee], t.contains(j), c.callee != "device_del" {
-                    events.append(Event(root: p.root, path: DriverCore.objectPath(c.callee, p.fields), line: c.site.line, callee: c.writtenAs, teardown: true))
+                    events.append(Event(root: p.root, path: DriverCore.objectPath(c.callee, p.fields), line: c.site.line, callee: c.writtenAs, teardown: true,
+                                        unconditional: unconditional))
                 } else if let pub = DriverCore.publishers[c.callee], pub.contains(j), !DriverCore.undoneOnFailure.contains(c.callee) {
                     events.append(Event(root: p.root, path: DriverCore.objectPath(c.callee, p.fields), line: c.site.line, callee: c.writtenAs, teardown: false,
                                         initializes: DriverCore.initializers.contains(c.callee)))
-                } else if let g = callee {
+                } else if DriverCore.teardowns[c.callee] == nil, let g = callee {
+                    // (The driver core's own calls count by their own entries, as above:
+                    // `device_del()` unpublishes and keeps the reference.)
                     // A register function that cleans up after itself is not a teardown.
                     let publishes = ctx.summaries.publishes[g] ?? [:]
                     for e in (ctx.summaries.tearsDown[g] ?? [:]).keys.sorted() where e.param == j && publishes[e] == nil && !waitsOut(e, of: g, ctx: ctx) {
-                        events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: true, direct: false))
+                        events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: true, direct: false,
+                                            unconditional: unconditional))
                     }
                 }
             }

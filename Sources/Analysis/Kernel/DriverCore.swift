@@ -73,6 +73,10 @@ public enum DriverCore {
         "device": "put_device()", "kobject": "kobject_put()", "cdev": "cdev_del()", "kref": "kref_put()",
     ]
 
+    /// Teardowns that only drop a reference (the documented way out of a failed
+    /// registration), as opposed to unregistering the object.
+    public static let referencePuts: Set<String> = ["put_device", "kobject_put", "kref_put"]
+
     /// Calls that unpublish or drop the reference of an object.
     public static let teardowns: [String: [Int]] = [
         "device_del": [0], "device_unregister": [0], "put_device": [0],

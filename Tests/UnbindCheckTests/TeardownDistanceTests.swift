@@ -1,0 +1,49 @@
+import Testing
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+
+/// `kfree-outside-release` when the free comes many lines after the teardown: a teardown
+/// that is a statement of the function's own body counts at any distance, one in a
+/// conditional block only within the check's window.
+@Suite struct TeardownDistanceTests {
+    /// A remove function: `teardown` (one or more lines) on the cdev, then ten lines of
+    /// other clean-up, then `between`, then the free.
+    static func remove(teardown: String = "cdev_del(&g->cdev);", between: String = "") -> [String: String] {
+        let filler = (1...10).map { "        gizmo_quiet(g, \($0));" }.joined(separator: "\n")
+        return [
+            "drivers/misc/gizmo.c": """
+                #include <linux/device.h>
+                struct gizmo { void *regs; struct cdev cdev; };
+                void gizmo_quiet(struct gizmo *g, int step);
+                void gizmo_remove(struct gizmo *g)
+                {
+                        \(teardown)
+                \(filler)
+                        \(between)
+                        kfree(g);
+                }
+                """,
+        ]
+    }
+
+    func run(_ files: [String: String]) -> [String] {
+        findings(of: "kfree-outside-release", in: files).map { "\($0.line) \($0.severity) \($0.notes.map(\.line))" }
+    }
+
+    @Test func anUnconditionalTeardownCountsAtAnyDistance() {
+        #expect(run(Self.remove()) == ["18 error [6]"])
+    }
+
+    @Test func aTeardownInAConditionalBlockCountsOnlyNearby() {
+        #expect(run(Self.remove(teardown: "if (g->regs)\n                cdev_del(&g->cdev);")).isEmpty)
+    }
+
+    /// A return between them leaves the free on another path.
+    @Test func aReturnBetweenEndsThePath() {
+        #expect(run(Self.remove(between: "return;")).isEmpty)
+    }
+}
