@@ -41,10 +41,11 @@ extension Parser {
         case .member:
             tests.append(TestSite(node: e, line: line))
         case .identifier:
-            // Only pointers can hold what a check guards; `if (ret)` is not recorded.
+            // Pointers (what a check guards) and bool flags (`if (free_it)`); `if (ret)` is
+            // not recorded.
             let name = names[n.textID]
             let local = locals.last { $0.name == name } ?? currentParams.first { $0.name == name }
-            if let t = local?.type, t.pointerDepth > 0 || t.isFunctionPointer { tests.append(TestSite(node: e, line: line)) }
+            if let t = local?.type, t.pointerDepth > 0 || t.isFunctionPointer || t.isBool { tests.append(TestSite(node: e, line: line)) }
         case .unary where names[n.textID] == "!":
             recordTests(n.a, line: line, depth: depth + 1)
         case .binary:

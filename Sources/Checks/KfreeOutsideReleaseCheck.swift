@@ -126,6 +126,20 @@ struct KfreeOutsideReleaseCheck: Check {
         return gotoEntries(to: teardown, in: fn).contains { $0.goto > call && $0.goto - call <= near }
     }
 
+    /// Whether a local tested just above line `free` (`if (free_it)`) is set to false or
+    /// 0 between line `after` and the free: the free is then skipped on that path.
+    static func flagCleared(after: Int32, before free: Int32, in view: FunctionView) -> Bool {
+        let e = view.exprs
+        let locals = Set(view.decl.locals.map(\.name))
+        let flags = Set(view.decl.tests.filter { $0.line < free && free - $0.line <= 2 && e[$0.node].kind == .identifier }
+            .map { e.text(at: $0.node) }.filter { locals.contains($0) })
+        return view.decl.assignments.contains { a in
+            guard a.line > after && a.line < free, e[a.lhs].kind == .identifier, flags.contains(e.text(at: a.lhs)) else { return false }
+            let v = e[e.strippingCasts(a.rhs)]
+            return e.isNullPointer(a.rhs) || (v.kind == .identifier && e.text(at: e.strippingCasts(a.rhs)) == "false")
+        }
+    }
+
     /// Whether `id` runs only when its module is unloaded: `module_exit()` names it, or
     /// every function calling it (that sees this definition) is one `module_exit()` names.
     static func runsOnlyAtModuleExit(_ id: FunctionID, ctx: AnalysisContext) -> Bool {
@@ -200,6 +214,8 @@ struct KfreeOutsideReleaseCheck: Check {
             return view.exprs.isNullPointer(a.rhs)
         }
         if cleared { return nil }
+        // `flag = false` between them, and the free runs only `if (flag)`: not on this path.
+        if c.site.isConditional, Self.flagCleared(after: ev.line, before: c.site.line, in: view) { return nil }
         // A wait for a completion between them: the function waits for its own
         // release (which signals it) before freeing.
         if calls.contains(where: { DriverCore.completionWaits.contains($0.callee) && $0.site.line >= ev.line && $0.site.line <= c.site.line }) { return nil }

@@ -31,6 +31,8 @@ public struct TypeRef: Sendable, Hashable, Codable {
 
     /// Whether the type is a struct/union tag.
     public var isAggregateTag: Bool { kind == .structType || kind == .unionType }
+    /// A `bool` (or `_Bool`) value, not a pointer to one.
+    public var isBool: Bool { pointerDepth == 0 && !isFunctionPointer && !isArray && (name == "bool" || name == "_Bool") }
     /// Whether a field of this type holds the object itself rather than a pointer to it.
     public var isEmbedded: Bool { pointerDepth == 0 && !isFunctionPointer }
 

@@ -47,3 +47,42 @@ import Testing
         #expect(run(Self.remove(between: "return;")).isEmpty)
     }
 }
+
+/// A free guarded by a local flag that the teardown's path clears (`free = false` after
+/// `put_device()`) is not reached after the teardown.
+@Suite struct ClearedFlagTests {
+    static let files = [
+        "drivers/misc/gizmo.c": """
+            #include <linux/device.h>
+            struct gizmo { int id; struct device dev; };
+            int gizmo_setup(struct gizmo *g);
+            int gizmo_init(struct gizmo *g)
+            {
+                    bool free = true;
+                    int rc;
+                    rc = gizmo_setup(g);
+                    if (rc)
+                            goto err1;
+                    rc = device_register(&g->dev);
+                    if (rc)
+                            goto err_put;
+                    return 0;
+            err_put:
+                    put_device(&g->dev);
+                    free = false;
+            err1:
+                    if (free)
+                            kfree(g);
+                    return rc;
+            }
+            """,
+    ]
+
+    @Test func aClearedFlagGuardsTheFree() {
+        #expect(findings(of: "kfree-outside-release", in: Self.files).isEmpty)
+        // Without the clearing the free after the put is reported.
+        var files = Self.files
+        files["drivers/misc/gizmo.c"] = files["drivers/misc/gizmo.c"]!.replacingOccurrences(of: "        free = false;\n", with: "")
+        #expect(findings(of: "kfree-outside-release", in: files).map(\.line) == [19])
+    }
+}
