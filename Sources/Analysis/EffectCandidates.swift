@@ -14,18 +14,40 @@ import Indexing
 /// effect, so it never changes a caller's.
 enum EffectCandidates {
     /// The flows of every function that can have an effect, in `FunctionID` order.
+    ///
+    /// A function's calls are read lazily: only those to a driver-core call or to a name
+    /// already kept (a flow to any other callee can never carry an effect, so the fixed point
+    /// is the same without it). When a name is kept later, its callers are candidates of the
+    /// next round and read again for the calls to the names kept since.
     static func flows(index: TreeIndex, shapes: [EffectShape], jobs: Int) -> [(FunctionID, [Summaries.Flow])] {
         let callers = callersByName(index: index, jobs: jobs)
         var flowsOf: [FunctionID: [Summaries.Flow]] = [:]
         var kept = Array(repeating: Set<FunctionID>(), count: shapes.count)
         var frontier = DriverCore.effectCalls
-        var evaluated = Set<FunctionID>()
+        // The names whose calls matter, in the order they became so; each function records
+        // how many of them it has been read for.
+        var relevantOrder = DriverCore.effectCalls.sorted()
+        var relevant = DriverCore.effectCalls
+        var readUpTo: [FunctionID: Int] = [:]
         while !frontier.isEmpty {
             var candidates = Set<FunctionID>()
             for name in frontier { candidates.formUnion(callers[name]) }
-            let fresh = candidates.subtracting(evaluated).sorted()
-            evaluated.formUnion(fresh)
-            for (id, list) in extract(fresh, index: index, jobs: jobs) { flowsOf[id] = list }
+            let toRead = candidates.filter { (readUpTo[$0] ?? 0) < relevantOrder.count }.sorted()
+            let since = toRead.map { readUpTo[$0] ?? 0 }
+            var sinceByID: [FunctionID: Int] = [:]
+            for (id, k) in zip(toRead, since) { sinceByID[id] = k }
+            let order = relevantOrder, position = Dictionary(uniqueKeysWithValues: relevantOrder.enumerated().map { ($1, $0) })
+            let from = sinceByID
+            for (id, list) in extract(toRead, index: index, jobs: jobs, only: { id, name in
+                guard let p = position[name], let k = from[id] else { return false }
+                return p >= k && p < order.count
+            }) {
+                flowsOf[id, default: []] += list
+            }
+            for id in toRead {
+                readUpTo[id] = relevantOrder.count
+                if (sinceByID[id] ?? 0) > 0 { flowsOf[id]?.sort { $0.call < $1.call } }
+            }
             var next = Set<String>()
             for id in candidates.sorted() {
                 guard let list = flowsOf[id] else { continue }
@@ -41,6 +63,7 @@ enum EffectCandidates {
                     }
                 }
             }
+            for name in next.sorted() where relevant.insert(name).inserted { relevantOrder.append(name) }
             frontier = next
         }
         let all = kept.reduce(into: Set<FunctionID>()) { $0.formUnion($1) }
@@ -48,14 +71,15 @@ enum EffectCandidates {
     }
 
     /// The flows of `ids` (sorted), file by file, in parallel with one resolver per worker.
-    private static func extract(_ ids: [FunctionID], index: TreeIndex, jobs: Int) -> [(FunctionID, [Summaries.Flow])] {
+    private static func extract(_ ids: [FunctionID], index: TreeIndex, jobs: Int,
+                                only: @escaping @Sendable (FunctionID, String) -> Bool) -> [(FunctionID, [Summaries.Flow])] {
         var byFile: [[FunctionID]] = []
         for id in ids {
             if let last = byFile.last?.last, last.file == id.file { byFile[byFile.count - 1].append(id) } else { byFile.append([id]) }
         }
         let groups = byFile
         let perGroup = parallelMap(count: groups.count, jobs: jobs, makeState: { Resolver(index: index) }) { k, resolver in
-            Summaries.flows(of: groups[k], index: index, resolver: resolver)
+            Summaries.flows(of: groups[k], index: index, resolver: resolver, only: only)
         }
         return perGroup.flatMap { $0 }
     }

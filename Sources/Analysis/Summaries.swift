@@ -49,6 +49,9 @@ public struct Summaries: Sendable {
         var conditional: Bool
         /// The argument is (derived from) the parameter's container, for frees.
         var derived: Bool
+        /// The call's index among the function's effective calls (flows read in several
+        /// passes are put back in call order by it).
+        var call: Int32 = 0
     }
 
     static let maxPath = 6
@@ -79,13 +82,16 @@ public struct Summaries: Sendable {
         AccessPath(root: p.root, fields: normalize(p.fields))
     }
 
-    /// The parameter flows of the functions `ids` (those with any).
-    static func flows(of ids: [FunctionID], index: TreeIndex, resolver: Resolver) -> [(FunctionID, [Flow])] {
+    /// The parameter flows of the functions `ids` (those with any); with `only`, just those
+    /// of calls whose callee it holds (a flow to any other function can never carry an
+    /// effect), each tagged with its call's index among the function's effective calls.
+    static func flows(of ids: [FunctionID], index: TreeIndex, resolver: Resolver,
+                      only: (@Sendable (FunctionID, String) -> Bool)? = nil) -> [(FunctionID, [Flow])] {
         var out: [(FunctionID, [Flow])] = []
         for id in ids {
             let view = FunctionView(id: id, resolver: resolver)
             var list: [Flow] = []
-            for call in view.effectiveCalls() where !call.callee.isEmpty {
+            for (k, call) in view.effectiveCalls().enumerated() where !call.callee.isEmpty && only?(id, call.callee) ?? true {
                 var calleeID: FunctionID?? = .none
                 for (j, arg) in call.args.enumerated() where arg >= 0 {
                     var effect: ParamEffect?
@@ -101,7 +107,7 @@ public struct Summaries: Sendable {
                     guard let eff = effect else { continue }
                     if calleeID == .none { calleeID = .some(resolver.function(named: call.callee, from: id.file)) }
                     list.append(Flow(calleeName: call.callee, callee: calleeID!, argument: j, effect: eff,
-                                     line: call.site.line, conditional: call.site.isConditional, derived: derived))
+                                     line: call.site.line, conditional: call.site.isConditional, derived: derived, call: Int32(k)))
                 }
             }
             if !list.isEmpty { out.append((id, list)) }
