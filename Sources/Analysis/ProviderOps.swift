@@ -218,13 +218,16 @@ public struct ProviderOps: Sendable {
     /// exported before static, callers before callees.
     static func teardowns(object: SubsystemObject, register: FunctionID, index: TreeIndex, summaries: Summaries, coreFiles: [Int32]) -> [FunctionID] {
         let byName = KernelSync.functionsByName(coreFiles, index)
-        var targets = Set(object.unregister.filter { $0 != register }.map { index.function($0).name })
+        // A function that registers the object is not its teardown, even when its error
+        // path tears it down again (`tpm_chip_register()`).
+        let registering = Set(object.register + [register])
+        var targets = Set(object.unregister.filter { !registering.contains($0) }.map { index.function($0).name })
         if targets.isEmpty {
-            for (name, id) in byName where id != register && index.exported.contains(name) && !(summaries.tearsDown[id]?.isEmpty ?? true) { targets.insert(name) }
+            for (name, id) in byName where !registering.contains(id) && index.exported.contains(name) && !(summaries.tearsDown[id]?.isEmpty ?? true) { targets.insert(name) }
         }
         var reaching = targets
         for _ in 0..<3 {
-            for (name, id) in byName where !reaching.contains(name) && id != register {
+            for (name, id) in byName where !reaching.contains(name) && !registering.contains(id) {
                 if index.function(id).calls.contains(where: { reaching.contains($0.callee) }) { reaching.insert(name) }
             }
         }

@@ -236,6 +236,25 @@ import Testing
         if expected == 1 { #expect(all.first?.members == ["ops"] && all.first?.function == "widget_unregister") }
     }
 
+    /// A second register function whose error path unregisters again is not the teardown.
+    @Test func aRegisterFunctionIsNeverTheTeardown() {
+        var files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: "", marker: false)
+        files["drivers/widget/core.c", default: ""] += """
+
+            int widget_add(struct widget_device *w)
+            {
+            \tint ret = device_add(&w->dev);
+            \tif (!w->priv) {
+            \t\twidget_unregister(w);
+            \t\treturn -1;
+            \t}
+            \treturn ret;
+            }
+            EXPORT_SYMBOL(widget_add);
+            """
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).map(\.function) == ["widget_unregister"])
+    }
+
     @Test func subsystemsSayRevocationWithTheEvidence() throws {
         let ctx = analyse(ProviderFixture.core(use: ProviderFixture.srcuUse, teardown: ProviderFixture.srcuTeardown, marker: false))
         let obj = try #require(ctx.subsystems.objects.values.first { $0.name == "widget_device" })
