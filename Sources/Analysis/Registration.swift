@@ -54,7 +54,9 @@ public enum Registration {
 
     /// The call in `view` that publishes a core object inside the allocation at `target`:
     /// the first that really publishes it, else the first that initializes it.
-    public static func find(in view: FunctionView, target: AccessPath, allocated agg: AggregateID, ctx: AnalysisContext) -> RegistrationSite? {
+    /// With `path`, only a call that publishes the core object at that path counts.
+    public static func find(in view: FunctionView, target: AccessPath, allocated agg: AggregateID, ctx: AnalysisContext,
+                            path wanted: [String]? = nil) -> RegistrationSite? {
         var initializer: RegistrationSite?
         for call in view.effectiveCalls() where !call.callee.isEmpty {
             for (j, arg) in call.args.enumerated() where arg >= 0 {
@@ -69,7 +71,7 @@ public enum Registration {
                     for e in effects.keys.sorted() where e.param == j { candidates.append((Summaries.normalize(rest + e.path), real.contains(e))) }
                 }
                 for (c, publishes) in candidates {
-                    if let (object, path) = walk(agg, c, ctx: ctx) {
+                    if let (object, path) = walk(agg, c, ctx: ctx), wanted.map({ $0 == path }) ?? true {
                         let site = RegistrationSite(object: object, callee: call.writtenAs, line: call.site.line, column: call.site.column, path: path, publishes: publishes)
                         if publishes { return site }
                         if initializer == nil { initializer = site }

@@ -246,7 +246,8 @@ struct KfreeOutsideReleaseCheck: Check {
         } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: index.path(id.file), ctx: ctx) {
             severity = .warning
             tail = DeliberateDesign.clause(release)
-        } else if severity == .error, let reg = Registration.find(in: view, target: AccessPath(root: freed.root, fields: []), allocated: agg, ctx: ctx),
+        } else if severity == .error,
+                  let reg = Registration.find(in: view, target: AccessPath(root: freed.root, fields: []), allocated: agg, ctx: ctx, path: objectPath),
                   reg.publishes, reg.line < ev.line, !DriverCore.referencePuts.contains(ev.callee),
                   !Self.onFailureBranch(of: reg.line, teardown: ev.line, in: fn) {
             // The function's own error path unregistering what it registered (probe failing

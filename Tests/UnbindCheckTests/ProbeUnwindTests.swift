@@ -49,6 +49,19 @@ import Testing
         #expect(run(Self.probe()) == ["19 warning true"])
     }
 
+    /// The registration named is the one of the object torn down, not another one of the
+    /// same allocation registered earlier.
+    @Test func theRegistrationNamedIsTheTornDownObjects() {
+        var files = Self.probe()
+        files["drivers/misc/gizmo.c"] = files["drivers/misc/gizmo.c"]!
+            .replacingOccurrences(of: "struct gizmo { void *regs; struct cdev cdev; };", with: "struct gizmo { void *regs; struct cdev cdev; struct device dev; };")
+            .replacingOccurrences(of: "        cdev_init(&g->cdev, 0);\n", with: "        device_add(&g->dev);\n")
+        let all = findings(of: "kfree-outside-release", in: files)
+        #expect(all.count == 1)
+        #expect(all.first?.message.contains("unwinds the registration through cdev_add() on line 9") == true)
+        #expect(all.first?.message.contains("device_add") == false)
+    }
+
     /// The same teardown in a remove function, with nothing registered there, is an error.
     @Test func theSameFreeWithoutTheRegistrationIsAnError() {
         var files = Self.probe()
