@@ -117,6 +117,17 @@ struct KfreeOutsideReleaseCheck: Check {
         return out
     }
 
+    /// The function's own successful registration of the object at `path` that teardown
+    /// `ev` unregisters again: a publishing call above it, whose failure branch the teardown
+    /// is not, the teardown not a plain put.
+    private static func unwoundRegistration(of path: [String], freed: AccessPath, agg: AggregateID, by ev: Event,
+                                            in view: FunctionView, ctx: AnalysisContext) -> RegistrationSite? {
+        guard !DriverCore.referencePuts.contains(ev.callee),
+              let reg = Registration.find(in: view, target: AccessPath(root: freed.root, fields: []), allocated: agg, ctx: ctx, path: path),
+              reg.publishes, reg.line < ev.line, !onFailureBranch(of: reg.line, teardown: ev.line, in: view.decl) else { return nil }
+        return reg
+    }
+
     /// Whether a teardown on line `teardown` is where the call on line `call` goes when it
     /// fails: right below it (its `if`), or under a label that a `goto` just below it
     /// reaches (`ret = register(…); if (ret) goto err;`).
@@ -246,10 +257,7 @@ struct KfreeOutsideReleaseCheck: Check {
         } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: index.path(id.file), ctx: ctx) {
             severity = .warning
             tail = DeliberateDesign.clause(release)
-        } else if severity == .error,
-                  let reg = Registration.find(in: view, target: AccessPath(root: freed.root, fields: []), allocated: agg, ctx: ctx, path: objectPath),
-                  reg.publishes, reg.line < ev.line, !DriverCore.referencePuts.contains(ev.callee),
-                  !Self.onFailureBranch(of: reg.line, teardown: ev.line, in: fn) {
+        } else if severity == .error, let reg = Self.unwoundRegistration(of: objectPath, freed: freed, agg: agg, by: ev, in: view, ctx: ctx) {
             // The function's own error path unregistering what it registered (probe failing
             // late): only a user who opened the object in between holds it. (A put is how a
             // failed registration is left, not an unwinding of a successful one.)
