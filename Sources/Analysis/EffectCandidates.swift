@@ -24,29 +24,27 @@ enum EffectCandidates {
         var flowsOf: [FunctionID: [Summaries.Flow]] = [:]
         var kept = Array(repeating: Set<FunctionID>(), count: shapes.count)
         var frontier = DriverCore.effectCalls
-        // The names whose calls matter, in the order they became so; each function records
-        // how many of them it has been read for.
-        var relevantOrder = DriverCore.effectCalls.sorted()
-        var relevant = DriverCore.effectCalls
+        // The names whose calls matter, each with its place in the order they became so;
+        // each function records how many of them it has been read for.
+        var position: [String: Int] = [:]
+        for name in DriverCore.effectCalls.sorted() { position[name] = position.count }
         var readUpTo: [FunctionID: Int] = [:]
         while !frontier.isEmpty {
             var candidates = Set<FunctionID>()
             for name in frontier { candidates.formUnion(callers[name]) }
-            let toRead = candidates.filter { (readUpTo[$0] ?? 0) < relevantOrder.count }.sorted()
-            let since = toRead.map { readUpTo[$0] ?? 0 }
-            var sinceByID: [FunctionID: Int] = [:]
-            for (id, k) in zip(toRead, since) { sinceByID[id] = k }
-            let order = relevantOrder, position = Dictionary(uniqueKeysWithValues: relevantOrder.enumerated().map { ($1, $0) })
-            let from = sinceByID
+            let toRead = candidates.filter { (readUpTo[$0] ?? 0) < position.count }.sorted()
+            var since: [FunctionID: Int] = [:]
+            for id in toRead { since[id] = readUpTo[id] ?? 0 }
+            let known = position, from = since
             for (id, list) in extract(toRead, index: index, jobs: jobs, only: { id, name in
-                guard let p = position[name], let k = from[id] else { return false }
-                return p >= k && p < order.count
+                guard let p = known[name], let k = from[id] else { return false }
+                return p >= k
             }) {
                 flowsOf[id, default: []] += list
             }
             for id in toRead {
-                readUpTo[id] = relevantOrder.count
-                if (sinceByID[id] ?? 0) > 0 { flowsOf[id]?.sort { $0.call < $1.call } }
+                readUpTo[id] = position.count
+                if (since[id] ?? 0) > 0 { flowsOf[id]?.sort { $0.call < $1.call } }
             }
             var next = Set<String>()
             for id in candidates.sorted() {
@@ -63,7 +61,7 @@ enum EffectCandidates {
                     }
                 }
             }
-            for name in next.sorted() where relevant.insert(name).inserted { relevantOrder.append(name) }
+            for name in next.sorted() where position[name] == nil { position[name] = position.count }
             frontier = next
         }
         let all = kept.reduce(into: Set<FunctionID>()) { $0.formUnion($1) }

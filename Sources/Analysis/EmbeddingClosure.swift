@@ -23,6 +23,9 @@ public struct EmbeddingClosure: Sendable {
     /// Embeddings per core kind: a struct can embed several kinds.
     public let byKind: [String: [AggregateID: Embedding]]
 
+    /// Whether `agg` has a lifetime of its own: a core object, or a struct embedding one.
+    public func isRefcounted(_ agg: AggregateID) -> Bool { cores[agg] != nil || embeddings[agg] != nil }
+
     public init(index: TreeIndex, resolver: Resolver) {
         // Core object definitions: prefer those in include/linux, else any of that name.
         var cores: [AggregateID: String] = [:]

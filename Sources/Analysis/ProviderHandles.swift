@@ -102,7 +102,7 @@ struct ProviderHandles {
             guard !decl.isUnion, !decl.isAnonymous else { continue }
             for f in decl.fields where f.type.pointerDepth == 1 && f.type.isAggregateTag && !f.type.isFunctionPointer {
                 guard let target = f.type.dereferenced, let p = resolver.aggregate(of: target, from: h.file), p != h,
-                      closure.cores[p] == nil, closure.embeddings[p] == nil else { continue }
+                      !closure.isRefcounted(p) else { continue }
                 let has: Bool
                 if let known = callbacks[p] { has = known } else { has = hasCallbacks(p, index: index, resolver: resolver); callbacks[p] = has }
                 if has { out.append(Candidate(handle: h, member: f.name, provider: p)) }
@@ -164,7 +164,7 @@ struct ProviderHandles {
         let registers = registry.inserting.filter { id in
             takesProvider(id) && index.callers(of: index.function(id).name).contains { $0.file != id.file }
         }
-        guard !registers.isEmpty, !unregisters.isEmpty else { return nil }
+        guard !registers.isEmpty else { return nil }
         let (coreFiles, entryNames) = CoreDirectories(index: index).coreFiles(of: binder, registers: registers)
         let decl = index.aggregate(h)
         let g = ProviderOps.Group(aggregate: h, name: decl.name, members: Array(Set(stores.map(\.0))).sorted(), register: binder,

@@ -196,7 +196,7 @@ public struct ProviderOps: Sendable {
         if type.kind == .builtin && type.name == "void" && type.pointerDepth == 1 { return true }
         // A refcounted target (a parent device, a module) has a lifetime of its own.
         guard let target = type.dereferenced, let agg = resolver.aggregate(of: target, from: typeFile),
-              closure.cores[agg] == nil, closure.embeddings[agg] == nil else { return false }
+              !closure.isRefcounted(agg) else { return false }
         if source.direct, source.param < view.decl.params.count {
             // `gdev->chip = gc`: the provider's own struct.
             let pt = view.decl.params[source.param].type

@@ -143,7 +143,7 @@ struct CoreScan {
             let path = index.path(fid.file)
             for (lhs, rhs, line) in KernelSync.stores(in: view) {
                 let l = e[lhs]
-                guard l.kind == .member, isZero(e, rhs), CoreScan.isObject(view, l.a, group.aggregate, resolver) else { continue }
+                guard l.kind == .member, e.isNullOrFalse(rhs), CoreScan.isObject(view, l.a, group.aggregate, resolver) else { continue }
                 let name = e.text(l)
                 let locks = sync.held(at: line)
                 if members.contains(name) {
@@ -168,11 +168,6 @@ struct CoreScan {
             }
         }
         return facts
-    }
-
-    static func isZero(_ e: ExprTree, _ node: Int32) -> Bool {
-        let n = e[e.strippingCasts(node)]
-        return e.isNullPointer(node) || (n.kind == .identifier && e.text(n) == "false")
     }
 
     /// Whether `base` (the left of `->`) points to the group's object type.

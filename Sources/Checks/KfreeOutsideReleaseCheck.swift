@@ -145,9 +145,7 @@ struct KfreeOutsideReleaseCheck: Check {
         let flags = Set(view.decl.tests.filter { $0.line < free && free - $0.line <= 2 && e[$0.node].kind == .identifier }
             .map { e.text(at: $0.node) }.filter { locals.contains($0) })
         return view.decl.assignments.contains { a in
-            guard a.line > after && a.line < free, e[a.lhs].kind == .identifier, flags.contains(e.text(at: a.lhs)) else { return false }
-            let v = e[e.strippingCasts(a.rhs)]
-            return e.isNullPointer(a.rhs) || (v.kind == .identifier && e.text(at: e.strippingCasts(a.rhs)) == "false")
+            a.line > after && a.line < free && e[a.lhs].kind == .identifier && flags.contains(e.text(at: a.lhs)) && e.isNullOrFalse(a.rhs)
         }
     }
 

@@ -294,6 +294,12 @@ extension ExprReading {
         return (n.kind == .identifier && text(n) == "NULL") || (n.kind == .number && text(n) == "0")
     }
 
+    /// Whether node `i` (casts aside) clears a pointer or a flag: `NULL`, `0` or `false`.
+    public func isNullOrFalse(_ i: Int32) -> Bool {
+        let n = self[strippingCasts(i)]
+        return isNullPointer(i) || (n.kind == .identifier && text(n) == "false")
+    }
+
     /// Short C-like rendering for messages.
     public func render(_ i: Int32, depth: Int = 0) -> String {
         guard i >= 0, Int(i) < nodeCount, depth < 12 else { return "…" }
