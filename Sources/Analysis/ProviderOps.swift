@@ -301,14 +301,17 @@ enum TeardownRanking {
             }
         }
         var votes: [[String: Int]] = Array(repeating: [:], count: groups.count)
-        // Only functions that call an entry vote (found by the callers index).
+        // Only files with a function that calls an entry vote (found by the callers index),
+        // once per group: a driver that registers in its probe and unregisters in its remove
+        // pairs the two as much as a probe that unwinds itself.
+        var hitByFile: [Int32: Set<Int>] = [:]
         for id in index.callers(ofAny: groupsByEntry.keys).functions {
-            let fn = index.function(id)
-            var hit = Set<Int>()
-            for c in fn.calls { if let ks = groupsByEntry[c.callee] { hit.formUnion(ks) } }
-            guard !hit.isEmpty else { continue }
-            let callees = Set(fn.calls.map(\.callee))
-            let idents = Set(fn.exprs.nodes.filter { $0.kind == .identifier }.map { fn.exprs.text($0) })
+            for c in index.function(id).calls { if let ks = groupsByEntry[c.callee] { hitByFile[id.file, default: []].formUnion(ks) } }
+        }
+        for (file, hit) in hitByFile.sorted(by: { $0.key < $1.key }) {
+            let functions = index.files[Int(file)].functions
+            let callees = Set(functions.flatMap { $0.calls.map(\.callee) })
+            let idents = Set(functions.flatMap { fn in fn.exprs.nodes.filter { $0.kind == .identifier }.map { fn.exprs.text($0) } })
             for k in hit {
                 var voted = Set<String>()
                 for t in groups[k].teardown.map({ index.function($0).name }) where callees.contains(t) { voted.insert(t) }

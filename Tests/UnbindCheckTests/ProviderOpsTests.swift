@@ -255,6 +255,50 @@ import Testing
         #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).map(\.function) == ["widget_unregister"])
     }
 
+    /// A consumer-side function that drops its own lookup on its failure path reaches the
+    /// put, but a provider that registers in its probe and unregisters in its remove names
+    /// the teardown: the finding sits on the unregister.
+    @Test func theProvidersPairingNamesTheTeardown() {
+        var files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: "", marker: false)
+        files["drivers/widget/core.c", default: ""] += """
+
+            struct widget_host { struct widget_device *w; int fail; };
+            void widget_put(struct widget_device *w)
+            {
+            \tput_device(&w->dev);
+            }
+            EXPORT_SYMBOL(widget_put);
+            int widget_attach(struct widget_host *h)
+            {
+            \tstruct widget_device *w = widget_find("x");
+            \tif (h->fail) {
+            \t\twidget_put(w);
+            \t\treturn -1;
+            \t}
+            \th->w = w;
+            \treturn 0;
+            }
+            EXPORT_SYMBOL(widget_attach);
+            """
+        files["drivers/misc/foo.c"] = """
+            #include <linux/widget.h>
+            struct foo { struct widget_device *w; struct widget_config cfg; };
+            static int foo_probe(struct platform_device *pdev)
+            {
+            \tstruct foo *foo = devm_kzalloc(&pdev->dev, sizeof(*foo), GFP_KERNEL);
+            \tfoo->w = widget_register(&foo->cfg);
+            \tplatform_set_drvdata(pdev, foo);
+            \treturn 0;
+            }
+            static void foo_remove(struct platform_device *pdev)
+            {
+            \tstruct foo *foo = platform_get_drvdata(pdev);
+            \twidget_unregister(foo->w);
+            }
+            """
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).map(\.function) == ["widget_unregister"])
+    }
+
     @Test func subsystemsSayRevocationWithTheEvidence() throws {
         let ctx = analyse(ProviderFixture.core(use: ProviderFixture.srcuUse, teardown: ProviderFixture.srcuTeardown, marker: false))
         let obj = try #require(ctx.subsystems.objects.values.first { $0.name == "widget_device" })
