@@ -170,7 +170,7 @@ struct ProviderHandles {
         let g = ProviderOps.Group(aggregate: h, name: decl.name, members: Array(Set(stores.map(\.0))).sorted(), register: binder,
                                   assignments: stores, teardown: unregisters, revocation: [], revokes: false, clears: false, waits: false, uses: [])
         guard let judged = ProviderOps.judge(g, index: index, resolver: resolver, coreFiles: coreFiles, providerHelpers: providerHelpers,
-                                             excluding: Set(registers + unregisters + [binder])) else { return nil }
+                                             registerEntries: entryNames, excluding: Set(registers + unregisters + [binder])) else { return nil }
         return (judged, entryNames)
     }
 }

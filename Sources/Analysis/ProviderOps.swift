@@ -136,7 +136,7 @@ public struct ProviderOps: Sendable {
         let g = Group(aggregate: agg, name: object.name, members: members, register: r, assignments: filled,
                       teardown: teardown, revocation: [], revokes: false, clears: false, waits: false, uses: [])
         guard let judged = judge(g, index: index, resolver: resolver, coreFiles: coreFiles, providerHelpers: providerHelpers,
-                                 excluding: Set(registers + teardown)) else { return nil }
+                                 registerEntries: entryNames, excluding: Set(registers + teardown)) else { return nil }
         return (judged, entryNames)
     }
 
@@ -144,9 +144,10 @@ public struct ProviderOps: Sendable {
     /// out no counted reference to the object outside `excluding` (consumers that only get
     /// it by being bound to it are unbound by unregister).
     static func judge(_ group: Group, index: TreeIndex, resolver: Resolver, coreFiles: [Int32], providerHelpers: Set<String>,
-                      excluding: Set<FunctionID>) -> Group? {
+                      registerEntries: Set<String>, excluding: Set<FunctionID>) -> Group? {
         var g = group
-        let core = CoreScan(index: index, resolver: resolver, group: g, coreFiles: coreFiles, providerHelpers: providerHelpers)
+        let core = CoreScan(index: index, resolver: resolver, group: g, coreFiles: coreFiles, providerHelpers: providerHelpers,
+                            registerEntries: registerEntries)
         guard core.handsOutReferences(excluding: excluding) else { return nil }
         g.uses = core.useSites()
         g.revocation = core.teardownFacts.evidence

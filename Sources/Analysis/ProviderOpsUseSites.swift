@@ -18,7 +18,8 @@ extension CoreScan {
     func useSites() -> [ProviderOps.UseSite] {
         let members = Set(group.members)
         let skip = Set([group.register] + group.teardown)
-        let entries = consumerEntries()
+        let exported = consumerEntries()
+        let entries = exported.subtracting(contractKept(entries: exported, registerEntries: registerEntries))
         let providerOwn = providerCallbacks()
         let callers = callerMap()
         let byName = functionsByName
@@ -186,12 +187,7 @@ extension CoreScan {
             out.formUnion(SyncEvents(FunctionView(id: id, resolver: resolver)).takes.map(\.identity))
             for callee in Set(fn.calls.map(\.callee)) where callee != name {
                 guard let cid = byName[callee] else { continue }
-                // Held at an unconditional return: taken before it, not released in between
-                // (error paths that unlock after a label further down do not count).
-                let sync = SyncEvents(FunctionView(id: cid, resolver: resolver))
-                for ret in index.function(cid).unconditionalJumps {
-                    out.formUnion(sync.held(at: ret).filter { lock in sync.takes.contains { $0.identity == lock && !$0.isGuard } })
-                }
+                out.formUnion(heldOnReturn(cid))
             }
         }
         return out

@@ -106,8 +106,14 @@ struct CoreScan {
     /// Exported functions providers use as callbacks: not consumer entries.
     let providerHelpers: Set<String>
 
-    init(index: TreeIndex, resolver: Resolver, group: ProviderOps.Group, coreFiles: [Int32], providerHelpers: Set<String> = []) {
+    /// The names providers call to register (the register functions and their exported
+    /// wrappers).
+    let registerEntries: Set<String>
+
+    init(index: TreeIndex, resolver: Resolver, group: ProviderOps.Group, coreFiles: [Int32], providerHelpers: Set<String> = [],
+         registerEntries: Set<String> = []) {
         self.index = index
+        self.registerEntries = registerEntries
         self.providerHelpers = providerHelpers
         self.resolver = resolver
         self.group = group

@@ -152,6 +152,6 @@ public enum DriverCore {
     /// Callback slots the driver core itself calls (attribute visibility at registration,
     /// bus probe/remove at bind and unbind, release at the last put): not consumer entries.
     static let coreCallbackSlots: Set<String> = releaseSlots.union([
-        "is_visible", "is_bin_visible", "probe", "remove", "shutdown", "match", "uevent",
+        "is_visible", "is_bin_visible", "probe", "remove", "shutdown", "shutdown_pre", "match", "uevent",
     ])
 }
