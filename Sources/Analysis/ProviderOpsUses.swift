@@ -156,7 +156,9 @@ struct CoreScan {
                     facts.clearedMembers.insert(name)
                     facts.clearLocks.formUnion(locks)
                     facts.evidence.append(Evidence(file: path, line: line, message: "\(view.decl.name)() clears \(e.render(lhs))"))
-                } else if !locks.isEmpty {
+                } else if !locks.isEmpty, let (t, _) = view.type(of: lhs), t.pointerDepth == 0 {
+                    // A flag is a scalar: a pointer of the object's own set to NULL under a
+                    // lock (a lock's owner task) revokes nothing of the provider's.
                     facts.clearedFlags.insert(name)
                     facts.clearLocks.formUnion(locks)
                     facts.evidence.append(Evidence(file: path, line: line, message: "\(view.decl.name)() clears \(e.render(lhs)) under \(locks.sorted().joined(separator: ", "))"))

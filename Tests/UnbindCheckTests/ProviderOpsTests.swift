@@ -197,6 +197,19 @@ import Testing
         #expect(f.notes.contains { $0.message.contains("reg_read: checked without a lock that unregister takes") })
     }
 
+    /// A pointer of the object's own cleared under a lock (a lock's owner task) is no flag:
+    /// the core neither revokes nor waits.
+    @Test func aPointerClearedUnderALockIsNoFlag() throws {
+        let teardown = "\tmutex_lock(&w->lock);\n\tw->owner = NULL;\n\tmutex_unlock(&w->lock);\n"
+        var files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: teardown, marker: false)
+        files["include/linux/widget.h"] = files["include/linux/widget.h"]?.replacingOccurrences(of: "int exists;", with: "int exists; struct task_struct *owner;")
+        let f = try #require(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).first)
+        #expect(f.message.contains("widget_unregister() neither revokes them nor waits for users"))
+        // The same clearing of the scalar flag is a revocation (that no user re-checks).
+        let flag = try #require(findings(use: ProviderFixture.plainUse, teardown: Self.flagTeardown).first)
+        #expect(flag.message.contains("widget_unregister() clears them, but no user re-checks them under that protection"))
+    }
+
     /// A use that escaped the lock in a core whose other users take it: reported at the use.
     @Test func oneUnprotectedUseInARevokingCoreIsReportedAtTheUse() throws {
         var files = ProviderFixture.core(use: Self.lockUse, teardown: Self.lockTeardown, marker: false)
