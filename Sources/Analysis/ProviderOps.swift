@@ -49,6 +49,9 @@ public struct ProviderOps: Sendable {
         public var clears: Bool
         public var waits: Bool
         public var uses: [UseSite]
+        /// Unregister warns when a count of the object's users is not zero
+        /// (`WARN_ON(rdev->open_count)`): consumers must be gone before it, by contract.
+        public var assertsNoUsers: Evidence? = nil
     }
 
     public let groups: [Group]
@@ -153,6 +156,7 @@ public struct ProviderOps: Sendable {
         g.revocation = core.teardownFacts.evidence
         g.waits = core.teardownFacts.waits
         g.clears = core.teardownFacts.revokes
+        g.assertsNoUsers = core.teardownFacts.assertsNoUsers
         // A core revokes when unregister clears under SRCU or a lock and its users rely on it.
         // (Uses protected only because their caller holds a teardown lock do not make
         // the core a revoking one: that lock delists the object, it does not revoke.)
@@ -381,4 +385,6 @@ enum KernelSync {
     static let synchronizes = DriverCore.revocationWaits
     /// Waits for the last user.
     static let userWaits = DriverCore.completionWaits.union(DriverCore.waitEvents)
+    /// Run-time assertions (`WARN_ON(x->users)` in an unregister: users must be gone).
+    static let assertions: Set<String> = ["WARN_ON", "WARN_ON_ONCE", "BUG_ON"]
 }

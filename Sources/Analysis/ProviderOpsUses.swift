@@ -89,6 +89,8 @@ struct TeardownFacts {
     /// The teardown unpublishes the object itself (device_del and friends), which drains
     /// its sysfs attributes before returning.
     var unpublishes = false
+    /// A teardown asserts that no user is left (`WARN_ON(x->users)`).
+    var assertsNoUsers: Evidence?
     var evidence: [Evidence] = []
 
     var revokes: Bool { !clearedMembers.isEmpty && (synchronizes || !clearLocks.isEmpty) || (!clearedFlags.isEmpty && !clearLocks.isEmpty) }
@@ -164,6 +166,9 @@ struct CoreScan {
                     facts.evidence.append(Evidence(file: path, line: line, message: "\(view.decl.name)() clears \(e.render(lhs)) under \(locks.sorted().joined(separator: ", "))"))
                 }
             }
+            if facts.assertsNoUsers == nil, let a = userCountAssertion(view, group.aggregate, resolver) {
+                facts.assertsNoUsers = Evidence(file: path, line: a.line, message: "\(view.decl.name)() warns if \(a.text) is not zero when it runs")
+            }
             facts.locks.formUnion(sync.takes.map(\.identity))
             if view.decl.calls.contains(where: { DriverCore.unpublishers.contains($0.callee) }) { facts.unpublishes = true }
             if let line = sync.synchronizes.first {
@@ -176,6 +181,20 @@ struct CoreScan {
             }
         }
         return facts
+    }
+
+    /// `WARN_ON(x->count)` with `x` the object and `count` a scalar of its own: the line and
+    /// the text of the count.
+    static func userCountAssertion(_ view: FunctionView, _ agg: AggregateID, _ resolver: Resolver) -> (line: Int32, text: String)? {
+        let e = view.exprs
+        for c in view.decl.calls where KernelSync.assertions.contains(c.callee) {
+            guard let arg = e.arguments(c.node).first else { continue }
+            let n = e[e.strippingCasts(arg)]
+            guard n.kind == .member, n.b == 1, isObject(view, n.a, agg, resolver),
+                  let (t, _) = view.type(of: arg), t.pointerDepth == 0 else { continue }
+            return (c.line, e.render(arg))
+        }
+        return nil
     }
 
     /// Whether `base` (the left of `->`) points to the group's object type.

@@ -65,14 +65,18 @@ struct UnrevokedProviderOpsCheck: Check {
         let functions = Array(Set(uses.map(\.functionName))).sorted()
         let teardownText = g.teardown.isEmpty ? "no unregister function was found that" : "\(fn.name)()"
         let what = g.clears ? "clears them, but no user re-checks them under that protection" : "neither revokes them nor waits for users"
-        let message = "struct \(g.name) keeps the provider's \(list) (stored by \(reg.name)()), and \(teardownText) \(what): "
+        var message = "struct \(g.name) keeps the provider's \(list) (stored by \(reg.name)()), and \(teardownText) \(what): "
             + "\(functions.joined(separator: "(), "))() still use\(functions.count == 1 ? "s" : "") them on paths consumers reach after the provider is unbound"
+        if let a = g.assertsNoUsers {
+            message += "; but \(a.message): by the core's contract, consumers let go before the provider is unbound, and nothing enforces it"
+        }
         var notes = g.assignments.prefix(6).map {
             FindingNote(.storage, file: ctx.index.path(g.register.file), line: $0.1, message: "\(reg.name)() stores the provider's \($0.0) in struct \(g.name)")
         }
         notes += uses.prefix(12).map(useNote)
         notes += g.revocation.prefix(3).map { FindingNote(.protection, file: $0.file, line: $0.line, message: $0.message) }
-        var f = Finding(check: Self.description.id, severity: .error, file: ctx.index.path(at.file), line: fn.line, column: fn.column,
+        if let a = g.assertsNoUsers { notes.append(FindingNote(.protection, file: a.file, line: a.line, message: a.message)) }
+        var f = Finding(check: Self.description.id, severity: g.assertsNoUsers == nil ? .error : .warning, file: ctx.index.path(at.file), line: fn.line, column: fn.column,
                         function: fn.name, structName: g.name, chain: [g.name], object: g.name, protection: "none",
                         message: message, notes: notes)
         f.members = g.members

@@ -210,6 +210,22 @@ import Testing
         #expect(flag.message.contains("widget_unregister() clears them, but no user re-checks them under that protection"))
     }
 
+    /// An unregister that warns when consumers still count (`WARN_ON(x->users)`) makes their
+    /// going first a contract: a warning, with the assertion as evidence.
+    @Test func anUnregisterAssertingNoUsersMakesAWarning() throws {
+        var files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: "\tWARN_ON(w->users);\n", marker: false)
+        files["include/linux/widget.h"] = files["include/linux/widget.h"]?.replacingOccurrences(of: "int exists;", with: "int exists; int users;")
+        let all = Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()])
+        #expect(all.count == 1)
+        let f = try #require(all.first)
+        #expect(f.severity == .warning && f.function == "widget_unregister")
+        #expect(f.message.hasSuffix("; but widget_unregister() warns if w->users is not zero when it runs: by the core's contract, consumers let go before the provider is unbound, and nothing enforces it"))
+        #expect(f.notes.last?.message == "widget_unregister() warns if w->users is not zero when it runs")
+        // A pointer is no count of users.
+        files["include/linux/widget.h"] = files["include/linux/widget.h"]?.replacingOccurrences(of: "int users;", with: "void *users;")
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).map(\.severity) == [.error])
+    }
+
     /// A use that escaped the lock in a core whose other users take it: reported at the use.
     @Test func oneUnprotectedUseInARevokingCoreIsReportedAtTheUse() throws {
         var files = ProviderFixture.core(use: Self.lockUse, teardown: Self.lockTeardown, marker: false)
