@@ -149,27 +149,34 @@ struct KfreeOutsideReleaseCheck: Check {
         }
     }
 
-    /// Whether `id` runs only when its module is unloaded: `module_exit()` names it, or
-    /// every function calling it (that sees this definition) is one `module_exit()` names.
-    static func runsOnlyAtModuleExit(_ id: FunctionID, ctx: AnalysisContext) -> Bool {
-        func namedByModuleExit(_ f: FunctionID) -> Bool {
-            let name = ctx.index.function(f).name
-            return ctx.index.files[Int(f.file)].globals.contains { $0.name == name && $0.type.kind == .named && $0.type.name == "module_exit" }
-        }
-        if namedByModuleExit(id) { return true }
+    /// Whether `id` runs only when its module is unloaded, or fails to load: `module_exit()`
+    /// or `module_init()` names it, or every function calling it (that sees this
+    /// definition) does, up to three calls up.
+    static func runsOnlyAtModuleExit(_ id: FunctionID, ctx: AnalysisContext, depth: Int = 0) -> Bool {
         let name = ctx.index.function(id).name
+        let named = ctx.index.files[Int(id.file)].globals.contains {
+            $0.name == name && $0.type.kind == .named && ($0.type.name == "module_exit" || $0.type.name == "module_init")
+        }
+        if named { return true }
+        guard depth < 3 else { return false }
         // The callers that see this definition (a same-named static elsewhere is another).
-        let callers = ctx.index.callers(of: name).filter { ctx.resolver.function(named: name, from: $0.file) == id }
-        return !callers.isEmpty && callers.allSatisfy(namedByModuleExit)
+        let callers = ctx.index.callers(of: name).filter { $0 != id && ctx.resolver.function(named: name, from: $0.file) == id }
+        return !callers.isEmpty && callers.allSatisfy { runsOnlyAtModuleExit($0, ctx: ctx, depth: depth + 1) }
     }
 
     /// Whether the object has an `owner` (`struct module *`) and the file sets some
     /// `owner` to `THIS_MODULE`: by the kernel's convention the core then takes a module
     /// reference for each user (`try_module_get(x->owner)`), so the module, and its exit
     /// function, cannot go while the object is held.
-    static func ownerPinsModule(_ object: AggregateID, file: Int32, ctx: AnalysisContext) -> Bool {
+    /// A character device (`core` "cdev") is opened through its file operations, whose
+    /// owner `open()` pins: a static table of the file with `.owner = THIS_MODULE` counts.
+    static func ownerPinsModule(_ object: AggregateID, core: String, file: Int32, ctx: AnalysisContext) -> Bool {
+        let facts = ctx.index.files[Int(file)]
+        if core == "cdev" {
+            return facts.globals.contains { $0.designated.contains { $0.path.hasSuffix("owner") && $0.value == "THIS_MODULE" } }
+        }
         guard ctx.index.aggregate(object).fields.contains(where: { $0.name == "owner" && $0.type.name == "module" && $0.type.pointerDepth == 1 }) else { return false }
-        return ctx.index.files[Int(file)].functions.contains { fn in
+        return facts.functions.contains { fn in
             let e = fn.exprs
             return fn.assignments.contains { a in
                 guard a.lhs >= 0, a.rhs >= 0, e[a.lhs].kind == .member, e.text(e[a.lhs]) == "owner" else { return false }
@@ -261,9 +268,11 @@ struct KfreeOutsideReleaseCheck: Check {
             // failed registration is left, not an unwinding of a successful one.)
             severity = .warning
             tail = "; this unwinds the registration through \(reg.callee)() on line \(reg.line) of the same function, so only a user who opened it in between holds a reference"
-        } else if severity == .error, Self.ownerPinsModule(object, file: id.file, ctx: ctx), Self.runsOnlyAtModuleExit(id, ctx: ctx) {
+        } else if severity == .error, Self.ownerPinsModule(object, core: core, file: id.file, ctx: ctx), Self.runsOnlyAtModuleExit(id, ctx: ctx) {
             severity = .warning
-            tail = "; it is freed only at module unload, and the driver sets the object's .owner to THIS_MODULE, which its users pin while they hold it, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
+            tail = core == "cdev"
+                ? "; it is freed only at module unload, and its file operations' .owner is THIS_MODULE, which every open file pins, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
+                : "; it is freed only at module unload, and the driver sets the object's .owner to THIS_MODULE, which its users pin while they hold it, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
         }
         var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]
         if let via { notes.append(FindingNote(.teardown, file: index.path(id.file), line: via, message: "this goto reaches the \(c.callee)()")) }

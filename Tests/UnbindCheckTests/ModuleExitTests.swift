@@ -62,4 +62,51 @@ import Testing
             """
         #expect(run(Self.driver(owner: true, caller: both)) == ["ram_free error false"])
     }
+
+    /// A character device is opened through its file operations, whose `.owner` an open
+    /// file pins; the free is reached from the exit function and, two calls down, from the
+    /// init function's failure path.
+    static func chardev(fopsOwner: Bool) -> [String: String] {
+        [
+            "drivers/char/reg.c": """
+                #include <linux/device.h>
+                struct reg_dev { struct cdev cdev; struct list_head list; };
+                static struct reg_dev *only;
+                static int reg_open(struct inode *inode, struct file *filp) { return 0; }
+                static const struct file_operations reg_fops = {
+                \t\(fopsOwner ? ".owner = THIS_MODULE," : "")
+                \t.open = reg_open,
+                };
+                static void reg_cleanup(void)
+                {
+                \tcdev_del(&only->cdev);
+                \tkfree(only);
+                }
+                static int reg_add(void)
+                {
+                \tonly = kzalloc(sizeof(*only), GFP_KERNEL);
+                \tcdev_init(&only->cdev, &reg_fops);
+                \tif (cdev_add(&only->cdev, 0, 1))
+                \t\tgoto fail;
+                \treturn 0;
+                fail:
+                \treg_cleanup();
+                \treturn -1;
+                }
+                static int reg_create(void) { return reg_add(); }
+                static int __init reg_init(void) { return reg_create(); }
+                static void __exit reg_exit(void) { reg_cleanup(); }
+                module_init(reg_init);
+                module_exit(reg_exit);
+                """,
+        ]
+    }
+
+    @Test func aCharacterDeviceFreedAtLoadFailureOrUnloadIsAWarningWhenItsFileOperationsPinTheModule() throws {
+        let pinned = findings(of: "kfree-outside-release", in: Self.chardev(fopsOwner: true))
+        #expect(pinned.map { "\($0.function) \($0.severity)" } == ["reg_cleanup warning"])
+        let f = try #require(pinned.first)
+        #expect(f.message.hasSuffix("; it is freed only at module unload, and its file operations' .owner is THIS_MODULE, which every open file pins, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"))
+        #expect(findings(of: "kfree-outside-release", in: Self.chardev(fopsOwner: false)).map { "\($0.function) \($0.severity)" } == ["reg_cleanup error"])
+    }
 }
