@@ -31,6 +31,24 @@ enum ProviderFixture {
         """
     static let srcuTeardown = "\trcu_assign_pointer(w->reg_read, NULL);\n\tsynchronize_srcu(&w->srcu);\n"
 
+    /// A get helper that takes `w->sem`, re-checks the callback under it and returns
+    /// holding it (`static` or exported).
+    static func tryGet(exported: Bool) -> String {
+        """
+        \(exported ? "" : "static ")int widget_try_get(struct widget_device *w)
+        {
+        \tdown_read(&w->sem);
+        \tif (!w->reg_read)
+        \t\tgoto out;
+        \treturn 0;
+        out:
+        \tup_read(&w->sem);
+        \treturn -19;
+        }
+        \(exported ? "EXPORT_SYMBOL(widget_try_get);\n" : "")
+        """
+    }
+
     /// How consumers get a reference: a lookup that hands the object out.
     static let lookup = """
         struct widget_device *widget_find(const char *name)

@@ -13,19 +13,7 @@ import Testing
         let teardown = "\tdown_write(&w->sem);\n\tw->reg_read = NULL;\n\tup_write(&w->sem);\n"
         var files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: teardown, marker: false)
         files["include/linux/widget.h"] = files["include/linux/widget.h"]?.replacingOccurrences(of: "struct mutex lock;", with: "struct mutex lock; struct rw_semaphore sem;")
-        files["drivers/widget/core.c", default: ""] += """
-
-            int widget_try_get(struct widget_device *w)
-            {
-            \tdown_read(&w->sem);
-            \tif (!w->reg_read)
-            \t\tgoto out;
-            \treturn 0;
-            out:
-            \tup_read(&w->sem);
-            \treturn -19;
-            }
-            EXPORT_SYMBOL(widget_try_get);
+        files["drivers/widget/core.c", default: ""] += "\n" + ProviderFixture.tryGet(exported: true) + """
             void widget_put_ops(struct widget_device *w)
             {
             \tup_read(&w->sem);

@@ -83,17 +83,7 @@ import Testing
     @Test func getHelperReturningWithTheLockHeldProtects() {
         let teardown = "\tdown_write(&w->sem);\n\tw->reg_read = NULL;\n\tup_write(&w->sem);\n"
         var files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: teardown, marker: false)
-        let helper = """
-            static int widget_try_get(struct widget_device *w)
-            {
-            \tdown_read(&w->sem);
-            \tif (!w->reg_read)
-            \t\tgoto out;
-            \treturn 0;
-            out:
-            \tup_read(&w->sem);
-            \treturn -19;
-            }
+        let helper = ProviderFixture.tryGet(exported: false) + """
             int widget_read(struct widget_device *w, int off)
             {
             \tif (widget_try_get(w))
