@@ -316,7 +316,9 @@ enum TeardownRanking {
         for (file, hit) in hitByFile.sorted(by: { $0.key < $1.key }) {
             let functions = index.files[Int(file)].functions
             let callees = Set(functions.flatMap { $0.calls.map(\.callee) })
-            let idents = Set(functions.flatMap { fn in fn.exprs.nodes.filter { $0.kind == .identifier }.map { fn.exprs.text($0) } })
+            // The file's identifiers, only when a group has a callback to look for.
+            let idents = hit.contains(where: { !callbacks[$0].isEmpty })
+                ? Set(functions.flatMap { fn in fn.exprs.nodes.filter { $0.kind == .identifier }.map { fn.exprs.text($0) } }) : []
             for k in hit {
                 var voted = Set<String>()
                 for t in groups[k].teardown.map({ index.function($0).name }) where callees.contains(t) { voted.insert(t) }
