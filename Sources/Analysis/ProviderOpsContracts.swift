@@ -10,8 +10,10 @@ extension CoreScan {
         /// Made by a provider, or with a lock that unregister takes while clearing held after
         /// the provider's state was re-checked.
         case keeps
-        /// Made by this core function: keeps the contract when that function does.
+        /// Made by this function (of the core, or a static one outside it): keeps the
+        /// contract when that function does.
         case within(FunctionID)
+        /// Made by a consumer that holds nothing.
         case breaks
     }
 
