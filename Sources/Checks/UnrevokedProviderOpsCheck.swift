@@ -24,9 +24,11 @@ struct UnrevokedProviderOpsCheck: Check {
         confidence: """
             Medium: protection is recognized from the code's own patterns (SRCU/RCU read side with a \
             NULL check and a clearing unregister that synchronizes; a lock taken by both sides with a \
-            re-check; a flag cleared under that lock; a waiting unregister). False positives: cores \
-            whose consumers are always unbound first by design (device links), locks taken in a \
-            caller outside the core's directory, and uses inside helper macros.
+            re-check; a flag cleared under that lock; a waiting unregister; an exported helper every \
+            caller in the tree calls under such a lock). An unregister that warns on a count of users \
+            makes a warning. False positives: cores whose consumers are always unbound first by design \
+            (device links), a lock that callers outside the tree take around a helper, and uses inside \
+            helper macros.
             """)
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
