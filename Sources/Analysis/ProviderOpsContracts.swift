@@ -34,6 +34,7 @@ extension CoreScan {
         let providerFacing = Set(([group.register] + group.teardown).map { index.function($0).name })
         let registering = registerEntries.union([index.function(group.register).name])
         let providerFiles = Set(index.callers(ofAny: registering).functions.map(\.file)).subtracting(core)
+        let state = Set(group.members).union(teardownFacts.clearedFlags)
         var held: [FunctionID: Set<String>] = [:]
         var sites: [FunctionID: [CallSite]] = [:]
         var queue = byName.filter { !entries.contains($0.key) || index.exported.contains($0.key) }.map(\.value).sorted()
@@ -53,7 +54,7 @@ extension CoreScan {
                 // core's register and teardown paths.
                 if providerFiles.contains(c.file) || providerFacing.contains(fn.name) { list.append(.keeps); continue }
                 for call in fn.calls where call.callee == name {
-                    if !locksHeld(by: c, at: call.line, byName: byName, memo: &held).isDisjoint(with: teardownFacts.clearLocks) {
+                    if !locksHeld(by: c, at: call.line, state: state, byName: byName, memo: &held).isDisjoint(with: teardownFacts.clearLocks) {
                         list.append(.keeps)
                     } else if core.contains(c.file) ? byName[fn.name] == c : !index.exported.contains(fn.name) && outside < 256 {
                         list.append(.within(c))
@@ -84,26 +85,26 @@ extension CoreScan {
         return Set(kept.filter { core.contains($0.file) }.map { index.function($0).name })
     }
 
-    /// Locks that function `c` holds at `line`, with the provider's state checked under
-    /// them: its own (when it tests a provider member or a cleared flag), and those a core
-    /// helper it called before the line returns holding after such a test.
-    private func locksHeld(by c: FunctionID, at line: Int32, byName: [String: FunctionID], memo: inout [FunctionID: Set<String>]) -> Set<String> {
+    /// Locks that function `c` holds at `line`, with the provider's `state` (its members and
+    /// cleared flags) checked under them: its own (when it tests the state), and those a
+    /// core helper it called before the line returns holding after such a test.
+    private func locksHeld(by c: FunctionID, at line: Int32, state: Set<String>, byName: [String: FunctionID],
+                           memo: inout [FunctionID: Set<String>]) -> Set<String> {
         let view = FunctionView(id: c, resolver: resolver)
-        var out = checksState(view) ? SyncEvents(view).held(at: line) : []
+        var out = checks(state, in: view) ? SyncEvents(view).held(at: line) : []
         for call in view.decl.calls where call.line < line {
             guard let helper = byName[call.callee], helper != c else { continue }
             if let known = memo[helper] { out.formUnion(known); continue }
             let hv = FunctionView(id: helper, resolver: resolver)
-            let locks = checksState(hv) ? heldOnReturn(helper) : []
+            let locks = checks(state, in: hv) ? heldOnReturn(hv) : []
             memo[helper] = locks
             out.formUnion(locks)
         }
         return out
     }
 
-    /// Whether a condition of the function tests a provider member or a cleared flag.
-    private func checksState(_ view: FunctionView) -> Bool {
-        let names = Set(group.members).union(teardownFacts.clearedFlags)
+    /// Whether a condition of the function tests one of `names` as a member.
+    private func checks(_ names: Set<String>, in view: FunctionView) -> Bool {
         let e = view.exprs
         return view.decl.tests.contains { t in
             let n = e[t.node]
@@ -113,10 +114,10 @@ extension CoreScan {
 
     /// Locks a function holds at an unconditional return: taken before it and not released
     /// in between (error paths that unlock after a label further down do not count).
-    func heldOnReturn(_ id: FunctionID) -> Set<String> {
-        let sync = SyncEvents(FunctionView(id: id, resolver: resolver))
+    func heldOnReturn(_ view: FunctionView) -> Set<String> {
+        let sync = SyncEvents(view)
         var out = Set<String>()
-        for ret in index.function(id).unconditionalJumps {
+        for ret in view.decl.unconditionalJumps {
             out.formUnion(sync.held(at: ret).filter { lock in sync.takes.contains { $0.identity == lock && !$0.isGuard } })
         }
         return out

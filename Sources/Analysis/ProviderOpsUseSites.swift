@@ -187,7 +187,7 @@ extension CoreScan {
             out.formUnion(SyncEvents(FunctionView(id: id, resolver: resolver)).takes.map(\.identity))
             for callee in Set(fn.calls.map(\.callee)) where callee != name {
                 guard let cid = byName[callee] else { continue }
-                out.formUnion(heldOnReturn(cid))
+                out.formUnion(heldOnReturn(FunctionView(id: cid, resolver: resolver)))
             }
         }
         return out
