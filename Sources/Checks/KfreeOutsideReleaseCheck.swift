@@ -137,6 +137,28 @@ struct KfreeOutsideReleaseCheck: Check {
         return gotoEntries(to: teardown, in: fn).contains { $0.goto > call && $0.goto - call <= near }
     }
 
+    /// Whether line `line` is reached only through `goto`s (the code above the labels that
+    /// lead to it ends with an unconditional jump, no call or assignment after it), and on
+    /// each of them the last assignment to `root` above the `goto` is `root = NULL`, outside
+    /// any condition (`madev = NULL; ret = add(); if (ret) goto add_fail;`).
+    static func nulledOnEveryEntry(to line: Int32, root: PathRoot, in view: FunctionView) -> Bool {
+        let fn = view.decl
+        let entries = gotoEntries(to: line, in: fn)
+        guard let top = entries.map(\.label).min(),
+              let jump = fn.unconditionalJumps.filter({ $0 < top }).max(),
+              !fn.calls.contains(where: { $0.line > jump && $0.line < top }),
+              !fn.assignments.contains(where: { $0.line > jump && $0.line < top }) else { return false }
+        let toRoot = fn.assignments.filter { a in
+            guard let p = view.accessPath(a.lhs, expandAliases: false) else { return false }
+            return p.root == root && p.fields.isEmpty
+        }
+        return entries.allSatisfy { g in
+            guard let last = toRoot.filter({ $0.line < g.goto }).max(by: { $0.line < $1.line }) else { return false }
+            return !last.isConditional && view.exprs.isNullPointer(last.rhs)
+                && !toRoot.contains { $0.line > g.label && $0.line < line }
+        }
+    }
+
     /// Whether a local tested just above line `free` (`if (free_it)`) is set to false or
     /// 0 between line `after` and the free: the free is then skipped on that path.
     static func flagCleared(after: Int32, before free: Int32, in view: FunctionView) -> Bool {
@@ -230,6 +252,9 @@ struct KfreeOutsideReleaseCheck: Check {
             return view.exprs.isNullPointer(a.rhs)
         }
         if cleared { return nil }
+        // Entered only through `goto`s that each leave after `x = NULL` (ownership handed
+        // to the object once initialized): the free is a no-op on every path after `ev`.
+        if via == nil, Self.nulledOnEveryEntry(to: ev.line, root: freed.root, in: view) { return nil }
         // `flag = false` between them, and the free runs only `if (flag)`: not on this path.
         if c.site.isConditional, Self.flagCleared(after: ev.line, before: c.site.line, in: view) { return nil }
         // A wait for a completion between them: the function waits for its own

@@ -97,4 +97,48 @@ import Testing
             """
         #expect(run(files).isEmpty)
     }
+
+    /// The container's pointer handed to the device once it is initialized (`g = NULL`),
+    /// the put and the free under labels only `goto`s reach: the free frees NULL.
+    static func handedOver(_ handOver: String) -> [String: String] {
+        [
+            "drivers/misc/gizmo.c": """
+                #include <linux/device.h>
+                struct gizmo { int id; struct device dev; };
+                static void gizmo_release(struct device *dev) { kfree(container_of(dev, struct gizmo, dev)); }
+                int gizmo_attach(struct device *parent, int quirk)
+                {
+                        struct gizmo *g;
+                        struct device *dev;
+                        int ret;
+                        g = kzalloc(sizeof(*g), 0);
+                        if (!g)
+                                return -12;
+                        dev = &g->dev;
+                        dev->parent = parent;
+                        dev->release = gizmo_release;
+                        device_initialize(dev);
+                        \(handOver)
+                        ret = device_add(dev);
+                        if (ret)
+                                goto put;
+                        return 0;
+
+                put:
+                        put_device(dev);
+                        kfree(g);
+                        return ret;
+                }
+                """,
+        ]
+    }
+
+    @Test func aFreeOfAPointerSetToNullBeforeEveryGotoIsNoFinding() {
+        #expect(findings(of: "kfree-outside-release", in: Self.handedOver("g = NULL;")).isEmpty)
+        // Without the hand-over, or with it only on one branch, the free follows the put.
+        let kept = findings(of: "kfree-outside-release", in: Self.handedOver(""))
+        #expect(kept.map { "\($0.line) \($0.severity) \($0.notes.first?.line ?? 0)" } == ["24 error 23"])
+        let conditional = findings(of: "kfree-outside-release", in: Self.handedOver("if (quirk)\n                g = NULL;"))
+        #expect(conditional.map { "\($0.line) \($0.severity)" } == ["25 error"])
+    }
 }
