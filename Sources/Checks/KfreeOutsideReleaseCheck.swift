@@ -137,18 +137,25 @@ struct KfreeOutsideReleaseCheck: Check {
         return gotoEntries(to: teardown, in: fn).contains { $0.goto > call && $0.goto - call <= near }
     }
 
-    /// Whether line `line` is reached only through `goto`s (the code above the labels that
-    /// lead to it ends with an unconditional jump, no call or assignment after it), and on
-    /// each of them the last assignment to `root` above the `goto` is `root = NULL`, outside
-    /// any condition (`madev = NULL; ret = add(); if (ret) goto add_fail;`).
-    static func nulledOnEveryEntry(to line: Int32, root: PathRoot, in view: FunctionView) -> Bool {
-        let fn = view.decl
+    /// The `goto`s through which alone line `line` is reached: those of the labels above it
+    /// (with no unconditional jump between), when the code above the topmost of them ends
+    /// with an unconditional jump and no call or assignment follows it; nil when the line
+    /// can also be reached by falling through.
+    static func onlyEntries(to line: Int32, in fn: FunctionDecl) -> [(goto: Int32, label: Int32)]? {
         let entries = gotoEntries(to: line, in: fn)
         guard let top = entries.map(\.label).min(),
               let jump = fn.unconditionalJumps.filter({ $0 < top }).max(),
               !fn.calls.contains(where: { $0.line > jump && $0.line < top }),
-              !fn.assignments.contains(where: { $0.line > jump && $0.line < top }) else { return false }
-        let toRoot = fn.assignments.filter { a in
+              !fn.assignments.contains(where: { $0.line > jump && $0.line < top }) else { return nil }
+        return entries
+    }
+
+    /// Whether line `line` is reached only through `goto`s, and on each of them the last
+    /// assignment to `root` above the `goto` is `root = NULL`, outside any condition
+    /// (`madev = NULL; ret = add(); if (ret) goto add_fail;`).
+    static func nulledOnEveryEntry(to line: Int32, root: PathRoot, in view: FunctionView) -> Bool {
+        guard let entries = onlyEntries(to: line, in: view.decl) else { return false }
+        let toRoot = view.decl.assignments.filter { a in
             guard let p = view.accessPath(a.lhs, expandAliases: false) else { return false }
             return p.root == root && p.fields.isEmpty
         }
@@ -157,6 +164,24 @@ struct KfreeOutsideReleaseCheck: Check {
             return !last.isConditional && view.exprs.isNullPointer(last.rhs)
                 && !toRoot.contains { $0.line > g.label && $0.line < line }
         }
+    }
+
+    /// The line where the function installs the release of the object at `path` in
+    /// `root` (`dev->release = fn`) when it does so only after every `goto` through which
+    /// alone the put on line `put` is reached, with no `.type` or `.class` that can give a
+    /// release set on it before them: the put then finds no release (the driver core warns)
+    /// and frees nothing.
+    static func releaseInstalledAfter(put: Int32, root: PathRoot, path: [String], in view: FunctionView, ctx: AnalysisContext) -> Int32? {
+        guard let entries = onlyEntries(to: put, in: view.decl), let lastGoto = entries.map(\.goto).max() else { return nil }
+        var release: [Int32] = [], earlier = false
+        for a in view.decl.assignments {
+            guard let p = view.memberPath(a.lhs), p.root == root, p.fields.count == path.count + 1,
+                  Array(p.fields.dropLast()) == path, let slot = p.fields.last else { continue }
+            if slot == "release" { release.append(a.line) }
+            if (slot == "release" || slot == "type" || slot == "class") && a.line < lastGoto
+                && ReleaseCallbacks.givesRelease(slot: slot, rhs: a.rhs, in: view.exprs, from: view.file, resolver: ctx.resolver) { earlier = true }
+        }
+        return earlier ? nil : release.min()
     }
 
     /// Whether a local tested just above line `free` (`if (free_it)`) is set to false or
@@ -293,6 +318,10 @@ struct KfreeOutsideReleaseCheck: Check {
             // failed registration is left, not an unwinding of a successful one.)
             severity = .warning
             tail = "; this unwinds the registration through \(reg.callee)() on line \(reg.line) of the same function, so only a user who opened it in between holds a reference"
+        } else if severity == .error, DriverCore.referencePuts.contains(ev.callee),
+                  let installed = Self.releaseInstalledAfter(put: ev.line, root: freed.root, path: ev.path, in: view, ctx: ctx) {
+            severity = .warning
+            tail = "; but its release is installed only on line \(installed), after every path to this \(ev.callee)() left, so the put finds none and frees nothing: the driver core warns that the object has no release() function, and the \(c.callee)() is the only free"
         } else if severity == .error, Self.ownerPinsModule(object, core: core, file: id.file, ctx: ctx), Self.runsOnlyAtModuleExit(id, ctx: ctx) {
             severity = .warning
             tail = core == "cdev"

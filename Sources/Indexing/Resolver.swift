@@ -192,7 +192,17 @@ public final class Resolver {
     private func globalID(named name: String, from file: Int32) -> EntryID? {
         switchFile(file)
         if let c = globalCache[name] { return c }
-        let r = pick(index.globalsByName[name] ?? [], fileOf: { $0.file }, from: file)
+        let candidates = index.globalsByName[name] ?? []
+        var r = pick(candidates, fileOf: { $0.file }, from: file)
+        // A header's declaration without initializer (`extern const struct class c;`)
+        // stands for the one definition with an initializer that a .c file exports.
+        if let d = r, index.isHeader[Int(d.file)], index.files[Int(d.file)].globals[Int(d.index)].designated.isEmpty {
+            let definitions = candidates.filter {
+                let g = index.files[Int($0.file)].globals[Int($0.index)]
+                return !index.isHeader[Int($0.file)] && !g.isStatic && !g.designated.isEmpty
+            }
+            if definitions.count == 1 { r = definitions[0] }
+        }
         globalCache[name] = r
         return r
     }

@@ -141,4 +141,53 @@ import Testing
         let conditional = findings(of: "kfree-outside-release", in: Self.handedOver("if (quirk)\n                g = NULL;"))
         #expect(conditional.map { "\($0.line) \($0.severity)" } == ["25 error"])
     }
+
+    /// A release installed only once the registration succeeded (`late`), or before it.
+    static func lateRelease(_ late: Bool) -> [String: String] {
+        let install = "dev->release = gadget_release;"
+        return [
+            "drivers/misc/gadget_core.c": """
+                #include <linux/device.h>
+                const struct class gadget_class = { .name = "gadget" };
+                """,
+            "drivers/misc/gadget.h": """
+                extern const struct class gadget_class;
+                """,
+            "drivers/misc/gadget.c": """
+                #include <linux/device.h>
+                #include "gadget.h"
+                struct gadget { int id; struct device dev; };
+                static void gadget_release(struct device *dev) { kfree(container_of(dev, struct gadget, dev)); }
+                int gadget_add(struct gadget *g)
+                {
+                        struct device *dev = &g->dev;
+                        int ret;
+                        \(late ? "" : install)
+                        device_initialize(dev);
+                        dev->class = &gadget_class;
+                        ret = dev_set_name(dev, "gadget");
+                        if (ret)
+                                goto free;
+                        ret = device_add(dev);
+                        if (ret)
+                                goto free;
+                        \(late ? install : "")
+                        return 0;
+
+                free:
+                        put_device(dev);
+                        kfree(g);
+                        return ret;
+                }
+                """,
+        ]
+    }
+
+    @Test func aPutBeforeTheReleaseIsInstalledIsAWarning() {
+        let late = findings(of: "kfree-outside-release", in: Self.lateRelease(true))
+        #expect(late.map { "\($0.line) \($0.severity)" } == ["23 warning"])
+        #expect(late.first?.message.contains("installed only on line 18, after every path to this put_device() left") == true)
+        // Installed before the first failure, the put frees and the kfree() frees again.
+        #expect(findings(of: "kfree-outside-release", in: Self.lateRelease(false)).map { "\($0.line) \($0.severity)" } == ["23 error"])
+    }
 }
