@@ -81,6 +81,32 @@ struct MissingReleaseCheck: Check {
         return false
     }
 
+    /// Whether `view` copies a whole struct into the device at `device`: `memcpy()` to it,
+    /// or an assignment of a struct to it.
+    static func copiedInto(_ device: AccessPath, in view: FunctionView) -> Bool {
+        let copies = view.decl.calls.contains { c in
+            guard c.callee == "memcpy", let dst = view.exprs.arguments(c.node).first, let ap = view.accessPath(dst) else { return false }
+            return ap.root == device.root && ap.fields == device.fields
+        }
+        return copies || view.decl.assignments.contains { a in
+            guard view.exprs[a.lhs].kind == .member, let lp = view.memberPath(a.lhs) else { return false }
+            return lp.root == device.root && lp.fields == device.fields
+        }
+    }
+
+    /// The struct types of the members that share an anonymous union with member `field`
+    /// of `agg`.
+    static func unionSiblings(of field: String, in agg: AggregateID, ctx: AnalysisContext) -> [AggregateID] {
+        for member in ctx.index.aggregate(agg).fields where member.name.isEmpty {
+            guard let u = ctx.resolver.aggregate(of: member.type, from: agg.file) else { continue }
+            let union = ctx.index.aggregate(u)
+            guard union.isUnion, union.fields.contains(where: { $0.name == field }) else { continue }
+            return union.fields.filter { $0.name != field && $0.type.pointerDepth == 0 }
+                .compactMap { ctx.resolver.aggregate(of: $0.type, from: u.file) }
+        }
+        return []
+    }
+
     /// Whether `view` frees the object at `root` after line `line`: `kfree(root)`, or a call
     /// passing it to a function that frees its parameter on every path.
     static func freesAfter(line: Int32, root: PathRoot, in view: FunctionView, ctx: AnalysisContext) -> Bool {
@@ -146,6 +172,14 @@ struct MissingReleaseCheck: Check {
                     return ReleaseCallbacks.givesRelease(slot: last, rhs: a.rhs, in: view.exprs, from: id.file, resolver: ctx.resolver)
                 }
                 if setsHere || Self.helperSetsRelease(of: p, in: view, ctx: ctx) { continue }
+                // The whole device copied from a template (`memcpy(&x->dev, tmpl, …)`,
+                // `x->dev = *tmpl`): the template's release comes with it.
+                if Self.copiedInto(p, in: view) { continue }
+                // The device shares a union with another member whose device gets the
+                // release (`union { struct device dev; struct core_dev coredev; }`).
+                if let last = path.last, Self.unionSiblings(of: last, in: object, ctx: ctx).contains(where: { s in
+                    ctx.subsystems.releaseMentioned.contains(s) || ctx.subsystems.objects[s]?.release != nil
+                }) { continue }
                 let objectName = index.aggregate(object).name
                 // The registering function frees the container after the call (its
                 // failure path undoes the registration with kfree(), directly or through

@@ -1,0 +1,72 @@
+import Testing
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+
+/// `missing-release`: a device that gets its release without an assignment to its own
+/// `.release`, `.type` or `.class`: copied whole from a template device, or sharing a
+/// union with a member whose device is given one.
+@Suite struct TemplateReleaseTests {
+    /// A bus master registered after `copy` filled its device (nothing, when empty).
+    static func master(_ copy: String) -> [String: String] {
+        [
+            "drivers/misc/bus.c": """
+                #include <linux/device.h>
+                struct bus_master { int id; struct device dev; };
+                static void master_release(struct device *dev) { kfree(container_of(dev, struct bus_master, dev)); }
+                struct device master_template = { .init_name = "master", .release = master_release };
+                int master_add(struct bus_master *m, struct device *tmpl)
+                {
+                        \(copy)
+                        dev_set_name(&m->dev, "master%d", m->id);
+                        return device_register(&m->dev);
+                }
+                """,
+        ]
+    }
+
+    @Test func aDeviceCopiedFromATemplateHasItsRelease() {
+        #expect(findings(of: "missing-release", in: Self.master("memcpy(&m->dev, tmpl, sizeof(struct device));")).isEmpty)
+        #expect(findings(of: "missing-release", in: Self.master("m->dev = *tmpl;")).isEmpty)
+        let bare = findings(of: "missing-release", in: Self.master(""))
+        #expect(bare.map { "\($0.line) \($0.severity)" } == ["9 warning"])
+        // A copy into another member is no copy of the device.
+        #expect(findings(of: "missing-release", in: Self.master("memcpy(&m->id, tmpl, 4);")).count == 1)
+        // Nor is a local made to point at the device.
+        #expect(findings(of: "missing-release", in: Self.master("struct device *d = &m->dev;\n        d->id = 1;")).count == 1)
+    }
+
+    /// An object whose device shares a union with a core device (`withClass`: the core
+    /// device is given a class that has a release).
+    static func unionDevice(withClass: Bool) -> [String: String] {
+        [
+            "drivers/misc/core.c": """
+                #include <linux/device.h>
+                struct class { const char *name; void (*dev_release)(struct device *dev); };
+                struct core_dev { struct device dev; int port; };
+                struct big_dev { int id; union { struct device dev; struct core_dev coredev; }; };
+                static void big_release(struct device *dev) { kfree(container_of(dev, struct big_dev, dev)); }
+                static struct class big_class = { .name = "big", .dev_release = big_release };
+                static void init_coredev(struct core_dev *coredev)
+                {
+                        \(withClass ? "coredev->dev.class = &big_class;" : "coredev->port = 1;")
+                        device_initialize(&coredev->dev);
+                }
+                int big_register(struct big_dev *b)
+                {
+                        init_coredev(&b->coredev);
+                        return device_add(&b->dev);
+                }
+                """,
+        ]
+    }
+
+    @Test func aDeviceInAUnionWithACoreDeviceHasItsRelease() {
+        #expect(findings(of: "missing-release", in: Self.unionDevice(withClass: true)).isEmpty)
+        let bare = findings(of: "missing-release", in: Self.unionDevice(withClass: false))
+        #expect(bare.map { "\($0.line) \($0.severity) \($0.object)" } == ["15 warning big_dev"])
+    }
+}
