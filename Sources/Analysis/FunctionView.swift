@@ -317,6 +317,13 @@ public struct FunctionView {
         derivedParameters(node).contains(param)
     }
 
+    /// Whether `node` is `&x->m` or `&x.m`: a struct embedded in another, not a pointer
+    /// stored in it.
+    func isAddressOfMember(_ node: Int32) -> Bool {
+        let n = exprs[exprs.strippingCasts(node)]
+        return n.kind == .unary && exprs.text(n) == "&" && exprs[n.a].kind == .member
+    }
+
     /// The first parameter (in declaration order) that `node` derives from, if any.
     func firstDerivedParameter(_ node: Int32) -> Int? {
         derivedParameters(node).min()

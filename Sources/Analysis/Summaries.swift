@@ -100,7 +100,11 @@ public struct Summaries: Sendable {
                     }
                     var derived = false
                     if let e = effect {
-                        derived = e.path.isEmpty
+                        // The parameter, or a struct containing it (`container_of(p, T, m)`),
+                        // or, passed on to a function, a struct embedded in it (`&p->kref`),
+                        // whose container that function may free.
+                        derived = e.path.allSatisfy { $0.hasPrefix("^") }
+                            || (!DriverCore.frees.contains(call.callee) && view.isAddressOfMember(arg))
                     } else if let i = view.firstDerivedParameter(arg) {
                         effect = ParamEffect(param: i, path: []); derived = true
                     }

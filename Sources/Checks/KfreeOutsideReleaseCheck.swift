@@ -99,6 +99,10 @@ struct KfreeOutsideReleaseCheck: Check {
                 }
             }
         }
+        // Frees on a character device's last close (`KfreeOnLastClose.swift`), where no
+        // finding above stands on the same line.
+        let reported = Set(out.map { "\($0.file):\($0.line)" })
+        out += lastCloseFindings(ctx).filter { !reported.contains("\($0.file):\($0.line)") }
         return out
     }
 
@@ -300,6 +304,23 @@ struct KfreeOutsideReleaseCheck: Check {
             : ev.initializes
                 ? "after \(ev.callee)() initialized its reference count, which must be dropped with \(drop)"
                 : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
+        let (severity, tail) = Self.mitigation(of: ev, core: core, object: object, objectPath: objectPath, freed: freed, agg: agg,
+                                               free: c.callee, in: view, ctx: ctx)
+        var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]
+        if let via { notes.append(FindingNote(.teardown, file: index.path(id.file), line: via, message: "this goto reaches the \(c.callee)()")) }
+        return Finding(check: Self.description.id, severity: severity, file: index.path(id.file),
+                       line: c.site.line, column: c.site.column, function: fn.name,
+                       structName: index.aggregate(agg).name, object: objectName,
+                       protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
+                       message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead\(tail)",
+                       notes: notes)
+    }
+
+    /// The severity of a free after event `ev` on the object (`core` kind, of type `object`
+    /// at `objectPath` in `freed`, of type `agg`), and the clause saying why when a
+    /// circumstance leaves only a warning.
+    private static func mitigation(of ev: Event, core: String, object: AggregateID, objectPath: [String], freed: AccessPath,
+                                   agg: AggregateID, free: String, in view: FunctionView, ctx: AnalysisContext) -> (Severity, String) {
         // A bare kobject (not inside a device or cdev) is referred to by sysfs,
         // which drains on removal: only a delayed release touches the freed memory.
         // (The walk stops at the first core object: a kobject here is not a device's.)
@@ -309,7 +330,7 @@ struct KfreeOutsideReleaseCheck: Check {
         if bare && severity == .error {
             severity = .warning
             tail = "; it is a bare kobject that only sysfs refers to, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
-        } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: index.path(id.file), ctx: ctx) {
+        } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: ctx.index.path(view.id.file), ctx: ctx) {
             severity = .warning
             tail = DeliberateDesign.clause(release)
         } else if severity == .error, let reg = Self.unwoundRegistration(of: objectPath, freed: freed, agg: agg, by: ev, in: view, ctx: ctx) {
@@ -321,21 +342,14 @@ struct KfreeOutsideReleaseCheck: Check {
         } else if severity == .error, DriverCore.referencePuts.contains(ev.callee),
                   let installed = Self.releaseInstalledAfter(put: ev.line, root: freed.root, path: ev.path, in: view, ctx: ctx) {
             severity = .warning
-            tail = "; but its release is installed only on line \(installed), after every path to this \(ev.callee)() left, so the put finds none and frees nothing: the driver core warns that the object has no release() function, and the \(c.callee)() is the only free"
-        } else if severity == .error, Self.ownerPinsModule(object, core: core, file: id.file, ctx: ctx), Self.runsOnlyAtModuleExit(id, ctx: ctx) {
+            tail = "; but its release is installed only on line \(installed), after every path to this \(ev.callee)() left, so the put finds none and frees nothing: the driver core warns that the object has no release() function, and the \(free)() is the only free"
+        } else if severity == .error, Self.ownerPinsModule(object, core: core, file: view.id.file, ctx: ctx), Self.runsOnlyAtModuleExit(view.id, ctx: ctx) {
             severity = .warning
             tail = core == "cdev"
                 ? "; it is freed only at module unload or load failure, and its file operations' .owner is THIS_MODULE, which every open file pins, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
                 : "; it is freed only at module unload or load failure, and the driver sets the object's .owner to THIS_MODULE, which its users pin while they hold it, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
         }
-        var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]
-        if let via { notes.append(FindingNote(.teardown, file: index.path(id.file), line: via, message: "this goto reaches the \(c.callee)()")) }
-        return Finding(check: Self.description.id, severity: severity, file: index.path(id.file),
-                       line: c.site.line, column: c.site.column, function: fn.name,
-                       structName: index.aggregate(agg).name, object: objectName,
-                       protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
-                       message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead\(tail)",
-                       notes: notes)
+        return (severity, tail)
     }
 
     /// Teardowns and publishing calls of `calls` on paths from `roots` (the objects the
