@@ -106,7 +106,6 @@ public final class FactStore: @unchecked Sendable {
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
             try queue.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA page_size = 65536")
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
