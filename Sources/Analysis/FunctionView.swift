@@ -76,6 +76,7 @@ public struct FunctionView {
             // container_of(p, T, a.b): the object that contains *p, one "up" step per member.
             let call = e.strippingCasts(node)
             guard let (inner, member) = containerOfParts(call) else {
+                if let p = accessorMacroPath(call, depth: depth, expandAliases: expandAliases) { return p }
                 return expandAliases ? returnedPath(call, depth: depth) : nil
             }
             guard var p = accessPath(inner, depth: depth + 1, expandAliases: expandAliases) else { return nil }
@@ -84,6 +85,29 @@ public struct FunctionView {
         default:
             return nil
         }
+    }
+
+    /// `m(x)` where `m` is a macro giving the address of a member of one of its parameters
+    /// (`#define idx_confdev(d) &d->core.conf_dev`): that member path of the argument.
+    func accessorMacroPath(_ call: Int32, depth: Int, expandAliases: Bool) -> AccessPath? {
+        let e = exprs
+        let n = e[call]
+        guard n.kind == .call, e[n.a].kind == .identifier, resolver.index.functionsByName[e.text(e[n.a])] == nil,
+              let m = resolver.macro(named: e.text(e[n.a]), from: file), m.root >= 0 else { return nil }
+        let body = m.exprs
+        let root = body[m.root]
+        guard root.kind == .unary, body.text(root) == "&" else { return nil }
+        var fields: [String] = []
+        var k = body.strippingCasts(root.a)
+        while k >= 0, body[k].kind == .member {
+            fields.append(body.text(body[k]))
+            k = body.strippingCasts(body[k].a)
+        }
+        guard k >= 0, body[k].kind == .identifier, let param = m.params.firstIndex(of: body.text(body[k])) else { return nil }
+        let args = Array(e.list(of: n))
+        guard param < args.count, var p = accessPath(args[param], depth: depth + 1, expandAliases: expandAliases) else { return nil }
+        p.fields += fields.reversed()
+        return Summaries.normalize(p)
     }
 
     /// `f(x)` where every object `f` returns is one path of one of its parameters (`return

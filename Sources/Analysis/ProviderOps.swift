@@ -291,7 +291,7 @@ enum TeardownRanking {
         for fi in index.files.indices {
             // By field: the file's facts are not copied.
             for m in index.files[fi].macros {
-                let callee = m.exprs.text(at: m.exprs[m.root].a)
+                guard let callee = m.calledName else { continue }
                 if let ks = groupsByEntry[callee], m.name != callee { groupsByEntry[m.name, default: []] += ks }
             }
         }

@@ -152,11 +152,18 @@ public struct Subsystems: Sendable {
                 let target = e[e.strippingCasts(alias)]
                 if target.kind == .unary, e.text(target) == "&" { base = e[target.a] }
             }
-            guard base.kind == .member else { return }
-            var containerType: (TypeRef, Int32)?
-            if base.b == 1 { containerType = view.type(of: base.a).flatMap { t in t.0.dereferenced.map { ($0, t.1) } } }
-            else { containerType = view.type(of: base.a) }
-            guard let (ct, cf) = containerType, let agg = resolver.aggregate(of: ct, from: cf) else { return }
+            var container: AggregateID?
+            if base.kind == .member {
+                var containerType: (TypeRef, Int32)?
+                if base.b == 1 { containerType = view.type(of: base.a).flatMap { t in t.0.dereferenced.map { ($0, t.1) } } }
+                else { containerType = view.type(of: base.a) }
+                if let (ct, cf) = containerType { container = resolver.aggregate(of: ct, from: cf) }
+            } else if base.kind == .identifier, lhs.b == 1, let alias = view.aliases[e.text(base)], e[e.strippingCasts(alias)].kind == .call,
+                      let p = view.accessPath(alias) {
+                // `dev = accessor(x); dev->type = &t` (`#define accessor(x) &x->core.dev`).
+                container = Self.holder(ofLast: p, in: view, resolver: resolver)
+            }
+            guard let agg = container else { return }
             // A type or class whose initializer has no release gives the device none.
             guard ReleaseCallbacks.givesRelease(slot: slot, rhs: a.rhs, in: e, from: id.file, resolver: resolver) else { return }
             releaseMentioned.insert(agg)
@@ -167,6 +174,25 @@ public struct Subsystems: Sendable {
                 file: index.path(id.file), line: a.line, message: "\(fn.name) sets \(e.render(a.lhs)) = \(e.text(rhs))")))
         }
         return (driverReleases, releaseMentioned)
+    }
+
+    /// The struct that holds the last member of path `p` (`x->core.dev`: the type of
+    /// `core`), walking embedded members from the type the root points to.
+    static func holder(ofLast p: AccessPath, in view: FunctionView, resolver: Resolver) -> AggregateID? {
+        guard !p.fields.isEmpty, !p.fields.contains(where: { $0.hasPrefix("^") }) else { return nil }
+        let rootType: TypeRef?
+        switch p.root {
+        case .parameter(let k): rootType = view.decl.params.indices.contains(k) ? view.decl.params[k].type : nil
+        case .local(let n): rootType = view.decl.declaredType(of: n)
+        case .global: rootType = nil
+        }
+        guard let t = rootType, t.pointerDepth == 1, let d = t.dereferenced, var agg = resolver.aggregate(of: d, from: view.file) else { return nil }
+        for f in p.fields.dropLast() {
+            guard let field = resolver.index.aggregate(agg).fields.first(where: { $0.name == f }), field.type.pointerDepth == 0,
+                  let next = resolver.aggregate(of: field.type, from: agg.file) else { return nil }
+            agg = next
+        }
+        return agg
     }
 
     /// Functions that hand out a new object: return `O *` from a heap allocation (the

@@ -64,7 +64,8 @@ public struct Lexer {
     public private(set) var tokens: [Token] = []
     public private(set) var includes: [IncludeDirective] = []
     public private(set) var diagnostics: [FileDiagnostic] = []
-    /// Function-like macros whose body is one call: `#define f(a, b) g(a, NULL, b)`.
+    /// Function-like macros whose body is one call (`#define f(a, b) g(a, NULL, b)`) or the
+    /// address of a member (`#define f(p) &p->a.b`).
     public private(set) var macros: [RawMacro] = []
     public var names = Names()
 
@@ -515,13 +516,17 @@ public struct Lexer {
         while close < rest.count && rest[close] != 41 { close += 1 }
         guard close < rest.count else { return }
         k = close + 1
-        // Keep only bodies that start like a call: `f(`, `(f(`, `(type)f(`.
+        // Keep only bodies that start like a call (`f(`, `(f(`, `(type)f(`) or like the
+        // address of a member (`&p->a.b`, `(&(p)->a)`: an accessor).
         var b = k
         while b < rest.count && (rest[b] == 32 || rest[b] == 9 || rest[b] == 40) { b += 1 }
+        let accessor = b < rest.count && rest[b] == 38 && (b + 1 == rest.count || rest[b + 1] != 38)
+        if accessor { b += 1; while b < rest.count && (rest[b] == 32 || rest[b] == 9 || rest[b] == 40) { b += 1 } }
         let identStart = b
         while b < rest.count && isIdentByte(rest[b]) { b += 1 }
-        while b < rest.count && (rest[b] == 32 || rest[b] == 9) { b += 1 }
-        guard b > identStart, b < rest.count, rest[b] == 40, rest.count - k < 2048 else { return }
+        while b < rest.count && (rest[b] == 32 || rest[b] == 9 || (accessor && rest[b] == 41)) { b += 1 }
+        let follows = accessor ? b + 1 < rest.count && ((rest[b] == 45 && rest[b + 1] == 62) || rest[b] == 46) : b < rest.count && rest[b] == 40
+        guard b > identStart, follows, rest.count - k < 2048 else { return }
         guard macros.count < 20_000 else { return }
         var params: [String] = []
         var current: [UInt8] = []

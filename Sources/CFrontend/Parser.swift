@@ -146,11 +146,16 @@ struct Parser {
         }
     }
 
-    /// Parses a macro body as one expression; returns its call node if it is one call.
+    /// Parses a macro body as one expression; returns its root node if it is one call, or
+    /// the address of a member (`&p->a.b`).
     mutating func parseMacroBody() -> Int32? {
         let e = parseExpression()
         let root = arena.strippingCasts(e)
-        guard root >= 0, arena[root].kind == .call, arena[arena[root].a].kind == .identifier else { return nil }
+        guard root >= 0 else { return nil }
+        let isCall = arena[root].kind == .call && arena[arena[root].a].kind == .identifier
+        let isAccessor = arena[root].kind == .unary && arena[root].textID >= 0 && names[arena[root].textID] == "&"
+            && arena[root].a >= 0 && arena[arena.strippingCasts(arena[root].a)].kind == .member
+        guard isCall || isAccessor else { return nil }
         let map = arena.compact(roots: [root])
         let r = Int(root) < map.count ? map[Int(root)] : -1
         return r >= 0 ? r : nil

@@ -84,7 +84,7 @@ extension KfreeOutsideReleaseCheck {
                 return Finding(check: description.id, severity: .error, file: index.path(opened.release.file),
                                line: call.site.line, column: call.site.column, function: view.decl.name,
                                structName: name, object: name,
-                               message: "'struct \(name)' embeds the cdev that the file operations '\(opened.fops)' are opened through, but their .release \(view.decl.name)() frees it\(how): the last close of a file opened after the device went away frees it here, and the VFS then drops the file's reference on the cdev (cdev_put()) in freed memory; free the container from a release that runs when the cdev's last reference goes (cdev_device_add() or cdev_set_parent() with a device whose release frees it)",
+                               message: "'struct \(name)' embeds the cdev that the file operations '\(opened.fops)' are opened through, but their .release \(view.decl.name)() frees it\(how): when a file is still open as the device goes away, its last close frees it here, and the VFS then drops the file's reference on the cdev (cdev_put()) in freed memory; free the container from a release that runs when the cdev's last reference goes (cdev_device_add() or cdev_set_parent() with a device whose release frees it)",
                                notes: [FindingNote(.initialization, file: index.path(opened.file), line: opened.line,
                                                    message: "cdev_init() opens the cdev through '\(opened.fops)', whose .release is \(view.decl.name)()")])
             }

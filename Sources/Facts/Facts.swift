@@ -186,7 +186,7 @@ public struct MacroDecl: Sendable, Hashable {
     public var name: String
     public var params: [String]
     public var exprs: ExprTree
-    /// The body's call node.
+    /// The body's call node, or its `&` node for an accessor (`&p->a.b`).
     public var root: Int32
     public var line: Int32
     public init(name: String, params: [String], exprs: ExprArena, root: Int32, line: Int32) {

@@ -190,4 +190,49 @@ import Testing
         // Installed before the first failure, the put frees and the kfree() frees again.
         #expect(findings(of: "kfree-outside-release", in: Self.lateRelease(false)).map { "\($0.line) \($0.severity)" } == ["23 error"])
     }
+
+    /// The device reached through an accessor macro (`#define m(g) &g->core.conf_dev`),
+    /// put and then its container freed on a failure path.
+    static func accessor(_ define: String) -> [String: String] {
+        [
+            "drivers/misc/engine.c": """
+                #include <linux/device.h>
+                \(define)
+                struct engine_core { int type; struct device conf_dev; };
+                struct engine { int id; struct engine_core core; };
+                static void engine_release(struct device *dev) { kfree(container_of(dev, struct engine, core.conf_dev)); }
+                struct engine *engine_alloc(void)
+                {
+                        struct engine *g = kzalloc(sizeof(*g), 0);
+                        int rc;
+                        if (!g)
+                                return NULL;
+                        device_initialize(engine_confdev(g));
+                        engine_confdev(g)->release = engine_release;
+                        rc = dev_set_name(engine_confdev(g), "engine%d", g->id);
+                        if (rc < 0)
+                                goto err_name;
+                        return g;
+                err_name:
+                        put_device(engine_confdev(g));
+                        kfree(g);
+                        return NULL;
+                }
+                """,
+        ]
+    }
+
+    @Test func aDeviceReachedThroughAnAccessorMacro() {
+        let found = findings(of: "kfree-outside-release", in: Self.accessor("#define engine_confdev(g) &g->core.conf_dev"))
+        #expect(found.map { "\($0.line) \($0.severity) \($0.notes.first?.message ?? "")" } == ["20 error put_device() on g->core.conf_dev"])
+        #expect(findings(of: "kfree-outside-release", in: Self.accessor("#define engine_confdev(g) (&(g)->core.conf_dev)")).count == 1)
+        // Without the macro's definition nothing says what the call returns.
+        #expect(findings(of: "kfree-outside-release", in: Self.accessor("")).isEmpty)
+    }
+
+    @Test func accessorMacrosAreRecorded() {
+        let f = parse("#define a(x) &x->dev\n#define b(x) (&(x)->p.dev)\n#define c(x) x->dev\n#define d(x, y) x && y\n#define e(x) f(x)\n")
+        #expect(f.macros.map(\.name) == ["a", "b", "e"])
+        #expect(f.macros.map(\.calledName) == [nil, nil, "f"])
+    }
 }

@@ -69,4 +69,35 @@ import Testing
         let bare = findings(of: "missing-release", in: Self.unionDevice(withClass: false))
         #expect(bare.map { "\($0.line) \($0.severity) \($0.object)" } == ["15 warning big_dev"])
     }
+
+    /// A device reached through an accessor macro, given its type through a local in one
+    /// function (`setType`) and registered in another.
+    static func accessorDevice(setType: Bool) -> [String: String] {
+        [
+            "drivers/misc/queue.c": """
+                #include <linux/device.h>
+                #define queue_confdev(q) &q->core.conf_dev
+                struct queue_core { int type; struct device conf_dev; };
+                struct queue { int id; struct queue_core core; };
+                static void queue_release(struct device *dev) { kfree(container_of(dev, struct queue, core.conf_dev)); }
+                static const struct device_type queue_type = { .name = "queue", .release = queue_release };
+                void queue_setup(struct queue *q)
+                {
+                        struct device *conf_dev = queue_confdev(q);
+                        device_initialize(conf_dev);
+                        \(setType ? "conf_dev->type = &queue_type;" : "conf_dev->id = q->id;")
+                }
+                int queue_register(struct queue *q)
+                {
+                        return device_add(queue_confdev(q));
+                }
+                """,
+        ]
+    }
+
+    @Test func aTypeSetThroughAnAccessorMacrosLocalIsTheDevicesRelease() {
+        #expect(findings(of: "missing-release", in: Self.accessorDevice(setType: true)).isEmpty)
+        let bare = findings(of: "missing-release", in: Self.accessorDevice(setType: false))
+        #expect(bare.map { "\($0.line) \($0.object)" } == ["15 queue_core"])
+    }
 }
