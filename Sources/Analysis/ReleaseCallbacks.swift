@@ -24,7 +24,8 @@ public struct ReleaseCallbacks: Sendable {
     /// Whether assigning `rhs` to a device's `slot` (`release`, `type` or `class`) can give
     /// it a release: false only for `&g` where `g` is a global whose initializer sets no
     /// release for the device (a `device_type` without `.release`, a class without
-    /// `.dev_release`). A function, an unknown or uninitialized global, anything else: true.
+    /// `.dev_release`), or a class pointer that only `class_create()` fills. A function,
+    /// an unknown or uninitialized global, anything else: true.
     public static func givesRelease(slot: String, rhs: Int32, in e: ExprTree, from file: Int32, resolver: Resolver) -> Bool {
         let field: String
         switch slot {
@@ -33,9 +34,33 @@ public struct ReleaseCallbacks: Sendable {
         default: return true
         }
         let n = e[e.strippingCasts(rhs)]
+        if slot == "class", n.kind == .identifier { return !createdWithoutRelease(class: e.text(n), from: file, resolver: resolver) }
         guard n.kind == .unary, e.text(n) == "&", e[n.a].kind == .identifier,
               let (g, _) = resolver.globalEntry(named: e.text(e[n.a]), from: file), !g.designated.isEmpty else { return true }
         return g.designated.contains { $0.path == field && !$0.value.isEmpty }
+    }
+
+    /// Whether the file-scope class pointer `name` only ever holds what `class_create()`
+    /// returns (a class without `.dev_release`) and nothing in the tree sets its
+    /// `dev_release`.
+    static func createdWithoutRelease(class name: String, from file: Int32, resolver: Resolver) -> Bool {
+        guard let g = resolver.global(named: name, from: file), g.type.pointerDepth == 1 else { return false }
+        let index = resolver.index
+        var created = false
+        for id in index.callers(of: "class_create") {
+            let fn = index.function(id)
+            for a in fn.assignments where a.lhs >= 0 && fn.exprs[a.lhs].kind == .identifier && fn.exprs.text(at: a.lhs) == name {
+                let r = fn.exprs[fn.exprs.strippingCasts(a.rhs)]
+                guard r.kind == .call, fn.exprs.text(at: r.a) == "class_create" else { return false }
+                created = true
+            }
+        }
+        guard created else { return false }
+        return !index.assignments(toMembers: ["dev_release"]).contains { ref in
+            let fn = index.function(ref.function)
+            let lhs = fn.exprs[fn.assignments[Int(ref.assignment)].lhs]
+            return lhs.a >= 0 && fn.exprs[fn.exprs.strippingCasts(lhs.a)].kind == .identifier && fn.exprs.text(at: fn.exprs.strippingCasts(lhs.a)) == name
+        }
     }
 
     /// Whether a path root is a file-scope object, or a local that only ever points into one

@@ -100,4 +100,35 @@ import Testing
         let bare = findings(of: "missing-release", in: Self.accessorDevice(setType: false))
         #expect(bare.map { "\($0.line) \($0.object)" } == ["15 queue_core"])
     }
+
+    /// A device whose class is a pointer that `class_create()` fills (`setRelease`: and
+    /// that is then given a `.dev_release`).
+    static func createdClass(setRelease: Bool) -> [String: String] {
+        [
+            "drivers/misc/port.c": """
+                #include <linux/device.h>
+                struct class { const char *name; void (*dev_release)(struct device *dev); };
+                struct port { int id; struct device dev; };
+                static struct class *port_class;
+                static void port_release(struct device *dev) { kfree(container_of(dev, struct port, dev)); }
+                int port_register(struct port *p)
+                {
+                        p->dev.class = port_class;
+                        return device_register(&p->dev);
+                }
+                static int port_init(void)
+                {
+                        port_class = class_create("port");
+                        \(setRelease ? "port_class->dev_release = port_release;" : "")
+                        return 0;
+                }
+                """,
+        ]
+    }
+
+    @Test func aClassFromClassCreateGivesNoRelease() {
+        let bare = findings(of: "missing-release", in: Self.createdClass(setRelease: false))
+        #expect(bare.map { "\($0.line) \($0.object)" } == ["9 port"])
+        #expect(findings(of: "missing-release", in: Self.createdClass(setRelease: true)).isEmpty)
+    }
 }
