@@ -343,7 +343,12 @@ struct KfreeOutsideReleaseCheck: Check {
                   let installed = Self.releaseInstalledAfter(put: ev.line, root: freed.root, path: ev.path, in: view, ctx: ctx) {
             severity = .warning
             tail = "; but its release is installed only on line \(installed), after every path to this \(ev.callee)() left, so the put finds none and frees nothing: the driver core warns that the object has no release() function, and the \(free)() is the only free"
-        } else if severity == .error, Self.ownerPinsModule(object, core: core, file: view.id.file, ctx: ctx), Self.runsOnlyAtModuleExit(view.id, ctx: ctx) {
+        } else if severity == .error, DevmEmbeddedRefcountCheck.cannotUnbind(file: view.id.file, ctx: ctx) {
+        // As for devm memory: no sysfs unbind reaches the free, only module unload or a
+        // failed probe.
+        severity = .warning
+        tail = "; the driver suppresses its bind attributes (or registers with platform_driver_probe()), so no sysfs unbind runs this free, only module unload or a failed probe"
+    } else if severity == .error, Self.ownerPinsModule(object, core: core, file: view.id.file, ctx: ctx), Self.runsOnlyAtModuleExit(view.id, ctx: ctx) {
             severity = .warning
             tail = core == "cdev"
                 ? "; it is freed only at module unload or load failure, and its file operations' .owner is THIS_MODULE, which every open file pins, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"

@@ -167,6 +167,29 @@ import Testing
         #expect(plain.map(\.severity) == [.error])
     }
 
+    /// kfree-outside-release in a driver registered through platform_driver_probe(): no
+    /// sysfs unbind reaches its remove, as for devm memory a warning.
+    @Test func aFreeInADriverThatCannotBeUnboundIsAWarning() {
+        let driver = """
+            struct widget { int id; struct device dev; };
+            static void widget_release(struct device *dev) { kfree(container_of(dev, struct widget, dev)); }
+            static void widget_remove(struct platform_device *pdev) {
+                    struct widget *w = platform_get_drvdata(pdev);
+                    device_unregister(&w->dev);
+                    kfree(w);
+            }
+            static struct platform_driver widget_driver = { .remove = widget_remove, .driver = { .name = "w" } };
+
+            """
+        let probeOnce = "#define module_probe_once(d, p) static int __init d##_init(void) { return platform_driver_probe(&(d), p); } module_init(d##_init)\n"
+        let once = findings("kfree-outside-release", driver + "module_probe_once(widget_driver, widget_probe);\n", extra: ["include/linux/chip.h": probeOnce])
+        #expect(once.map(\.severity) == [.warning])
+        #expect(once.first?.message.hasSuffix("so no sysfs unbind runs this free, only module unload or a failed probe") == true)
+        let plain = findings("kfree-outside-release", driver + "module_plain(widget_driver);\n",
+                             extra: ["include/linux/chip.h": "#define module_plain(d) static int __init d##_init(void) { return platform_driver_register(&(d)); } module_init(d##_init)\n"])
+        #expect(plain.map(\.severity) == [.error])
+    }
+
     @Test func emptyReleaseOnStaticObjectsIsAWarning() {
         // floppy / mips vpe: an empty release on statically allocated devices only.
         let f = findings("empty-release", """
