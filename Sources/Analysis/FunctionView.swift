@@ -341,6 +341,18 @@ public struct FunctionView {
         derivedParameters(node).contains(param)
     }
 
+    /// The struct a parameter or local root points to (`struct foo *p`), if it is one.
+    public func pointedAggregate(of root: PathRoot) -> AggregateID? {
+        let type: TypeRef?
+        switch root {
+        case .parameter(let k): type = decl.params.indices.contains(k) ? decl.params[k].type : nil
+        case .local(let n): type = decl.declaredType(of: n)
+        case .global: type = nil
+        }
+        guard let t = type, t.pointerDepth == 1, let d = t.dereferenced else { return nil }
+        return resolver.aggregate(of: d, from: file)
+    }
+
     /// Whether `node` is `&x->m` or `&x.m`: a struct embedded in another, not a pointer
     /// stored in it.
     func isAddressOfMember(_ node: Int32) -> Bool {

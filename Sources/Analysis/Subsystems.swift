@@ -179,14 +179,7 @@ public struct Subsystems: Sendable {
     /// The struct that holds the last member of path `p` (`x->core.dev`: the type of
     /// `core`), walking embedded members from the type the root points to.
     static func holder(ofLast p: AccessPath, in view: FunctionView, resolver: Resolver) -> AggregateID? {
-        guard !p.fields.isEmpty, !p.fields.contains(where: { $0.hasPrefix("^") }) else { return nil }
-        let rootType: TypeRef?
-        switch p.root {
-        case .parameter(let k): rootType = view.decl.params.indices.contains(k) ? view.decl.params[k].type : nil
-        case .local(let n): rootType = view.decl.declaredType(of: n)
-        case .global: rootType = nil
-        }
-        guard let t = rootType, t.pointerDepth == 1, let d = t.dereferenced, var agg = resolver.aggregate(of: d, from: view.file) else { return nil }
+        guard !p.fields.isEmpty, !p.fields.contains(where: { $0.hasPrefix("^") }), var agg = view.pointedAggregate(of: p.root) else { return nil }
         for f in p.fields.dropLast() {
             guard let field = resolver.index.aggregate(agg).fields.first(where: { $0.name == f }), field.type.pointerDepth == 0,
                   let next = resolver.aggregate(of: field.type, from: agg.file) else { return nil }

@@ -47,24 +47,12 @@ extension KfreeOutsideReleaseCheck {
                       let slot = fops.designated.first(where: { $0.path == "release" }) else { continue }
                 let name = slot.value.hasPrefix("&") ? String(slot.value.dropFirst()) : slot.value
                 guard let release = ctx.resolver.function(named: name, from: fopsFile),
-                      let container = containerType(of: cdev.root, in: view, ctx: ctx) else { continue }
+                      let container = view.pointedAggregate(of: cdev.root) else { continue }
                 guard seen.insert([container.file, container.index, release.file, release.index]).inserted else { continue }
                 out.append(OpenedThrough(container: container, release: release, fops: fops.name, file: id.file, line: c.line))
             }
         }
         return out
-    }
-
-    /// The struct a path root points to (a pointer parameter or local, or a global).
-    static func containerType(of root: PathRoot, in view: FunctionView, ctx: AnalysisContext) -> AggregateID? {
-        let type: TypeRef?
-        switch root {
-        case .parameter(let k): type = view.decl.params.indices.contains(k) ? view.decl.params[k].type : nil
-        case .local(let n): type = view.decl.declaredType(of: n)
-        case .global: return nil
-        }
-        guard let t = type, t.pointerDepth == 1, let d = t.dereferenced else { return nil }
-        return ctx.resolver.aggregate(of: d, from: view.file)
     }
 
     /// The finding when `opened.release` frees an object of the cdev's container type.
