@@ -353,6 +353,18 @@ public struct FunctionView {
         return resolver.aggregate(of: d, from: file)
     }
 
+    /// The struct an expression points to, or into: the type a pointer points to, or the
+    /// container of an embedded member whose address it takes (`&x->kref`: `x`'s struct).
+    public func pointedAggregate(ofExpression node: Int32) -> AggregateID? {
+        let e = exprs
+        let n = e[e.strippingCasts(node)]
+        if n.kind == .unary, e.text(n) == "&", e[n.a].kind == .member, let (t, f) = type(of: e[n.a].a) {
+            return resolver.aggregate(of: e[n.a].b == 1 ? (t.dereferenced ?? t) : t, from: f)
+        }
+        guard let (t, f) = type(of: node), t.pointerDepth == 1, let d = t.dereferenced else { return nil }
+        return resolver.aggregate(of: d, from: f)
+    }
+
     /// Whether `node` is `&x->m` or `&x.m`: a struct embedded in another, not a pointer
     /// stored in it.
     func isAddressOfMember(_ node: Int32) -> Bool {

@@ -91,18 +91,33 @@ struct DevmEmbeddedRefcountCheck: Check {
     /// subsystem: its core files take counted references (`get_device()`, `kref_get()`,
     /// `class_find_device()`, …) or put them behind a character device (an open file holds
     /// one). Nil when neither is found: only a delayed release could then touch the memory.
+    /// The evidence named is, in this order: a counted reference taken on an object of the
+    /// subsystem's type that a function is given (a `*_get()` helper, not an unregister
+    /// path's temporary hold), when it neither registers nor tears one down; a character
+    /// device the core creates; any counted reference taken there.
     static func outsideHolder(_ obj: SubsystemObject, chain: [String], ctx: AnalysisContext) -> Evidence? {
         if chain.contains("cdev") { return Evidence(file: "", line: 0, message: "it embeds a cdev, which an open file holds") }
         let index = ctx.index
         let coreFiles = Set((obj.register + obj.unregister).map(\.file)).sorted()
+        let ownPaths = Set(obj.register + obj.unregister)
+        var best: (rank: Int, evidence: Evidence)?
         for fi in coreFiles {
-            for fn in index.files[Int(fi)].functions {
-                if let c = fn.calls.first(where: { DriverCore.referenceGets.contains($0.callee) || DriverCore.characterDevices.contains($0.callee) }) {
-                    return Evidence(file: index.path(fi), line: c.line, message: "\(fn.name) calls \(c.callee)()")
+            for (k, fn) in index.files[Int(fi)].functions.enumerated() {
+                for c in fn.calls where DriverCore.referenceGets.contains(c.callee) || DriverCore.characterDevices.contains(c.callee) {
+                    var rank = DriverCore.characterDevices.contains(c.callee) ? 1 : 2
+                    let id = FunctionID(file: Int32(fi), index: Int32(k))
+                    if rank == 2, !ownPaths.contains(id), ctx.summaries.tearsDown[id] == nil, let arg = fn.exprs.arguments(c.node).first {
+                        let view = FunctionView(id: id, resolver: ctx.resolver)
+                        if case .parameter = view.accessPath(arg)?.root, view.pointedAggregate(ofExpression: arg) == obj.aggregate { rank = 0 }
+                    }
+                    if best == nil || rank < best!.rank {
+                        best = (rank, Evidence(file: index.path(fi), line: c.line, message: "\(fn.name) calls \(c.callee)()"))
+                    }
+                    if rank == 0 { return best!.evidence }
                 }
             }
         }
-        return nil
+        return best?.evidence
     }
 
     /// Struct names from `agg` along `path` to the core object it ends at, and that core's

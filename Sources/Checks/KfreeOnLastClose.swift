@@ -66,7 +66,7 @@ extension KfreeOutsideReleaseCheck {
                 if !direct, let g = ctx.resolver.function(named: call.callee, from: view.file), ctx.summaries.frees[g]?.contains(j) == true {
                     freesIt = true
                 }
-                guard freesIt, freedObject(arg, in: view, ctx: ctx) == opened.container else { continue }
+                guard freesIt, view.pointedAggregate(ofExpression: arg) == opened.container else { continue }
                 let name = index.aggregate(opened.container).name
                 let how = direct ? "" : call.writtenAs == call.callee ? " through \(call.callee)()" : " through \(call.writtenAs)() and its release \(call.callee)()"
                 return Finding(check: description.id, severity: .error, file: index.path(opened.release.file),
@@ -78,17 +78,5 @@ extension KfreeOutsideReleaseCheck {
             }
         }
         return nil
-    }
-
-    /// The struct whose memory a freed argument is: the type it points to, or the
-    /// container of a kref it points into (`kref_put(&x->kref, release)`).
-    static func freedObject(_ arg: Int32, in view: FunctionView, ctx: AnalysisContext) -> AggregateID? {
-        let e = view.exprs
-        let n = e[e.strippingCasts(arg)]
-        if n.kind == .unary, e.text(n) == "&", e[n.a].kind == .member, let (t, f) = view.type(of: e[n.a].a) {
-            return ctx.resolver.aggregate(of: e[n.a].b == 1 ? (t.dereferenced ?? t) : t, from: f)
-        }
-        guard let (t, f) = view.type(of: arg), t.pointerDepth == 1, let d = t.dereferenced else { return nil }
-        return ctx.resolver.aggregate(of: d, from: f)
     }
 }

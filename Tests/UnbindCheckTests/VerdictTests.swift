@@ -305,6 +305,22 @@ import Testing
         #expect(held.first?.notes.contains { $0.message == "users can hold a reference: lcd_get calls get_device()" && $0.file == "drivers/lcd/core.c" } == true)
     }
 
+    /// The holder named is a `*_get()` of the object, not an earlier temporary hold on an
+    /// unregister path nor a reference on another type.
+    @Test func theHolderNamedIsAGetOfTheObject() {
+        var files = Self.plainCore(holder: true)
+        files["drivers/lcd/core.c"] = files["drivers/lcd/core.c"]!.replacingOccurrences(
+            of: "void lcd_unregister(struct lcd *l) { device_unregister(&l->dev); }",
+            with: """
+                struct lcd_host { int n; struct device dev; };
+                void lcd_host_hold(struct lcd_host *h) { get_device(&h->dev); }
+                void lcd_unregister(struct lcd *l) { get_device(&l->dev); device_unregister(&l->dev); put_device(&l->dev); }
+                """)
+        let held = run("devm-embedded-refcount", files)
+        #expect(held.map(\.severity) == [.error])
+        #expect(held.first?.notes.filter { $0.message.hasPrefix("users can hold") }.map(\.message) == ["users can hold a reference: lcd_get calls get_device()"])
+    }
+
     @Test func waitingForItsOwnReleaseBeforeKfreeIsRight() {
         let body = """
             #include <linux/device.h>
