@@ -15,7 +15,8 @@ struct KfreeOutsideReleaseCheck: Check {
             memory may only be freed by its release callback when the last reference goes. Freeing \
             it right after put_device()/device_unregister(), or on the error path of \
             device_register(), frees memory that others may still reference (or that the release \
-            frees again).
+            frees again). A cdev's container freed by the .release of its own file operations is \
+            freed before the VFS drops the open file's reference on the cdev.
             """,
         severity: .error,
         confidence: """
@@ -26,7 +27,11 @@ struct KfreeOutsideReleaseCheck: Check {
             registration or after an initialization, including a free under a label that a goto \
             reaches after the driver core's call. Paths are approximated by line order and goto \
             edges: a call inside a block that returns before the free can still be counted. A free \
-            only the module's exit reaches, of an object whose .owner pins the module, is a warning.
+            only the module's exit reaches, of an object whose .owner pins the module, is a warning, \
+            and so is any free in a driver that cannot be unbound through sysfs, and a put that runs \
+            before the function installs the release (the put frees nothing). Error when the .release \
+            of the file operations a cdev is opened through frees its container (directly, through a \
+            helper, or through a kref_put() whose release frees it).
             """)
 
     static let window: Int32 = 6
