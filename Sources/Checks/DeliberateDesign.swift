@@ -26,6 +26,15 @@ enum DeliberateDesign {
         ctx.index.files[Int(id.file)].commentedEmptyFunctions.contains(ctx.index.function(id).name)
     }
 
+    /// The evidence that someone outside the driver can hold a reference to objects of type
+    /// `object` (whose core kind is `core`): a get of such an object, a character device or
+    /// a device lookup in its core (a deliberate empty release is then no design that holds).
+    static func outsideHolder(of object: AggregateID, core: String, ctx: AnalysisContext) -> Evidence? {
+        guard let obj = ctx.subsystems.objects[object],
+              let held = DevmEmbeddedRefcountCheck.rankedHolder(obj, chain: [core], ctx: ctx), held.rank <= 2 else { return nil }
+        return held.evidence
+    }
+
     /// The clause a message adds when it downgrades an error for such a release.
     static func clause(_ release: String) -> String {
         "; \(release)() is empty on purpose (a comment says so): a deliberate design, which only a reference taken outside the driver could break"

@@ -94,9 +94,16 @@ struct DevmEmbeddedRefcountCheck: Check {
     /// The evidence named is, in this order: a counted reference taken on an object of the
     /// subsystem's type that a function is given (a `*_get()` helper, not an unregister
     /// path's temporary hold), when it neither registers nor tears one down; a character
-    /// device the core creates; any counted reference taken there.
+    /// device the core creates; a lookup that returns a counted device (`class_find_device()`);
+    /// any counted reference taken there.
     static func outsideHolder(_ obj: SubsystemObject, chain: [String], ctx: AnalysisContext) -> Evidence? {
-        if chain.contains("cdev") { return Evidence(file: "", line: 0, message: "it embeds a cdev, which an open file holds") }
+        rankedHolder(obj, chain: chain, ctx: ctx)?.evidence
+    }
+
+    /// `outsideHolder` with its rank: 0 a get of the object, 1 a character device, 2 a device
+    /// lookup, 3 any other counted reference (which may be on another type).
+    static func rankedHolder(_ obj: SubsystemObject, chain: [String], ctx: AnalysisContext) -> (rank: Int, evidence: Evidence)? {
+        if chain.contains("cdev") { return (1, Evidence(file: "", line: 0, message: "it embeds a cdev, which an open file holds")) }
         let index = ctx.index
         let coreFiles = Set((obj.register + obj.unregister).map(\.file)).sorted()
         let ownPaths = Set(obj.register + obj.unregister)
@@ -104,20 +111,20 @@ struct DevmEmbeddedRefcountCheck: Check {
         for fi in coreFiles {
             for (k, fn) in index.files[Int(fi)].functions.enumerated() {
                 for c in fn.calls where DriverCore.referenceGets.contains(c.callee) || DriverCore.characterDevices.contains(c.callee) {
-                    var rank = DriverCore.characterDevices.contains(c.callee) ? 1 : 2
+                    var rank = DriverCore.characterDevices.contains(c.callee) ? 1 : DriverCore.deviceLookups.contains(c.callee) ? 2 : 3
                     let id = FunctionID(file: Int32(fi), index: Int32(k))
-                    if rank == 2, !ownPaths.contains(id), ctx.summaries.tearsDown[id] == nil, let arg = fn.exprs.arguments(c.node).first {
+                    if rank == 3, !ownPaths.contains(id), ctx.summaries.tearsDown[id] == nil, let arg = fn.exprs.arguments(c.node).first {
                         let view = FunctionView(id: id, resolver: ctx.resolver)
                         if case .parameter = view.accessPath(arg)?.root, view.pointedAggregate(ofExpression: arg) == obj.aggregate { rank = 0 }
                     }
                     if best == nil || rank < best!.rank {
                         best = (rank, Evidence(file: index.path(fi), line: c.line, message: "\(fn.name) calls \(c.callee)()"))
                     }
-                    if rank == 0 { return best!.evidence }
+                    if rank == 0 { return best }
                 }
             }
         }
-        return best?.evidence
+        return best
     }
 
     /// Struct names from `agg` along `path` to the core object it ends at, and that core's

@@ -31,7 +31,7 @@ struct EmptyReleaseCheck: Check {
             let message = cb.onlyStaticObjects
                 ? "release callback \(fn.name)() does nothing; it is installed only on statically allocated objects, so nothing leaks, but the driver core documentation calls empty releases broken"
                 : commented
-                    ? "release callback \(fn.name)() does nothing, and a comment in its body says so on purpose: the memory must then be freed elsewhere, which is only safe if no reference outlives that free"
+                    ? "release callback \(fn.name)() does nothing, and a comment in or right above it says so on purpose: the memory must then be freed elsewhere, which is only safe if no reference outlives that free"
                     : "release callback \(fn.name)() does nothing: it silences the driver core's missing-release warning but nothing frees the object when its last reference is dropped"
             return Finding(check: Self.description.id, severity: cb.onlyStaticObjects || commented ? .warning : .error, file: ctx.index.path(cb.function.file),
                            line: fn.line, column: fn.column, function: fn.name,

@@ -335,7 +335,8 @@ struct KfreeOutsideReleaseCheck: Check {
         if bare && severity == .error {
             severity = .warning
             tail = "; it is a bare kobject that only sysfs refers to, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
-        } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: ctx.index.path(view.id.file), ctx: ctx) {
+        } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: ctx.index.path(view.id.file), ctx: ctx),
+                  DeliberateDesign.outsideHolder(of: object, core: core, ctx: ctx) == nil {
             severity = .warning
             tail = DeliberateDesign.clause(release)
         } else if severity == .error, let reg = Self.unwoundRegistration(of: objectPath, freed: freed, agg: agg, by: ev, in: view, ctx: ctx) {

@@ -490,7 +490,7 @@ import Testing
         let f = run("empty-release", ["drivers/misc/part.c": commented])
         #expect(f.map(\.severity) == [.warning])
         #expect(f.first?.line == 2)
-        #expect(f.first?.message.contains("a comment in its body says so on purpose") == true)
+        #expect(f.first?.message.contains("a comment in or right above it says so on purpose") == true)
         let bare = run("empty-release", ["drivers/misc/part.c": commented.replacingOccurrences(of: "/* nothing to do: the owning controller frees the parts */", with: "")])
         #expect(bare.map(\.severity) == [.error])
         // A plain comment right above it explains it too; kernel-doc does not.
@@ -608,6 +608,48 @@ import Testing
         let plain = Analyzer.findings(analyse(Self.lun(commented: false)), checks: [check])
         #expect(plain.map(\.severity) == [.error])
         #expect(plain.first?.message.contains("on purpose") == false)
+    }
+
+    /// A core that looks its devices up for others (`class_find_device()`, with `lookup`)
+    /// hands out references the empty release's design cannot survive: then an error.
+    static func port(lookup: Bool) -> [String: String] {
+        ["include/linux/device.h": deviceHeader,
+         "include/linux/port.h": """
+            #include <linux/device.h>
+            struct port { int id; struct device dev; };
+            int port_register(struct port *p);
+            """,
+         "drivers/port/core.c": """
+            #include <linux/port.h>
+            static void port_release(struct device *dev)
+            {
+                    /* Nothing to do: the driver frees the port after unregistering it */
+            }
+            int port_register(struct port *p)
+            {
+                    p->dev.release = port_release;
+                    return device_register(&p->dev);
+            }
+            \(lookup ? "struct device *port_find(const void *name) { return class_find_device(NULL, NULL, name, NULL); }" : "")
+            """,
+         "drivers/port/card.c": """
+            #include <linux/port.h>
+            void card_remove(struct port *p)
+            {
+                    device_unregister(&p->dev);
+                    kfree(p);
+            }
+            """]
+    }
+
+    @Test func aCommentedEmptyReleaseWithADeviceLookupInTheCoreIsAnError() {
+        let check = allChecks.first { type(of: $0).description.id == "kfree-outside-release" }!
+        let found = Analyzer.findings(analyse(Self.port(lookup: true)), checks: [check])
+        #expect(found.map { "\($0.file):\($0.line) \($0.severity)" } == ["drivers/port/card.c:5 error"])
+        #expect(found.first?.message.contains("on purpose") == false)
+        let alone = Analyzer.findings(analyse(Self.port(lookup: false)), checks: [check])
+        #expect(alone.map(\.severity) == [.warning])
+        #expect(alone.first?.message.contains("port_release() is empty on purpose") == true)
     }
 
     @Test func devmObjectWithACommentedEmptyReleaseIsAWarning() {

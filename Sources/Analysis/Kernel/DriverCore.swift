@@ -106,6 +106,14 @@ public enum DriverCore {
         "bus_find_device_by_fwnode", "device_find_child", "device_find_child_by_name", "driver_find_device",
     ]
 
+    /// The lookups among `referenceGets` that return a counted device found by a match
+    /// (the device is the caller's to put).
+    public static let deviceLookups: Set<String> = [
+        "class_find_device", "class_find_device_by_name", "class_find_device_by_of_node", "class_find_device_by_fwnode",
+        "class_find_device_by_devt", "bus_find_device", "bus_find_device_by_name", "bus_find_device_by_of_node",
+        "bus_find_device_by_fwnode", "device_find_child", "device_find_child_by_name", "driver_find_device",
+    ]
+
     /// Calls that make an object reachable from user space through a character device:
     /// an open file then holds a reference to it.
     public static let characterDevices: Set<String> = [
