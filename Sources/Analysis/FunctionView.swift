@@ -356,13 +356,22 @@ public struct FunctionView {
     /// The struct an expression points to, or into: the type a pointer points to, or the
     /// container of an embedded member whose address it takes (`&x->kref`: `x`'s struct).
     public func pointedAggregate(ofExpression node: Int32) -> AggregateID? {
-        let e = exprs
-        let n = e[e.strippingCasts(node)]
-        if n.kind == .unary, e.text(n) == "&", e[n.a].kind == .member, let (t, f) = type(of: e[n.a].a) {
-            return resolver.aggregate(of: e[n.a].b == 1 ? (t.dereferenced ?? t) : t, from: f)
+        if isAddressOfMember(node) {
+            let member = exprs[exprs[exprs.strippingCasts(node)].a]
+            guard let (t, f) = type(of: member.a) else { return nil }
+            return resolver.aggregate(of: member.b == 1 ? (t.dereferenced ?? t) : t, from: f)
         }
         guard let (t, f) = type(of: node), t.pointerDepth == 1, let d = t.dereferenced else { return nil }
         return resolver.aggregate(of: d, from: f)
+    }
+
+    /// Whether `call` frees (the object its) argument `j` (points into): `kfree()` and the
+    /// other frees of the first argument, or a function whose summary frees that parameter
+    /// on every path.
+    public func frees(_ call: EffectiveCall, argument j: Int, summaries: Summaries) -> Bool {
+        if j == 0 && DriverCore.frees.contains(call.callee) { return true }
+        guard !call.callee.isEmpty, let g = resolver.function(named: call.callee, from: file) else { return false }
+        return summaries.frees[g]?.contains(j) == true
     }
 
     /// Whether `node` is `&x->m` or `&x.m`: a struct embedded in another, not a pointer

@@ -59,7 +59,9 @@ public struct ReleaseCallbacks: Sendable {
         return !index.assignments(toMembers: ["dev_release"]).contains { ref in
             let fn = index.function(ref.function)
             let lhs = fn.exprs[fn.assignments[Int(ref.assignment)].lhs]
-            return lhs.a >= 0 && fn.exprs[fn.exprs.strippingCasts(lhs.a)].kind == .identifier && fn.exprs.text(at: fn.exprs.strippingCasts(lhs.a)) == name
+            guard lhs.a >= 0 else { return false }
+            let base = fn.exprs.strippingCasts(lhs.a)
+            return fn.exprs[base].kind == .identifier && fn.exprs.text(at: base) == name
         }
     }
 

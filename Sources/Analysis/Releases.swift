@@ -48,17 +48,12 @@ public enum ReleaseAnalysis {
             s.isEmpty = false
         }
         for call in view.effectiveCalls() {
-            let args = call.args
-            if DriverCore.frees.contains(call.callee), let a = args.first, a >= 0, !fn.params.isEmpty, view.derives(from: 0, a) {
+            // A free of the container (`kfree(container_of(p, …))`), directly or by a helper.
+            for (j, a) in call.args.enumerated() where a >= 0 && !fn.params.isEmpty && view.frees(call, argument: j, summaries: summaries) && view.derives(from: 0, a) {
                 if call.site.isConditional { s.freesConditionally = true } else { s.freesContainer = true }
             }
             if DriverCore.devmFrees.contains(call.callee) { s.devmFree = true }
             if DriverCore.completionSignals.contains(call.callee) { s.signalsCompletion = true }
-            if !call.callee.isEmpty, let callee = resolver.function(named: call.callee, from: id.file), let freed = summaries.frees[callee] {
-                for (j, a) in args.enumerated() where a >= 0 && freed.contains(j) && !fn.params.isEmpty && view.derives(from: 0, a) {
-                    if call.site.isConditional { s.freesConditionally = true } else { s.freesContainer = true }
-                }
-            }
             if call.callee.isEmpty {
                 // p->release(p) / p->ops->release(p): a hook stored in the object.
                 let calleeNode = view.exprs[view.exprs[call.site.node].a]

@@ -61,12 +61,9 @@ extension KfreeOutsideReleaseCheck {
         let index = ctx.index
         for call in view.effectiveCalls() where !call.callee.isEmpty {
             for (j, arg) in call.args.enumerated() where arg >= 0 {
+                guard view.frees(call, argument: j, summaries: ctx.summaries),
+                      view.pointedAggregate(ofExpression: arg) == opened.container else { continue }
                 let direct = j == 0 && DriverCore.frees.contains(call.callee)
-                var freesIt = direct
-                if !direct, let g = ctx.resolver.function(named: call.callee, from: view.file), ctx.summaries.frees[g]?.contains(j) == true {
-                    freesIt = true
-                }
-                guard freesIt, view.pointedAggregate(ofExpression: arg) == opened.container else { continue }
                 let name = index.aggregate(opened.container).name
                 let how = direct ? "" : call.writtenAs == call.callee ? " through \(call.callee)()" : " through \(call.writtenAs)() and its release \(call.callee)()"
                 return Finding(check: description.id, severity: .error, file: index.path(opened.release.file),

@@ -326,35 +326,36 @@ struct KfreeOutsideReleaseCheck: Check {
     /// circumstance leaves only a warning.
     private static func mitigation(of ev: Event, core: String, object: AggregateID, objectPath: [String], freed: AccessPath,
                                    agg: AggregateID, free: String, in view: FunctionView, ctx: AnalysisContext) -> (Severity, String) {
+        // Only a free after a teardown is an error to begin with.
+        guard ev.teardown else { return (.warning, "") }
+        var severity = Severity.error
+        var tail = ""
         // A bare kobject (not inside a device or cdev) is referred to by sysfs,
         // which drains on removal: only a delayed release touches the freed memory.
         // (The walk stops at the first core object: a kobject here is not a device's.)
-        let bare = core == "kobject"
-        var severity: Severity = ev.teardown ? .error : .warning
-        var tail = ""
-        if bare && severity == .error {
+        if core == "kobject" {
             severity = .warning
             tail = "; it is a bare kobject that only sysfs refers to, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
-        } else if severity == .error, let release = DeliberateDesign.commentedEmptyRelease(of: object, file: ctx.index.path(view.id.file), ctx: ctx),
+        } else if let release = DeliberateDesign.commentedEmptyRelease(of: object, file: ctx.index.path(view.id.file), ctx: ctx),
                   DeliberateDesign.outsideHolder(of: object, core: core, ctx: ctx) == nil {
             severity = .warning
             tail = DeliberateDesign.clause(release)
-        } else if severity == .error, let reg = Self.unwoundRegistration(of: objectPath, freed: freed, agg: agg, by: ev, in: view, ctx: ctx) {
+        } else if let reg = Self.unwoundRegistration(of: objectPath, freed: freed, agg: agg, by: ev, in: view, ctx: ctx) {
             // The function's own error path unregistering what it registered (probe failing
             // late): only a user who opened the object in between holds it. (A put is how a
             // failed registration is left, not an unwinding of a successful one.)
             severity = .warning
             tail = "; this unwinds the registration through \(reg.callee)() on line \(reg.line) of the same function, so only a user who opened it in between holds a reference"
-        } else if severity == .error, DriverCore.referencePuts.contains(ev.callee),
+        } else if DriverCore.referencePuts.contains(ev.callee),
                   let installed = Self.releaseInstalledAfter(put: ev.line, root: freed.root, path: ev.path, in: view, ctx: ctx) {
             severity = .warning
             tail = "; but its release is installed only on line \(installed), after every path to this \(ev.callee)() left, so the put finds none and frees nothing: the driver core warns that the object has no release() function, and the \(free)() is the only free"
-        } else if severity == .error, DevmEmbeddedRefcountCheck.cannotUnbind(file: view.id.file, ctx: ctx) {
-        // As for devm memory: no sysfs unbind reaches the free, only module unload or a
-        // failed probe.
-        severity = .warning
-        tail = "; the driver suppresses its bind attributes (or registers with platform_driver_probe()), so no sysfs unbind runs this free, only module unload or a failed probe"
-    } else if severity == .error, Self.ownerPinsModule(object, core: core, file: view.id.file, ctx: ctx), Self.runsOnlyAtModuleExit(view.id, ctx: ctx) {
+        } else if DevmEmbeddedRefcountCheck.cannotUnbind(file: view.id.file, ctx: ctx) {
+            // As for devm memory: no sysfs unbind reaches the free, only module unload or a
+            // failed probe.
+            severity = .warning
+            tail = "; the driver suppresses its bind attributes (or registers with platform_driver_probe()), so no sysfs unbind runs this free, only module unload or a failed probe"
+        } else if Self.ownerPinsModule(object, core: core, file: view.id.file, ctx: ctx), Self.runsOnlyAtModuleExit(view.id, ctx: ctx) {
             severity = .warning
             tail = core == "cdev"
                 ? "; it is freed only at module unload or load failure, and its file operations' .owner is THIS_MODULE, which every open file pins, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"

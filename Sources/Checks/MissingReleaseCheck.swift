@@ -113,8 +113,7 @@ struct MissingReleaseCheck: Check {
         for call in view.effectiveCalls() where call.site.line > line && !call.callee.isEmpty {
             for (j, arg) in call.args.enumerated() where arg >= 0 {
                 guard let ap = view.accessPath(arg), ap.root == root, ap.fields.isEmpty else { continue }
-                if j == 0 && DriverCore.frees.contains(call.callee) { return true }
-                if let g = ctx.resolver.function(named: call.callee, from: view.file), ctx.summaries.frees[g]?.contains(j) == true { return true }
+                if view.frees(call, argument: j, summaries: ctx.summaries) { return true }
             }
         }
         return false

@@ -99,12 +99,9 @@ public enum DriverCore {
 
     /// Calls that return or take a counted reference to an object: what a lookup that hands
     /// an object to a consumer does.
-    public static let referenceGets: Set<String> = [
+    public static let referenceGets: Set<String> = deviceLookups.union([
         "get_device", "kobject_get", "kobject_get_unless_zero", "kref_get", "kref_get_unless_zero",
-        "class_find_device", "class_find_device_by_name", "class_find_device_by_of_node", "class_find_device_by_fwnode",
-        "class_find_device_by_devt", "bus_find_device", "bus_find_device_by_name", "bus_find_device_by_of_node",
-        "bus_find_device_by_fwnode", "device_find_child", "device_find_child_by_name", "driver_find_device",
-    ]
+    ])
 
     /// The lookups among `referenceGets` that return a counted device found by a match
     /// (the device is the caller's to put).
