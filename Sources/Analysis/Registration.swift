@@ -85,10 +85,18 @@ public enum Registration {
     /// The release a driver hands to the register call itself, for a core whose release
     /// calls the driver's hook (`usb_add_gadget_udc_release(parent, gadget, release)`): the
     /// first argument naming a function of the tree that takes one `struct device *`, the
-    /// shape of a device's release. With the evidence of where it is passed.
+    /// shape of a device's release. When the driver registers through a helper of its own
+    /// (`udc_probe(dev)`), the release that helper (or one it calls) passes. With the
+    /// evidence of where it is passed.
     public static func suppliedRelease(at reg: RegistrationSite, in view: FunctionView, ctx: AnalysisContext) -> (ReleaseSummary, Evidence)? {
-        let e = view.exprs
         guard let call = view.decl.calls.first(where: { $0.line == reg.line && $0.column == reg.column }) else { return nil }
+        var seen: Set<FunctionID> = [view.id]
+        return suppliedRelease(through: call, in: view, callee: reg.callee, depth: 0, seen: &seen, ctx: ctx)
+    }
+
+    private static func suppliedRelease(through call: CallSite, in view: FunctionView, callee: String, depth: Int,
+                                        seen: inout Set<FunctionID>, ctx: AnalysisContext) -> (ReleaseSummary, Evidence)? {
+        let e = view.exprs
         for arg in e.arguments(call.node) {
             var n = e[e.strippingCasts(arg)]
             if n.kind == .unary && e.text(n) == "&" { n = e[n.a] }
@@ -98,7 +106,17 @@ public enum Registration {
                   params[0].type.pointerDepth == 1 else { continue }
             let r = ReleaseAnalysis.summarize(f, resolver: ctx.resolver, summaries: ctx.summaries)
             return (r, Evidence(file: ctx.index.path(view.file), line: call.line,
-                                message: "\(view.decl.name) passes \(r.name) to \(reg.callee)() as the release"))
+                                message: "\(view.decl.name) passes \(r.name) to \(callee)() as the release"))
+        }
+        // A helper of the driver's that registers the object itself.
+        guard depth < 2, let g = ctx.resolver.function(named: call.callee, from: view.file), seen.insert(g).inserted,
+              ctx.summaries.publishes[g] != nil else { return nil }
+        let inner = FunctionView(id: g, resolver: ctx.resolver)
+        for c in inner.decl.calls where !c.callee.isEmpty {
+            // Only calls that publish an object can be handed its release.
+            guard DriverCore.publishers[c.callee] != nil
+                || ctx.resolver.function(named: c.callee, from: g.file).map({ ctx.summaries.publishes[$0] != nil }) == true else { continue }
+            if let found = suppliedRelease(through: c, in: inner, callee: c.callee, depth: depth + 1, seen: &seen, ctx: ctx) { return found }
         }
         return nil
     }

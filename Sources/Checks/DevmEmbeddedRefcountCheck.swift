@@ -88,20 +88,24 @@ struct DevmEmbeddedRefcountCheck: Check {
     }
 
     /// Evidence that someone outside the driver can hold a reference to objects of a
-    /// subsystem: its core files take counted references (`get_device()`, `kref_get()`,
-    /// `class_find_device()`, …) or put them behind a character device (an open file holds
-    /// one). Nil when neither is found: only a delayed release could then touch the memory.
-    /// The evidence named is, in this order: a counted reference taken on an object of the
-    /// subsystem's type that a function is given (a `*_get()` helper, not an unregister
-    /// path's temporary hold), when it neither registers nor tears one down; a character
-    /// device the core creates; a lookup that returns a counted device (`class_find_device()`);
-    /// any counted reference taken there.
+    /// subsystem: its core files take counted references on them (`get_device()`,
+    /// `kref_get()`, `class_find_device()`, …) or put them behind a character device (an
+    /// open file holds one). Nil when only weak evidence is found (`rankedHolder`'s ranks 3
+    /// and 4): only a delayed release could then touch the memory.
     static func outsideHolder(_ obj: SubsystemObject, chain: [String], ctx: AnalysisContext) -> Evidence? {
-        rankedHolder(obj, chain: chain, ctx: ctx)?.evidence
+        guard let held = rankedHolder(obj, chain: chain, ctx: ctx), held.rank <= 2 else { return nil }
+        return held.evidence
     }
 
-    /// `outsideHolder` with its rank: 0 a get of the object, 1 a character device, 2 a device
-    /// lookup, 3 any other counted reference (which may be on another type).
+    /// The best evidence of a holder, with its rank:
+    /// - 0: a counted reference on an object of the subsystem's type, outside its register
+    ///   and teardown paths: in a `*_get()` helper that is given the object (and that
+    ///   someone calls: a helper no one calls holds nothing), or on an object the core finds
+    ///   itself;
+    /// - 1: a character device; 2: a lookup that returns a counted device
+    ///   (`class_find_device()`);
+    /// - 3: a reference on the object that its own register or teardown path takes and
+    ///   drops (a temporary hold); 4: a reference on some other object of the core.
     static func rankedHolder(_ obj: SubsystemObject, chain: [String], ctx: AnalysisContext) -> (rank: Int, evidence: Evidence)? {
         if chain.contains("cdev") { return (1, Evidence(file: "", line: 0, message: "it embeds a cdev, which an open file holds")) }
         let index = ctx.index
@@ -111,11 +115,15 @@ struct DevmEmbeddedRefcountCheck: Check {
         for fi in coreFiles {
             for (k, fn) in index.files[Int(fi)].functions.enumerated() {
                 for c in fn.calls where DriverCore.referenceGets.contains(c.callee) || DriverCore.characterDevices.contains(c.callee) {
-                    var rank = DriverCore.characterDevices.contains(c.callee) ? 1 : DriverCore.deviceLookups.contains(c.callee) ? 2 : 3
-                    let id = FunctionID(file: Int32(fi), index: Int32(k))
-                    if rank == 3, !ownPaths.contains(id), ctx.summaries.tearsDown[id] == nil, let arg = fn.exprs.arguments(c.node).first {
+                    var rank = DriverCore.characterDevices.contains(c.callee) ? 1 : DriverCore.deviceLookups.contains(c.callee) ? 2 : 4
+                    if rank == 4, let arg = fn.exprs.arguments(c.node).first {
+                        let id = FunctionID(file: Int32(fi), index: Int32(k))
                         let view = FunctionView(id: id, resolver: ctx.resolver)
-                        if case .parameter = view.accessPath(arg)?.root, view.pointedAggregate(ofExpression: arg) == obj.aggregate { rank = 0 }
+                        if view.pointedAggregate(ofExpression: arg) == obj.aggregate {
+                            if ownPaths.contains(id) || ctx.summaries.tearsDown[id] != nil { rank = 3 }
+                            else if case .parameter = view.accessPath(arg)?.root, index.callers(of: fn.name).isEmpty { continue }
+                            else { rank = 0 }
+                        }
                     }
                     if best == nil || rank < best!.rank {
                         best = (rank, Evidence(file: index.path(fi), line: c.line, message: "\(fn.name) calls \(c.callee)()"))
@@ -259,12 +267,20 @@ struct DevmEmbeddedRefcountCheck: Check {
         guard severity == .error, reg.publishes, [.none, .emptyRelease, .driverRelease].contains(verdict.protection),
               let obj = ctx.subsystems.objects[reg.object] else { return nil }
         let chainNames = Self.chain(from: agg, path: reg.path, ctx: ctx)?.0 ?? ctx.closure.chainNames(emb, index: ctx.index)
-        if let h = Self.outsideHolder(obj, chain: chainNames, ctx: ctx) {
-            return h.file.isEmpty ? nil : FindingNote(.reference, file: h.file, line: h.line, message: "users can hold a reference: \(h.message)")
+        let held = Self.rankedHolder(obj, chain: chainNames, ctx: ctx)
+        if let h = held, h.rank <= 2 {
+            return h.evidence.file.isEmpty ? nil : FindingNote(.reference, file: h.evidence.file, line: h.evidence.line, message: "users can hold a reference: \(h.evidence.message)")
         }
         severity = .warning
-        explanation += "; but no outside reference holder was found (the core takes no counted reference and creates no character device), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
-        return nil
+        let takes: String
+        switch held?.rank {
+        case 3: takes = "the core takes counted references on it only on its own register and teardown paths"
+        case 4: takes = "the core takes counted references only on other objects"
+        default: takes = "the core takes no counted reference"
+        }
+        explanation += "; but no outside reference holder was found (\(takes) and creates no character device), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
+        guard let weak = held else { return nil }
+        return FindingNote(.reference, file: weak.evidence.file, line: weak.evidence.line, message: "not an outside holder: \(weak.evidence.message)")
     }
 }
 

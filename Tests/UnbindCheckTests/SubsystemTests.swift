@@ -42,6 +42,7 @@ let subsystemFixture: [String: String] = [
         EXPORT_SYMBOL(flash_add);
         void flash_del(struct flash *f) { device_unregister(&f->dev); }
         struct flash *flash_get(struct flash *f) { get_device(&f->dev); return f; }
+        int flash_open(struct flash *f) { return flash_get(f) ? 0 : -1; }
         """,
     // I2C-like: release completes, unregister waits: completion.
     "drivers/bus/core.c": """

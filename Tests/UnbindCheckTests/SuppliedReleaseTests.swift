@@ -40,6 +40,7 @@ import Testing
                     get_device(&g->dev);
                     return g;
             }
+            int gadget_open(struct gadget *g) { return gadget_get(g) ? 0 : -1; }
             """,
     ]
 
@@ -84,6 +85,25 @@ import Testing
         #expect(waits.first?.message.contains("the driver's release udc_release() signals a completion that its unbind path waits for") == true)
         #expect(waits.first?.notes.contains { $0.message == "udc_probe passes udc_release to gadget_add_release() as the release" && $0.line == 13 } == true)
         #expect(waits.first?.notes.contains { $0.message == "udc_remove waits for the release before devres frees the memory" && $0.line == 19 } == true)
+    }
+
+    /// The driver registers through a helper of its own, which passes the release: that
+    /// release is the driver's (not "none").
+    @Test func aReleasePassedByTheDriversOwnRegisterHelperCounts() {
+        var files = Self.udc(wait: false)
+        files["drivers/gadget/udc.c"] = files["drivers/gadget/udc.c"]!
+            .replacingOccurrences(of: "static int udc_probe(struct platform_device *pdev)", with: """
+                static int udc_setup(struct device *parent, struct udc *u)
+                {
+                        return gadget_add_release(parent, &u->gadget, udc_release);
+                }
+                static int udc_probe(struct platform_device *pdev)
+                """)
+            .replacingOccurrences(of: "return gadget_add_release(&pdev->dev, &u->gadget, udc_release);", with: "return udc_setup(&pdev->dev, u);")
+        let f = run(files)
+        #expect(f.map(\.severity) == [.error])
+        #expect(f.first?.message.contains("registered through udc_setup(); the driver's release udc_release() does not keep the memory alive past unbind") == true)
+        #expect(f.first?.notes.contains { $0.message == "udc_setup passes udc_release to gadget_add_release() as the release" && $0.line == 11 } == true)
     }
 
     @Test func aReleasePassedToTheRegisterCallThatNobodyWaitsForIsAnError() {

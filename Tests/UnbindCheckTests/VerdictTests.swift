@@ -284,6 +284,7 @@ import Testing
             int lcd_register(struct lcd *l) { l->dev.release = lcd_release; return device_register(&l->dev); }
             void lcd_unregister(struct lcd *l) { device_unregister(&l->dev); }
             \(holder ? "struct lcd *lcd_get(struct lcd *l) { get_device(&l->dev); return l; }" : "")
+            \(holder ? "int lcd_open(struct lcd *l) { return lcd_get(l) ? 0 : -1; }" : "")
             """,
          "drivers/lcd/panel.c": """
             #include <linux/lcd.h>
@@ -303,6 +304,34 @@ import Testing
         let held = run("devm-embedded-refcount", Self.plainCore(holder: true))
         #expect(held.map(\.severity) == [.error])
         #expect(held.first?.notes.contains { $0.message == "users can hold a reference: lcd_get calls get_device()" && $0.file == "drivers/lcd/core.c" } == true)
+    }
+
+    /// Weak evidence is no holder: a `*_get()` helper that no one calls, a reference the
+    /// core takes on another object, or a temporary hold on the object's own unregister path.
+    @Test func aGetNoOneCallsOrAHoldOnAnotherObjectIsNoHolder() {
+        var uncalled = Self.plainCore(holder: true)
+        uncalled["drivers/lcd/core.c"] = uncalled["drivers/lcd/core.c"]!.replacingOccurrences(
+            of: "int lcd_open(struct lcd *l) { return lcd_get(l) ? 0 : -1; }", with: "")
+        let none = run("devm-embedded-refcount", uncalled)
+        #expect(none.map(\.severity) == [.warning])
+        #expect(none.first?.message.contains("(the core takes no counted reference and creates no character device)") == true)
+        var other = Self.plainCore(holder: false)
+        other["drivers/lcd/core.c"]! += """
+            struct lcd_host { int n; struct device dev; };
+            int lcd_host_hold(struct lcd_host *h) { get_device(&h->dev); return 0; }
+            int lcd_attach(struct lcd_host *h) { return lcd_host_hold(h); }
+            """
+        let weak = run("devm-embedded-refcount", other)
+        #expect(weak.map(\.severity) == [.warning])
+        #expect(weak.first?.message.contains("(the core takes counted references only on other objects and creates no character device)") == true)
+        #expect(weak.first?.notes.map(\.message).contains("not an outside holder: lcd_host_hold calls get_device()") == true)
+        var temporary = Self.plainCore(holder: false)
+        temporary["drivers/lcd/core.c"] = temporary["drivers/lcd/core.c"]!.replacingOccurrences(
+            of: "void lcd_unregister(struct lcd *l) { device_unregister(&l->dev); }",
+            with: "void lcd_unregister(struct lcd *l) { get_device(&l->dev); device_unregister(&l->dev); put_device(&l->dev); }")
+        let held = run("devm-embedded-refcount", temporary)
+        #expect(held.map(\.severity) == [.warning])
+        #expect(held.first?.message.contains("only on its own register and teardown paths") == true)
     }
 
     /// The holder named is a `*_get()` of the object, not an earlier temporary hold on an
