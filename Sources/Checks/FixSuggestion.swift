@@ -14,7 +14,9 @@ public enum FixSuggestion {
         var unregister: [String] = []
     }
 
-    static func core(_ name: String, _ ctx: AnalysisContext?) -> Core {
+    /// `file`: the finding's file; the unregister functions its code calls come first (the
+    /// one this driver uses, not the first of the core's list).
+    static func core(_ name: String, _ ctx: AnalysisContext?, file: String = "") -> Core {
         guard let ctx, !name.isEmpty, let defs = ctx.index.aggregatesByName[name] else { return Core() }
         for agg in defs.sorted() {
             guard let o = ctx.subsystems.objects[agg] else { continue }
@@ -22,7 +24,11 @@ public enum FixSuggestion {
             // happens to allocate the object).
             let allocs = Set((ctx.subsystems.allocatorFunctions[agg] ?? []).map { ctx.index.function($0).name })
                 .filter { $0.contains("alloc") && ctx.index.exported.contains($0) }.sorted()
-            let unreg = preferredTeardown(ctx.apiOrder(o.unregister))
+            var unreg = preferredTeardown(ctx.apiOrder(o.unregister))
+            if let fi = ctx.index.fileByPath[file] {
+                let called = Set(ctx.index.files[Int(fi)].functions.flatMap { $0.calls.map(\.callee) })
+                unreg = unreg.filter { called.contains($0) } + unreg.filter { !called.contains($0) }
+            }
             return Core(allocators: allocs, release: o.release?.name, unregister: unreg)
         }
         return Core()
@@ -40,7 +46,7 @@ public enum FixSuggestion {
     /// The fix text for `f`; `ctx` adds the core's own function names when known.
     public static func text(for f: Finding, context ctx: AnalysisContext? = nil) -> String {
         let s = f.structName.isEmpty ? "the container" : "struct \(f.structName)"
-        let c = core(f.object, ctx)
+        let c = core(f.object, ctx, file: f.file)
         switch f.check {
         case "devm-embedded-refcount":
             let alloc = f.allocator.isEmpty ? "devm_kzalloc" : f.allocator

@@ -334,6 +334,20 @@ import Testing
         #expect(held.first?.message.contains("only on its own register and teardown paths") == true)
     }
 
+    /// The fix names the unregister function this driver calls, not the first of the core's.
+    @Test func theFixNamesTheUnregisterTheDriverCalls() {
+        var files = Self.plainCore(holder: true)
+        files["drivers/lcd/core.c"]! += "void lcd_unregister_all(struct lcd *l) { device_unregister(&l->dev); }\n"
+        files["drivers/lcd/panel.c"]! += """
+            static void panel_remove(struct platform_device *pdev) { struct panel *p = platform_get_drvdata(pdev); lcd_unregister_all(&p->lcd); }
+            static struct platform_driver panel_driver = { .probe = panel_probe, .remove = panel_remove };
+            """
+        let f = run("devm-embedded-refcount", files)
+        #expect(f.map(\.severity) == [.error])
+        #expect(f.first?.fix.contains("after lcd_unregister_all() in remove()") == true)
+        #expect(run("devm-embedded-refcount", Self.plainCore(holder: true)).first?.fix.contains("after lcd_unregister() in remove()") == true)
+    }
+
     /// The holder named is a `*_get()` of the object, not an earlier temporary hold on an
     /// unregister path nor a reference on another type.
     @Test func theHolderNamedIsAGetOfTheObject() {
