@@ -53,11 +53,13 @@ public enum Registration {
     }
 
     /// The call in `view` that publishes a core object inside the allocation at `target`:
-    /// the first that really publishes it, else the first that initializes it.
+    /// the first that really publishes a device, kobject or cdev; else the first that
+    /// publishes a shared bare count (`SharedCounts.swift`); else the first that
+    /// initializes one.
     /// With `path`, only a call that publishes the core object at that path counts.
     public static func find(in view: FunctionView, target: AccessPath, allocated agg: AggregateID, ctx: AnalysisContext,
                             path wanted: [String]? = nil) -> RegistrationSite? {
-        var initializer: RegistrationSite?
+        var fallback: RegistrationSite?
         for call in view.effectiveCalls() where !call.callee.isEmpty {
             for (j, arg) in call.args.enumerated() where arg >= 0 {
                 guard let p = view.accessPath(arg), p.root == target.root, p.fields.starts(with: target.fields) else { continue }
@@ -66,20 +68,30 @@ public enum Registration {
                 if let args = DriverCore.publishers[call.callee], args.contains(j) {
                     candidates.append((DriverCore.objectPath(call.callee, rest), !DriverCore.initializers.contains(call.callee)))
                 }
-                if let g = ctx.resolver.function(named: call.callee, from: view.file), let effects = ctx.summaries.publishes[g] {
+                let g = ctx.resolver.function(named: call.callee, from: view.file)
+                if let g, let effects = ctx.summaries.publishes[g] {
                     let real = ctx.summaries.reallyPublishes[g] ?? []
                     for e in effects.keys.sorted() where e.param == j { candidates.append((Summaries.normalize(rest + e.path), real.contains(e))) }
                 }
-                for (c, publishes) in candidates {
+                // A shared bare count (`SharedCounts.swift`) is published, but a device,
+                // kobject or cdev published by the same function comes first.
+                var counts: [[String]] = []
+                if let g, let effects = ctx.subsystems.countInitializers[g] {
+                    for e in effects.sorted() where e.param == j { counts.append(Summaries.normalize(rest + e.path)) }
+                }
+                for (k, (c, publishes)) in (candidates + counts.map({ ($0, true) })).enumerated() {
                     if let (object, path) = walk(agg, c, ctx: ctx), wanted.map({ $0 == path }) ?? true {
                         let site = RegistrationSite(object: object, callee: call.writtenAs, line: call.site.line, column: call.site.column, path: path, publishes: publishes)
-                        if publishes { return site }
-                        if initializer == nil { initializer = site }
+                        let isCount = path.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } == "kref"
+                        // A count path that meets a driver-core object first is that object's.
+                        if k >= candidates.count && !isCount { continue }
+                        if publishes && !isCount { return site }
+                        if fallback == nil || (isCount && fallback?.publishes == false) { fallback = site }
                     }
                 }
             }
         }
-        return initializer
+        return fallback
     }
 
     /// The release a driver hands to the register call itself, for a core whose release

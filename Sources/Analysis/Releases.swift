@@ -18,7 +18,7 @@ public struct ReleaseSummary: Sendable, Hashable {
     /// Frees the container of its argument on every path (directly or through a helper).
     public var freesContainer: Bool
     /// Frees only on some paths.
-    var freesConditionally: Bool
+    public var freesConditionally: Bool
     public var signalsCompletion: Bool
     public var devmFree: Bool
     /// Calls a function pointer stored in the object (a driver-supplied hook).

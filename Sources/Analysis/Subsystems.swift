@@ -53,6 +53,11 @@ public struct Subsystems: Sendable {
     public let releaseMentioned: Set<AggregateID>
     /// The core's `*_alloc()` functions per object type.
     public let allocatorFunctions: [AggregateID: [FunctionID]]
+    /// Kref members someone takes references on, with that get (`SharedCounts.swift`).
+    public let sharedCounts: [CountedMember: Evidence]
+    /// Functions that initialize a shared count in an object they are given, with the
+    /// parameter and the path to the count: they publish objects whose core is a kref.
+    public let countInitializers: [FunctionID: Set<ParamEffect>]
     let index: TreeIndex
 
     /// Register and unregister functions per object type, with the register functions that
@@ -67,8 +72,23 @@ public struct Subsystems: Sendable {
     /// `jobs`: workers for classifying the objects (each with a resolver of its own).
     public init(index: TreeIndex, resolver: Resolver, summaries: Summaries, closure: EmbeddingClosure, allocations: Allocations, jobs: Int = 1) {
         self.index = index
-        // 1. Objects and their register/unregister functions.
-        let regs = Subsystems.registrations(index: index, resolver: resolver, summaries: summaries, closure: closure, allocations: allocations)
+        // 1. Objects and their register/unregister functions (those of a shared bare count
+        // too, found without the effect summaries).
+        // (Side by side when there are workers: neither reads the other.)
+        enum Part: Sendable { case registrations(Registrations), counts(CountFacts) }
+        let parts = parallelMap(count: 2, jobs: jobs, makeState: { Resolver(index: index) }) { k, r -> Part in
+            k == 0 ? .registrations(Subsystems.registrations(index: index, resolver: r, summaries: summaries, closure: closure, allocations: allocations))
+                   : .counts(Subsystems.countFacts(index: index, resolver: r, closure: closure))
+        }
+        var regs = Registrations(), counts = CountFacts()
+        for part in parts {
+            switch part {
+            case .registrations(let r): regs = r
+            case .counts(let c): counts = c
+            }
+        }
+        (sharedCounts, countInitializers) = (counts.shared, counts.initializers)
+        Subsystems.addCountRegistrations(into: &regs, counts: counts, index: index, resolver: resolver, closure: closure)
         self.localRegisterRoots = regs.localRoots
         // 2. Releases assigned by anyone on `X->f.release`, by the type of X.
         (driverReleases, releaseMentioned) = Subsystems.releaseAssignments(index: index, resolver: resolver)
@@ -360,6 +380,7 @@ public struct Subsystems: Sendable {
         for id in index.callers(ofAny: baseNames).functions where coreDirs.contains(TreeIndex.directory(of: index.path(id.file))) {
             setups.append(id)
         }
+        bindings += countReleaseBindings(obj, coreDirectories: coreDirs, resolver: resolver)
         for a in Array(Set(setups)).sorted() where !base.contains(a) {
             let fn = index.function(a)
             let roots = Set(fn.locals.filter { resolver.aggregate(of: $0.type, from: a.file) == obj.aggregate && $0.type.pointerDepth == 1 }.map { PathRoot.local($0.name) })

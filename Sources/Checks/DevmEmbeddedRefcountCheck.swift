@@ -108,6 +108,8 @@ struct DevmEmbeddedRefcountCheck: Check {
     ///   drops (a temporary hold); 4: a reference on some other object of the core.
     static func rankedHolder(_ obj: SubsystemObject, chain: [String], ctx: AnalysisContext) -> (rank: Int, evidence: Evidence)? {
         if chain.contains("cdev") { return (1, Evidence(file: "", line: 0, message: "it embeds a cdev, which an open file holds")) }
+        // A shared bare count: the get that makes it shared.
+        if obj.core == "kref", let get = ctx.subsystems.sharedCounts[CountedMember(aggregate: obj.aggregate, field: obj.coreField)] { return (0, get) }
         let index = ctx.index
         let coreFiles = Set((obj.register + obj.unregister).map(\.file)).sorted()
         let ownPaths = Set(obj.register + obj.unregister)
@@ -190,7 +192,7 @@ struct DevmEmbeddedRefcountCheck: Check {
             guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { return nil }
             let verdict = Registration.verdict(for: reg.object, file: index.path(site.function.file), ctx: ctx,
                                                origin: (site.function, target.root, target.fields + reg.path)).supplying(reg, in: view, ctx: ctx)
-            guard var severity = verdict.severity else { return nil }
+            guard var severity = verdict.severity, Self.judgesCount(reg, ctx: ctx) else { return nil }
             var explanation = verdict.explanation(object: objectNameOf(reg.object, ctx))
             var driverNotes: [FindingNote] = []
             if !reg.publishes {
@@ -242,7 +244,7 @@ struct DevmEmbeddedRefcountCheck: Check {
                 FindingNote(.embedding, file: index.path(agg.file), line: structDecl.line, column: structDecl.column,
                             message: "struct \(structDecl.name) embeds \(chain.dropFirst().map { "struct \($0)" }.joined(separator: " → ")) (\(fieldText))"),
                 FindingNote(reg.publishes ? .publish : .initialization, file: index.path(site.function.file), line: reg.line, column: reg.column,
-                            message: "\(reg.callee)() \(reg.publishes ? "publishes" : "initializes the reference count of") \(site.targetText.isEmpty ? "it" : site.targetText)\(reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))\(reg.publishes ? " to the driver core" : "")"),
+                            message: "\(reg.callee)() \(reg.publishes ? "publishes" : "initializes the reference count of") \(site.targetText.isEmpty ? "it" : site.targetText)\(reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))\(reg.publishes ? (core == "kref" ? " to its core" : " to the driver core") : "")"),
             ]
             if reg.publishes { for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(.protection, file: ev.file, line: ev.line, message: ev.message)) } }
             notes += driverNotes
@@ -257,6 +259,19 @@ struct DevmEmbeddedRefcountCheck: Check {
             finding.allocator = site.allocator
             return finding
         }
+    }
+
+    /// Whether an object registered through a shared bare count (`SharedCounts.swift`) is
+    /// one to judge: only when the core's release of the count hands the object's end to a
+    /// hook the driver must supply (`dma_device_release()` calls `device->device_release`)
+    /// and never frees the object itself. A release that frees it when no hook is set
+    /// (`tty_port_destructor()`) serves drivers that opt in to the count, which a driver
+    /// that never drops a reference does not; and one that neither frees nor calls a hook
+    /// says nothing of who owns the memory. Other registrations are always judged.
+    static func judgesCount(_ reg: RegistrationSite, ctx: AnalysisContext) -> Bool {
+        guard let obj = ctx.subsystems.objects[reg.object], obj.core == "kref", reg.path.last == obj.coreField else { return true }
+        guard obj.protection == .driverRelease, let release = obj.release else { return false }
+        return !release.freesContainer && !release.freesConditionally
     }
 
     /// An error needs someone outside who can hold a reference: the core takes counted

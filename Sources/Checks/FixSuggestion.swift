@@ -60,6 +60,8 @@ public enum FixSuggestion {
                 return "unbind blocks until the last user drops its reference: allocate \(s) with kzalloc() instead of \(alloc)() and kfree() it from the release callback of its struct \(f.object) (container_of()), so that unregister need not wait\(core)"
             case "revocation":
                 return "none needed while every user re-checks the revoked pointers under the core's protection"
+            case "driver-release" where f.chain.last == "kref":
+                return "allocate \(s) with kzalloc() instead of \(alloc)() (with any other device-managed memory its users reach through it), kfree() it (container_of()) in the release hook of its struct \(f.object) that \(c.release.map { $0 + "()" } ?? "the core's release") calls when the last reference is dropped, and in remove() drop the reference registering took (\(c.unregister.first.map { $0 + "()" } ?? "the core's unregister") or the core's put)"
             default:
                 return "allocate \(s) with kzalloc() instead of \(alloc)(), set a release callback on its struct \(f.object)'s device that kfree()s the container (container_of()), and let the last put_device() free it after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
             }

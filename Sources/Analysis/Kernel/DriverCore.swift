@@ -68,6 +68,14 @@ public enum DriverCore {
     /// but is not yet visible to anyone): never called "registration" in messages.
     public static let initializers: Set<String> = ["device_initialize", "kobject_init"]
 
+    /// Initializers of a bare reference count (`SharedCounts.swift`): they allocate
+    /// nothing, so they publish nothing by themselves.
+    public static let countInitializers: Set<String> = ["kref_init"]
+
+    /// Calls that take one more reference on a bare reference count (`kref_get(&x->ref)`):
+    /// a count someone gets is shared with its users.
+    public static let countGets: Set<String> = ["kref_get", "kref_get_unless_zero"]
+
     /// How to drop an initialized object of each core kind instead of freeing it.
     public static let dropCall: [String: String] = [
         "device": "put_device()", "kobject": "kobject_put()", "cdev": "cdev_del()", "kref": "kref_put()",
