@@ -62,6 +62,9 @@ public enum FixSuggestion {
                 return "none needed while every user re-checks the revoked pointers under the core's protection"
             case "driver-release" where f.chain.last == "kref":
                 return "allocate \(s) with kzalloc() instead of \(alloc)() (with any other device-managed memory its users reach through it), kfree() it (container_of()) in the release hook of its struct \(f.object) that \(c.release.map { $0 + "()" } ?? "the core's release") calls when the last reference is dropped, and in remove() drop the reference registering took (\(c.unregister.first.map { $0 + "()" } ?? "the core's unregister") or the core's put)"
+            case "none" where c.release != nil:
+                // The core installs its own release, which the driver cannot replace.
+                return "the core's release \(c.release!)() neither frees \(s) nor calls back the driver, so the fix needs the core: give struct \(f.object) a release hook that \(c.release!)() calls (as the V4L2 and gadget cores do), allocate \(s) with kzalloc() instead of \(alloc)() and kfree() it (container_of()) from that hook; the driver then drops its reference after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
             default:
                 return "allocate \(s) with kzalloc() instead of \(alloc)(), set a release callback on its struct \(f.object)'s device that kfree()s the container (container_of()), and let the last put_device() free it after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
             }

@@ -345,6 +345,8 @@ import Testing
         let f = run("devm-embedded-refcount", files)
         #expect(f.map(\.severity) == [.error])
         #expect(f.first?.fix.contains("after lcd_unregister_all() in remove()") == true)
+        // The core installs its own release, which neither frees nor calls the driver back.
+        #expect(f.first?.fix.hasPrefix("the core's release lcd_release() neither frees struct panel nor calls back the driver, so the fix needs the core: give struct lcd a release hook that lcd_release() calls") == true)
         #expect(run("devm-embedded-refcount", Self.plainCore(holder: true)).first?.fix.contains("after lcd_unregister() in remove()") == true)
     }
 
