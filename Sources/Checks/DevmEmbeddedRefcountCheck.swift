@@ -293,7 +293,7 @@ struct DevmEmbeddedRefcountCheck: Check {
         case 4: takes = "the core takes counted references only on other objects"
         default: takes = "the core takes no counted reference"
         }
-        explanation += "; but no outside reference holder was found (\(takes) and creates no character device), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
+        explanation += "; but no outside reference holder was found in its core (\(takes) and creates no character device), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
         guard let weak = held else { return nil }
         return FindingNote(.reference, file: weak.evidence.file, line: weak.evidence.line, message: "not an outside holder: \(weak.evidence.message)")
     }

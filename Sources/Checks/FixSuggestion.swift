@@ -57,7 +57,13 @@ public enum FixSuggestion {
             case "release-frees":
                 return "struct \(f.object)'s release\(c.release.map { " (\($0))" } ?? "") already frees the memory: do not embed it in \(alloc)() memory — allocate it through the core\(c.allocators.isEmpty ? "'s *_alloc()" : " with \(c.allocators.prefix(3).map { $0 + "()" }.joined(separator: "/"))") and release it with the matching put, never devm_kfree()"
             case "completion", "wait-event":
-                return "unbind blocks until the last user drops its reference: allocate \(s) with kzalloc() instead of \(alloc)() and kfree() it from the release callback of its struct \(f.object) (container_of()), so that unregister need not wait\(core)"
+                if f.severity == .error {
+                    // The driver never calls the waiting unregister on unbind (so the
+                    // core's own order, not the calls this file makes).
+                    let waiting = FixSuggestion.core(f.object, ctx).unregister.first.map { $0 + "()" } ?? "the core's unregister"
+                    return "call \(waiting) from the driver's unbind path (its .remove or a devm action), before devres frees the memory: it waits for the last user"
+                }
+                return "nothing to free differently in the driver: the core's unregister\(c.unregister.first.map { " (" + $0 + "())" } ?? "") waits for the last user by design, so devres frees the memory only after it; that unbind blocks while a user holds a reference can only be changed in the core (a release hook that frees the container, so that unregister need not wait)"
             case "revocation":
                 return "none needed while every user re-checks the revoked pointers under the core's protection"
             case "driver-release" where f.chain.last == "kref":
@@ -74,6 +80,9 @@ public enum FixSuggestion {
             return "allocate the object with kzalloc() instead of devm_*() and free it with kfree() in the release; devres must not own memory whose lifetime the refcount decides"
         case "kfree-outside-release":
             let drop = ["put_device()", "cdev_del()", "kobject_put()"].first { f.message.contains($0) } ?? "put_device()"
+            if f.message.contains("right after") && f.protection == "none" {
+                return "do not kfree() \(s) after the reference is dropped: give struct \(f.object) a release (its kobj_type's .release, or its device's) that kfree()s the container (container_of()), and drop this kfree()"
+            }
             if f.message.contains("right after") {
                 return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release callback of struct \(f.object) (kfree(container_of(…))), which runs when the last reference goes"
             }

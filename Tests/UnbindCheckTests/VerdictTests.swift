@@ -135,6 +135,8 @@ import Testing
         #expect(none.map(\.severity) == [.error])
         #expect(none.first.map { "\($0.line):\($0.column)" } == "5:27")
         #expect(none.first?.message.contains("but the driver has no unbind callback (.remove) and no devm action, so it never calls gizmo_unregister()") == true)
+        #expect(none.first?.fix == "call gizmo_unregister() from the driver's unbind path (its .remove or a devm action), before devres frees the memory: it waits for the last user")
+        #expect(good.first?.fix.hasPrefix("nothing to free differently in the driver: the core's unregister (gizmo_unregister()) waits for the last user by design") == true)
         // A neighbour in the same directory whose .remove unregisters (or which registers
         // through a devm_* helper) lends nothing to a driver of its own with no .remove.
         var neighbours = Self.gizmoDriver(remove: "static struct platform_driver board_driver = { .probe = board_probe };")
@@ -397,6 +399,20 @@ import Testing
         let f = run("kfree-outside-release", ["drivers/misc/s.c": body])
         #expect(f.map(\.severity) == [.warning])
         #expect(f.first?.message.contains("it is a bare kobject that only sysfs refers to") == true)
+        // With a kobj_type that has no release, there is no release to move the kfree()
+        // into: the fix says to add one.
+        let typed = body.replacingOccurrences(of: "void stats_drop(struct stats *s)\n{\n        kobject_put(&s->kobj);", with: """
+            static const struct kobj_type stats_ktype = { .sysfs_ops = NULL };
+            int stats_add(struct stats *s)
+            {
+                    int rc = kobject_init_and_add(&s->kobj, &stats_ktype, NULL, "stats");
+                    if (!rc)
+                            return 0;
+                    kobject_put(&s->kobj);
+            """).replacingOccurrences(of: "kfree(s);\n}", with: "kfree(s);\n        return rc;\n}")
+        let none = run("kfree-outside-release", ["drivers/misc/s.c": typed])
+        #expect(none.map(\.protection) == ["none"])
+        #expect(none.first?.fix == "do not kfree() struct stats after the reference is dropped: give struct stats a release (its kobj_type's .release, or its device's) that kfree()s the container (container_of()), and drop this kfree()")
         // Control: a device's kobject is the device's.
         let dev = body.replacingOccurrences(of: "struct kobject kobj;", with: "struct device dev;").replacingOccurrences(of: "kobject_put(&s->kobj)", with: "put_device(&s->dev)")
         #expect(run("kfree-outside-release", ["drivers/misc/s.c": dev]).map(\.severity) == [.error])
