@@ -438,7 +438,9 @@ public struct Subsystems: Sendable {
             let fn = index.function(r)
             // Only a call that publishes is a registration (not cdev_init/device_initialize).
             let publishes = (summaries.reallyPublishes[r] ?? []).contains { $0.path == [obj.coreField] } || !(summaries.publishes[r] ?? [:]).keys.contains { $0.path == [obj.coreField] }
-            evidence.append(Evidence(file: index.path(r.file), line: fn.line, message: "\(fn.name) \(publishes ? "registers" : "initializes") \(obj.name).\(obj.coreField)"))
+            // A bare count's evidence is its kref_init() line, not the function's first.
+            let line = obj.core == "kref" ? (fn.calls.first { DriverCore.countInitializers.contains($0.callee) }?.line ?? fn.line) : fn.line
+            evidence.append(Evidence(file: index.path(r.file), line: line, message: "\(fn.name) \(publishes ? "registers" : "initializes") \(obj.name).\(obj.coreField)"))
         }
         var waitKinds: [(Protection, Evidence)] = []
         for u in obj.unregister {

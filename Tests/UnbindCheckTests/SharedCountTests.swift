@@ -84,6 +84,8 @@ import Testing
         #expect(f.first?.message == "'struct prov' is allocated with devm_kzalloc() but embeds a refcounted struct kref (prov → xdma_dev → kref) registered through xdmam_register(); xdma_dev relies on the driver's release, and this driver sets none that outlives devres (protection: driver-release)")
         let notes = f.first?.notes.map(\.message) ?? []
         #expect(notes.contains("xdmam_register() publishes p->xdma.ref to its core"))
+        // The register function's evidence is its kref_init() line.
+        #expect(f.first?.notes.contains { $0.message == "xdma_register registers xdma_dev.ref" && $0.line == 24 } == true)
         #expect(notes.contains("xdma_dev_put drops xdma_dev.ref with kref_put(…, xdma_dev_release)"))
         #expect(notes.contains("xdma_dev_release calls a hook the driver supplies"))
         #expect(notes.contains("users can hold a reference: xdma_chan_get calls kref_get_unless_zero()"))
