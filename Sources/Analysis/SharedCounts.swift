@@ -100,7 +100,10 @@ extension Subsystems {
     /// users (`wait_for_completion(&rng->cleanup_done)`) unregister it.
     static func addCountRegistrations(into regs: inout Registrations, counts: CountFacts, index: TreeIndex, resolver: Resolver,
                                       closure: EmbeddingClosure) {
-        var seedDirectories: [AggregateID: Set<Substring>] = [:]
+        // Per object: its count's member and the directories of the functions that
+        // initialize it (another member of the same struct may be a device, registered
+        // through the summaries).
+        var seedDirectories: [AggregateID: (field: String, directories: Set<Substring>)] = [:]
         for (fid, effs) in counts.initializers.sorted(by: { $0.key < $1.key }) {
             let fn = index.function(fid)
             for e in effs.sorted() where e.path.count == 1 && e.param < fn.params.count {
@@ -110,12 +113,11 @@ extension Subsystems {
                 regs.register[agg, default: []].append((fid, e.path[0]))
                 if counts.seeds.contains(fid) {
                     regs.directLocal.insert(LocalRegistration(function: fid, object: agg))
-                    seedDirectories[agg, default: []].insert(TreeIndex.directory(of: index.path(fid.file)))
+                    seedDirectories[agg, default: (e.path[0], [])].directories.insert(TreeIndex.directory(of: index.path(fid.file)))
                 }
             }
         }
-        for (agg, dirs) in seedDirectories.sorted(by: { $0.key < $1.key }) {
-            let field = regs.register[agg]?.first?.1 ?? ""
+        for (agg, (field, dirs)) in seedDirectories.sorted(by: { $0.key < $1.key }) {
             let registers = Set((regs.register[agg] ?? []).map(\.0))
             for fi in dirs.sorted().flatMap({ index.filesByDirectory[$0] ?? [] }).sorted() {
                 for (k, fn) in index.files[Int(fi)].functions.enumerated() where index.exported.contains(fn.name) {

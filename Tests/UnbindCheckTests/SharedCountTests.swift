@@ -120,5 +120,15 @@ import Testing
         let f = run(files)
         #expect(f.count == 1)
         #expect(f.first?.chain == ["prov", "xdma_dev", "device"])
+        // An exported function that waits for the count's users unregisters the count, not
+        // the device registered beside it.
+        files["include/linux/xdma.h"] = files["include/linux/xdma.h"]!
+            .replacingOccurrences(of: "struct device dev; };", with: "struct device dev; struct completion gone; };")
+        files["drivers/xdma/core.c"]! += "void xdma_wait(struct xdma_dev *d) { wait_for_completion(&d->gone); }\nEXPORT_SYMBOL(xdma_wait);\n"
+        files["include/linux/device.h"] = deviceHeader
+        let ctx = analyse(files)
+        let device = ctx.subsystems.objects.values.first { $0.name == "xdma_dev" }
+        #expect(device?.coreField == "dev")
+        #expect(device.map { $0.unregister.map { ctx.index.function($0).name } } == [])
     }
 }
