@@ -75,16 +75,16 @@ public enum Registration {
                 }
                 // A shared bare count (`SharedCounts.swift`) is published, but a device,
                 // kobject or cdev published by the same function comes first.
-                var counts: [[String]] = []
+                var all = candidates.map { (path: $0.0, publishes: $0.1, count: false) }
                 if let g, let effects = ctx.subsystems.countInitializers[g] {
-                    for e in effects.sorted() where e.param == j { counts.append(Summaries.normalize(rest + e.path)) }
+                    for e in effects.sorted() where e.param == j { all.append((Summaries.normalize(rest + e.path), true, true)) }
                 }
-                for (k, (c, publishes)) in (candidates + counts.map({ ($0, true) })).enumerated() {
+                for (c, publishes, fromCount) in all {
                     if let (object, path) = walk(agg, c, ctx: ctx), wanted.map({ $0 == path }) ?? true {
                         let site = RegistrationSite(object: object, callee: call.writtenAs, line: call.site.line, column: call.site.column, path: path, publishes: publishes)
                         let isCount = path.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } == "kref"
                         // A count path that meets a driver-core object first is that object's.
-                        if k >= candidates.count && !isCount { continue }
+                        if fromCount && !isCount { continue }
                         if publishes && !isCount { return site }
                         if fallback == nil || (isCount && fallback?.publishes == false) { fallback = site }
                     }

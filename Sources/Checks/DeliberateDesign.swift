@@ -30,9 +30,8 @@ enum DeliberateDesign {
     /// `object` (whose core kind is `core`): a get of such an object, a character device or
     /// a device lookup in its core (a deliberate empty release is then no design that holds).
     static func outsideHolder(of object: AggregateID, core: String, ctx: AnalysisContext) -> Evidence? {
-        guard let obj = ctx.subsystems.objects[object],
-              let held = DevmEmbeddedRefcountCheck.rankedHolder(obj, chain: [core], ctx: ctx), held.rank <= 2 else { return nil }
-        return held.evidence
+        guard let obj = ctx.subsystems.objects[object] else { return nil }
+        return DevmEmbeddedRefcountCheck.outsideHolder(obj, chain: [core], ctx: ctx)
     }
 
     /// The clause a message adds when it downgrades an error for such a release.

@@ -12,6 +12,8 @@ public enum FixSuggestion {
         var allocators: [String] = []
         var release: String?
         var unregister: [String] = []
+        /// The same in the core's own order (not the calls of the finding's file first).
+        var coreUnregister: [String] = []
     }
 
     /// `file`: the finding's file; the unregister functions its code calls come first (the
@@ -24,12 +26,13 @@ public enum FixSuggestion {
             // happens to allocate the object).
             let allocs = Set((ctx.subsystems.allocatorFunctions[agg] ?? []).map { ctx.index.function($0).name })
                 .filter { $0.contains("alloc") && ctx.index.exported.contains($0) }.sorted()
-            var unreg = preferredTeardown(ctx.apiOrder(o.unregister))
+            let coreOrder = preferredTeardown(ctx.apiOrder(o.unregister))
+            var unreg = coreOrder
             if let fi = ctx.index.fileByPath[file] {
                 let called = Set(ctx.index.files[Int(fi)].functions.flatMap { $0.calls.map(\.callee) })
                 unreg = unreg.filter { called.contains($0) } + unreg.filter { !called.contains($0) }
             }
-            return Core(allocators: allocs, release: o.release?.name, unregister: unreg)
+            return Core(allocators: allocs, release: o.release?.name, unregister: unreg, coreUnregister: coreOrder)
         }
         return Core()
     }
@@ -60,7 +63,7 @@ public enum FixSuggestion {
                 if f.severity == .error {
                     // The driver never calls the waiting unregister on unbind (so the
                     // core's own order, not the calls this file makes).
-                    let waiting = FixSuggestion.core(f.object, ctx).unregister.first.map { $0 + "()" } ?? "the core's unregister"
+                    let waiting = c.coreUnregister.first.map { $0 + "()" } ?? "the core's unregister"
                     return "call \(waiting) from the driver's unbind path (its .remove or a devm action), before devres frees the memory: it waits for the last user"
                 }
                 return "nothing to free differently in the driver: the core's unregister\(c.unregister.first.map { " (" + $0 + "())" } ?? "") waits for the last user by design, so devres frees the memory only after it; that unbind blocks while a user holds a reference can only be changed in the core (a release hook that frees the container, so that unregister need not wait)"
