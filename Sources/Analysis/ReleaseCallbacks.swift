@@ -65,15 +65,16 @@ public struct ReleaseCallbacks: Sendable {
         }
     }
 
-    /// Whether a path root is a file-scope object, or a local that only ever points into one
-    /// (`led = &static_leds[i]` on every assignment).
-    static func isStaticStorage(_ root: PathRoot, view: FunctionView, resolver: Resolver) -> Bool {
+    /// Whether a path root is a file-scope object, a local that only ever points into one
+    /// (`led = &static_leds[i]` on every assignment), or a parameter of a file-local function
+    /// whose every caller passes one (`register(&static_dev)`, up to two calls up).
+    static func isStaticStorage(_ root: PathRoot, view: FunctionView, resolver: Resolver, depth: Int = 0) -> Bool {
         func isStaticGlobal(_ g: String) -> Bool {
             resolver.global(named: g, from: view.file).map { $0.type.pointerDepth == 0 } ?? false
         }
         switch root {
         case .global(let g): return isStaticGlobal(g)
-        case .parameter: return false
+        case .parameter(let k): return depth < 2 && everyCallerPassesStatic(parameter: k, of: view, resolver: resolver, depth: depth)
         case .local(let name):
             let e = view.exprs
             let sources = view.decl.assignments.filter { $0.lhs >= 0 && e[$0.lhs].kind == .identifier && e.text(e[$0.lhs]) == name }
@@ -82,6 +83,56 @@ public struct ReleaseCallbacks: Sendable {
                 return e[e.strippingCasts(a.rhs)].kind == .unary && isStaticGlobal(g)
             }
         }
+    }
+
+    /// Whether `view`'s function is only called, from its own file (it is `static`, no
+    /// initializer names it and no expression takes it as a value), at least once, and
+    /// every call passes the address of a file-scope object, or static storage of the
+    /// caller, as parameter `k`.
+    static func everyCallerPassesStatic(parameter k: Int, of view: FunctionView, resolver: Resolver, depth: Int) -> Bool {
+        let name = view.decl.name
+        guard view.decl.isStatic else { return false }
+        let file = resolver.index.files[Int(view.file)]
+        if file.globals.contains(where: { g in g.designated.contains { mentions($0.value, name) } }) { return false }
+        var calls = 0
+        for fi in file.functions.indices {
+            let e = file.functions[fi].exprs
+            if takesAsValue(name, in: file.functions[fi]) { return false }
+            let sites = file.functions[fi].calls.filter { $0.callee == name }
+            guard !sites.isEmpty else { continue }
+            let caller = FunctionView(id: FunctionID(file: view.file, index: Int32(fi)), resolver: resolver)
+            for c in sites {
+                let args = Array(e.arguments(c.node))
+                guard k < args.count, let p = caller.accessPath(args[k], expandAliases: false), p.fields.isEmpty else { return false }
+                let arg = e[e.strippingCasts(args[k])]
+                switch p.root {
+                case .global:
+                    guard arg.kind == .unary, e.text(arg) == "&", isStaticStorage(p.root, view: caller, resolver: resolver) else { return false }
+                case .parameter, .local:
+                    guard arg.kind == .identifier, isStaticStorage(p.root, view: caller, resolver: resolver, depth: depth + 1) else { return false }
+                }
+                calls += 1
+            }
+        }
+        return calls > 0
+    }
+
+    /// Whether `fn` uses `name` other than as the function a call calls: as an argument, an
+    /// operand, an assigned or returned value (equal nodes are shared, so uses are found
+    /// through the nodes that hold them, not by counting nodes).
+    static func takesAsValue(_ name: String, in fn: FunctionDecl) -> Bool {
+        let e = fn.exprs
+        func isName(_ x: Int32) -> Bool { x >= 0 && Int(x) < e.nodeCount && e[x].kind == .identifier && e.text(e[x]) == name }
+        for n in e.nodes {
+            switch n.kind {
+            case .call, .initList: if e.list(of: n).contains(where: isName) { return true }
+            case .index, .binary, .assign: if isName(n.a) || isName(n.b) { return true }
+            case .conditional: if isName(n.a) || isName(n.b) || isName(n.c) { return true }
+            case .unary, .postfix, .cast, .sizeofExpr, .designated: if isName(n.a) { return true }
+            default: break
+            }
+        }
+        return fn.assignments.contains { isName($0.rhs) } || fn.returns.contains(where: isName)
     }
 
     /// Whether no object can get the class `global` of `file`: a static variable of a `.c`

@@ -240,11 +240,12 @@ struct DevmEmbeddedRefcountCheck: Check {
                 fieldText = reg.path.joined(separator: ".")
             }
             let objectName = index.aggregate(reg.object).name
+            let target = (site.targetText.isEmpty ? "it" : site.targetText) + (reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))
             var notes: [FindingNote] = [
                 FindingNote(.embedding, file: index.path(agg.file), line: structDecl.line, column: structDecl.column,
                             message: "struct \(structDecl.name) embeds \(chain.dropFirst().map { "struct \($0)" }.joined(separator: " → ")) (\(fieldText))"),
                 FindingNote(reg.publishes ? .publish : .initialization, file: index.path(site.function.file), line: reg.line, column: reg.column,
-                            message: "\(reg.callee)() \(reg.publishes ? "publishes" : "initializes the reference count of") \(site.targetText.isEmpty ? "it" : site.targetText)\(reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))\(reg.publishes ? (core == "kref" ? " to its core" : " to the driver core") : "")"),
+                            message: "\(reg.callee)() \(Self.whatRegistering(target, publishes: reg.publishes, core: core))"),
             ]
             if reg.publishes { for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(.protection, file: ev.file, line: ev.line, message: ev.message)) } }
             notes += driverNotes
@@ -267,6 +268,20 @@ struct DevmEmbeddedRefcountCheck: Check {
     /// and never frees the object itself. A release that frees it when no hook is set
     /// (`tty_port_destructor()`) serves drivers that opt in to the count, which a driver
     /// that never drops a reference does not; and one that neither frees nor calls a hook
+    /// What the registering call does with `target`, by the object's kind: a publishing
+    /// call puts a device in the driver core, a cdev in the char device table, a kobject in
+    /// sysfs; a bare count is only initialized for the core's users, who take their
+    /// references later.
+    static func whatRegistering(_ target: String, publishes: Bool, core: String) -> String {
+        switch (publishes, core) {
+        case (false, _): "initializes the reference count of \(target)"
+        case (true, "kref"): "initializes \(target), the count its core's users take references on"
+        case (true, "cdev"): "publishes \(target) to the char device table (where open() finds it)"
+        case (true, "kobject"): "publishes \(target) to sysfs"
+        default: "publishes \(target) to the driver core"
+        }
+    }
+
     /// says nothing of who owns the memory. Other registrations are always judged.
     static func judgesCount(_ reg: RegistrationSite, ctx: AnalysisContext) -> Bool {
         guard let obj = ctx.subsystems.objects[reg.object], obj.core == "kref", reg.path.last == obj.coreField else { return true }

@@ -17,7 +17,9 @@ public enum FixSuggestion {
     }
 
     /// `file`: the finding's file; the unregister functions its code calls come first (the
-    /// one this driver uses, not the first of the core's list).
+    /// one this driver uses, not the first of the core's list), then those the other files
+    /// of its directory call (a driver split over several files), then the others, the
+    /// ones the most functions of the tree call first.
     static func core(_ name: String, _ ctx: AnalysisContext?, file: String = "") -> Core {
         guard let ctx, !name.isEmpty, let defs = ctx.index.aggregatesByName[name] else { return Core() }
         for agg in defs.sorted() {
@@ -28,13 +30,45 @@ public enum FixSuggestion {
                 .filter { $0.contains("alloc") && ctx.index.exported.contains($0) }.sorted()
             let coreOrder = preferredTeardown(ctx.apiOrder(o.unregister))
             var unreg = coreOrder
-            if let fi = ctx.index.fileByPath[file] {
-                let called = Set(ctx.index.files[Int(fi)].functions.flatMap { $0.calls.map(\.callee) })
-                unreg = unreg.filter { called.contains($0) } + unreg.filter { !called.contains($0) }
+            if ctx.index.fileByPath[file] != nil {
+                func calledBy(_ files: [Int32]) -> Set<String> {
+                    Set(files.flatMap { fi in ctx.index.files[Int(fi)].functions.flatMap { $0.calls.map(\.callee) } })
+                }
+                let inFile = calledBy([ctx.index.fileByPath[file]!])
+                let inDirectory = calledBy(ctx.index.filesByDirectory[TreeIndex.directory(of: file)] ?? [])
+                let callers = Dictionary(uniqueKeysWithValues: unreg.map { ($0, ctx.index.callers(of: $0).count) })
+                func rank(_ n: String) -> Int { inFile.contains(n) ? 0 : inDirectory.contains(n) ? 1 : 2 }
+                unreg = unreg.enumerated().sorted { a, b in
+                    (rank(a.element), rank(a.element) == 2 ? -callers[a.element]! : 0, a.offset)
+                        < (rank(b.element), rank(b.element) == 2 ? -callers[b.element]! : 0, b.offset)
+                }.map(\.element)
             }
             return Core(allocators: allocs, release: o.release?.name, unregister: unreg, coreUnregister: coreOrder)
         }
         return Core()
+    }
+
+    /// When struct `name` has more than one member that is or embeds a device, kobject or
+    /// cdev, or is an object a core publishes, the clause saying that its memory may go only with the last of them.
+    static func lastOfSeveral(_ name: String, _ ctx: AnalysisContext?) -> String {
+        guard let ctx, !name.isEmpty, let agg = ctx.index.aggregatesByName[name]?.sorted().first else { return "" }
+        let closure = ctx.closure
+        let members = ctx.index.aggregate(agg).fields.compactMap { field -> String? in
+            guard !field.name.isEmpty, let (inner, core) = closure.embeddedStruct(field: field.name, in: agg, resolver: ctx.resolver) else { return nil }
+            // A device, kobject or cdev (also inside another struct), or an object a core
+            // publishes (a bare count such as a V4L2 or DMA device); not any struct that
+            // happens to hold a kref.
+            let kind = core ?? closure.embeddings[inner]?.core
+            return kind == "device" || kind == "kobject" || kind == "cdev" || ctx.subsystems.objects[inner] != nil ? field.name : nil
+        }
+        guard members.count > 1 else { return "" }
+        let listed = members.count > 4 ? members.prefix(3).joined(separator: ", ") + ", …" : members.dropLast().joined(separator: ", ") + " and " + members.last!
+        return " (it has several refcounted members, \(listed): free it only when the last of them goes, from the release of the one the others keep a reference on, or through a kref of its own that each release puts)"
+    }
+
+    /// How a character device's container gets a release: through a device the cdev holds.
+    static func cdevHeldDevice(_ s: String) -> String {
+        "give \(s) a struct device whose release kfree()s it (container_of()) and add the cdev with cdev_device_add() (or cdev_set_parent()), so that the cdev holds that device until its last file is closed"
     }
 
     /// Teardown functions, the ones a driver calls first: `*unregister*`, then `*del*`/`*remove*`
@@ -69,11 +103,13 @@ public enum FixSuggestion {
                 return "nothing to free differently in the driver: the core's unregister\(c.unregister.first.map { " (" + $0 + "())" } ?? "") waits for the last user by design, so devres frees the memory only after it; that unbind blocks while a user holds a reference can only be changed in the core (a release hook that frees the container, so that unregister need not wait)"
             case "revocation":
                 return "none needed while every user re-checks the revoked pointers under the core's protection"
-            case "driver-release" where f.chain.last == "kref":
-                return "allocate \(s) with kzalloc() instead of \(alloc)() (with any other device-managed memory its users reach through it), kfree() it (container_of()) in the release hook of its struct \(f.object) that \(c.release.map { $0 + "()" } ?? "the core's release") calls when the last reference is dropped, and in remove() drop the reference registering took (\(c.unregister.first.map { $0 + "()" } ?? "the core's unregister") or the core's put)"
+            case "driver-release":
+                return "allocate \(s) with kzalloc() instead of \(alloc)() (with any other device-managed memory its users reach through it), kfree() it (container_of()) in the release hook of its struct \(f.object) that \(c.release.map { $0 + "()" } ?? "the core's release") calls when the last reference is dropped\(lastOfSeveral(f.structName, ctx)), and in remove() drop the reference registering took (\(c.unregister.first.map { $0 + "()" } ?? "the core's unregister") or the core's put)"
             case "none" where c.release != nil:
                 // The core installs its own release, which the driver cannot replace.
                 return "the core's release \(c.release!)() neither frees \(s) nor calls back the driver, so the fix needs the core: give struct \(f.object) a release hook that \(c.release!)() calls (as the V4L2 and gadget cores do), allocate \(s) with kzalloc() instead of \(alloc)() and kfree() it (container_of()) from that hook; the driver then drops its reference after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
+            case _ where f.chain.last == "cdev":
+                return "allocate \(s) with kzalloc() instead of \(alloc)(): a cdev has no release of its own, so \(cdevHeldDevice(s)), and put_device() it in remove() after the cdev is deleted (cdev_device_del())"
             default:
                 return "allocate \(s) with kzalloc() instead of \(alloc)(), set a release callback on its struct \(f.object)'s device that kfree()s the container (container_of()), and let the last put_device() free it after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
             }
@@ -82,9 +118,20 @@ public enum FixSuggestion {
         case "release-devm-free":
             return "allocate the object with kzalloc() instead of devm_*() and free it with kfree() in the release; devres must not own memory whose lifetime the refcount decides"
         case "kfree-outside-release":
-            let drop = ["put_device()", "cdev_del()", "kobject_put()"].first { f.message.contains($0) } ?? "put_device()"
+            // A cdev's container has no release of its own: the cdev must hold a device
+            // (or kobject) that frees it.
+            if f.message.contains("are opened through") {
+                return "do not free \(s) from the file's .release: \(cdevHeldDevice(s)), and drop the device's reference where this close frees the memory now (put_device())"
+            }
+            if f.message.contains("right after cdev_del()") {
+                return "do not kfree() \(s) right after cdev_del(): \(cdevHeldDevice(s)), and replace this kfree() with put_device()"
+            }
+            let drop = ["put_device()", "kobject_put()"].first { f.message.contains($0) } ?? "put_device()"
             if f.message.contains("right after") && f.protection == "none" {
                 return "do not kfree() \(s) after the reference is dropped: give struct \(f.object) a release (its kobj_type's .release, or its device's) that kfree()s the container (container_of()), and drop this kfree()"
+            }
+            if f.message.contains("right after"), f.protection == "driver-release", let release = c.release {
+                return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release hook of struct \(f.object) that \(release)() calls (kfree(container_of(…))) when the last reference goes\(lastOfSeveral(f.structName, ctx))"
             }
             if f.message.contains("right after") {
                 return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release callback of struct \(f.object) (kfree(container_of(…))), which runs when the last reference goes"

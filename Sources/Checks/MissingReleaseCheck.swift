@@ -119,6 +119,20 @@ struct MissingReleaseCheck: Check {
         return false
     }
 
+    /// What the owner's own free after registration `c` does: when the failure path puts
+    /// the device first, the put WARNs and the free follows it; otherwise the documented
+    /// undo would WARN and the kfree() leaks what the core allocated.
+    static func ownerFreeConsequence(after c: CallSite, root: PathRoot, in view: FunctionView) -> String {
+        let putsFirst = view.decl.calls.contains { put in
+            guard put.callee == "put_device", put.line > c.line, let arg = view.exprs.arguments(put.node).first,
+                  let pp = view.accessPath(arg) else { return false }
+            return pp.root == root
+        }
+        return putsFirst
+            ? "; the driver frees the memory itself after the call, outside the reference count: its put_device() makes the driver core WARN for want of a release, and the kfree() after it frees memory others may still reference"
+            : "; the driver frees the memory itself after the call, outside the reference count: a failed registration cannot be undone with put_device() (the driver core WARNs), and a kfree() instead leaks what the core allocated and frees memory others may still reference"
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
@@ -185,9 +199,7 @@ struct MissingReleaseCheck: Check {
                 // a helper): the documented undo, put_device(), would WARN for want of a
                 // release, and kfree() leaks what the core allocated.
                 let ownerFrees = Self.freesAfter(line: c.line, root: p.root, in: view, ctx: ctx)
-                let consequence = ownerFrees
-                    ? "; the driver frees the memory itself after the call, outside the reference count: a failed registration cannot be undone with put_device() (the driver core WARNs), and a kfree() instead leaks what the core allocated and frees memory others may still reference"
-                    : ""
+                let consequence = !ownerFrees ? "" : Self.ownerFreeConsequence(after: c, root: p.root, in: view)
                 out.append(Finding(check: Self.description.id, severity: ownerFrees ? .error : .warning, file: index.path(id.file), line: c.line, column: c.column,
                                    function: fn.name, structName: index.aggregate(agg).name, object: objectName,
                                    message: "\(c.callee)() registers the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)" + consequence,

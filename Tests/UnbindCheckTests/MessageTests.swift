@@ -74,7 +74,7 @@ import Testing
         let devm = try #require(findings.first { $0.check == "devm-embedded-refcount" && $0.function == "widget_probe" })
         #expect(devm.message.contains("registered through cdev_add()"), "\(devm.message)")
         #expect(!devm.message.contains("cdev_init"))
-        #expect(devm.notes.contains { $0.message == "cdev_add() publishes w->cdev to the driver core" })
+        #expect(devm.notes.contains { $0.message == "cdev_add() publishes w->cdev to the char device table (where open() finds it)" })
         let kfree = try #require(findings.first { $0.check == "kfree-outside-release" && $0.function == "gadget_create" })
         #expect(kfree.severity == .warning)
         #expect(kfree.message.contains("on the error path of cdev_add(), which must be undone with cdev_del()"), "\(kfree.message)")

@@ -83,7 +83,7 @@ import Testing
         #expect(f.first.map { "\($0.line):\($0.object):\($0.protection)" } == "6:xdma_dev:driver-release")
         #expect(f.first?.message == "'struct prov' is allocated with devm_kzalloc() but embeds a refcounted struct kref (prov → xdma_dev → kref) registered through xdmam_register(); xdma_dev relies on the driver's release, and this driver sets none that outlives devres (protection: driver-release)")
         let notes = f.first?.notes.map(\.message) ?? []
-        #expect(notes.contains("xdmam_register() publishes p->xdma.ref to its core"))
+        #expect(notes.contains("xdmam_register() initializes p->xdma.ref, the count its core's users take references on"))
         // The register function's evidence is its kref_init() line.
         #expect(f.first?.notes.contains { $0.message == "xdma_register registers xdma_dev.ref" && $0.line == 24 } == true)
         #expect(notes.contains("xdma_dev_put drops xdma_dev.ref with kref_put(…, xdma_dev_release)"))

@@ -437,7 +437,7 @@ import Testing
         #expect(f.map(\.severity) == [.error])
         #expect(f.first?.object == "kset")
         #expect(f.first?.message.contains("registered through kset_register()") == true)
-        #expect(f.first?.notes.contains { $0.message == "kset_register() publishes h->set.kobj to the driver core" } == true)
+        #expect(f.first?.notes.contains { $0.message == "kset_register() publishes h->set.kobj to sysfs" } == true)
         #expect(run("devm-embedded-refcount", Self.ksetDriver(register: false)).isEmpty)
     }
 

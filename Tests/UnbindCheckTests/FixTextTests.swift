@@ -1,0 +1,155 @@
+import Testing
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+
+/// Fix texts and notes that a driver author can apply as written: a cdev's container gets
+/// its release through a device the cdev holds, a hook the core calls is named as such,
+/// a container of several refcounted members is freed with the last, and the unregister
+/// named is one the driver's own files call.
+@Suite struct FixTextTests {
+    static let cdevHeader = """
+        #include <linux/device.h>
+        void cdev_init(struct cdev *cdev, const void *fops);
+        int cdev_add(struct cdev *p, int dev, unsigned count);
+        void cdev_del(struct cdev *p);
+        """
+
+    /// A character device in devm memory, and one freed right after `cdev_del()`.
+    static let cdevDriver: [String: String] = [
+        "include/linux/cdev.h": cdevHeader,
+        "drivers/char/icap.c": """
+            #include <linux/cdev.h>
+            struct icap { int id; struct cdev cdev; };
+            static struct icap *spare;
+            static int icap_probe(struct platform_device *pdev)
+            {
+                    struct icap *w = devm_kzalloc(&pdev->dev, sizeof(*w), 0);
+                    cdev_init(&w->cdev, 0);
+                    return cdev_add(&w->cdev, 1, 1);
+            }
+            static void icap_drop(void)
+            {
+                    cdev_del(&spare->cdev);
+                    kfree(spare);
+            }
+            """,
+    ]
+
+    @Test func aCdevContainerGetsItsReleaseThroughADeviceTheCdevHolds() throws {
+        let devm = try #require(findings(of: "devm-embedded-refcount", in: Self.cdevDriver).first)
+        #expect(devm.fix == "allocate struct icap with kzalloc() instead of devm_kzalloc(): a cdev has no release of its own, so give struct icap a struct device whose release kfree()s it (container_of()) and add the cdev with cdev_device_add() (or cdev_set_parent()), so that the cdev holds that device until its last file is closed, and put_device() it in remove() after the cdev is deleted (cdev_device_del())")
+        #expect(devm.notes.map(\.message).contains("cdev_add() publishes w->cdev to the char device table (where open() finds it)"))
+        let freed = try #require(findings(of: "kfree-outside-release", in: Self.cdevDriver).first)
+        #expect(freed.line == 13)
+        #expect(freed.fix.hasPrefix("do not kfree() struct icap right after cdev_del(): give struct icap a struct device whose release kfree()s it"))
+        #expect(freed.fix.hasSuffix("and replace this kfree() with put_device()"))
+    }
+
+    @Test func aFreeOnLastCloseIsNotCalledAnErrorPath() throws {
+        let f = try #require(findings(of: "kfree-outside-release", in: LastCloseTests.channel("kfree(c);")).first)
+        #expect(f.fix.hasPrefix("do not free struct chan from the file's .release: give struct chan a struct device whose release kfree()s it"))
+        #expect(!f.fix.contains("error path"))
+    }
+
+    /// The provider of `SharedCountTests` with a second engine in the same struct.
+    @Test func aContainerOfSeveralRefcountedMembersIsFreedWithTheLast() throws {
+        var files = SharedCountTests.core()
+        files["drivers/xdma/provider.c"] = files["drivers/xdma/provider.c"]!.replacingOccurrences(
+            of: "struct prov { int irq; struct xdma_dev xdma; };", with: "struct prov { int irq; struct xdma_dev xdma; struct xdma_dev spare; };")
+        let f = try #require(findings(of: "devm-embedded-refcount", in: files).first { $0.file == "drivers/xdma/provider.c" })
+        #expect(f.fix.contains("when the last reference is dropped (it has several refcounted members, xdma and spare: free it only when the last of them goes, from the release of the one the others keep a reference on, or through a kref of its own that each release puts), and in remove()"), "\(f.fix)")
+        // One member: no such clause.
+        let one = try #require(findings(of: "devm-embedded-refcount", in: SharedCountTests.core()).first { $0.file == "drivers/xdma/provider.c" })
+        #expect(!one.fix.contains("several refcounted members"))
+    }
+
+    /// A driver split over two files: the unregister its other file calls is named; with
+    /// none in its directory, the one the most functions of the tree call, not the first
+    /// of the core's list.
+    @Test func theUnregisterNamedIsOneTheDriversDirectoryCalls() throws {
+        var files = VerdictTests.plainCore(holder: true)
+        files["drivers/lcd/core.c"]! += "void lcd_unregister_all(struct lcd *l) { device_unregister(&l->dev); }\n"
+        files["drivers/other/a.c"] = """
+            #include <linux/lcd.h>
+            void lcd_unregister(struct lcd *l);
+            void a_teardown(struct lcd *l) { lcd_unregister(l); }
+            void a_teardown2(struct lcd *l) { lcd_unregister(l); }
+            """
+        files["drivers/other/b.c"] = """
+            #include <linux/lcd.h>
+            void lcd_unregister_all(struct lcd *l);
+            void b_teardown(struct lcd *l) { lcd_unregister_all(l); }
+            void b_teardown2(struct lcd *l) { lcd_unregister_all(l); }
+            void b_teardown3(struct lcd *l) { lcd_unregister_all(l); }
+            """
+        let popular = try #require(findings(of: "devm-embedded-refcount", in: files).first { $0.file == "drivers/lcd/panel.c" })
+        #expect(popular.fix.contains("after lcd_unregister_all() in remove()"), "\(popular.fix)")
+        files["drivers/lcd/panel-remove.c"] = """
+            #include <linux/lcd.h>
+            void lcd_unregister(struct lcd *l);
+            void panel_teardown(struct lcd *l) { lcd_unregister(l); }
+            """
+        let split = try #require(findings(of: "devm-embedded-refcount", in: files).first { $0.file == "drivers/lcd/panel.c" })
+        #expect(split.fix.contains("after lcd_unregister() in remove()"), "\(split.fix)")
+    }
+
+    @Test func aPutBeforeTheFreeIsNamedInTheMissingReleaseMessage() throws {
+        let files = ["drivers/bus/zbus.c": """
+            #include <linux/device.h>
+            struct zbus { int n; struct device dev; };
+            static int zbus_probe(struct platform_device *pdev)
+            {
+                    struct zbus *bus = kzalloc(sizeof(*bus), 0);
+                    int error = device_register(&bus->dev);
+                    if (error) {
+                            put_device(&bus->dev);
+                            kfree(bus);
+                            return error;
+                    }
+                    return 0;
+            }
+            """]
+        let f = try #require(findings(of: "missing-release", in: files).first)
+        #expect(f.severity == .error)
+        #expect(f.message.hasSuffix("; the driver frees the memory itself after the call, outside the reference count: its put_device() makes the driver core WARN for want of a release, and the kfree() after it frees memory others may still reference"))
+    }
+
+    /// A release installed through a parameter whose every caller passes a static device.
+    @Test func aReleaseSetThroughAParameterOnAStaticDeviceIsOnStaticObjects() throws {
+        func file(_ extra: String) -> [String: String] {
+            ["drivers/misc/cmmx.c": """
+                #include <linux/device.h>
+                static struct device cmmx_dev;
+                static void cmmx_release(struct device *dev)
+                {
+                }
+                static int cmmx_sysfs_register(struct device *dev)
+                {
+                        dev->release = cmmx_release;
+                        return device_register(dev);
+                }
+                static int cmmx_init(void)
+                {
+                        \(extra)
+                        return cmmx_sysfs_register(&cmmx_dev);
+                }
+                """]
+        }
+        let onStatic = try #require(findings(of: "empty-release", in: file("")).first)
+        #expect(onStatic.severity == .warning)
+        #expect(onStatic.message.contains("it is installed only on statically allocated objects"))
+        // A caller passing allocated memory: the release may run on it.
+        let mixed = try #require(findings(of: "empty-release", in: file("cmmx_sysfs_register(kzalloc(sizeof(struct device), 0));")).first)
+        #expect(mixed.severity == .error)
+        // Taken as a value (a callback, an ops table): its callers are not all known.
+        let taken = try #require(findings(of: "empty-release", in: file("void *hook; hook = cmmx_sysfs_register; use(hook);")).first)
+        #expect(taken.severity == .error)
+        var table = file("")
+        table["drivers/misc/cmmx.c"]! += "struct cmmx_ops { int (*reg)(struct device *dev); };\nstatic struct cmmx_ops ops = { .reg = cmmx_sysfs_register };\n"
+        #expect(findings(of: "empty-release", in: table).map(\.severity) == [.error])
+    }
+}
