@@ -105,7 +105,8 @@ struct DevmEmbeddedRefcountCheck: Check {
     /// - 1: a character device; 2: a lookup that returns a counted device
     ///   (`class_find_device()`);
     /// - 3: a reference on the object that its own register or teardown path takes and
-    ///   drops (a temporary hold); 4: a reference on some other object of the core.
+    ///   drops (a temporary hold; a function that calls the object's unregister is such a
+    ///   path); 4: a reference on some other object of the core.
     static func rankedHolder(_ obj: SubsystemObject, chain: [String], ctx: AnalysisContext) -> (rank: Int, evidence: Evidence)? {
         if chain.contains("cdev") { return (1, Evidence(file: "", line: 0, message: "it embeds a cdev, which an open file holds")) }
         // A shared bare count: the get that makes it shared.
@@ -113,6 +114,7 @@ struct DevmEmbeddedRefcountCheck: Check {
         let index = ctx.index
         let coreFiles = Set((obj.register + obj.unregister).map(\.file)).sorted()
         let ownPaths = Set(obj.register + obj.unregister)
+        let unregisterNames = Set(obj.unregister.map { index.function($0).name })
         var best: (rank: Int, evidence: Evidence)?
         for fi in coreFiles {
             for (k, fn) in index.files[Int(fi)].functions.enumerated() {
@@ -122,7 +124,10 @@ struct DevmEmbeddedRefcountCheck: Check {
                         let id = FunctionID(file: Int32(fi), index: Int32(k))
                         let view = FunctionView(id: id, resolver: ctx.resolver)
                         if view.pointedAggregate(ofExpression: arg) == obj.aggregate {
-                            if ownPaths.contains(id) || ctx.summaries.tearsDown[id] != nil { rank = 3 }
+                            // Its own teardown: the function unregisters an object of the
+                            // type (`get_device(); video_unregister_device(); …; put_device()`).
+                            if ownPaths.contains(id) || ctx.summaries.tearsDown[id] != nil
+                                || fn.calls.contains(where: { unregisterNames.contains($0.callee) }) { rank = 3 }
                             else if case .parameter = view.accessPath(arg)?.root, index.callers(of: fn.name).isEmpty { continue }
                             else { rank = 0 }
                         }

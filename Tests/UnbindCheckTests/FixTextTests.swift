@@ -97,6 +97,23 @@ import Testing
         #expect(split.fix.contains("after lcd_unregister() in remove()"), "\(split.fix)")
     }
 
+    /// A driver function that holds an object across its unregister is a temporary hold on
+    /// a teardown path, not the core's users' reference: the note names the core's get.
+    @Test func aHoldAcrossUnregisterIsNotTheHolderNamed() throws {
+        var files = VerdictTests.plainCore(holder: true)
+        files["drivers/lcd/aaa.c"] = """
+            #include <linux/lcd.h>
+            void lcd_unregister(struct lcd *l);
+            struct lcd *aaa_first(void);
+            void aaa_unregister(struct lcd *l) { lcd_unregister(l); }
+            void aaa_shutdown(void) { struct lcd *l = aaa_first(); get_device(&l->dev); lcd_unregister(l); put_device(&l->dev); }
+            """
+        let f = try #require(findings(of: "devm-embedded-refcount", in: files).first { $0.file == "drivers/lcd/panel.c" })
+        #expect(f.severity == .error)
+        let holders = f.notes.filter { $0.message.hasPrefix("users can hold a reference") }.map { "\($0.file): \($0.message)" }
+        #expect(holders == ["drivers/lcd/core.c: users can hold a reference: lcd_get calls get_device()"])
+    }
+
     @Test func aPutBeforeTheFreeIsNamedInTheMissingReleaseMessage() throws {
         let files = ["drivers/bus/zbus.c": """
             #include <linux/device.h>
