@@ -135,6 +135,22 @@ public struct ReleaseCallbacks: Sendable {
         return fn.assignments.contains { isName($0.rhs) } || fn.returns.contains(where: isName)
     }
 
+    /// Whether the designated `path` (`release`, `dev.release`) of an initializer of
+    /// struct `agg` names the `release` member of a `struct device`: of `agg` itself, or
+    /// of a device embedded along the path.
+    static func isDeviceRelease(path: String, in agg: AggregateID, resolver: Resolver) -> Bool {
+        var parts = path.split(separator: ".").map(String.init)
+        guard parts.last == "release" else { return false }
+        parts.removeLast()
+        var current = agg
+        for part in parts {
+            guard let (ft, ff) = resolver.field(named: part, in: current), ft.pointerDepth == 0,
+                  let next = resolver.aggregate(of: ft, from: ff) else { return false }
+            current = next
+        }
+        return resolver.index.aggregate(current).name == "device"
+    }
+
     /// Whether no object can get the class `global` of `file`: a static variable of a `.c`
     /// file that the driver core's class registration calls name (`class_register(&cls)`)
     /// and nothing else does: no `dev->class = &cls`, no `device_create(&cls, …)`, no
@@ -231,6 +247,18 @@ public struct ReleaseCallbacks: Sendable {
                 staticUse.insert(g)
             } else {
                 dynamicUse.insert(g)
+            }
+        }
+        // A statically allocated device given its release in its initializer
+        // (`static struct device bus = { .release = … }`, `.dev.release` of a
+        // `platform_device`, arrays of them): on static objects only.
+        for (fi, f) in index.files.enumerated() {
+            for g in f.globals where g.type.pointerDepth == 0 && g.designated.contains(where: { $0.path.hasSuffix("release") }) {
+                let (t, tf) = resolver.expandTypedef(g.type, from: Int32(fi))
+                guard t.kind == .structType, ReleaseCallbacks.slots[t.name] == nil, let agg = resolver.aggregate(of: t, from: tf) else { continue }
+                for v in g.designated where !v.value.isEmpty && ReleaseCallbacks.isDeviceRelease(path: v.path, in: agg, resolver: resolver) {
+                    bind(v.value, from: Int32(fi), Evidence(file: f.path, line: v.line, message: "installed as .\(v.path) of struct \(t.name) \(g.name)"), isStatic: true)
+                }
             }
         }
         for g in releasesOfGlobal.keys.sorted() {

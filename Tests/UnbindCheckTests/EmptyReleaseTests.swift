@@ -67,4 +67,36 @@ import Testing
             .replacingOccurrences(of: "class_unregister(&tgt_class);", with: "")
         #expect(run(["drivers/misc/tgt.c": unnamed]).map(\.line) == [6])
     }
+    /// A release set in the initializer of a static device (`.release`, or `.dev.release` of
+    /// a struct embedding one, arrays too) runs on static objects only: a warning. A file's
+    /// `.release` is no device release.
+    @Test func aReleaseInAStaticDevicesInitializerIsOnStaticObjects() {
+        let files = ["drivers/misc/vbus.c": """
+            #include <linux/device.h>
+            struct platform_device { const char *name; int id; struct device dev; };
+            struct file_operations { int (*release)(struct inode *inode, struct file *file); };
+            static void vbus_release(struct device *dev)
+            {
+            }
+            static void sub_release(struct device *dev)
+            {
+            }
+            static int vbus_fop_release(struct inode *inode, struct file *file)
+            {
+                    return 0;
+            }
+            static struct device vbus = {
+                    .init_name = "vbus",
+                    .release = vbus_release,
+            };
+            static struct platform_device subs[] = {
+                    { .name = "a", .id = -1, .dev = { .release = sub_release } },
+            };
+            static const struct file_operations vbus_fops = { .release = vbus_fop_release };
+            """]
+        let f = run(files)
+        #expect(f.map { "\($0.line) \($0.severity) \($0.function)" } == ["4 warning vbus_release", "7 warning sub_release"])
+        #expect(f.first?.message.contains("it is installed only on statically allocated objects") == true)
+        #expect(f.last?.notes.first?.message == "installed as .dev.release of struct platform_device subs")
+    }
 }
