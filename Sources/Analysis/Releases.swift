@@ -35,12 +35,40 @@ public enum ReleaseAnalysis {
             || name.hasPrefix("pr_") || name == "printk" || name.hasPrefix("WARN") || name.hasPrefix("trace_") || name == "pr_debug"
     }
 
+    /// A driver's own logging macro (`tsi_debug()`, `foo_dbg()`): a name that says so, with
+    /// no function of that name in the tree.
+    static func isLoggingMacro(_ name: String, resolver: Resolver) -> Bool {
+        ["_dbg", "_debug", "_vdbg", "_info", "_notice", "_warn", "_err"].contains { name.hasSuffix($0) }
+            && resolver.index.functionsByName[name] == nil
+    }
+
+    /// Whether a release body does nothing to any object: its calls only log or compute a
+    /// container (`container_of()`, also through a macro), and it assigns nothing but its own
+    /// locals (`struct x *p = to_x(dev);`).
+    static func isInert(_ view: FunctionView, resolver: Resolver) -> Bool {
+        let fn = view.decl
+        let e = view.exprs
+        let locals = Set(fn.locals.map(\.name))
+        let localAssignments = fn.assignments.filter { a in
+            a.lhs >= 0 && e[a.lhs].kind == .identifier && locals.contains(e.text(e[a.lhs]))
+        }
+        guard localAssignments.count == fn.assignments.count,
+              fn.statementCount <= fn.callCount + Int32(localAssignments.count) else { return false }
+        // By the name written and by the macro's expansion (`dev_dbg()` may expand to a
+        // dynamic-debug helper; `to_x()` to `container_of()`).
+        return view.effectiveCalls().allSatisfy { c in
+            [c.writtenAs, c.callee].contains { n in
+                !n.isEmpty && (isLogging(n) || n == "container_of" || isLoggingMacro(n, resolver: resolver))
+            }
+        }
+    }
+
     public static func summarize(_ id: FunctionID, resolver: Resolver, summaries: Summaries) -> ReleaseSummary {
         let view = FunctionView(id: id, resolver: resolver)
         let fn = view.decl
         var s = ReleaseSummary(function: id, name: fn.name, freesContainer: false, freesConditionally: false,
                                signalsCompletion: false, devmFree: false, callsHook: false, isEmpty: false)
-        s.isEmpty = fn.calls.allSatisfy { isLogging($0.callee) } && fn.assignments.isEmpty && fn.statementCount <= fn.callCount
+        s.isEmpty = isInert(view, resolver: resolver)
         // Another definition in a conditional branch that does work: judge by all of them.
         if s.isEmpty, resolver.index.files[Int(id.file)].alternateDefinitions.contains(where: { alt in
             alt.name == fn.name && (!alt.callees.allSatisfy { isLogging($0) } || alt.assignments > 0 || alt.statementCount > Int32(alt.callees.count))

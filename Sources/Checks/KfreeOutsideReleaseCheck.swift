@@ -294,8 +294,9 @@ struct KfreeOutsideReleaseCheck: Check {
         // A wait for a completion between them: the function waits for its own
         // release (which signals it) before freeing.
         if calls.contains(where: { DriverCore.completionWaits.contains($0.callee) && $0.site.line >= ev.line && $0.site.line <= c.site.line }) { return nil }
-        // An else/case between them: the two calls sit on different branches.
-        if fn.branchLines.contains(where: { $0 > ev.line && $0 <= leave }) { return nil }
+        // An else/case between them: the two calls sit on different branches (unless the
+        // teardown is a statement of the function's own body, which every path passes).
+        if !ev.unconditional, fn.branchLines.contains(where: { $0 > ev.line && $0 <= leave }) { return nil }
         guard let (rt, rf) = view.type(of: arg), let rd = rt.dereferenced,
               let agg = ctx.resolver.aggregate(of: rd, from: rf),
               let (object, objectPath) = Registration.walk(agg, ev.path, ctx: ctx) else { return nil }

@@ -99,4 +99,27 @@ import Testing
         #expect(f.first?.message.contains("it is installed only on statically allocated objects") == true)
         #expect(f.last?.notes.first?.message == "installed as .dev.release of struct platform_device subs")
     }
+    /// A release that only finds its container and logs, through the driver's own debug
+    /// macro, does nothing; one that also writes a member does something.
+    @Test func aReleaseThatOnlyLogsThroughADriverMacroIsEmpty() {
+        func file(_ body: String) -> [String: String] {
+            ["drivers/misc/tport.c": """
+                #include <linux/device.h>
+                struct tport { int id; struct device dev; };
+                static void tport_release(struct device *dev)
+                {
+                        struct tport *p = container_of(dev, struct tport, dev);
+                        \(body)
+                }
+                int tport_add(struct tport *p)
+                {
+                        p->dev.release = tport_release;
+                        return device_register(&p->dev);
+                }
+                """]
+        }
+        #expect(run(file("tport_debug(EXIT, dev, \"id=%d\", p->id);")).map { "\($0.line) \($0.severity)" } == ["3 error"])
+        #expect(run(file("p->id = 0;")).isEmpty)
+        #expect(run(file("tport_stop(p);")).isEmpty)
+    }
 }

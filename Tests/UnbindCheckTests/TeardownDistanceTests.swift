@@ -46,6 +46,25 @@ import Testing
     @Test func aReturnBetweenEndsThePath() {
         #expect(run(Self.remove(between: "return;")).isEmpty)
     }
+
+    /// An if/else or a switch between an unconditional teardown and the free: every path
+    /// still passes the teardown first. Within the window, a teardown in one branch and the
+    /// free in the other are not on one path.
+    @Test func aBranchAfterAnUnconditionalTeardownKeepsThePath() {
+        #expect(run(Self.remove(between: "if (g->regs)\n                gizmo_quiet(g, 0);\n        else\n                gizmo_quiet(g, 1);")) == ["21 error [6]"])
+        let branches = ["drivers/misc/gizmo.c": """
+            #include <linux/device.h>
+            struct gizmo { void *regs; struct cdev cdev; };
+            void gizmo_remove(struct gizmo *g)
+            {
+                    if (g->regs)
+                            cdev_del(&g->cdev);
+                    else
+                            kfree(g);
+            }
+            """]
+        #expect(run(branches).isEmpty)
+    }
 }
 
 /// A free guarded by a local flag that the teardown's path clears (`free = false` after
