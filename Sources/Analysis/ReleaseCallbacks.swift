@@ -135,6 +135,27 @@ public struct ReleaseCallbacks: Sendable {
         return fn.assignments.contains { isName($0.rhs) } || fn.returns.contains(where: isName)
     }
 
+    /// Whether a function of `file` copies the file-scope object `name` (`kmemdup(&name, …)`,
+    /// `memcpy(p, &name, …)`, `*p = name`): it is then a template for allocated objects.
+    static func isCopied(_ name: String, in file: FileFacts) -> Bool {
+        for fn in file.functions {
+            let e = fn.exprs
+            func names(_ x: Int32) -> Bool {
+                let n = e[e.strippingCasts(x)]
+                if n.kind == .identifier { return e.text(n) == name }
+                return n.kind == .unary && e.text(n) == "&" && e[n.a].kind == .identifier && e.text(e[n.a]) == name
+            }
+            for c in fn.calls where c.callee.contains("memdup") || c.callee.contains("memcpy") {
+                if e.arguments(c.node).contains(where: names) { return true }
+            }
+            if fn.assignments.contains(where: { a in
+                let r = e[e.strippingCasts(a.rhs)]
+                return r.kind == .identifier && e.text(r) == name
+            }) { return true }
+        }
+        return false
+    }
+
     /// Whether the designated `path` (`release`, `dev.release`) of an initializer of
     /// struct `agg` names the `release` member of a `struct device`: of `agg` itself, or
     /// of a device embedded along the path.
@@ -256,8 +277,11 @@ public struct ReleaseCallbacks: Sendable {
             for g in f.globals where g.type.pointerDepth == 0 && g.designated.contains(where: { $0.path.hasSuffix("release") }) {
                 let (t, tf) = resolver.expandTypedef(g.type, from: Int32(fi))
                 guard t.kind == .structType, ReleaseCallbacks.slots[t.name] == nil, let agg = resolver.aggregate(of: t, from: tf) else { continue }
+                // A template copied into allocated memory gives its release to the copies.
+                let template = ReleaseCallbacks.isCopied(g.name, in: f)
                 for v in g.designated where !v.value.isEmpty && ReleaseCallbacks.isDeviceRelease(path: v.path, in: agg, resolver: resolver) {
-                    bind(v.value, from: Int32(fi), Evidence(file: f.path, line: v.line, message: "installed as .\(v.path) of struct \(t.name) \(g.name)"), isStatic: true)
+                    bind(v.value, from: Int32(fi), Evidence(file: f.path, line: v.line, message: "installed as .\(v.path) of struct \(t.name) \(g.name)\(template ? ", a template its file copies" : "")"),
+                         isStatic: !template)
                 }
             }
         }

@@ -114,6 +114,9 @@ public enum FixSuggestion {
                 return "allocate \(s) with kzalloc() instead of \(alloc)(), set a release callback on its struct \(f.object)'s device that kfree()s the container (container_of()), and let the last put_device() free it after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
             }
         case "empty-release":
+            if f.message.contains("installed only on statically allocated objects") {
+                return "a statically allocated device cannot be freed by its release: allocate it at run time instead (the core's allocator, such as platform_device_alloc() or root_device_register(), or kzalloc() with a release that kfree()s it), so that a reference held past the module's unload finds live memory"
+            }
             return "free the container in the release: kfree(container_of(dev, struct …, dev)) (and put what it holds); allocate the container with kzalloc(), never devm_*, since the release may run after unbind"
         case "release-devm-free":
             return "allocate the object with kzalloc() instead of devm_*() and free it with kfree() in the release; devres must not own memory whose lifetime the refcount decides"
@@ -130,11 +133,17 @@ public enum FixSuggestion {
             if f.message.contains("right after") && f.protection == "none" {
                 return "do not kfree() \(s) after the reference is dropped: give struct \(f.object) a release (its kobj_type's .release, or its device's) that kfree()s the container (container_of()), and drop this kfree()"
             }
+            // Whatever the function does with the memory after the unregister must then
+            // come before it: the unregister may drop the last reference.
+            let usesFirst = "; whatever the function still does with \(s) after the unregister must come before it"
             if f.message.contains("right after"), f.protection == "driver-release", let release = c.release {
-                return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release hook of struct \(f.object) that \(release)() calls (kfree(container_of(…))) when the last reference goes\(lastOfSeveral(f.structName, ctx))"
+                return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release hook of struct \(f.object) that \(release)() calls (kfree(container_of(…))) when the last reference goes\(lastOfSeveral(f.structName, ctx))\(usesFirst)"
+            }
+            if f.message.contains("right after"), f.protection == "empty-release" {
+                return "do not kfree() \(s) after the reference is dropped: struct \(f.object)'s release\(c.release.map { " " + $0 + "()" } ?? "") is empty, so it must be made to free the container (kfree(container_of(…))) when the last reference goes — in the core when the release is the core's, for every driver of it\(usesFirst)"
             }
             if f.message.contains("right after") {
-                return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release callback of struct \(f.object) (kfree(container_of(…))), which runs when the last reference goes"
+                return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release callback of struct \(f.object) (kfree(container_of(…))), which runs when the last reference goes\(usesFirst)"
             }
             return "call \(drop) instead of kfree() on this error path: once the reference count is initialized, only the release callback may free \(s)"
         case "missing-release":

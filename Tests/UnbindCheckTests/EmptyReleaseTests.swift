@@ -98,6 +98,28 @@ import Testing
         #expect(f.map { "\($0.line) \($0.severity) \($0.function)" } == ["4 warning vbus_release", "7 warning sub_release"])
         #expect(f.first?.message.contains("it is installed only on statically allocated objects") == true)
         #expect(f.last?.notes.first?.message == "installed as .dev.release of struct platform_device subs")
+        #expect(f.first?.fix.hasPrefix("a statically allocated device cannot be freed by its release: allocate it at run time instead") == true)
+    }
+
+    /// A static initializer copied into allocated memory (`devm_kmemdup(dev, &tmpl, …)`) is
+    /// a template: its release runs on the copies, which are not static.
+    @Test func aTemplatesReleaseRunsOnItsAllocatedCopies() {
+        let files = ["drivers/usb/udcx.c": """
+            #include <linux/device.h>
+            struct udcx { int id; struct device dev; };
+            static void udcx_release(struct device *dev)
+            {
+            }
+            static const struct udcx udcx_template = { .dev = { .release = udcx_release } };
+            static int udcx_probe(struct platform_device *pdev)
+            {
+                    struct udcx *u = devm_kmemdup(&pdev->dev, &udcx_template, sizeof(*u), 0);
+                    return device_register(&u->dev);
+            }
+            """]
+        let f = run(files)
+        #expect(f.map { "\($0.line) \($0.severity)" } == ["3 error"])
+        #expect(f.first?.notes.first?.message == "installed as .dev.release of struct udcx udcx_template, a template its file copies")
     }
     /// A release that only finds its container and logs, through the driver's own debug
     /// macro, does nothing; one that also writes a member does something.

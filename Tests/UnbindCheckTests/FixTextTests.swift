@@ -49,6 +49,31 @@ import Testing
         #expect(freed.fix.hasSuffix("and replace this kfree() with put_device()"))
     }
 
+    /// After an unregister that may drop the last reference, the function's remaining uses
+    /// of the memory must move before it; an empty release must be made to free.
+    @Test func aFreeAfterUnregisterAlsoMovesTheUsesAfterIt() throws {
+        let files = ["drivers/misc/widg.c": """
+            #include <linux/device.h>
+            struct widg { int id; struct device dev; };
+            static void widg_release(struct device *dev)
+            {
+            }
+            int widg_add(struct widg *w)
+            {
+                    w->dev.release = widg_release;
+                    return device_register(&w->dev);
+            }
+            void widg_remove(struct widg *w)
+            {
+                    device_unregister(&w->dev);
+                    kfree(w);
+            }
+            """]
+        let f = try #require(findings(of: "kfree-outside-release", in: files).first)
+        #expect(f.fix.hasSuffix("; whatever the function still does with struct widg after the unregister must come before it"), "\(f.fix)")
+        #expect(f.fix.hasPrefix("do not kfree() struct widg after the reference is dropped: struct widg's release widg_release() is empty, so it must be made to free the container"), "\(f.protection) \(f.fix)")
+    }
+
     @Test func aFreeOnLastCloseIsNotCalledAnErrorPath() throws {
         let f = try #require(findings(of: "kfree-outside-release", in: LastCloseTests.channel("kfree(c);")).first)
         #expect(f.fix.hasPrefix("do not free struct chan from the file's .release: give struct chan a struct device whose release kfree()s it"))
