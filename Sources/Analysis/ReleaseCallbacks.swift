@@ -68,7 +68,7 @@ public struct ReleaseCallbacks: Sendable {
     /// Whether a path root is a file-scope object, a local that only ever points into one
     /// (`led = &static_leds[i]` on every assignment), or a parameter of a file-local function
     /// whose every caller passes one (`register(&static_dev)`, up to two calls up).
-    static func isStaticStorage(_ root: PathRoot, view: FunctionView, resolver: Resolver, depth: Int = 0) -> Bool {
+    public static func isStaticStorage(_ root: PathRoot, view: FunctionView, resolver: Resolver, depth: Int = 0) -> Bool {
         func isStaticGlobal(_ g: String) -> Bool {
             resolver.global(named: g, from: view.file).map { $0.type.pointerDepth == 0 } ?? false
         }
@@ -79,9 +79,25 @@ public struct ReleaseCallbacks: Sendable {
             let e = view.exprs
             let sources = view.decl.assignments.filter { $0.lhs >= 0 && e[$0.lhs].kind == .identifier && e.text(e[$0.lhs]) == name }
             return !sources.isEmpty && sources.allSatisfy { a in
+                if isPerCPU(a.rhs, in: e) { return true }
                 guard let p = view.accessPath(a.rhs, expandAliases: false), case .global(let g) = p.root else { return false }
                 return e[e.strippingCasts(a.rhs)].kind == .unary && isStaticGlobal(g)
             }
+        }
+    }
+
+    /// Whether `node` is one CPU's instance of a per-CPU variable (static storage, defined
+    /// with `DEFINE_PER_CPU()`): `&per_cpu(v, cpu)`, `per_cpu_ptr(&v, cpu)`,
+    /// `this_cpu_ptr(&v)`, `raw_cpu_ptr(&v)`.
+    static func isPerCPU(_ node: Int32, in e: ExprTree) -> Bool {
+        var n = e[e.strippingCasts(node)]
+        var viaAddress = false
+        if n.kind == .unary, e.text(n) == "&" { n = e[e.strippingCasts(n.a)]; viaAddress = true }
+        guard n.kind == .call, e[n.a].kind == .identifier else { return false }
+        switch e.text(e[n.a]) {
+        case "per_cpu": return viaAddress
+        case "per_cpu_ptr", "this_cpu_ptr", "raw_cpu_ptr": return !viaAddress
+        default: return false
         }
     }
 

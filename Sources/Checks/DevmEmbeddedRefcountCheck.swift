@@ -267,12 +267,6 @@ struct DevmEmbeddedRefcountCheck: Check {
         }
     }
 
-    /// Whether an object registered through a shared bare count (`SharedCounts.swift`) is
-    /// one to judge: only when the core's release of the count hands the object's end to a
-    /// hook the driver must supply (`dma_device_release()` calls `device->device_release`)
-    /// and never frees the object itself. A release that frees it when no hook is set
-    /// (`tty_port_destructor()`) serves drivers that opt in to the count, which a driver
-    /// that never drops a reference does not; and one that neither frees nor calls a hook
     /// What the registering call does with `target`, by the object's kind: a publishing
     /// call puts a device in the driver core, a cdev in the char device table, a kobject in
     /// sysfs; a bare count is only initialized for the core's users, who take their
@@ -287,6 +281,12 @@ struct DevmEmbeddedRefcountCheck: Check {
         }
     }
 
+    /// Whether an object registered through a shared bare count (`SharedCounts.swift`) is
+    /// one to judge: only when the core's release of the count hands the object's end to a
+    /// hook the driver must supply (`dma_device_release()` calls `device->device_release`)
+    /// and never frees the object itself. A release that frees it when no hook is set
+    /// (`tty_port_destructor()`) serves drivers that opt in to the count, which a driver
+    /// that never drops a reference does not; and one that neither frees nor calls a hook
     /// says nothing of who owns the memory. Other registrations are always judged.
     static func judgesCount(_ reg: RegistrationSite, ctx: AnalysisContext) -> Bool {
         guard let obj = ctx.subsystems.objects[reg.object], obj.core == "kref", reg.path.last == obj.coreField else { return true }

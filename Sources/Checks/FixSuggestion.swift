@@ -49,17 +49,26 @@ public enum FixSuggestion {
     }
 
     /// When struct `name` has more than one member that is or embeds a device, kobject or
-    /// cdev, or is an object a core publishes, the clause saying that its memory may go only with the last of them.
+    /// cdev, or is an object a core publishes: the clause saying that its memory may go only
+    /// with the last of them.
     static func lastOfSeveral(_ name: String, _ ctx: AnalysisContext?) -> String {
         guard let ctx, !name.isEmpty, let agg = ctx.index.aggregatesByName[name]?.sorted().first else { return "" }
         let closure = ctx.closure
+        // A device, kobject or cdev (also inside another struct), or an object a core
+        // publishes (a bare count such as a V4L2 or DMA device), also in a member struct;
+        // not any struct that happens to hold a kref.
+        func holds(_ inner: AggregateID, core: String?, depth: Int) -> Bool {
+            let kind = core ?? closure.embeddings[inner]?.core
+            if kind == "device" || kind == "kobject" || kind == "cdev" || ctx.subsystems.objects[inner] != nil { return true }
+            guard depth < 3 else { return false }
+            return ctx.index.aggregate(inner).fields.contains { field in
+                guard !field.name.isEmpty, let (next, c) = closure.embeddedStruct(field: field.name, in: inner, resolver: ctx.resolver) else { return false }
+                return holds(next, core: c, depth: depth + 1)
+            }
+        }
         let members = ctx.index.aggregate(agg).fields.compactMap { field -> String? in
             guard !field.name.isEmpty, let (inner, core) = closure.embeddedStruct(field: field.name, in: agg, resolver: ctx.resolver) else { return nil }
-            // A device, kobject or cdev (also inside another struct), or an object a core
-            // publishes (a bare count such as a V4L2 or DMA device); not any struct that
-            // happens to hold a kref.
-            let kind = core ?? closure.embeddings[inner]?.core
-            return kind == "device" || kind == "kobject" || kind == "cdev" || ctx.subsystems.objects[inner] != nil ? field.name : nil
+            return holds(inner, core: core, depth: 0) ? field.name : nil
         }
         guard members.count > 1 else { return "" }
         let listed = members.count > 4 ? members.prefix(3).joined(separator: ", ") + ", …" : members.dropLast().joined(separator: ", ") + " and " + members.last!
@@ -131,7 +140,7 @@ public enum FixSuggestion {
             }
             let drop = ["put_device()", "kobject_put()"].first { f.message.contains($0) } ?? "put_device()"
             if f.message.contains("right after") && f.protection == "none" {
-                return "do not kfree() \(s) after the reference is dropped: give struct \(f.object) a release (its kobj_type's .release, or its device's) that kfree()s the container (container_of()), and drop this kfree()"
+                return "do not kfree() \(s) after the reference is dropped: the release of struct \(f.object) (its kobj_type's .release, or its device's) must kfree() the container (container_of()): add one, or make the one it has do so; then drop this kfree() and any other of \(s) once its reference count is set up"
             }
             // Whatever the function does with the memory after the unregister must then
             // come before it: the unregister may drop the last reference.

@@ -144,4 +144,30 @@ import Testing
         #expect(run(file("p->id = 0;")).isEmpty)
         #expect(run(file("tport_stop(p);")).isEmpty)
     }
+
+    /// A kobject in one CPU's instance of a per-CPU variable is static storage: its
+    /// `kobj_type` without a release is the static-kobject warning of `missing-release`.
+    @Test func aKobjectInAPerCPUVariableIsStatic() {
+        func file(_ get: String) -> [String: String] {
+            ["arch/x/kernel/cinfo.c": """
+                #include <linux/device.h>
+                struct kobj_type { void (*release)(struct kobject *kobj); const void *sysfs_ops; };
+                struct cinfo { int midr; struct kobject kobj; };
+                DEFINE_PER_CPU(struct cinfo, cinfo_data);
+                static const struct kobj_type cinfo_ktype = { .sysfs_ops = 0 };
+                static int cinfo_init(int cpu)
+                {
+                        struct cinfo *info = \(get);
+                        kobject_init(&info->kobj, &cinfo_ktype);
+                        return 0;
+                }
+                """]
+        }
+        for get in ["&per_cpu(cinfo_data, cpu)", "per_cpu_ptr(&cinfo_data, cpu)"] {
+            let f = findings(of: "missing-release", in: file(get))
+            #expect(f.map { "\($0.line) \($0.severity)" } == ["9 warning"], "\(get)")
+            #expect(f.first?.message.contains("the kobject is static") == true)
+        }
+        #expect(findings(of: "missing-release", in: file("kzalloc(sizeof(struct cinfo), 0)")).map(\.severity) == [.error])
+    }
 }

@@ -87,6 +87,12 @@ import Testing
             of: "struct prov { int irq; struct xdma_dev xdma; };", with: "struct prov { int irq; struct xdma_dev xdma; struct xdma_dev spare; };")
         let f = try #require(findings(of: "devm-embedded-refcount", in: files).first { $0.file == "drivers/xdma/provider.c" })
         #expect(f.fix.contains("when the last reference is dropped (it has several refcounted members, xdma and spare: free it only when the last of them goes, from the release of the one the others keep a reference on, or through a kref of its own that each release puts), and in remove()"), "\(f.fix)")
+        // A member struct that holds the refcounted objects counts too.
+        var nested = SharedCountTests.core()
+        nested["drivers/xdma/provider.c"] = nested["drivers/xdma/provider.c"]!.replacingOccurrences(
+            of: "struct prov { int irq; struct xdma_dev xdma; };", with: "struct prov_extra { int n; struct xdma_dev spare; };\nstruct prov { int irq; struct xdma_dev xdma; struct prov_extra extra; };")
+        let inner = try #require(findings(of: "devm-embedded-refcount", in: nested).first { $0.file == "drivers/xdma/provider.c" })
+        #expect(inner.fix.contains("(it has several refcounted members, xdma and extra:"), "\(inner.fix)")
         // One member: no such clause.
         let one = try #require(findings(of: "devm-embedded-refcount", in: SharedCountTests.core()).first { $0.file == "drivers/xdma/provider.c" })
         #expect(!one.fix.contains("several refcounted members"))

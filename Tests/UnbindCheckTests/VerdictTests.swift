@@ -412,7 +412,7 @@ import Testing
             """).replacingOccurrences(of: "kfree(s);\n}", with: "kfree(s);\n        return rc;\n}")
         let none = run("kfree-outside-release", ["drivers/misc/s.c": typed])
         #expect(none.map(\.protection) == ["none"])
-        #expect(none.first?.fix == "do not kfree() struct stats after the reference is dropped: give struct stats a release (its kobj_type's .release, or its device's) that kfree()s the container (container_of()), and drop this kfree()")
+        #expect(none.first?.fix == "do not kfree() struct stats after the reference is dropped: the release of struct stats (its kobj_type's .release, or its device's) must kfree() the container (container_of()): add one, or make the one it has do so; then drop this kfree() and any other of struct stats once its reference count is set up")
         // Control: a device's kobject is the device's.
         let dev = body.replacingOccurrences(of: "struct kobject kobj;", with: "struct device dev;").replacingOccurrences(of: "kobject_put(&s->kobj)", with: "put_device(&s->dev)")
         #expect(run("kfree-outside-release", ["drivers/misc/s.c": dev]).map(\.severity) == [.error])
