@@ -44,8 +44,8 @@ public enum ReleaseAnalysis {
 
     /// Whether a release body does nothing to any object: its calls only log or compute a
     /// container (`container_of()`, also through a macro), and it assigns nothing but its own
-    /// locals (`struct x *p = to_x(dev);`).
-    static func isInert(_ view: FunctionView, resolver: Resolver) -> Bool {
+    /// locals (`struct x *p = to_x(dev);`). `calls`: the view's `effectiveCalls()`.
+    static func isInert(_ view: FunctionView, calls: [EffectiveCall], resolver: Resolver) -> Bool {
         let fn = view.decl
         let e = view.exprs
         let locals = Set(fn.locals.map(\.name))
@@ -56,7 +56,7 @@ public enum ReleaseAnalysis {
               fn.statementCount <= fn.callCount + Int32(localAssignments.count) else { return false }
         // By the name written and by the macro's expansion (`dev_dbg()` may expand to a
         // dynamic-debug helper; `to_x()` to `container_of()`).
-        return view.effectiveCalls().allSatisfy { c in
+        return calls.allSatisfy { c in
             [c.writtenAs, c.callee].contains { n in
                 !n.isEmpty && (isLogging(n) || n == "container_of" || isLoggingMacro(n, resolver: resolver))
             }
@@ -68,14 +68,15 @@ public enum ReleaseAnalysis {
         let fn = view.decl
         var s = ReleaseSummary(function: id, name: fn.name, freesContainer: false, freesConditionally: false,
                                signalsCompletion: false, devmFree: false, callsHook: false, isEmpty: false)
-        s.isEmpty = isInert(view, resolver: resolver)
+        let calls = view.effectiveCalls()
+        s.isEmpty = isInert(view, calls: calls, resolver: resolver)
         // Another definition in a conditional branch that does work: judge by all of them.
         if s.isEmpty, resolver.index.files[Int(id.file)].alternateDefinitions.contains(where: { alt in
             alt.name == fn.name && (!alt.callees.allSatisfy { isLogging($0) } || alt.assignments > 0 || alt.statementCount > Int32(alt.callees.count))
         }) {
             s.isEmpty = false
         }
-        for call in view.effectiveCalls() {
+        for call in calls {
             // A free of the container (`kfree(container_of(p, …))`), directly or by a helper.
             for (j, a) in call.args.enumerated() where a >= 0 && !fn.params.isEmpty && view.frees(call, argument: j, summaries: summaries) && view.derives(from: 0, a) {
                 if call.site.isConditional { s.freesConditionally = true } else { s.freesContainer = true }

@@ -148,13 +148,13 @@ struct MissingReleaseCheck: Check {
                     guard let (g, gf) = ctx.resolver.globalEntry(named: name, from: id.file), !g.designated.isEmpty,
                           !g.designated.contains(where: { $0.path == "release" }) else { continue }
                     // A statically allocated kobject is never freed: only the warning remains.
-                    // (A file-scope object, or a local pointing into one or into a per-CPU
-                    // variable.)
-                    var isStatic = false
-                    if let p = view.accessPath(args[0]), case .global(let g) = p.root,
-                       let decl = ctx.resolver.global(named: g, from: id.file), decl.type.pointerDepth == 0 { isStatic = true }
-                    if !isStatic, let p = view.accessPath(args[0], expandAliases: false), case .local = p.root,
-                       ReleaseCallbacks.isStaticStorage(p.root, view: view, resolver: ctx.resolver) { isStatic = true }
+                    // (A file-scope object, also through a local alias, or a local pointing
+                    // into one or into a per-CPU variable; a parameter is not looked into.)
+                    let isStatic = [view.accessPath(args[0]), view.accessPath(args[0], expandAliases: false)].contains { p in
+                        guard let root = p?.root else { return false }
+                        if case .parameter = root { return false }
+                        return ReleaseCallbacks.isStaticStorage(root, view: view, resolver: ctx.resolver)
+                    }
                     // The owner frees the container itself (kfree() of its type in this
                     // file): nothing leaks; only a reference outliving that free hurts.
                     let ownerFrees = !isStatic && Self.ownerFrees(args[0], view: view, file: id.file, ctx: ctx)
