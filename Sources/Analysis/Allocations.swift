@@ -91,7 +91,8 @@ public struct Allocations: Sendable {
             // void * and char buffers do not tell the type.
             if t.kind == .unknown || (t.kind == .builtin && t.name == "void") || t.name == "typeof" { return false }
             result.type = t
-            result.aggregate = resolver.aggregate(of: t, from: file)
+            // An array of pointers (`kcalloc(n, sizeof(p), …)` with `p` a pointer) holds no struct.
+            result.aggregate = t.pointerDepth == 0 && !t.isFunctionPointer ? resolver.aggregate(of: t, from: file) : nil
             result.typing = how
             return true
         }

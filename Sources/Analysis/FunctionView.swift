@@ -55,6 +55,17 @@ public struct FunctionView {
 
     // MARK: - Paths
 
+    /// How a message names the root of an access path: its parameter's or variable's name.
+    public func rootName(_ root: PathRoot) -> String {
+        switch root {
+        case .parameter(let k):
+            let params = Array(decl.params)
+            return params.indices.contains(k) ? params[k].name : ""
+        case .local(let n), .global(let n):
+            return n
+        }
+    }
+
     /// The access path of an argument: `&p->a.b` → (p, [a, b]); `p` → (p, []);
     /// `container_of(x, T, m)` is not a path. Locals aliasing another path are expanded.
     public func accessPath(_ node: Int32, depth: Int = 0, expandAliases: Bool = true) -> AccessPath? {

@@ -164,7 +164,9 @@ struct DevmEmbeddedRefcountCheck: Check {
             guard let agg = site.aggregate, ctx.closure.embeddings[agg] != nil, let target = site.target else { continue }
             let arrival = Arrival(function: site.function, line: site.line, column: site.column, aggregate: agg,
                                   target: target, targetText: site.targetText, allocator: site.allocator, allocatorPhrase: "\(site.allocator)()")
-            if let f = report(arrival, ctx: ctx) { out.append(f) }
+            // An object its allocating helper hands out is reported where it arrives (below).
+            let handedOut = ctx.objectFlow.handouts[site.function]?.contains { $0.aggregate == agg && $0.allocator == site.allocator } ?? false
+            if let f = report(arrival, byType: !handedOut, ctx: ctx) { out.append(f) }
         }
         // Objects a helper allocates and hands out (returns, or stores through an
         // out-parameter) that its caller registers: reported at the helper's call.
@@ -188,15 +190,39 @@ struct DevmEmbeddedRefcountCheck: Check {
         return out
     }
 
-    func report(_ site: Arrival, ctx: AnalysisContext) -> Finding? {
+    /// Where an arrival's object is registered, as the registering function sees it.
+    struct Registered {
+        var site: RegistrationSite
+        var view: FunctionView
+        /// The pointer to the allocation in `view`.
+        var target: AccessPath
+        /// The other function of the file that registers it, found by type.
+        var elsewhere: FunctionID?
+    }
+
+    /// The registration of `site`'s object: by the allocating function (or a callee it
+    /// passes the pointer to); else, with `byType`, in another function of the file
+    /// (`RegisteredElsewhere`).
+    static func registration(of site: Arrival, in view: FunctionView, byType: Bool, ctx: AnalysisContext) -> Registered? {
+        if let r = Registration.find(in: view, target: site.target, allocated: site.aggregate, ctx: ctx) {
+            return Registered(site: r, view: view, target: site.target, elsewhere: nil)
+        }
+        guard byType, let (g, path, r) = RegisteredElsewhere.find(site.aggregate, allocatedIn: site.function, ctx: ctx) else { return nil }
+        return Registered(site: r, view: FunctionView(id: g, resolver: ctx.resolver), target: path, elsewhere: g)
+    }
+
+    /// The finding for one arrival of device-managed memory; `byType`: a registration in
+    /// another function of the file may be found by the struct's type (direct allocations).
+    func report(_ site: Arrival, byType: Bool = false, ctx: AnalysisContext) -> Finding? {
         let index = ctx.index
-        let agg = site.aggregate, target = site.target
+        let agg = site.aggregate
         guard let emb = ctx.closure.embeddings[agg] else { return nil }
         do {
             let view = FunctionView(id: site.function, resolver: ctx.resolver)
-            guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { return nil }
+            guard let found = Self.registration(of: site, in: view, byType: byType, ctx: ctx) else { return nil }
+            let reg = found.site, registeredIn = found.elsewhere
             let verdict = Registration.verdict(for: reg.object, file: index.path(site.function.file), ctx: ctx,
-                                               origin: (site.function, target.root, target.fields + reg.path)).supplying(reg, in: view, ctx: ctx)
+                                               origin: (found.view.id, found.target.root, found.target.fields + reg.path)).supplying(reg, in: found.view, ctx: ctx)
             guard var severity = verdict.severity, Self.judgesCount(reg, ctx: ctx) else { return nil }
             var explanation = verdict.explanation(object: objectNameOf(reg.object, ctx))
             var driverNotes: [FindingNote] = []
@@ -245,17 +271,15 @@ struct DevmEmbeddedRefcountCheck: Check {
                 fieldText = reg.path.joined(separator: ".")
             }
             let objectName = index.aggregate(reg.object).name
-            let target = (site.targetText.isEmpty ? "it" : site.targetText) + (reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))
             var notes: [FindingNote] = [
                 FindingNote(.embedding, file: index.path(agg.file), line: structDecl.line, column: structDecl.column,
                             message: "struct \(structDecl.name) embeds \(chain.dropFirst().map { "struct \($0)" }.joined(separator: " → ")) (\(fieldText))"),
-                FindingNote(reg.publishes ? .publish : .initialization, file: index.path(site.function.file), line: reg.line, column: reg.column,
-                            message: "\(reg.callee)() \(Self.whatRegistering(target, publishes: reg.publishes, core: core))"),
+                Self.registeringNote(found, arrival: site, structName: structDecl.name, core: core, ctx: ctx),
             ]
             if reg.publishes { for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(.protection, file: ev.file, line: ev.line, message: ev.message)) } }
             notes += driverNotes
             if let h = holderNote { notes.append(h) }
-            var message = "'struct \(structDecl.name)' is allocated with \(site.allocatorPhrase) but embeds a refcounted struct \(core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase); "
+            var message = "'struct \(structDecl.name)' is allocated with \(site.allocatorPhrase) but embeds a refcounted struct \(core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase)\(registeredIn.map { " in \(index.function($0).name)()" } ?? ""); "
                 + explanation
             if !unbindable && reg.publishes { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }
             var finding = Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
@@ -265,6 +289,21 @@ struct DevmEmbeddedRefcountCheck: Check {
             finding.allocator = site.allocator
             return finding
         }
+    }
+
+    /// The note on the registering call: what it does with the object, and how a call in
+    /// another function was linked to the allocation (by the struct's type).
+    static func registeringNote(_ found: Registered, arrival: Arrival, structName: String, core: String, ctx: AnalysisContext) -> FindingNote {
+        let reg = found.site, index = ctx.index
+        let pointer = found.elsewhere == nil ? arrival.targetText : found.view.rootName(found.target.root)
+        let target = (pointer.isEmpty ? "it" : pointer) + (reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))
+        var message = "\(reg.callee)() \(whatRegistering(target, publishes: reg.publishes, core: core))"
+        if let g = found.elsewhere {
+            let name = index.function(g).name
+            message = "\(reg.callee)() in \(name)() \(whatRegistering(target, publishes: reg.publishes, core: core)); "
+                + "\(name)() reaches it by type: every struct \(structName) is allocated with devm_* and none is declared by value"
+        }
+        return FindingNote(reg.publishes ? .publish : .initialization, file: index.path(arrival.function.file), line: reg.line, column: reg.column, message: message)
     }
 
     /// What the registering call does with `target`, by the object's kind: a publishing

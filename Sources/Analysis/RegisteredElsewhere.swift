@@ -1,0 +1,65 @@
+import Facts
+import Indexing
+
+/// A registration of a device-managed struct's refcounted member that happens in another
+/// function of the file, reached through something other than a parameter of the
+/// allocating function (a list, an array walk, `container_of()`): found by type.
+///
+/// The allocating function's own calls and the summaries of its callees miss these, since
+/// the pointer travels through data (`list_add_tail(&x->node, …)`, then
+/// `list_first_entry()` elsewhere). The search takes the object's type as the link, which is
+/// sound only when every instance of that type is the device-managed memory: the struct is
+/// defined in the allocating `.c` file (so no other file can hold one), every typed
+/// allocation of it in the tree is device-managed, and the file has no instance of it of
+/// its own (a global, a local by value, a member by value of another struct).
+public enum RegisteredElsewhere {
+    /// Where the struct `agg` (device-managed, allocated in `allocatedIn`) has its
+    /// refcounted member registered in another function of the same file: that function,
+    /// the access path of the pointer there, and the registration (publishing ones first).
+    public static func find(_ agg: AggregateID, allocatedIn fid: FunctionID, ctx: AnalysisContext) -> (FunctionID, AccessPath, RegistrationSite)? {
+        let index = ctx.index
+        guard agg.file == fid.file, index.path(fid.file).hasSuffix(".c"), everyInstanceIsDeviceManaged(agg, ctx: ctx) else { return nil }
+        var fallback: (FunctionID, AccessPath, RegistrationSite)?
+        let functions = index.files[Int(fid.file)].functions
+        for k in functions.indices where k != Int(fid.index) {
+            let id = FunctionID(file: fid.file, index: Int32(k))
+            let view = FunctionView(id: id, resolver: ctx.resolver)
+            for root in pointerRoots(to: agg, in: view, ctx: ctx) {
+                let target = AccessPath(root: root, fields: [])
+                guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { continue }
+                if reg.publishes { return (id, target, reg) }
+                if fallback == nil { fallback = (id, target, reg) }
+            }
+        }
+        return fallback
+    }
+
+    /// Whether every instance of `agg` is device-managed memory: each typed allocation of
+    /// it is, and its file declares none by value (a global or a local of the struct, an
+    /// array of them, or a member of another struct).
+    static func everyInstanceIsDeviceManaged(_ agg: AggregateID, ctx: AnalysisContext) -> Bool {
+        let sites = ctx.allocations.byAggregate[agg] ?? []
+        guard !sites.isEmpty, sites.allSatisfy({ ctx.allocations.sites[$0].isDeviceManaged }) else { return false }
+        let facts = ctx.index.files[Int(agg.file)]
+        let file = agg.file
+        func byValue(_ t: TypeRef) -> Bool {
+            t.pointerDepth == 0 && !t.isFunctionPointer && ctx.resolver.aggregate(of: t, from: file) == agg
+        }
+        if facts.globals.contains(where: { byValue($0.type) }) { return false }
+        for a in facts.aggregates where a.fields.contains(where: { byValue($0.type) }) { return false }
+        for fn in facts.functions where fn.locals.contains(where: { byValue($0.type) }) { return false }
+        return true
+    }
+
+    /// The parameters and locals of `view` declared as pointers to `agg`.
+    static func pointerRoots(to agg: AggregateID, in view: FunctionView, ctx: AnalysisContext) -> [PathRoot] {
+        func pointsTo(_ t: TypeRef) -> Bool {
+            guard t.pointerDepth == 1, !t.isFunctionPointer, !t.isArray, let d = t.dereferenced else { return false }
+            return ctx.resolver.aggregate(of: d, from: view.file) == agg
+        }
+        var roots: [PathRoot] = []
+        for (k, p) in view.decl.params.enumerated() where pointsTo(p.type) { roots.append(.parameter(k)) }
+        for l in view.decl.locals where pointsTo(l.type) { roots.append(.local(l.name)) }
+        return roots
+    }
+}
