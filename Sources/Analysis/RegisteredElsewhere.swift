@@ -9,45 +9,61 @@ import Indexing
 /// the pointer travels through data (`list_add_tail(&x->node, …)`, then
 /// `list_first_entry()` elsewhere). The search takes the object's type as the link, which is
 /// sound only when every instance of that type is the device-managed memory: the struct is
-/// defined in the allocating `.c` file (so no other file can hold one), every typed
-/// allocation of it in the tree is device-managed, and the file has no instance of it of
-/// its own (a global, a local by value, a member by value of another struct).
+/// defined in the allocating `.c` file or in a header of its directory (so no file
+/// elsewhere can hold one), every typed allocation of it in the tree is device-managed, and
+/// those files have no instance of it of their own (a global, a local by value, a member by
+/// value of another struct).
 public enum RegisteredElsewhere {
     /// Where the struct `agg` (device-managed, allocated in `allocatedIn`) has its
     /// refcounted member registered in another function of the same file: that function,
     /// the access path of the pointer there, and the registration (publishing ones first).
     public static func find(_ agg: AggregateID, allocatedIn fid: FunctionID, ctx: AnalysisContext) -> (FunctionID, AccessPath, RegistrationSite)? {
-        let index = ctx.index
-        guard agg.file == fid.file, index.path(fid.file).hasSuffix(".c"), everyInstanceIsDeviceManaged(agg, ctx: ctx) else { return nil }
+        guard let files = driverFiles(of: agg, allocatedIn: fid, ctx: ctx), everyInstanceIsDeviceManaged(agg, files: files, ctx: ctx) else { return nil }
         var fallback: (FunctionID, AccessPath, RegistrationSite)?
-        let functions = index.files[Int(fid.file)].functions
-        for k in functions.indices where k != Int(fid.index) {
-            let id = FunctionID(file: fid.file, index: Int32(k))
-            let view = FunctionView(id: id, resolver: ctx.resolver)
-            for root in pointerRoots(to: agg, in: view, ctx: ctx) {
-                let target = AccessPath(root: root, fields: [])
-                guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { continue }
-                if reg.publishes { return (id, target, reg) }
-                if fallback == nil { fallback = (id, target, reg) }
+        for file in files {
+            for k in ctx.index.files[Int(file)].functions.indices {
+                let id = FunctionID(file: file, index: Int32(k))
+                guard id != fid else { continue }
+                let view = FunctionView(id: id, resolver: ctx.resolver)
+                for root in pointerRoots(to: agg, in: view, ctx: ctx) {
+                    let target = AccessPath(root: root, fields: [])
+                    guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { continue }
+                    if reg.publishes { return (id, target, reg) }
+                    if fallback == nil { fallback = (id, target, reg) }
+                }
             }
         }
         return fallback
     }
 
+    /// The files that can hold instances of `agg`: the allocating `.c` file when the struct
+    /// is defined there; the files of its directory when it is defined in a header of that
+    /// directory (a driver's private header); nil for a struct of a shared header.
+    static func driverFiles(of agg: AggregateID, allocatedIn fid: FunctionID, ctx: AnalysisContext) -> [Int32]? {
+        let index = ctx.index
+        let path = index.path(fid.file)
+        guard path.hasSuffix(".c") else { return nil }
+        if agg.file == fid.file { return [fid.file] }
+        let header = index.path(agg.file), dir = TreeIndex.directory(of: path)
+        guard header.hasSuffix(".h"), TreeIndex.directory(of: header) == dir, !dir.hasPrefix("include/") else { return nil }
+        return (index.filesByDirectory[dir] ?? []).sorted()
+    }
+
     /// Whether every instance of `agg` is device-managed memory: each typed allocation of
-    /// it is, and its file declares none by value (a global or a local of the struct, an
+    /// it is, and `files` declare none by value (a global or a local of the struct, an
     /// array of them, or a member of another struct).
-    static func everyInstanceIsDeviceManaged(_ agg: AggregateID, ctx: AnalysisContext) -> Bool {
+    static func everyInstanceIsDeviceManaged(_ agg: AggregateID, files: [Int32], ctx: AnalysisContext) -> Bool {
         let sites = ctx.allocations.byAggregate[agg] ?? []
         guard !sites.isEmpty, sites.allSatisfy({ ctx.allocations.sites[$0].isDeviceManaged }) else { return false }
-        let facts = ctx.index.files[Int(agg.file)]
-        let file = agg.file
-        func byValue(_ t: TypeRef) -> Bool {
-            t.pointerDepth == 0 && !t.isFunctionPointer && ctx.resolver.aggregate(of: t, from: file) == agg
+        for file in files {
+            let facts = ctx.index.files[Int(file)]
+            func byValue(_ t: TypeRef) -> Bool {
+                t.pointerDepth == 0 && !t.isFunctionPointer && ctx.resolver.aggregate(of: t, from: file) == agg
+            }
+            if facts.globals.contains(where: { byValue($0.type) }) { return false }
+            for a in facts.aggregates where a.fields.contains(where: { byValue($0.type) }) { return false }
+            for fn in facts.functions where fn.locals.contains(where: { byValue($0.type) }) { return false }
         }
-        if facts.globals.contains(where: { byValue($0.type) }) { return false }
-        for a in facts.aggregates where a.fields.contains(where: { byValue($0.type) }) { return false }
-        for fn in facts.functions where fn.locals.contains(where: { byValue($0.type) }) { return false }
         return true
     }
 

@@ -303,7 +303,7 @@ struct DevmEmbeddedRefcountCheck: Check {
             message = "\(reg.callee)() in \(name)() \(whatRegistering(target, publishes: reg.publishes, core: core)); "
                 + "\(name)() reaches it by type: every struct \(structName) is allocated with devm_* and none is declared by value"
         }
-        return FindingNote(reg.publishes ? .publish : .initialization, file: index.path(arrival.function.file), line: reg.line, column: reg.column, message: message)
+        return FindingNote(reg.publishes ? .publish : .initialization, file: index.path(found.view.file), line: reg.line, column: reg.column, message: message)
     }
 
     /// What the registering call does with `target`, by the object's kind: a publishing

@@ -69,4 +69,43 @@ import Testing
         let zones = "static void *stack(int n) { struct zone *z; return kcalloc(n, sizeof(*z), GFP_KERNEL); }"
         #expect(findings(of: "devm-embedded-refcount", in: Self.driver(extra: zones)).isEmpty)
     }
+
+    /// The struct in a header of the driver's directory, registered from another file of it.
+    static func splitDriver(header: String) -> [String: String] {
+        [
+            "include/linux/flash.h": ReturnedPathTests.flashHeader,
+            "drivers/mtd/core.c": ReturnedPathTests.flashCore,
+            header: """
+                #include <linux/flash.h>
+                struct zone { struct list_head node; struct flash_info flash; };
+                int zone_add(struct list_head *list);
+                """,
+            "drivers/mtd/zones/add.c": """
+                #include "zone.h"
+                int zone_add(struct list_head *list)
+                {
+                        struct zone *z = list_first_entry(list, struct zone, node);
+                        return flash_register(&z->flash);
+                }
+                """,
+            "drivers/mtd/zones/probe.c": """
+                #include "zone.h"
+                static int zones_probe(struct platform_device *pdev, struct list_head *list)
+                {
+                        struct zone *z = devm_kzalloc(&pdev->dev, sizeof(*z), GFP_KERNEL);
+                        list_add_tail(&z->node, list);
+                        return zone_add(list);
+                }
+                """,
+        ]
+    }
+
+    @Test func aStructOfTheDriversOwnHeaderIsFollowedAcrossItsFiles() throws {
+        let found = findings(of: "devm-embedded-refcount", in: Self.splitDriver(header: "drivers/mtd/zones/zone.h"))
+        #expect(found.map { "\($0.file):\($0.line) \($0.severity)" } == ["drivers/mtd/zones/probe.c:4 error"])
+        let publish = try #require(found.first?.notes.first { $0.kind == .publish })
+        #expect("\(publish.file):\(publish.line)" == "drivers/mtd/zones/add.c:5")
+        // A struct of a shared header may have instances anywhere in the tree.
+        #expect(findings(of: "devm-embedded-refcount", in: Self.splitDriver(header: "include/linux/zone.h")).isEmpty)
+    }
 }
