@@ -322,6 +322,13 @@ public struct Subsystems: Sendable {
         return out
     }
 
+    /// Whether unregister function `fid` waits for the object's last user (a completion or
+    /// a wait-event); a put (`i2c_put_adapter()`) does not.
+    public static func waitsForLastUser(_ fid: FunctionID, resolver: Resolver) -> Bool {
+        var seen = Set<FunctionID>()
+        return waits(in: fid, resolver: resolver, seen: &seen).contains { $0.0 == .completion || $0.0 == .waitEvent }
+    }
+
     /// What unregister functions wait for: completion, wait-event, revocation (with evidence).
     public static func waits(in fid: FunctionID, resolver: Resolver, depth: Int = 0, seen: inout Set<FunctionID>) -> [(Protection, Evidence)] {
         guard depth < 3, seen.insert(fid).inserted else { return [] }

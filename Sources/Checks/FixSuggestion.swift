@@ -14,6 +14,10 @@ public enum FixSuggestion {
         var unregister: [String] = []
         /// The same in the core's own order (not the calls of the finding's file first).
         var coreUnregister: [String] = []
+        /// The unregister functions that wait for the last user, in `unregister`'s order.
+        var waiting: [String] = []
+        /// The same in the core's own order.
+        var coreWaiting: [String] = []
     }
 
     /// `file`: the finding's file; the unregister functions its code calls come first (the
@@ -43,7 +47,9 @@ public enum FixSuggestion {
                         < (rank(b.element), rank(b.element) == 2 ? -callers[b.element]! : 0, b.offset)
                 }.map(\.element)
             }
-            return Core(allocators: allocs, release: o.release?.name, unregister: unreg, coreUnregister: coreOrder)
+            let waits = Set(o.unregister.filter { Subsystems.waitsForLastUser($0, resolver: ctx.resolver) }.map { ctx.index.function($0).name })
+            return Core(allocators: allocs, release: o.release?.name, unregister: unreg, coreUnregister: coreOrder,
+                        waiting: unreg.filter(waits.contains), coreWaiting: coreOrder.filter(waits.contains))
         }
         return Core()
     }
@@ -106,10 +112,10 @@ public enum FixSuggestion {
                 if f.severity == .error {
                     // The driver never calls the waiting unregister on unbind (so the
                     // core's own order, not the calls this file makes).
-                    let waiting = c.coreUnregister.first.map { $0 + "()" } ?? "the core's unregister"
+                    let waiting = (c.coreWaiting.first ?? c.coreUnregister.first).map { $0 + "()" } ?? "the core's unregister"
                     return "call \(waiting) from the driver's unbind path (its .remove or a devm action), before devres frees the memory: it waits for the last user"
                 }
-                return "nothing to free differently in the driver: the core's unregister\(c.unregister.first.map { " (" + $0 + "())" } ?? "") waits for the last user by design, so devres frees the memory only after it; that unbind blocks while a user holds a reference can only be changed in the core (a release hook that frees the container, so that unregister need not wait)"
+                return "nothing to free differently in the driver: the core's unregister\((c.waiting.first ?? c.unregister.first).map { " (" + $0 + "())" } ?? "") waits for the last user by design, so devres frees the memory only after it; that unbind blocks while a user holds a reference can only be changed in the core (a release hook that frees the container, so that unregister need not wait)"
             case "revocation":
                 return "none needed while every user re-checks the revoked pointers under the core's protection"
             case "driver-release":

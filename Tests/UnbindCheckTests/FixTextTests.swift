@@ -200,4 +200,34 @@ import Testing
         table["drivers/misc/cmmx.c"]! += "struct cmmx_ops { int (*reg)(struct device *dev); };\nstatic struct cmmx_ops ops = { .reg = cmmx_sysfs_register };\n"
         #expect(findings(of: "empty-release", in: table).map(\.severity) == [.error])
     }
+
+    /// A core whose unregister waits for the last user, with a put beside it that the driver
+    /// also calls: the fix names the unregister that waits, not the put.
+    @Test func theWaitingUnregisterIsNamedNotAPut() throws {
+        var files = VerdictTests.plainCore(holder: true)
+        files["include/linux/lcd.h"] = """
+            #include <linux/device.h>
+            struct lcd { int rows; struct device dev; struct completion done; };
+            int lcd_register(struct lcd *l);
+            void lcd_put(struct lcd *l);
+            void lcd_del(struct lcd *l);
+            """
+        files["drivers/lcd/core.c"] = """
+            #include <linux/lcd.h>
+            static void lcd_release(struct device *dev) { struct lcd *l = container_of(dev, struct lcd, dev); complete(&l->done); }
+            int lcd_register(struct lcd *l) { l->dev.release = lcd_release; return device_register(&l->dev); }
+            void lcd_put(struct lcd *l) { put_device(&l->dev); }
+            void lcd_del(struct lcd *l) { device_unregister(&l->dev); wait_for_completion(&l->done); }
+            struct lcd *lcd_get(struct lcd *l) { get_device(&l->dev); return l; }
+            int lcd_open(struct lcd *l) { return lcd_get(l) ? 0 : -1; }
+            """
+        files["drivers/lcd/panel.c"]! += """
+            static void panel_release_bus(struct lcd *l) { lcd_put(l); }
+            static void panel_remove(struct platform_device *pdev) { struct panel *p = platform_get_drvdata(pdev); lcd_del(&p->lcd); }
+            static struct platform_driver panel_driver = { .probe = panel_probe, .remove = panel_remove };
+            """
+        let f = try #require(findings(of: "devm-embedded-refcount", in: files).first)
+        #expect(f.protection == "completion")
+        #expect(f.fix.hasPrefix("nothing to free differently in the driver: the core's unregister (lcd_del()) waits for the last user by design"), "\(f.fix)")
+    }
 }
