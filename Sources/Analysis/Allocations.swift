@@ -29,6 +29,9 @@ public struct AllocationSite: Sendable, Hashable {
     /// Where the pointer is stored, as an access path of the allocating function.
     public var target: AccessPath?
     public var targetText: String
+    /// An array of several elements: a counted allocator (`devm_kcalloc()`,
+    /// `devm_kmalloc_array()`) or a size that multiplies (`n * sizeof(*x)`, `array_size()`).
+    public var holdsSeveral = false
 }
 
 /// Finds every allocation through the allocator table and types it from the size
@@ -95,6 +98,13 @@ public struct Allocations: Sendable {
             result.aggregate = t.pointerDepth == 0 && !t.isFunctionPointer ? resolver.aggregate(of: t, from: file) : nil
             result.typing = how
             return true
+        }
+        if allocator.name.contains("calloc") || allocator.name.contains("array") {
+            result.holdsSeveral = true
+        } else if allocator.sizeArgument < args.count {
+            let size = e[e.strippingCasts(args[allocator.sizeArgument])]
+            result.holdsSeveral = (size.kind == .binary && e.text(size) == "*")
+                || (size.kind == .call && ["array_size", "array3_size", "size_mul"].contains(e.text(at: size.a)))
         }
         if allocator.sizeArgument < args.count, let (t, f, how) = sizeType(args[allocator.sizeArgument], view: view) {
             if accept(t, f, how) { return result }

@@ -86,6 +86,12 @@ public enum FixSuggestion {
         "give \(s) a struct device whose release kfree()s it (container_of()) and add the cdev with cdev_device_add() (or cdev_set_parent()), so that the cdev holds that device until its last file is closed"
     }
 
+    /// Whether the device-managed allocation `f` reports holds several objects (an array).
+    static func allocatesSeveral(_ f: Finding, _ ctx: AnalysisContext) -> Bool {
+        guard let file = ctx.index.fileByPath[f.file] else { return false }
+        return ctx.allocations.sites.contains { $0.line == f.line && $0.column == f.column && $0.function.file == file && $0.holdsSeveral }
+    }
+
     /// Teardown functions, the ones a driver calls first: `*unregister*`, then `*del*`/`*remove*`
     /// (otherwise in the given order).
     public static func preferredTeardown(_ names: [String]) -> [String] {
@@ -95,39 +101,50 @@ public enum FixSuggestion {
         return names.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
     }
 
+    /// The fix text of a `devm-embedded-refcount` finding `f` about `s`, by the protection.
+    static func devmText(_ f: Finding, _ s: String, _ c: Core, _ ctx: AnalysisContext?) -> String {
+        let alloc = f.allocator.isEmpty ? "devm_kzalloc" : f.allocator
+        // One devm array of several objects: each needs memory of its own to be freed
+        // by its own release.
+        let isArray = ctx.map { allocatesSeveral(f, $0) } ?? (alloc.contains("calloc") || alloc.contains("array"))
+        let allocateEach = isArray ? "allocate each \(s) on its own with kzalloc() instead of one \(alloc)() array" : "allocate \(s) with kzalloc() instead of \(alloc)()"
+        let core = c.allocators.isEmpty
+            ? ""
+            : "; or let the core allocate it with \(c.allocators.prefix(3).map { $0 + "()" }.joined(separator: "/")) and drop it with the matching put"
+        switch f.protection {
+        case "release-frees":
+            return "struct \(f.object)'s release\(c.release.map { " (\($0))" } ?? "") already frees the memory: do not embed it in \(alloc)() memory — allocate it through the core\(c.allocators.isEmpty ? "'s *_alloc()" : " with \(c.allocators.prefix(3).map { $0 + "()" }.joined(separator: "/"))") and release it with the matching put, never devm_kfree()"
+        case "completion", "wait-event":
+            if f.severity == .error {
+                // The driver never calls the waiting unregister on unbind (so the
+                // core's own order, not the calls this file makes).
+                let waiting = (c.coreWaiting.first ?? c.coreUnregister.first).map { $0 + "()" } ?? "the core's unregister"
+                return "call \(waiting) from the driver's unbind path (its .remove or a devm action), before devres frees the memory: it waits for the last user"
+            }
+            return "nothing to free differently in the driver: the core's unregister\((c.waiting.first ?? c.unregister.first).map { " (" + $0 + "())" } ?? "") waits for the last user by design, so devres frees the memory only after it; that unbind blocks while a user holds a reference can only be changed in the core (a release hook that frees the container, so that unregister need not wait)"
+        case "revocation":
+            return "none needed while every user re-checks the revoked pointers under the core's protection"
+        case "driver-release":
+            return "\(allocateEach) (with any other device-managed memory its users reach through it), kfree() it (container_of()) in the release hook of its struct \(f.object) that \(c.release.map { $0 + "()" } ?? "the core's release") calls when the last reference is dropped\(lastOfSeveral(f.structName, ctx)), and in remove() drop the reference registering took (\(c.unregister.first.map { $0 + "()" } ?? "the core's unregister") or the core's put)"
+        case "none" where c.release != nil:
+            // The core installs its own release, which the driver cannot replace.
+            return "the core's release \(c.release!)() neither frees \(s) nor calls back the driver, so the fix needs the core: give struct \(f.object) a release hook that \(c.release!)() calls (as the V4L2 and gadget cores do), \(allocateEach) and kfree() it (container_of()) from that hook; the driver then drops its reference after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
+        case _ where f.chain.last == "cdev":
+            return "\(allocateEach): a cdev has no release of its own, so \(cdevHeldDevice(s)), and put_device() it in remove() after the cdev is deleted (cdev_device_del())"
+        case _ where f.chain.last == "kobject":
+            return "\(allocateEach), give the kobj_type of its struct \(f.object) a .release that kfree()s the container (container_of()), and let the last kobject_put() free it after \(c.unregister.first.map { $0 + "()" } ?? "kobject_del()") in remove()\(core)"
+        default:
+            return "\(allocateEach), set a release callback on its struct \(f.object)'s device that kfree()s the container (container_of()), and let the last put_device() free it after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
+        }
+    }
+
     /// The fix text for `f`; `ctx` adds the core's own function names when known.
     public static func text(for f: Finding, context ctx: AnalysisContext? = nil) -> String {
         let s = f.structName.isEmpty ? "the container" : "struct \(f.structName)"
         let c = core(f.object, ctx, file: f.file)
         switch f.check {
         case "devm-embedded-refcount":
-            let alloc = f.allocator.isEmpty ? "devm_kzalloc" : f.allocator
-            let core = c.allocators.isEmpty
-                ? ""
-                : "; or let the core allocate it with \(c.allocators.prefix(3).map { $0 + "()" }.joined(separator: "/")) and drop it with the matching put"
-            switch f.protection {
-            case "release-frees":
-                return "struct \(f.object)'s release\(c.release.map { " (\($0))" } ?? "") already frees the memory: do not embed it in \(alloc)() memory — allocate it through the core\(c.allocators.isEmpty ? "'s *_alloc()" : " with \(c.allocators.prefix(3).map { $0 + "()" }.joined(separator: "/"))") and release it with the matching put, never devm_kfree()"
-            case "completion", "wait-event":
-                if f.severity == .error {
-                    // The driver never calls the waiting unregister on unbind (so the
-                    // core's own order, not the calls this file makes).
-                    let waiting = (c.coreWaiting.first ?? c.coreUnregister.first).map { $0 + "()" } ?? "the core's unregister"
-                    return "call \(waiting) from the driver's unbind path (its .remove or a devm action), before devres frees the memory: it waits for the last user"
-                }
-                return "nothing to free differently in the driver: the core's unregister\((c.waiting.first ?? c.unregister.first).map { " (" + $0 + "())" } ?? "") waits for the last user by design, so devres frees the memory only after it; that unbind blocks while a user holds a reference can only be changed in the core (a release hook that frees the container, so that unregister need not wait)"
-            case "revocation":
-                return "none needed while every user re-checks the revoked pointers under the core's protection"
-            case "driver-release":
-                return "allocate \(s) with kzalloc() instead of \(alloc)() (with any other device-managed memory its users reach through it), kfree() it (container_of()) in the release hook of its struct \(f.object) that \(c.release.map { $0 + "()" } ?? "the core's release") calls when the last reference is dropped\(lastOfSeveral(f.structName, ctx)), and in remove() drop the reference registering took (\(c.unregister.first.map { $0 + "()" } ?? "the core's unregister") or the core's put)"
-            case "none" where c.release != nil:
-                // The core installs its own release, which the driver cannot replace.
-                return "the core's release \(c.release!)() neither frees \(s) nor calls back the driver, so the fix needs the core: give struct \(f.object) a release hook that \(c.release!)() calls (as the V4L2 and gadget cores do), allocate \(s) with kzalloc() instead of \(alloc)() and kfree() it (container_of()) from that hook; the driver then drops its reference after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
-            case _ where f.chain.last == "cdev":
-                return "allocate \(s) with kzalloc() instead of \(alloc)(): a cdev has no release of its own, so \(cdevHeldDevice(s)), and put_device() it in remove() after the cdev is deleted (cdev_device_del())"
-            default:
-                return "allocate \(s) with kzalloc() instead of \(alloc)(), set a release callback on its struct \(f.object)'s device that kfree()s the container (container_of()), and let the last put_device() free it after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
-            }
+            return devmText(f, s, c, ctx)
         case "empty-release":
             if f.message.contains("installed only on statically allocated objects") {
                 return "a statically allocated device cannot be freed by its release: allocate it at run time instead (the core's allocator, such as platform_device_alloc() or root_device_register(), or kzalloc() with a release that kfree()s it), so that a reference held past the module's unload finds live memory"

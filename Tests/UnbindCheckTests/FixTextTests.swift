@@ -230,4 +230,28 @@ import Testing
         #expect(f.protection == "completion")
         #expect(f.fix.hasPrefix("nothing to free differently in the driver: the core's unregister (lcd_del()) waits for the last user by design"), "\(f.fix)")
     }
+
+    /// A devm array of several objects cannot be freed element by element: the fix has each
+    /// allocated on its own; a bare kobject's release belongs in its kobj_type, freed by the
+    /// last kobject_put().
+    @Test func anArrayIsSplitAndAKobjectGetsItsKtypeRelease() throws {
+        let counted = try #require(findings(of: "devm-embedded-refcount", in: RegisteredElsewhereTests.driver()).first)
+        #expect(counted.fix.contains("allocate each struct zone on its own with kzalloc() instead of one devm_kcalloc() array and kfree() it"), "\(counted.fix)")
+        let multiplied = RegisteredElsewhereTests.driver(allocation: "devm_kzalloc(&pdev->dev, n * sizeof(*z), GFP_KERNEL)")
+        #expect(try #require(findings(of: "devm-embedded-refcount", in: multiplied).first).fix.contains("allocate each struct zone on its own with kzalloc() instead of one devm_kzalloc() array and kfree() it"))
+        let single = RegisteredElsewhereTests.driver(allocation: "devm_kzalloc(&pdev->dev, sizeof(*z), GFP_KERNEL)")
+        #expect(try #require(findings(of: "devm-embedded-refcount", in: single).first).fix.contains("allocate struct zone with kzalloc() instead of devm_kzalloc() and kfree() it"))
+        let kobject = ["drivers/misc/stats.c": """
+            #include <linux/device.h>
+            struct stats { int n; struct kobject kobj; };
+            static const struct kobj_type stats_ktype = { .sysfs_ops = NULL };
+            static int stats_probe(struct platform_device *pdev)
+            {
+                    struct stats *s = devm_kzalloc(&pdev->dev, sizeof(*s), 0);
+                    return kobject_init_and_add(&s->kobj, &stats_ktype, NULL, "stats");
+            }
+            """]
+        let bare = try #require(findings(of: "devm-embedded-refcount", in: kobject).first)
+        #expect(bare.fix.hasPrefix("allocate struct stats with kzalloc() instead of devm_kzalloc(), give the kobj_type of its struct stats a .release that kfree()s the container (container_of()), and let the last kobject_put() free it"), "\(bare.fix)")
+    }
 }
