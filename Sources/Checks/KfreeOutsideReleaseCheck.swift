@@ -65,7 +65,10 @@ struct KfreeOutsideReleaseCheck: Check {
         var out: [Finding] = []
         let index = ctx.index
         let releases = Set(ctx.releaseCallbacks.callbacks.map(\.function))
-        for id in index.callers(ofAny: DriverCore.frees).functions where ctx.reports(id.file) {
+        // Direct frees, and calls of functions that free their parameter's container on
+        // every path (`destroy(x)` whose body ends in `kfree(x)`).
+        let freeing = DriverCore.frees.union(ctx.summaries.frees.keys.map { index.function($0).name })
+        for id in index.callers(ofAny: freeing).functions where ctx.reports(id.file) {
             let fn = index.function(id)
             // Freeing inside a release callback is exactly right.
             if releases.contains(id) { continue }
@@ -73,9 +76,12 @@ struct KfreeOutsideReleaseCheck: Check {
             let calls = view.effectiveCalls()
             // The frees of a whole object (`kfree(p)`, not `kfree(p->buf)`) and their objects.
             let frees: [(EffectiveCall, Int32, AccessPath)] = calls.compactMap { c in
-                guard DriverCore.frees.contains(c.callee), let arg = c.args.first, arg >= 0,
-                      let freed = view.accessPath(arg), freed.fields.isEmpty else { return nil }
-                return (c, arg, freed)
+                guard freeing.contains(c.callee) else { return nil }
+                for (j, arg) in c.args.enumerated() where arg >= 0 && Self.freesOnItsOwn(c, argument: j, in: view, ctx: ctx) {
+                    guard let freed = view.accessPath(arg), freed.fields.isEmpty else { continue }
+                    return (c, arg, freed)
+                }
+                return nil
             }
             guard !frees.isEmpty else { continue }
             // The `goto`s that reach each free through its label.
@@ -109,6 +115,24 @@ struct KfreeOutsideReleaseCheck: Check {
         let reported = Set(out.map { "\($0.file):\($0.line)" })
         out += lastCloseFindings(ctx).filter { !reported.contains("\($0.file):\($0.line)") }
         return out
+    }
+
+    /// Whether call `c` frees its argument `j` itself: a free call (`kfree(p)`), or a helper
+    /// of the tree whose own body frees that parameter unconditionally (`destroy(x)` ending in
+    /// `kfree(x)`). A helper's other effects stay its own: a put (`kref_put()`) frees only
+    /// with the last reference, and a teardown inside the helper is judged there.
+    static func freesOnItsOwn(_ c: EffectiveCall, argument j: Int, in view: FunctionView, ctx: AnalysisContext) -> Bool {
+        if DriverCore.frees.contains(c.callee) { return j == 0 }
+        guard view.frees(c, argument: j, summaries: ctx.summaries), let g = ctx.resolver.function(named: c.callee, from: view.file) else { return false }
+        // A helper that also tears the object down frees it after its own teardown: judged
+        // in the helper itself.
+        guard ctx.summaries.tearsDown[g] == nil else { return false }
+        let helper = FunctionView(id: g, resolver: ctx.resolver)
+        return helper.effectiveCalls().contains { d in
+            guard DriverCore.frees.contains(d.callee), !d.site.isConditional, let a = d.args.first, a >= 0,
+                  let p = helper.accessPath(a), p.fields.isEmpty, case .parameter(let k) = p.root else { return false }
+            return k == j
+        }
     }
 
     /// The `goto`s that reach a free on line `free`, with their labels' lines: those of a

@@ -1,0 +1,68 @@
+import Testing
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+
+/// `kfree-outside-release` when the free is a helper's: `x_destroy(x)` whose own body ends
+/// in `kfree(x)`, called right after the teardown, frees the container as a `kfree()` there
+/// would. A helper that tears the object down itself, or drops a count whose release frees,
+/// is not such a free.
+@Suite struct HelperFreeTests {
+    /// A remove function that unregisters the gizmo's device and then calls `free`, with
+    /// `helpers` defined above it.
+    static func remove(helpers: String, free: String) -> [String: String] {
+        [
+            "drivers/misc/gizmo.c": """
+                #include <linux/device.h>
+                struct gizmo { void *regs; struct device dev; struct kref ref; };
+                \(helpers)
+                void gizmo_remove(struct gizmo *g)
+                {
+                        device_unregister(&g->dev);
+                        \(free)
+                }
+                """,
+        ]
+    }
+
+    func run(_ files: [String: String]) -> [String] {
+        findings(of: "kfree-outside-release", in: files).map { "\($0.line) \($0.severity) \($0.function)" }
+    }
+
+    @Test func aHelperThatKfreesItsParameterIsAFree() throws {
+        let helper = "static void gizmo_destroy(struct gizmo *g) { iounmap(g->regs); kfree(g); }"
+        let files = Self.remove(helpers: helper, free: "gizmo_destroy(g);")
+        #expect(run(files) == ["7 error gizmo_remove"])
+        let f = try #require(findings(of: "kfree-outside-release", in: files).first)
+        #expect(f.message.hasPrefix("'struct gizmo' embeds a refcounted dev but is freed with gizmo_destroy() right after device_unregister() dropped its reference"))
+    }
+
+    @Test func aHelperThatOnlySometimesFreesOrDropsACountIsNoFree() {
+        let conditional = "static void gizmo_destroy(struct gizmo *g, int last) { if (last) kfree(g); }"
+        #expect(run(Self.remove(helpers: conditional, free: "gizmo_destroy(g, 1);")).isEmpty)
+        let counted = """
+            static void gizmo_free(struct kref *ref) { kfree(container_of(ref, struct gizmo, ref)); }
+            static void gizmo_put(struct gizmo *g) { kref_put(&g->ref, gizmo_free); }
+            """
+        #expect(run(Self.remove(helpers: counted, free: "gizmo_put(g);")).isEmpty)
+    }
+
+    @Test func aHelperThatTearsDownAndFreesIsJudgedInItself() {
+        let both = "static void gizmo_release_all(struct gizmo *g) { device_unregister(&g->dev); kfree(g); }"
+        let files = [
+            "drivers/misc/gizmo.c": """
+                #include <linux/device.h>
+                struct gizmo { void *regs; struct device dev; };
+                \(both)
+                void gizmo_remove(struct gizmo *g)
+                {
+                        gizmo_release_all(g);
+                }
+                """,
+        ]
+        #expect(run(files) == ["3 error gizmo_release_all"])
+    }
+}
