@@ -325,6 +325,12 @@ struct KfreeOutsideReleaseCheck: Check {
               let agg = ctx.resolver.aggregate(of: rd, from: rf),
               let (object, objectPath) = Registration.walk(agg, ev.path, ctx: ctx) else { return nil }
         if let obj = ctx.subsystems.objects[object], [.completion, .waitEvent, .revocation].contains(obj.protection) { return nil }
+        // The function's own error path before it published the object: it only initialized
+        // it (`device_initialize()`, `pm_genpd_init()`), or it publishes it only below. No one
+        // outside can hold a reference yet. (After a plain put, the free may still be a
+        // second free of what the release freed: judged below.)
+        if ev.teardown, !DriverCore.referencePuts.contains(ev.callee), let reg = Registration.find(in: view, target: AccessPath(root: freed.root, fields: []), allocated: agg, ctx: ctx, path: objectPath),
+           reg.publishes ? reg.line > ev.line : reg.line < ev.line { return nil }
         let objectName = index.aggregate(object).name
         // Undo what the object is: put_device() for a device, cdev_del() for a cdev, …
         let core = objectPath.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } ?? "device"
