@@ -161,7 +161,17 @@ public enum FixSuggestion {
             if f.message.contains("right after cdev_del()") {
                 return "do not kfree() \(s) right after cdev_del(): \(cdevHeldDevice(s)), and replace this kfree() with put_device()"
             }
+            // Torn down through a helper: the cdev's kobj_type is the char device core's, so
+            // the release that frees must still be a device's the cdev holds.
+            if f.chain.last == "cdev" && f.message.contains("right after") {
+                return "do not free \(s) right after its cdev is deleted: \(cdevHeldDevice(s)), and drop that device's reference where this free is now (put_device())"
+            }
             let drop = ["put_device()", "kobject_put()"].first { f.message.contains($0) } ?? "put_device()"
+            if f.message.contains("right after") && f.protection == "none", let release = c.release {
+                // The core installs its own release for every driver (mtd_info's): only the
+                // core can make it free a driver's container.
+                return "do not free \(s) after the reference is dropped: the core's release \(release)() neither frees \(s) nor calls back the driver, so the fix needs the core: give struct \(f.object) a release hook that \(release)() calls when the last reference goes, and move this free into the driver's hook (kfree(container_of(…)))"
+            }
             if f.message.contains("right after") && f.protection == "none" {
                 return "do not kfree() \(s) after the reference is dropped: the release of struct \(f.object) (its kobj_type's .release, or its device's) must kfree() the container (container_of()): add one, or make the one it has do so; then drop this kfree() and any other of \(s) once its reference count is set up"
             }

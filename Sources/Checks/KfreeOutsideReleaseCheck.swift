@@ -346,7 +346,8 @@ struct KfreeOutsideReleaseCheck: Check {
         if let via { notes.append(FindingNote(.teardown, file: index.path(id.file), line: via, message: "this goto reaches the \(c.callee)()")) }
         return Finding(check: Self.description.id, severity: severity, file: index.path(id.file),
                        line: c.site.line, column: c.site.column, function: fn.name,
-                       structName: index.aggregate(agg).name, object: objectName,
+                       structName: index.aggregate(agg).name,
+                       chain: DevmEmbeddedRefcountCheck.chain(from: agg, path: ev.path, ctx: ctx)?.0 ?? [], object: objectName,
                        protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
                        message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead\(tail)",
                        notes: notes)

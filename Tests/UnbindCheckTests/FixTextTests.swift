@@ -254,4 +254,34 @@ import Testing
         let bare = try #require(findings(of: "devm-embedded-refcount", in: kobject).first)
         #expect(bare.fix.hasPrefix("allocate struct stats with kzalloc() instead of devm_kzalloc(), give the kobj_type of its struct stats a .release that kfree()s the container (container_of()), and let the last kobject_put() free it"), "\(bare.fix)")
     }
+
+    /// A kfree() after a teardown: for a cdev torn down through a helper, the fix is a
+    /// device the cdev holds (its kobj_type is the char device core's); for an object whose
+    /// core installs its own release for every driver, the fix needs that core.
+    @Test func aFreeAfterTeardownNamesWhereTheReleaseMustCome() throws {
+        var cdev = Self.cdevDriver
+        cdev["drivers/char/icap.c"]! += """
+            static void icap_stop(struct icap *w) { cdev_del(&w->cdev); }
+            void icap_remove(struct icap *w)
+            {
+                    icap_stop(w);
+                    kfree(w);
+            }
+            """
+        let helper = try #require(findings(of: "kfree-outside-release", in: cdev).first { $0.function == "icap_remove" })
+        #expect(helper.chain == ["icap", "cdev"])
+        #expect(helper.fix.hasPrefix("do not free struct icap right after its cdev is deleted: give struct icap a struct device whose release kfree()s it"), "\(helper.fix)")
+        var flash = ReturnedPathTests.driver(helper: "", register: "return flash_register(&c->flash);")
+        flash["drivers/mtd/core.c"]! += "void flash_unregister(struct flash_info *info) { device_unregister(&info->dev); }\n"
+        flash["drivers/mtd/chip.c"]! += """
+            void chip_remove(struct chip *c)
+            {
+                    flash_unregister(&c->flash);
+                    kfree(c);
+            }
+            """
+        let core = try #require(findings(of: "kfree-outside-release", in: flash).first)
+        #expect(core.protection == "none")
+        #expect(core.fix.hasPrefix("do not free struct chip after the reference is dropped: the core's release flash_release() neither frees struct chip nor calls back the driver, so the fix needs the core"), "\(core.fix)")
+    }
 }
