@@ -189,6 +189,10 @@ public enum FixSuggestion {
             }
             return "call \(drop) instead of kfree() on this error path: once the reference count is initialized, only the release callback may free \(s)"
         case "missing-release":
+            if f.message.contains("kobj_type") && f.message.contains("lives inside struct") {
+                // The memory is the embedding struct's: a release must not kfree() it.
+                return "give the kobj_type a .release, and let the owner of the struct that embeds it free that memory only after the release has run (the release completes a completion the owner waits for before its free); the release itself must not kfree() memory that is a member of another struct"
+            }
             if f.message.contains("kobj_type") {
                 return "give the kobj_type a .release that frees the object containing the kobject (kfree(container_of(kobj, struct …, kobj)))"
             }

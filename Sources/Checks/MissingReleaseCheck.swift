@@ -25,23 +25,43 @@ struct MissingReleaseCheck: Check {
 
     static let deviceRegistrations: Set<String> = ["device_register", "device_add"]
 
-    /// Whether a function of `file` kfree()s a pointer to the struct that holds the kobject
-    /// `kobj` (an expression of `view`), or the kobject itself when it is allocated alone.
-    static func ownerFrees(_ kobj: Int32, view: FunctionView, file: Int32, ctx: AnalysisContext) -> Bool {
-        guard let p = view.accessPath(kobj) else { return false }
-        var holder: AggregateID?
+    /// The struct that holds the kobject `kobj` (an expression of `view`): the type of `x`
+    /// in `&x->kobj`, or what a kobject pointer points to.
+    static func holder(of kobj: Int32, view: FunctionView, ctx: AnalysisContext) -> AggregateID? {
+        guard let p = view.accessPath(kobj) else { return nil }
         let e = view.exprs
         let n = e[e.strippingCasts(kobj)]
         if n.kind == .unary, e.text(n) == "&", e[n.a].kind == .member {
             // &x->kobj: the type of x.
             let m = e[n.a]
-            if let (t, f) = view.type(of: m.a) { holder = ctx.resolver.aggregate(of: m.b == 1 ? (t.dereferenced ?? t) : t, from: f) }
+            if let (t, f) = view.type(of: m.a) { return ctx.resolver.aggregate(of: m.b == 1 ? (t.dereferenced ?? t) : t, from: f) }
         } else if p.fields.isEmpty, let (t, f) = view.type(of: kobj), let d = t.dereferenced {
-            holder = ctx.resolver.aggregate(of: d, from: f)
+            return ctx.resolver.aggregate(of: d, from: f)
         }
+        return nil
+    }
+
+    /// A struct of the tree that embeds `agg` by value (a member of its type, not a
+    /// pointer): then `agg`'s memory is that struct's, freed by whoever owns it.
+    static func embedder(of agg: AggregateID, ctx: AnalysisContext) -> AggregateID? {
+        let name = ctx.index.aggregate(agg).name
+        guard !name.isEmpty else { return nil }
+        for (fi, facts) in ctx.index.files.enumerated() {
+            for (k, a) in facts.aggregates.enumerated() where !a.isUnion {
+                for field in a.fields where field.type.name == name && field.type.isEmbedded && field.type.isAggregateTag {
+                    if ctx.resolver.aggregate(of: field.type, from: Int32(fi)) == agg { return AggregateID(file: Int32(fi), index: Int32(k)) }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Whether a function of `file` kfree()s a pointer to the struct that holds the kobject
+    /// `kobj` (an expression of `view`), or the kobject itself when it is allocated alone.
+    static func ownerFrees(_ kobj: Int32, view: FunctionView, file: Int32, ctx: AnalysisContext) -> Bool {
         // A kobject allocated on its own: only its release could free it; a kfree() of
         // some kobject elsewhere says nothing about this one (it leaks).
-        guard let agg = holder, ctx.closure.cores[agg] == nil else { return false }
+        guard let agg = holder(of: kobj, view: view, ctx: ctx), ctx.closure.cores[agg] == nil else { return false }
         // Device-managed: devres frees it.
         if (ctx.allocations.byAggregate[agg] ?? []).contains(where: { ctx.allocations.sites[$0].isDeviceManaged }) { return true }
         // A kfree() of its type in the files of this directory.
@@ -133,6 +153,38 @@ struct MissingReleaseCheck: Check {
             : "; the driver frees the memory itself after the call, outside the reference count: a failed registration cannot be undone with put_device() (the driver core WARNs), and a kfree() instead leaks what the core allocated and frees memory others may still reference"
     }
 
+    /// The finding for `kobject_init_and_add()`/`kobject_init()` call `c` (arguments `args`)
+    /// in `view`: its kobj_type has no `.release`; the severity by where the memory lives.
+    static func kobjectFinding(_ c: CallSite, args: [Int32], in view: FunctionView, ctx: AnalysisContext) -> Finding? {
+        let index = ctx.index, id = view.id, fn = view.decl
+        let k = view.exprs[view.exprs.strippingCasts(args[1])]
+        guard k.kind == .unary, view.exprs.text(k) == "&", view.exprs[k.a].kind == .identifier else { return nil }
+        let name = view.exprs.text(view.exprs[k.a])
+        guard let (g, gf) = ctx.resolver.globalEntry(named: name, from: id.file), !g.designated.isEmpty,
+              !g.designated.contains(where: { $0.path == "release" }) else { return nil }
+        // A statically allocated kobject is never freed: only the warning remains.
+        // (A file-scope object, also through a local alias, or a local pointing
+        // into one or into a per-CPU variable; a parameter is not looked into.)
+        let isStatic = [view.accessPath(args[0]), view.accessPath(args[0], expandAliases: false)].contains { p in
+            guard let root = p?.root else { return false }
+            if case .parameter = root { return false }
+            return ReleaseCallbacks.isStaticStorage(root, view: view, resolver: ctx.resolver)
+        }
+        // The owner frees the container itself (kfree() of its type in this
+        // file): nothing leaks; only a reference outliving that free hurts.
+        let ownerFrees = !isStatic && Self.ownerFrees(args[0], view: view, file: id.file, ctx: ctx)
+        // The struct holding it lives inside another struct: that one's owner frees it.
+        let within = isStatic || ownerFrees ? nil : Self.holder(of: args[0], view: view, ctx: ctx)
+            .flatMap { h in ctx.closure.cores[h] == nil ? Self.embedder(of: h, ctx: ctx).map { (index.aggregate($0).name, $0) } : nil }
+        let why = isStatic ? "the kobject is static, so nothing leaks, but the kobject core warns on its last put"
+                           : ownerFrees ? "its owner frees the memory itself (kfree() or devres), which is only safe if no reference outlives that free"
+                           : within.map { "its struct lives inside struct \($0.0), whose owner frees the memory, which is only safe if no reference outlives that" }
+                           ?? "the kobject can never be freed correctly"
+        return Finding(check: Self.description.id, severity: isStatic || ownerFrees || within != nil ? .warning : .error, file: index.path(id.file), line: c.line, column: c.column,
+                           function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
+                           notes: [FindingNote(.definition, file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")])
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
@@ -142,28 +194,7 @@ struct MissingReleaseCheck: Check {
             for c in fn.calls {
                 let args = Array(view.exprs.arguments(c.node))
                 if (c.callee == "kobject_init_and_add" || c.callee == "kobject_init"), args.count >= 2 {
-                    let k = view.exprs[view.exprs.strippingCasts(args[1])]
-                    guard k.kind == .unary, view.exprs.text(k) == "&", view.exprs[k.a].kind == .identifier else { continue }
-                    let name = view.exprs.text(view.exprs[k.a])
-                    guard let (g, gf) = ctx.resolver.globalEntry(named: name, from: id.file), !g.designated.isEmpty,
-                          !g.designated.contains(where: { $0.path == "release" }) else { continue }
-                    // A statically allocated kobject is never freed: only the warning remains.
-                    // (A file-scope object, also through a local alias, or a local pointing
-                    // into one or into a per-CPU variable; a parameter is not looked into.)
-                    let isStatic = [view.accessPath(args[0]), view.accessPath(args[0], expandAliases: false)].contains { p in
-                        guard let root = p?.root else { return false }
-                        if case .parameter = root { return false }
-                        return ReleaseCallbacks.isStaticStorage(root, view: view, resolver: ctx.resolver)
-                    }
-                    // The owner frees the container itself (kfree() of its type in this
-                    // file): nothing leaks; only a reference outliving that free hurts.
-                    let ownerFrees = !isStatic && Self.ownerFrees(args[0], view: view, file: id.file, ctx: ctx)
-                    let why = isStatic ? "the kobject is static, so nothing leaks, but the kobject core warns on its last put"
-                                       : ownerFrees ? "its owner frees the memory itself (kfree() or devres), which is only safe if no reference outlives that free"
-                                       : "the kobject can never be freed correctly"
-                    out.append(Finding(check: Self.description.id, severity: isStatic || ownerFrees ? .warning : .error, file: index.path(id.file), line: c.line, column: c.column,
-                                       function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
-                                       notes: [FindingNote(.definition, file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")]))
+                    if let f = Self.kobjectFinding(c, args: args, in: view, ctx: ctx) { out.append(f) }
                     continue
                 }
                 guard Self.deviceRegistrations.contains(c.callee), let arg = args.first,

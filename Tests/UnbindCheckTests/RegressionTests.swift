@@ -258,4 +258,22 @@ import Testing
         #expect(f.map(\.severity) == [.error, .warning])
         #expect(f.map(\.line) == [5, 6])
     }
+
+    /// The struct holding the kobject is itself a member of another struct: its memory is
+    /// that struct's owner's to free, so the missing release is a warning, not "never freed".
+    @Test func aKobjectHolderEmbeddedInAnotherStructIsAWarning() throws {
+        let src = """
+            struct item { int n; struct kobject kobj; };
+            struct panel { int id; struct item item; };
+            static const struct kobj_type item_ktype = { .sysfs_ops = &item_ops };
+            int add(struct item *it) { return kobject_init_and_add(&it->kobj, &item_ktype, NULL, "x"); }
+            """
+        let f = try #require(findings("missing-release", src).first)
+        #expect(f.severity == .warning)
+        #expect(f.message == "kobject_init_and_add() uses kobj_type 'item_ktype', which has no .release: its struct lives inside struct panel, whose owner frees the memory, which is only safe if no reference outlives that")
+        #expect(FixSuggestion.text(for: f).hasPrefix("give the kobj_type a .release, and let the owner of the struct that embeds it free that memory only after the release has run"))
+        // A pointer member is no embedding.
+        let pointer = src.replacingOccurrences(of: "struct item item;", with: "struct item *item;")
+        #expect(findings("missing-release", pointer).map(\.severity) == [.error])
+    }
 }
