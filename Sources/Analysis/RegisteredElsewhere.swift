@@ -18,19 +18,28 @@ public enum RegisteredElsewhere {
     /// refcounted member registered in another function of the same file: that function,
     /// the access path of the pointer there, and the registration (publishing ones first).
     public static func find(_ agg: AggregateID, allocatedIn fid: FunctionID, ctx: AnalysisContext) -> (FunctionID, AccessPath, RegistrationSite)? {
-        guard let files = driverFiles(of: agg, allocatedIn: fid, ctx: ctx), everyInstanceIsDeviceManaged(agg, files: files, ctx: ctx) else { return nil }
-        var fallback: (FunctionID, AccessPath, RegistrationSite)?
-        for file in files {
-            for k in ctx.index.files[Int(file)].functions.indices {
+        guard let files = driverFiles(of: agg, allocatedIn: fid, ctx: ctx) else { return nil }
+        // The functions that name a pointer to the struct (by spelling first: cheap), before
+        // the instances are looked for.
+        let name = ctx.index.aggregate(agg).name
+        // A pointer spelled `struct name *`, or through a typedef (resolved later).
+        func mayPoint(_ t: TypeRef) -> Bool { t.pointerDepth == 1 && (t.kind == .named || (t.isAggregateTag && t.name == name)) }
+        let named = files.flatMap { file in
+            ctx.index.files[Int(file)].functions.indices.compactMap { k -> FunctionID? in
                 let id = FunctionID(file: file, index: Int32(k))
-                guard id != fid else { continue }
-                let view = FunctionView(id: id, resolver: ctx.resolver)
-                for root in pointerRoots(to: agg, in: view, ctx: ctx) {
-                    let target = AccessPath(root: root, fields: [])
-                    guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { continue }
-                    if reg.publishes { return (id, target, reg) }
-                    if fallback == nil { fallback = (id, target, reg) }
-                }
+                let fn = ctx.index.function(id)
+                return id != fid && (fn.params.contains { mayPoint($0.type) } || fn.locals.contains { mayPoint($0.type) }) ? id : nil
+            }
+        }
+        guard !named.isEmpty, everyInstanceIsDeviceManaged(agg, files: files, ctx: ctx) else { return nil }
+        var fallback: (FunctionID, AccessPath, RegistrationSite)?
+        for id in named {
+            let view = FunctionView(id: id, resolver: ctx.resolver)
+            for root in pointerRoots(to: agg, in: view, ctx: ctx) {
+                let target = AccessPath(root: root, fields: [])
+                guard let reg = Registration.find(in: view, target: target, allocated: agg, ctx: ctx) else { continue }
+                if reg.publishes { return (id, target, reg) }
+                if fallback == nil { fallback = (id, target, reg) }
             }
         }
         return fallback

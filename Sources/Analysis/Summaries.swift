@@ -38,6 +38,11 @@ public struct Summaries: Sendable {
     private(set) var reallyPublishes: [FunctionID: Set<ParamEffect>] = [:]
     /// Parameters whose container is freed unconditionally (`kfree(container_of(p, …))`).
     public private(set) var frees: [FunctionID: Set<Int>] = [:]
+    /// Of those, the functions whose own body frees the parameter itself, unconditionally
+    /// (`destroy(x)` ending in `kfree(x)`), and tears nothing down: a call of one is a free
+    /// of its argument. A put (`kref_put()`) frees only with the last reference; a helper
+    /// that also tears the object down frees it after its own teardown.
+    public private(set) var freesItself: [FunctionID: Set<Int>] = [:]
 
     /// A call from a function passing a parameter path as argument `argument`.
     struct Flow: Sendable {
@@ -150,6 +155,14 @@ public struct Summaries: Sendable {
                 for (id, facts) in all where !facts.isEmpty { tearsDown[id] = facts }
             case .free(let all):
                 for (id, facts) in all where !facts.isEmpty { frees[id] = Set(facts.keys.map(\.param)) }
+            }
+        }
+        for (g, params) in frees where tearsDown[g] == nil {
+            let helper = FunctionView(id: g, resolver: resolver)
+            for d in helper.effectiveCalls() where DriverCore.frees.contains(d.callee) && !d.site.isConditional {
+                guard let a = d.args.first, a >= 0, let p = helper.accessPath(a), p.fields.isEmpty,
+                      case .parameter(let k) = p.root, params.contains(k) else { continue }
+                freesItself[g, default: []].insert(k)
             }
         }
     }

@@ -34,17 +34,18 @@ public enum FixSuggestion {
                 .filter { $0.contains("alloc") && ctx.index.exported.contains($0) }.sorted()
             let coreOrder = preferredTeardown(ctx.apiOrder(o.unregister))
             var unreg = coreOrder
-            if ctx.index.fileByPath[file] != nil {
-                func calledBy(_ files: [Int32]) -> Set<String> {
-                    Set(files.flatMap { fi in ctx.index.files[Int(fi)].functions.flatMap { $0.calls.map(\.callee) } })
+            if let fileID = ctx.index.fileByPath[file] {
+                // Where each candidate's callers are (the callers index, not every call of
+                // the directory's files).
+                let directory = Set(ctx.index.filesByDirectory[TreeIndex.directory(of: file)] ?? [])
+                let callers = Dictionary(uniqueKeysWithValues: unreg.map { ($0, ctx.index.callers(of: $0)) })
+                let ranks = callers.mapValues { list in
+                    list.contains { $0.file == fileID } ? 0 : list.contains { directory.contains($0.file) } ? 1 : 2
                 }
-                let inFile = calledBy([ctx.index.fileByPath[file]!])
-                let inDirectory = calledBy(ctx.index.filesByDirectory[TreeIndex.directory(of: file)] ?? [])
-                let callers = Dictionary(uniqueKeysWithValues: unreg.map { ($0, ctx.index.callers(of: $0).count) })
-                func rank(_ n: String) -> Int { inFile.contains(n) ? 0 : inDirectory.contains(n) ? 1 : 2 }
+                func rank(_ n: String) -> Int { ranks[n]! }
                 unreg = unreg.enumerated().sorted { a, b in
-                    (rank(a.element), rank(a.element) == 2 ? -callers[a.element]! : 0, a.offset)
-                        < (rank(b.element), rank(b.element) == 2 ? -callers[b.element]! : 0, b.offset)
+                    (rank(a.element), rank(a.element) == 2 ? -callers[a.element]!.count : 0, a.offset)
+                        < (rank(b.element), rank(b.element) == 2 ? -callers[b.element]!.count : 0, b.offset)
                 }.map(\.element)
             }
             let waits = Set(o.unregister.filter { Subsystems.waitsForLastUser($0, resolver: ctx.resolver) }.map { ctx.index.function($0).name })

@@ -67,8 +67,18 @@ struct KfreeOutsideReleaseCheck: Check {
         let releases = Set(ctx.releaseCallbacks.callbacks.map(\.function))
         // Direct frees, and calls of functions that free their parameter's container on
         // every path (`destroy(x)` whose body ends in `kfree(x)`).
-        let freeing = DriverCore.frees.union(ctx.summaries.frees.keys.map { index.function($0).name })
-        for id in index.callers(ofAny: freeing).functions where ctx.reports(id.file) {
+        let helpers = ctx.summaries.freesItself
+        let freeing = DriverCore.frees.union(helpers.keys.map { index.function($0).name })
+        // A function that frees only through such a helper is read when it also calls, by
+        // name, something that tears down or publishes: what a free is measured against.
+        let eventNames = Set(DriverCore.teardowns.keys).union(DriverCore.publishers.keys)
+            .union(ctx.summaries.tearsDown.keys.map { index.function($0).name })
+            .union(ctx.summaries.publishes.keys.map { index.function($0).name })
+        let direct = index.callers(ofAny: DriverCore.frees).functions
+        let throughHelpers = index.callers(ofAny: freeing.subtracting(DriverCore.frees)).functions
+        let withEvents = Set(index.callers(ofAny: eventNames).functions)
+        let candidates = Set(direct).union(throughHelpers.filter(withEvents.contains)).sorted()
+        for id in candidates where ctx.reports(id.file) {
             let fn = index.function(id)
             // Freeing inside a release callback is exactly right.
             if releases.contains(id) { continue }
@@ -77,7 +87,7 @@ struct KfreeOutsideReleaseCheck: Check {
             // The frees of a whole object (`kfree(p)`, not `kfree(p->buf)`) and their objects.
             let frees: [(EffectiveCall, Int32, AccessPath)] = calls.compactMap { c in
                 guard freeing.contains(c.callee) else { return nil }
-                for (j, arg) in c.args.enumerated() where arg >= 0 && Self.freesOnItsOwn(c, argument: j, in: view, ctx: ctx) {
+                for (j, arg) in c.args.enumerated() where arg >= 0 && Self.freesOnItsOwn(c, argument: j, in: view, helpers: helpers, ctx: ctx) {
                     guard let freed = view.accessPath(arg), freed.fields.isEmpty else { continue }
                     return (c, arg, freed)
                 }
@@ -117,22 +127,12 @@ struct KfreeOutsideReleaseCheck: Check {
         return out
     }
 
-    /// Whether call `c` frees its argument `j` itself: a free call (`kfree(p)`), or a helper
-    /// of the tree whose own body frees that parameter unconditionally (`destroy(x)` ending in
-    /// `kfree(x)`). A helper's other effects stay its own: a put (`kref_put()`) frees only
-    /// with the last reference, and a teardown inside the helper is judged there.
-    static func freesOnItsOwn(_ c: EffectiveCall, argument j: Int, in view: FunctionView, ctx: AnalysisContext) -> Bool {
+    /// Whether call `c` frees its argument `j` itself: a free call (`kfree(p)`), or one of
+    /// the tree's `helpers` that frees that parameter (`Summaries.freesItself`).
+    static func freesOnItsOwn(_ c: EffectiveCall, argument j: Int, in view: FunctionView, helpers: [FunctionID: Set<Int>], ctx: AnalysisContext) -> Bool {
         if DriverCore.frees.contains(c.callee) { return j == 0 }
-        guard view.frees(c, argument: j, summaries: ctx.summaries), let g = ctx.resolver.function(named: c.callee, from: view.file) else { return false }
-        // A helper that also tears the object down frees it after its own teardown: judged
-        // in the helper itself.
-        guard ctx.summaries.tearsDown[g] == nil else { return false }
-        let helper = FunctionView(id: g, resolver: ctx.resolver)
-        return helper.effectiveCalls().contains { d in
-            guard DriverCore.frees.contains(d.callee), !d.site.isConditional, let a = d.args.first, a >= 0,
-                  let p = helper.accessPath(a), p.fields.isEmpty, case .parameter(let k) = p.root else { return false }
-            return k == j
-        }
+        guard let g = ctx.resolver.function(named: c.callee, from: view.file) else { return false }
+        return helpers[g]?.contains(j) == true
     }
 
     /// The `goto`s that reach a free on line `free`, with their labels' lines: those of a
