@@ -2,7 +2,7 @@ import Facts
 import Indexing
 
 /// A registration of a device-managed struct's refcounted member that happens in another
-/// function of the file, reached through something other than a parameter of the
+/// function of the driver (its file, or its directory's files), reached through something other than a parameter of the
 /// allocating function (a list, an array walk, `container_of()`): found by type.
 ///
 /// The allocating function's own calls and the summaries of its callees miss these, since
@@ -15,7 +15,7 @@ import Indexing
 /// value of another struct).
 public enum RegisteredElsewhere {
     /// Where the struct `agg` (device-managed, allocated in `allocatedIn`) has its
-    /// refcounted member registered in another function of the same file: that function,
+    /// refcounted member registered in another function of the driver's files: that function,
     /// the access path of the pointer there, and the registration (publishing ones first).
     public static func find(_ agg: AggregateID, allocatedIn fid: FunctionID, ctx: AnalysisContext) -> (FunctionID, AccessPath, RegistrationSite)? {
         guard let files = driverFiles(of: agg, allocatedIn: fid, ctx: ctx) else { return nil }

@@ -193,13 +193,13 @@ struct DevmEmbeddedRefcountCheck: Check {
         var view: FunctionView
         /// The pointer to the allocation in `view`.
         var target: AccessPath
-        /// The other function of the file that registers it, found by type.
+        /// The other function of the driver (its file or directory) that registers it, found by type.
         var elsewhere: FunctionID?
     }
 
     /// The registration of `site`'s object: by the allocating function (or a callee it
-    /// passes the pointer to); else, with `byType`, in another function of the file
-    /// (`RegisteredElsewhere`).
+    /// passes the pointer to); else, with `byType`, in another function of the driver's file
+    /// or directory (`RegisteredElsewhere`).
     static func registration(of site: Arrival, in view: FunctionView, byType: Bool, ctx: AnalysisContext) -> Registered? {
         if let r = Registration.find(in: view, target: site.target, allocated: site.aggregate, ctx: ctx) {
             return Registered(site: r, view: view, target: site.target, elsewhere: nil)
@@ -209,7 +209,7 @@ struct DevmEmbeddedRefcountCheck: Check {
     }
 
     /// The finding for one arrival of device-managed memory; `byType`: a registration in
-    /// another function of the file may be found by the struct's type (direct allocations).
+    /// another function of the driver may be found by the struct's type (direct allocations).
     func report(_ site: Arrival, byType: Bool = false, ctx: AnalysisContext) -> Finding? {
         let index = ctx.index
         let agg = site.aggregate
