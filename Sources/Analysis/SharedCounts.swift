@@ -124,8 +124,7 @@ extension Subsystems {
                     let id = FunctionID(file: fi, index: Int32(k))
                     guard !registers.contains(id),
                           fn.params.contains(where: { $0.type.pointerDepth == 1 && resolver.aggregate(of: $0.type, from: fi) == agg }) else { continue }
-                    var seen = Set<FunctionID>()
-                    if waits(in: id, resolver: resolver, seen: &seen).contains(where: { $0.0 == .completion || $0.0 == .waitEvent }) {
+                    if waitsForLastUser(id, resolver: resolver) {
                         regs.unregister[agg, default: []].append((id, field))
                     }
                 }

@@ -21,6 +21,9 @@ public struct SubsystemObject: Sendable {
     public var core: String
     public var register: [FunctionID]
     public var unregister: [FunctionID]
+    /// The unregister functions that wait for the last user (a completion or a wait-event;
+    /// a put such as `i2c_put_adapter()` does not), in `unregister`'s order.
+    public var waitingUnregister: [FunctionID] = []
     public var release: ReleaseSummary?
     /// Drivers must supply the release (the core assigns a caller-provided one, or only
     /// drivers assign it).
@@ -450,9 +453,12 @@ public struct Subsystems: Sendable {
             evidence.append(Evidence(file: index.path(r.file), line: line, message: "\(fn.name) \(publishes ? "registers" : "initializes") \(obj.name).\(obj.coreField)"))
         }
         var waitKinds: [(Protection, Evidence)] = []
+        obj.waitingUnregister = []
         for u in obj.unregister {
             var seen = Set<FunctionID>()
-            waitKinds += waits(in: u, resolver: resolver, seen: &seen)
+            let kinds = waits(in: u, resolver: resolver, seen: &seen)
+            if kinds.contains(where: { $0.0 == .completion || $0.0 == .waitEvent }) { obj.waitingUnregister.append(u) }
+            waitKinds += kinds
         }
         // Prefer the core's own release; several candidates: the first non-empty one.
         let summariesOf = bindings.map { ($0, ReleaseAnalysis.summarize($0.function, resolver: resolver, summaries: summaries)) }

@@ -45,7 +45,7 @@ struct DevmEmbeddedRefcountCheck: Check {
         let index = ctx.index
         if reg.callee.hasPrefix("devm_") { return nil }
         // Only the unregister functions that wait: a put (`i2c_put_adapter()`) does not.
-        let unregister = Set(obj.unregister.filter { Subsystems.waitsForLastUser($0, resolver: ctx.resolver) }.map { index.function($0).name })
+        let unregister = Set(obj.waitingUnregister.map { index.function($0).name })
         guard !unregister.isEmpty else { return nil }
         let register = Set(obj.register.map { index.function($0).name })
         let path = UnbindPath(driverFile: fid.file, resolver: ctx.resolver)

@@ -48,7 +48,7 @@ public enum FixSuggestion {
                         < (rank(b.element), rank(b.element) == 2 ? -callers[b.element]!.count : 0, b.offset)
                 }.map(\.element)
             }
-            let waits = Set(o.unregister.filter { Subsystems.waitsForLastUser($0, resolver: ctx.resolver) }.map { ctx.index.function($0).name })
+            let waits = Set(o.waitingUnregister.map { ctx.index.function($0).name })
             return Core(allocators: allocs, release: o.release?.name, unregister: unreg, coreUnregister: coreOrder,
                         waiting: unreg.filter(waits.contains), coreWaiting: coreOrder.filter(waits.contains))
         }

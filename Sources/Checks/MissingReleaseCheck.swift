@@ -56,12 +56,9 @@ struct MissingReleaseCheck: Check {
         return nil
     }
 
-    /// Whether a function of `file` kfree()s a pointer to the struct that holds the kobject
-    /// `kobj` (an expression of `view`), or the kobject itself when it is allocated alone.
-    static func ownerFrees(_ kobj: Int32, view: FunctionView, file: Int32, ctx: AnalysisContext) -> Bool {
-        // A kobject allocated on its own: only its release could free it; a kfree() of
-        // some kobject elsewhere says nothing about this one (it leaks).
-        guard let agg = holder(of: kobj, view: view, ctx: ctx), ctx.closure.cores[agg] == nil else { return false }
+    /// Whether a function of `file` kfree()s a pointer to `agg`, the struct that holds the
+    /// kobject (`holder(of:)`; not the kobject itself, allocated alone).
+    static func ownerFrees(_ agg: AggregateID, file: Int32, ctx: AnalysisContext) -> Bool {
         // Device-managed: devres frees it.
         if (ctx.allocations.byAggregate[agg] ?? []).contains(where: { ctx.allocations.sites[$0].isDeviceManaged }) { return true }
         // A kfree() of its type in the files of this directory.
@@ -170,15 +167,18 @@ struct MissingReleaseCheck: Check {
             if case .parameter = root { return false }
             return ReleaseCallbacks.isStaticStorage(root, view: view, resolver: ctx.resolver)
         }
+        // The struct holding the kobject. A kobject allocated on its own has none: only its
+        // release could free it; a kfree() of some kobject elsewhere says nothing about
+        // this one (it leaks).
+        let holder = isStatic ? nil : Self.holder(of: args[0], view: view, ctx: ctx).flatMap { ctx.closure.cores[$0] == nil ? $0 : nil }
         // The owner frees the container itself (kfree() of its type in this
         // file): nothing leaks; only a reference outliving that free hurts.
-        let ownerFrees = !isStatic && Self.ownerFrees(args[0], view: view, file: id.file, ctx: ctx)
+        let ownerFrees = holder.map { Self.ownerFrees($0, file: id.file, ctx: ctx) } ?? false
         // The struct holding it lives inside another struct: that one's owner frees it.
-        let within = isStatic || ownerFrees ? nil : Self.holder(of: args[0], view: view, ctx: ctx)
-            .flatMap { h in ctx.closure.cores[h] == nil ? Self.embedder(of: h, ctx: ctx).map { (index.aggregate($0).name, $0) } : nil }
+        let within = ownerFrees ? nil : holder.flatMap { Self.embedder(of: $0, ctx: ctx) }.map { index.aggregate($0).name }
         let why = isStatic ? "the kobject is static, so nothing leaks, but the kobject core warns on its last put"
                            : ownerFrees ? "its owner frees the memory itself (kfree() or devres), which is only safe if no reference outlives that free"
-                           : within.map { "its struct lives inside struct \($0.0), whose owner frees the memory, which is only safe if no reference outlives that" }
+                           : within.map { "its struct lives inside struct \($0), whose owner frees the memory, which is only safe if no reference outlives that" }
                            ?? "the kobject can never be freed correctly"
         return Finding(check: Self.description.id, severity: isStatic || ownerFrees || within != nil ? .warning : .error, file: index.path(id.file), line: c.line, column: c.column,
                            function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
