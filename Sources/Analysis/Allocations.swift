@@ -99,7 +99,7 @@ public struct Allocations: Sendable {
             result.typing = how
             return true
         }
-        if allocator.name.contains("calloc") || allocator.name.contains("array") {
+        if ByteSearch.contains(allocator.name, "calloc") || ByteSearch.contains(allocator.name, "array") {
             result.holdsSeveral = true
         } else if allocator.sizeArgument < args.count {
             let size = e[e.strippingCasts(args[allocator.sizeArgument])]

@@ -161,7 +161,7 @@ public struct ReleaseCallbacks: Sendable {
                 if n.kind == .identifier { return e.text(n) == name }
                 return n.kind == .unary && e.text(n) == "&" && e[n.a].kind == .identifier && e.text(e[n.a]) == name
             }
-            for c in fn.calls where c.callee.contains("memdup") || c.callee.contains("memcpy") {
+            for c in fn.calls where ByteSearch.contains(c.callee, "memdup") || ByteSearch.contains(c.callee, "memcpy") {
                 if e.arguments(c.node).contains(where: names) { return true }
             }
             if fn.assignments.contains(where: { a in
@@ -294,8 +294,11 @@ public struct ReleaseCallbacks: Sendable {
                 let (t, tf) = resolver.expandTypedef(g.type, from: Int32(fi))
                 guard t.kind == .structType, ReleaseCallbacks.slots[t.name] == nil, let agg = resolver.aggregate(of: t, from: tf) else { continue }
                 // A template copied into allocated memory gives its release to the copies.
-                let template = ReleaseCallbacks.isCopied(g.name, in: f)
+                // (Read only for a global that installs one: it walks the file's functions.)
+                var copied: Bool? = nil
                 for v in g.designated where !v.value.isEmpty && ReleaseCallbacks.isDeviceRelease(path: v.path, in: agg, resolver: resolver) {
+                    if copied == nil { copied = ReleaseCallbacks.isCopied(g.name, in: f) }
+                    let template = copied == true
                     bind(v.value, from: Int32(fi), Evidence(file: f.path, line: v.line, message: "installed as .\(v.path) of struct \(t.name) \(g.name)\(template ? ", a template its file copies" : "")"),
                          isStatic: !template)
                 }

@@ -22,6 +22,13 @@ public enum ByteSearch {
         return false
     }
 
+    /// Whether the UTF-8 bytes of `s` hold `needle` (byte for byte, unlike Foundation's
+    /// `String.contains`, which compares canonically and costs a string search per call).
+    public static func contains(_ s: String, _ needle: StaticString) -> Bool {
+        var s = s
+        return s.withUTF8 { contains(UnsafeRawBufferPointer($0), UnsafeRawBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)) }
+    }
+
     /// `a` before `b` in byte order (`memcmp`, then the shorter first).
     public static func less(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         let n = min(a.count, b.count)
