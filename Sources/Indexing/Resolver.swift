@@ -170,6 +170,12 @@ public final class Resolver {
             return nil
         }
         if let same = cands.first(where: { $0.file == file }) { return same }
+        // The pick may walk the file's include closure: remembered for every resolver.
+        return index.sharedFunctions.get(ResolveKey(name: name, file: file)) { _ in pickFunction(among: cands, from: file) }
+    }
+
+    /// The definition `file` reaches among several of a name, none of them in `file`.
+    private func pickFunction(among cands: ArraySlice<FunctionID>, from file: Int32) -> FunctionID? {
         let isStatic = { (c: FunctionID) in self.index.files[Int(c.file)].functions[Int(c.index)].isStatic }
         let globals = cands.filter { !isStatic($0) }
         let headerStatics = cands.filter { isStatic($0) && index.isHeader[Int($0.file)] }

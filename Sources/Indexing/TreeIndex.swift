@@ -54,6 +54,8 @@ public final class TreeIndex: Sendable {
     /// Which struct or typedef definition a file sees for a name, shared by every resolver.
     let sharedAggregates = Memo<ResolveKey, AggregateID?>()
     let sharedTypedefs = Memo<ResolveKey, EntryID?>()
+    /// Functions picked among several definitions of a name (`Resolver.function`).
+    let sharedFunctions = Memo<ResolveKey, FunctionID?>()
     let memberAssignmentCell = OnceCell<MemberAssignmentIndex>()
     /// Member name → the assignments to it, built on first use.
     var memberAssignmentIndex: MemberAssignmentIndex { memberAssignmentCell.get { MemberAssignmentIndex(files: files, jobs: jobs) } }
