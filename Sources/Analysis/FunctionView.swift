@@ -230,23 +230,8 @@ public struct FunctionView {
 
     /// Maps a macro call to the call its body makes (up to three macro levels).
     func expandMacro(name: String, args: [Int32]) -> (String, [Int32])? {
-        var name = name
-        var args = args
-        var expanded = false
-        for _ in 0..<3 {
-            guard let m = resolver.macro(named: name, from: file), let called = m.calledName else { break }
-            let body = m.exprs
-            let newArgs: [Int32] = body.list(of: body[m.root]).map { a in
-                let n = body[body.strippingCasts(a)]
-                if n.kind == .identifier, let k = m.params.firstIndex(of: body.text(n)), k < args.count { return args[k] }
-                return -1
-            }
-            name = called
-            args = newArgs
-            expanded = true
-            if resolver.index.functionsByName[name] != nil { break }
-        }
-        return expanded ? (name, args) : nil
+        guard let x = resolver.macroExpansion(of: name, from: file) else { return nil }
+        return (x.callee, x.arguments(args))
     }
 
     // MARK: - Types

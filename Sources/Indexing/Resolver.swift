@@ -1,5 +1,17 @@
 import Facts
 
+/// What a call of a function-like macro stands for: the name its body calls and, for each
+/// argument of that call, which argument of the macro call it is (-1 when none).
+public struct MacroExpansion: Sendable {
+    public let callee: String
+    public let argumentOf: [Int32]
+
+    /// The expanded call's arguments, given the macro call's.
+    public func arguments(_ args: [Int32]) -> [Int32] {
+        argumentOf.map { $0 >= 0 && Int($0) < args.count ? args[Int($0)] : -1 }
+    }
+}
+
 /// A name asked from a file.
 struct ResolveKey: Hashable, Sendable {
     var name: String
@@ -24,6 +36,10 @@ public final class Resolver {
     private var functionCache: [String: FunctionID?] = [:]
     private var macroCache: [String: EntryID?] = [:]
     private var globalCache: [String: EntryID?] = [:]
+    private var expansionCache: [String: MacroExpansion?] = [:]
+    /// Expansions that no file can see differently (one definition at every level), kept
+    /// for the whole run.
+    private var uniqueExpansions: [String: MacroExpansion?] = [:]
 
     /// Include closures of the last few files asked about (analyses go back and forth
     /// between a driver and the headers it uses), each with every file's position in it.
@@ -73,6 +89,7 @@ public final class Resolver {
         if !functionCache.isEmpty { functionCache.removeAll(keepingCapacity: true) }
         if !macroCache.isEmpty { macroCache.removeAll(keepingCapacity: true) }
         if !globalCache.isEmpty { globalCache.removeAll(keepingCapacity: true) }
+        if !expansionCache.isEmpty { expansionCache.removeAll(keepingCapacity: true) }
     }
 
     /// Picks the definition `file` sees among `candidates` (by their file ids).
@@ -242,6 +259,35 @@ public final class Resolver {
         if let c = macroCache[name] { return c }
         let r = pick(cands, fileOf: { $0.file }, from: file) ?? cands.first
         macroCache[name] = r
+        return r
+    }
+
+    /// The call that a call of the function-like macro `name` in `file` stands for,
+    /// through up to three macro levels (each resolved from `file`), stopping at a name the
+    /// tree defines as a function; nil when `name` is no single-call macro. Worked out once
+    /// per name while the file is being read (a driver calls `dev_err()` many times).
+    public func macroExpansion(of asked: String, from file: Int32) -> MacroExpansion? {
+        if let known = uniqueExpansions[asked] { return known }
+        switchFile(file)
+        if let known = expansionCache[asked] { return known }
+        var name = asked
+        var argumentOf: [Int32]? = nil
+        var unique = true
+        for _ in 0..<3 {
+            if (index.macrosByName[name]?.count ?? 0) > 1 { unique = false }
+            guard let m = macro(named: name, from: file), let called = m.calledName else { break }
+            let body = m.exprs
+            argumentOf = body.list(of: body[m.root]).map { a in
+                let n = body[body.strippingCasts(a)]
+                guard n.kind == .identifier, let k = m.params.firstIndex(of: body.text(n)) else { return -1 }
+                guard let outer = argumentOf else { return Int32(k) }
+                return k < outer.count ? outer[k] : -1
+            }
+            name = called
+            if index.functionsByName[name] != nil { break }
+        }
+        let r = argumentOf.map { MacroExpansion(callee: name, argumentOf: $0) }
+        if unique { uniqueExpansions[asked] = r } else { expansionCache[asked] = r }
         return r
     }
 
