@@ -71,8 +71,8 @@ struct KfreeOutsideReleaseCheck: Check {
         let freeing = DriverCore.frees.union(helpers.keys.map { index.function($0).name })
         // A function that frees only through such a helper is read when it also calls, by
         // name, something that tears down or publishes: what a free is measured against.
-        let eventNames = Set(DriverCore.teardowns.keys).union(DriverCore.publishers.keys)
-            .union(ctx.summaries.tearsDown.keys.map { index.function($0).name })
+        let tearingDown = Set(ctx.summaries.tearsDown.keys.map { index.function($0).name })
+        let eventNames = Set(DriverCore.teardowns.keys).union(DriverCore.publishers.keys).union(tearingDown)
             .union(ctx.summaries.publishes.keys.map { index.function($0).name })
         let direct = index.callers(ofAny: DriverCore.frees).functions
         let throughHelpers = index.callers(ofAny: freeing.subtracting(DriverCore.frees)).functions
@@ -97,7 +97,7 @@ struct KfreeOutsideReleaseCheck: Check {
             // The `goto`s that reach each free through its label.
             let entries = frees.map { Self.gotoEntries(to: $0.0.site.line, in: fn) }
             let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.2.root)), before: frees.map(\.0.site.line),
-                                     orBefore: entries.joined().map(\.goto).max(), ctx: ctx)
+                                     orBefore: entries.joined().map(\.goto).max(), tearingDown: tearingDown, ctx: ctx)
             guard !events.isEmpty else { continue }
             for ((c, arg, freed), gotos) in zip(frees, entries) {
                 let onObject = events.filter { $0.root == freed.root && !$0.path.isEmpty }
@@ -401,11 +401,15 @@ struct KfreeOutsideReleaseCheck: Check {
     /// (`freeLines`), or anywhere before line `lastGoto` (the last `goto` reaching a free):
     /// what a later free of the same object is measured against.
     private static func events(_ calls: [EffectiveCall], in view: FunctionView, from id: FunctionID, on roots: Set<PathRoot>,
-                               before freeLines: [Int32], orBefore lastGoto: Int32?, ctx: AnalysisContext) -> [Event] {
+                               before freeLines: [Int32], orBefore lastGoto: Int32?, tearingDown: Set<String>,
+                               ctx: AnalysisContext) -> [Event] {
         var events: [Event] = []
         for c in calls where !c.callee.isEmpty && !DriverCore.frees.contains(c.callee)
             && (c.site.line < (lastGoto ?? Int32.min) || freeLines.contains(where: { precedes(c.site.line, free: $0) })
                 || (!c.site.isConditional && freeLines.contains(where: { precedes(unconditionalTeardown: c.site.line, free: $0) }))) {
+            // Only the driver core's own calls and functions whose summary tears a parameter
+            // down (so named: `tearingDown`) make events; the arguments of others are not read.
+            guard DriverCore.teardowns[c.callee] != nil || DriverCore.publishers[c.callee] != nil || tearingDown.contains(c.callee) else { continue }
             let unconditional = !c.site.isConditional
             // Resolved only when an argument on a freed object needs it.
             lazy var callee = ctx.resolver.function(named: c.callee, from: id.file)
