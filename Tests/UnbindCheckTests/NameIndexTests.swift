@@ -142,6 +142,28 @@ import Testing
         }
     }
 
+    /// A function defined in several headers (static inline helpers with one name): each
+    /// file reaches the one it includes, whichever file asked first and whichever resolver
+    /// asks (the picks are shared by every resolver of the scan).
+    @Test func eachFileReachesTheHelperItIncludes() throws {
+        let files = [
+            "drivers/a/helpers.h": "static inline int helper(int x) { return x; }\n",
+            "drivers/b/helpers.h": "static inline int helper(int x) { return -x; }\n",
+            "drivers/c/helpers.h": "static inline int helper(int x) { return 0; }\n",
+            "drivers/a/a.c": "#include \"helpers.h\"\nint a(void) { return helper(1); }\n",
+            "drivers/b/b.c": "#include \"helpers.h\"\nint b(void) { return helper(2); }\n",
+        ]
+        let ctx = analyse(files)
+        let index = ctx.index
+        let file = { (path: String) in try #require(index.files.firstIndex { $0.path == path }.map(Int32.init)) }
+        let (a, b, ha, hb) = (try file("drivers/a/a.c"), try file("drivers/b/b.c"), try file("drivers/a/helpers.h"), try file("drivers/b/helpers.h"))
+        let first = Resolver(index: index), second = Resolver(index: index)
+        #expect(first.function(named: "helper", from: a)?.file == ha)
+        #expect(first.function(named: "helper", from: b)?.file == hb)
+        #expect(second.function(named: "helper", from: b)?.file == hb)
+        #expect(second.function(named: "helper", from: a)?.file == ha)
+    }
+
     @Test func includeClosureIsBreadthFirstWithinItsLimit() {
         // 0 includes 1 and 2; 1 includes 3 and 0 (a cycle); 2 includes 3, 4 and itself;
         // 4 includes 5; 5 includes 1.
