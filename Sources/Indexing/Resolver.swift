@@ -265,7 +265,8 @@ public final class Resolver {
     /// The call that a call of the function-like macro `name` in `file` stands for,
     /// through up to three macro levels (each resolved from `file`), stopping at a name the
     /// tree defines as a function; nil when `name` is no single-call macro. Worked out once
-    /// per name while the file is being read (a driver calls `dev_err()` many times).
+    /// per name: for the whole run when every level has one definition (no file can see
+    /// another), else while the file is being read (a driver calls `dev_err()` many times).
     public func macroExpansion(of asked: String, from file: Int32) -> MacroExpansion? {
         if let known = uniqueExpansions[asked] { return known }
         switchFile(file)
