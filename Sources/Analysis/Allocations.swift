@@ -75,6 +75,12 @@ public struct Allocations: Sendable {
         return sites
     }
 
+    /// Whether allocator `name` takes a count of elements (`devm_kcalloc()`,
+    /// `devm_kmalloc_array()`): its memory is an array.
+    public static func countsElements(_ name: String) -> Bool {
+        ByteSearch.contains(name, "calloc") || ByteSearch.contains(name, "array")
+    }
+
     static func castParents(_ e: ExprTree) -> [Int32: Int32] {
         var m: [Int32: Int32] = [:]
         for (i, n) in e.nodes.enumerated() where n.kind == .cast && n.a >= 0 { m[n.a] = Int32(i) }
@@ -99,7 +105,7 @@ public struct Allocations: Sendable {
             result.typing = how
             return true
         }
-        if ByteSearch.contains(allocator.name, "calloc") || ByteSearch.contains(allocator.name, "array") {
+        if Allocations.countsElements(allocator.name) {
             result.holdsSeveral = true
         } else if allocator.sizeArgument < args.count {
             let size = e[e.strippingCasts(args[allocator.sizeArgument])]

@@ -10,6 +10,10 @@ public enum Protection: String, Sendable, CaseIterable {
     case driverRelease = "driver-release"
     case emptyRelease = "empty-release"
     case none
+
+    /// A wait in the unregister function until the last user is gone (a completion the
+    /// release signals, or a wait-event); a put or a revocation is not one.
+    public var waitsForLastUser: Bool { self == .completion || self == .waitEvent }
 }
 
 /// A struct type that a core registers: it embeds a core object in field `coreField`, and
@@ -329,7 +333,7 @@ public struct Subsystems: Sendable {
     /// a wait-event); a put (`i2c_put_adapter()`) does not.
     public static func waitsForLastUser(_ fid: FunctionID, resolver: Resolver) -> Bool {
         var seen = Set<FunctionID>()
-        return waits(in: fid, resolver: resolver, seen: &seen).contains { $0.0 == .completion || $0.0 == .waitEvent }
+        return waits(in: fid, resolver: resolver, seen: &seen).contains { $0.0.waitsForLastUser }
     }
 
     /// What unregister functions wait for: completion, wait-event, revocation (with evidence).
@@ -457,7 +461,7 @@ public struct Subsystems: Sendable {
         for u in obj.unregister {
             var seen = Set<FunctionID>()
             let kinds = waits(in: u, resolver: resolver, seen: &seen)
-            if kinds.contains(where: { $0.0 == .completion || $0.0 == .waitEvent }) { obj.waitingUnregister.append(u) }
+            if kinds.contains(where: { $0.0.waitsForLastUser }) { obj.waitingUnregister.append(u) }
             waitKinds += kinds
         }
         // Prefer the core's own release; several candidates: the first non-empty one.
@@ -475,7 +479,7 @@ public struct Subsystems: Sendable {
             } else {
                 evidence.append(Evidence(file: evidence.first?.file ?? "", line: evidence.first?.line ?? 0, message: "the register function takes the release callback from its caller"))
             }
-        } else if let w = waitKinds.first(where: { $0.0 == .completion || $0.0 == .waitEvent }) {
+        } else if let w = waitKinds.first(where: { $0.0.waitsForLastUser }) {
             obj.protection = w.0
             evidence.append(w.1)
         } else if let w = waitKinds.first(where: { $0.0 == .revocation }) {
@@ -486,8 +490,7 @@ public struct Subsystems: Sendable {
             evidence.append(Evidence(file: index.path(obj.aggregate.file), line: index.aggregate(obj.aggregate).line,
                                      message: "no release callback and no wait for users found for \(obj.name)"))
         }
-        if obj.protection != .completion && obj.protection != .waitEvent,
-           let w = waitKinds.first(where: { $0.0 == .completion || $0.0 == .waitEvent }), obj.protection == .none {
+        if obj.protection == .none, let w = waitKinds.first(where: { $0.0.waitsForLastUser }) {
             obj.protection = w.0
             evidence.append(w.1)
         }

@@ -228,7 +228,7 @@ struct DevmEmbeddedRefcountCheck: Check {
                 // CONFIG_DEBUG_KOBJECT_RELEASE's delayed release can touch the memory).
                 severity = .note
                 explanation = "it is never published to the driver core, so no one else can hold a reference; only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
-            } else if verdict.protection == .completion || verdict.protection == .waitEvent,
+            } else if verdict.protection.waitsForLastUser,
                       let obj = ctx.subsystems.objects[reg.object],
                       let missing = Self.missingTeardown(obj, reg: reg, allocatedIn: site.function, ctx: ctx) {
                 // The subsystem waits in its unregister, but this driver never calls it on unbind.

@@ -107,7 +107,7 @@ public enum FixSuggestion {
         let alloc = f.allocator.isEmpty ? "devm_kzalloc" : f.allocator
         // One devm array of several objects: each needs memory of its own to be freed
         // by its own release.
-        let isArray = ctx.map { allocatesSeveral(f, $0) } ?? (alloc.contains("calloc") || alloc.contains("array"))
+        let isArray = ctx.map { allocatesSeveral(f, $0) } ?? Allocations.countsElements(alloc)
         let allocateEach = isArray ? "allocate each \(s) on its own with kzalloc() instead of one \(alloc)() array" : "allocate \(s) with kzalloc() instead of \(alloc)()"
         let core = c.allocators.isEmpty
             ? ""
