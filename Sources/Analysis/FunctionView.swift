@@ -39,10 +39,10 @@ public struct FunctionView {
     private let localFacts = LocalAssignmentFacts()
 
     /// Locals assigned exactly one access path (`dev = &adap->dev`; `NULL` aside), for alias expansion.
-    var aliases: [String: Int32] { localFacts.get(decl).aliases }
+    var aliases: LocalAssignments.Aliases { LocalAssignments.Aliases(facts: localFacts.get(self)) }
 
     /// The right-hand sides assigned to each local (`x = rhs`), in source order.
-    var localAssignments: [String: [Int32]] { localFacts.get(decl).assigned }
+    var localAssignments: LocalAssignments.Assigned { LocalAssignments.Assigned(facts: localFacts.get(self)) }
 
     public init(id: FunctionID, resolver: Resolver) {
         self.id = id
@@ -418,16 +418,70 @@ public struct FunctionView {
     }
 }
 
-/// What a function's assignments to its locals say, for `FunctionView`: computed once per
-/// view, when first asked (a view belongs to one thread).
-final class LocalAssignmentFacts {
-    private var known: (aliases: [String: Int32], assigned: [String: [Int32]])?
+/// What a function's assignments to its locals say, compactly (kept for every function a
+/// run views): the locals assigned, each with its right-hand sides in source order and
+/// the one path it aliases, if any.
+struct LocalAssignments: Sendable {
+    /// The locals assigned, in order of first assignment.
+    private var names: [String] = []
+    /// Per local: the node it aliases, or -1.
+    private var aliasNodes: [Int32] = []
+    /// Per local `k`: its right-hand sides are `rhs[starts[k]..<starts[k + 1]]`.
+    private var starts: [Int32] = []
+    private var rhs: [Int32] = []
 
-    func get(_ decl: FunctionDecl) -> (aliases: [String: Int32], assigned: [String: [Int32]]) {
+    init(order: [String], aliases: [String: Int32], assigned: [String: [Int32]]) {
+        guard !order.isEmpty else { return }
+        names = order
+        aliasNodes = order.map { aliases[$0] ?? -1 }
+        starts.reserveCapacity(order.count + 1)
+        for name in order {
+            starts.append(Int32(rhs.count))
+            rhs.append(contentsOf: assigned[name] ?? [])
+        }
+        starts.append(Int32(rhs.count))
+    }
+
+    private func slot(_ name: String) -> Int? { names.firstIndex(of: name) }
+
+    /// Locals assigned exactly one access path: the node of that path.
+    struct Aliases {
+        let facts: LocalAssignments
+        subscript(name: String) -> Int32? {
+            guard let k = facts.slot(name), facts.aliasNodes[k] >= 0 else { return nil }
+            return facts.aliasNodes[k]
+        }
+    }
+
+    /// The right-hand sides assigned to each local, in source order.
+    struct Assigned {
+        let facts: LocalAssignments
+        subscript(name: String) -> ArraySlice<Int32>? {
+            guard let k = facts.slot(name) else { return nil }
+            return facts.rhs[Int(facts.starts[k])..<Int(facts.starts[k + 1])]
+        }
+    }
+}
+
+/// `LocalAssignments` for `FunctionView`: worked out once per function for the whole run
+/// (views of one function are made in several passes), kept by the view when first asked
+/// (a view belongs to one thread).
+final class LocalAssignmentFacts {
+    private var known: LocalAssignments?
+
+    func get(_ view: FunctionView) -> LocalAssignments {
         if let known { return known }
+        let decl = view.decl
+        let found = view.resolver.index.sharedAnswers(LocalAssignments.self).get(view.id) { _ in Self.make(decl) }
+        known = found
+        return found
+    }
+
+    private static func make(_ decl: FunctionDecl) -> LocalAssignments {
         var aliases: [String: Int32] = [:]
         var assigned: [String: [Int32]] = [:]
         var conflicted = Set<String>()
+        var order: [String] = []
         let e = decl.exprs
         let localNames = Set(decl.locals.map(\.name))
         for a in decl.assignments {
@@ -436,6 +490,7 @@ final class LocalAssignmentFacts {
             guard lhs.kind == .identifier else { continue }
             let name = e.text(lhs)
             guard localNames.contains(name) else { continue }
+            if assigned[name] == nil { order.append(name) }
             assigned[name, default: []].append(a.rhs)
             // Already two different paths: no later assignment can make it an alias again.
             if conflicted.contains(name) { continue }
@@ -450,7 +505,6 @@ final class LocalAssignmentFacts {
             aliases[name] = rhs
         }
         for c in conflicted { aliases.removeValue(forKey: c) }
-        known = (aliases, assigned)
-        return (aliases, assigned)
+        return LocalAssignments(order: order, aliases: aliases, assigned: assigned)
     }
 }

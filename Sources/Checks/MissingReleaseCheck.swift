@@ -46,11 +46,9 @@ struct MissingReleaseCheck: Check {
     static func embedder(of agg: AggregateID, ctx: AnalysisContext) -> AggregateID? {
         let name = ctx.index.aggregate(agg).name
         guard !name.isEmpty else { return nil }
-        for (fi, facts) in ctx.index.files.enumerated() {
-            for (k, a) in facts.aggregates.enumerated() where !a.isUnion {
-                for field in a.fields where field.type.name == name && field.type.isEmbedded && field.type.isAggregateTag {
-                    if ctx.resolver.aggregate(of: field.type, from: Int32(fi)) == agg { return AggregateID(file: Int32(fi), index: Int32(k)) }
-                }
+        for holder in ctx.index.structs(holding: name) {
+            for field in ctx.index.aggregate(holder).fields where field.type.name == name && field.type.isEmbedded && field.type.isAggregateTag {
+                if ctx.resolver.aggregate(of: field.type, from: holder.file) == agg { return holder }
             }
         }
         return nil

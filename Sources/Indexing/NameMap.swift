@@ -19,11 +19,9 @@ public struct NameMap<ID: Sendable>: Sendable {
         runOf.reserveCapacity(total)
         for fi in 0..<files {
             for k in 0..<count(fi) {
-                let n = name(fi, k)
+                // One lookup: the slot of a new name is filled with the next run in place.
                 let next = Int32(runs.count)
-                let run = runs[n, default: next]
-                if run == next { runs[n] = next }
-                runOf.append(run)
+                runOf.append(NameMap.run(of: &runs[name(fi, k), default: next]))
             }
         }
         // Counting sort by run, stable: each run keeps file then declaration order.
@@ -47,6 +45,8 @@ public struct NameMap<ID: Sendable>: Sendable {
         self.runs = runs
         self.offsets = offsets
     }
+
+    @inline(__always) private static func run(of slot: inout Int32) -> Int32 { slot }
 
     /// The ids named `name` (nil when none is).
     public subscript(name: String) -> ArraySlice<ID>? {

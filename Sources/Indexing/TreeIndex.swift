@@ -61,6 +61,10 @@ public final class TreeIndex: Sendable {
     var memberAssignmentIndex: MemberAssignmentIndex { memberAssignmentCell.get { MemberAssignmentIndex(files: files, jobs: jobs) } }
     /// Files by directory (the path up to its last `/`), in index order.
     public let filesByDirectory: [Substring: [Int32]]
+    let holdersCell = OnceCell<[String: [AggregateID]]>()
+    private let answerTables = SharedAnswerTables()
+    /// The run's table of per-function answers of type `Value`, shared by every worker.
+    public func sharedAnswers<Value: Sendable>(_ type: Value.Type) -> SharedFunctionAnswers<Value> { answerTables.table(of: type) }
 
     /// One part of the index, built by one worker of `init`.
     private enum Part: Sendable {
@@ -139,6 +143,24 @@ public final class TreeIndex: Sendable {
         (macrosByName[name] ?? []).map { files[Int($0.file)].macros[Int($0.index)] }
     }
     public func path(_ file: Int32) -> String { files[Int(file)].path }
+
+    /// The structs (not unions) with a member of type `struct name` held by value, in
+    /// index order (built for the whole tree on first use). Only the spelling is matched:
+    /// which definition of `name` a member means is the resolver's to tell.
+    public func structs(holding name: String) -> [AggregateID] {
+        holdersCell.get {
+            var out: [String: [AggregateID]] = [:]
+            for (fi, facts) in files.enumerated() {
+                for (k, a) in facts.aggregates.enumerated() where !a.isUnion {
+                    var seen = Set<String>()
+                    for field in a.fields where field.type.isEmbedded && field.type.isAggregateTag && seen.insert(field.type.name).inserted {
+                        out[field.type.name, default: []].append(AggregateID(file: Int32(fi), index: Int32(k)))
+                    }
+                }
+            }
+            return out
+        }[name] ?? []
+    }
     /// The resolved `#include`s of `file` (file indices, in order of appearance).
     public func includes(of file: Int32) -> ArraySlice<Int32> { includeGraph.targets(of: Int(file)) }
     /// The names of the tree's function-like macros.

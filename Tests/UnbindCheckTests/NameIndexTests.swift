@@ -206,4 +206,83 @@ import Testing
             }
         }
     }
+
+    @Test func structsHoldingANameAnswerAsAScanOfEveryMember() {
+        var checked = 0
+        for tree in Self.trees {
+            let index = analyse(tree).index
+            var scanned: [String: [AggregateID]] = [:]
+            for (fi, f) in index.files.enumerated() {
+                for (k, a) in f.aggregates.enumerated() where !a.isUnion {
+                    for name in Set(a.fields.filter { $0.type.isEmbedded && $0.type.isAggregateTag }.map(\.type.name)) {
+                        scanned[name, default: []].append(AggregateID(file: Int32(fi), index: Int32(k)))
+                    }
+                }
+            }
+            for (name, ids) in scanned {
+                #expect(index.structs(holding: name) == ids.sorted(), "\(name)")
+                checked += 1
+            }
+        }
+        #expect(checked > 20)
+    }
+
+    @Test func structsHoldingANameAreByValueStructsInIndexOrder() throws {
+        let index = analyse([
+            "include/linux/device.h": "struct device { int refs; };\n",
+            "drivers/x/x.c": """
+                #include <linux/device.h>
+                struct by_pointer { struct device *dev; };
+                union either { struct device dev; int n; };
+                struct twice { struct device a; struct device b; };
+                struct once { int x; struct device dev; };
+                typedef struct device device_t;
+                struct through_typedef { device_t dev; };
+                """,
+        ]).index
+        let x = try #require(index.files.firstIndex { $0.path == "drivers/x/x.c" }.map(Int32.init))
+        let names = index.structs(holding: "device").map { index.aggregate($0).name }
+        #expect(names == ["twice", "once"])
+        #expect(index.structs(holding: "device").allSatisfy { $0.file == x })
+        #expect(index.structs(holding: "no_such_struct").isEmpty)
+    }
+
+    @Test func localAssignmentsAreWorkedOutOncePerFunctionForEveryResolver() throws {
+        let index = analyse([
+            "drivers/x/x.c": """
+                struct device { int refs; };
+                struct foo { struct device dev; int n; };
+                void put_device(struct device *dev);
+                void f(struct foo *p, struct foo *q, int k)
+                {
+                    struct device *d = &p->dev;
+                    struct device *e = &p->dev;
+                    int n;
+                    e = &q->dev;
+                    n = k;
+                    n = k + 1;
+                    put_device(d);
+                    put_device(e);
+                }
+                """,
+        ]).index
+        let id = try #require(index.functionsByName["f"]?.first)
+        let one = FunctionView(id: id, resolver: Resolver(index: index))
+        let other = FunctionView(id: id, resolver: Resolver(index: index))
+        let e = one.exprs
+        // `d` has one path; `e` two different ones; `n` one (`k + 1` is no path); `p` is
+        // no local.
+        #expect(one.aliases["d"].map { e.render($0) } == "&p->dev")
+        #expect(one.aliases["n"].map { e.render($0) } == "k")
+        #expect(one.aliases["e"] == nil && one.aliases["p"] == nil)
+        #expect(one.localAssignments["e"].map { $0.map { e.render($0) } } == ["&p->dev", "&q->dev"])
+        #expect(one.localAssignments["n"]?.count == 2)
+        #expect(one.localAssignments["k"] == nil)
+        // The second resolver's view reads the answer the first one stored.
+        #expect(other.aliases["d"] == one.aliases["d"])
+        var computed = false
+        _ = index.sharedAnswers(LocalAssignments.self).get(id) { _ in computed = true; return LocalAssignments(order: [], aliases: [:], assigned: [:]) }
+        #expect(!computed)
+        #expect(one.accessPath(try #require(one.aliases["d"])).map { $0.fields } == ["dev"])
+    }
 }
