@@ -188,14 +188,22 @@ public enum FixSuggestion {
             if f.message.contains("right after") {
                 return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release callback of struct \(f.object) (kfree(container_of(…))), which runs when the last reference goes\(usesFirst)"
             }
-            return "call \(drop) instead of kfree() on this error path: once the reference count is initialized, only the release callback may free \(s)"
+            // The release then frees what it owns: this path must not free that too.
+            let releaseOwns = c.release.map { "; \(drop) then runs \($0)(), so this path must no longer free what that release frees" } ?? ""
+            return "call \(drop) instead of kfree() on this error path: once the reference count is initialized, only the release callback may free \(s)\(releaseOwns)"
         case "missing-release":
             if f.message.contains("kobj_type") && f.message.contains("lives inside struct") {
                 // The memory is the embedding struct's: a release must not kfree() it.
                 return "give the kobj_type a .release, and let the owner of the struct that embeds it free that memory only after the release has run (the release completes a completion the owner waits for before its free); the release itself must not kfree() memory that is a member of another struct"
             }
+            if f.message.contains("the kobject is static") {
+                return "give the kobj_type a .release that frees nothing (the kobject is static and outlives every reference), so that the kobject core's last put finds one; or allocate the kobject at run time with kobject_create_and_add(), whose release frees it"
+            }
             if f.message.contains("kobj_type") {
                 return "give the kobj_type a .release that frees the object containing the kobject (kfree(container_of(kobj, struct …, kobj)))"
+            }
+            if f.message.contains("the device is static") {
+                return "a statically allocated device is never freed: give it a release that frees nothing (dev.release, its device_type's or class's), so that the driver core's last put finds one; or allocate it at run time (the core's allocator, such as platform_device_alloc(), or kzalloc() with a release that kfree()s it)"
             }
             return "set a release callback for the device (dev->release, its device_type's .release or its class's .dev_release) that kfree()s struct \(f.object.isEmpty ? "…" : f.object) via container_of()"
         case "unrevoked-provider-ops":

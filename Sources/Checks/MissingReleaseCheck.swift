@@ -148,6 +148,17 @@ struct MissingReleaseCheck: Check {
             : "; the driver frees the memory itself after the call, outside the reference count: a failed registration cannot be undone with put_device() (the driver core WARNs), and a kfree() instead leaks what the core allocated and frees memory others may still reference"
     }
 
+    /// Whether the object `node` points into is statically allocated: a file-scope object,
+    /// also through a local alias, or a local pointing into one or into a per-CPU variable
+    /// (a parameter is not looked into).
+    static func isStaticObject(_ node: Int32, in view: FunctionView, ctx: AnalysisContext) -> Bool {
+        [view.accessPath(node), view.accessPath(node, expandAliases: false)].contains { p in
+            guard let root = p?.root else { return false }
+            if case .parameter = root { return false }
+            return ReleaseCallbacks.isStaticStorage(root, view: view, resolver: ctx.resolver)
+        }
+    }
+
     /// The finding for `kobject_init_and_add()`/`kobject_init()` call `c` (arguments `args`)
     /// in `view`: its kobj_type has no `.release`; the severity by where the memory lives.
     static func kobjectFinding(_ c: CallSite, args: [Int32], in view: FunctionView, ctx: AnalysisContext) -> Finding? {
@@ -158,13 +169,7 @@ struct MissingReleaseCheck: Check {
         guard let (g, gf) = ctx.resolver.globalEntry(named: name, from: id.file), !g.designated.isEmpty,
               !g.designated.contains(where: { $0.path == "release" }) else { return nil }
         // A statically allocated kobject is never freed: only the warning remains.
-        // (A file-scope object, also through a local alias, or a local pointing
-        // into one or into a per-CPU variable; a parameter is not looked into.)
-        let isStatic = [view.accessPath(args[0]), view.accessPath(args[0], expandAliases: false)].contains { p in
-            guard let root = p?.root else { return false }
-            if case .parameter = root { return false }
-            return ReleaseCallbacks.isStaticStorage(root, view: view, resolver: ctx.resolver)
-        }
+        let isStatic = Self.isStaticObject(args[0], in: view, ctx: ctx)
         // The struct holding the kobject. A kobject allocated on its own has none: only its
         // release could free it; a kfree() of some kobject elsewhere says nothing about
         // this one (it leaks).
@@ -232,7 +237,11 @@ struct MissingReleaseCheck: Check {
                 // a helper): the documented undo, put_device(), would WARN for want of a
                 // release, and kfree() leaks what the core allocated.
                 let ownerFrees = Self.freesAfter(line: c.line, root: p.root, in: view, ctx: ctx)
-                let consequence = !ownerFrees ? "" : Self.ownerFreeConsequence(after: c, root: p.root, in: view)
+                // A file-scope device (as for kobjects, a parameter is not looked into) is
+                // never freed: its release must free nothing.
+                let isStatic = !ownerFrees && Self.isStaticObject(arg, in: view, ctx: ctx)
+                let consequence = ownerFrees ? Self.ownerFreeConsequence(after: c, root: p.root, in: view)
+                    : isStatic ? "; the device is static, so nothing leaks, but the driver core complains of the missing release on its last put" : ""
                 out.append(Finding(check: Self.description.id, severity: ownerFrees ? .error : .warning, file: index.path(id.file), line: c.line, column: c.column,
                                    function: fn.name, structName: index.aggregate(agg).name, object: objectName,
                                    message: "\(c.callee)() registers the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)" + consequence,

@@ -284,4 +284,79 @@ import Testing
         #expect(core.protection == "none")
         #expect(core.fix.hasPrefix("do not free struct chip after the reference is dropped: the core's release flash_release() neither frees struct chip nor calls back the driver, so the fix needs the core"), "\(core.fix)")
     }
+
+    /// A file-scope device or kobject is never freed: its release must free nothing.
+    @Test func aStaticObjectGetsAReleaseThatFreesNothing() throws {
+        let device = ["drivers/bus/vbus.c": """
+            #include <linux/device.h>
+            struct vbus { int n; struct device dev; };
+            static struct vbus vbus0;
+            static int vbus_init(void)
+            {
+                    return device_register(&vbus0.dev);
+            }
+            static int vbus_add(void)
+            {
+                    struct vbus *b = kzalloc(sizeof(*b), 0);
+                    return device_register(&b->dev);
+            }
+            """]
+        let found = findings(of: "missing-release", in: device).sorted { $0.line < $1.line }
+        #expect(found.map(\.severity) == [.warning, .warning])
+        let (onStatic, allocated) = (try #require(found.first), try #require(found.last))
+        #expect(onStatic.line == 6 && allocated.line == 11)
+        #expect(onStatic.message.hasSuffix("(dev.release, device_type or class); the device is static, so nothing leaks, but the driver core complains of the missing release on its last put"), "\(onStatic.message)")
+        #expect(onStatic.fix.hasPrefix("a statically allocated device is never freed: give it a release that frees nothing"), "\(onStatic.fix)")
+        #expect(allocated.message.hasSuffix("(dev.release, device_type or class)"))
+        #expect(allocated.fix.hasSuffix("that kfree()s struct vbus via container_of()"), "\(allocated.fix)")
+        let kobject = ["drivers/misc/stats.c": """
+            #include <linux/device.h>
+            static struct kobject stats_kobj;
+            static const struct kobj_type stats_ktype = { .sysfs_ops = NULL };
+            static int stats_init(void)
+            {
+                    return kobject_init_and_add(&stats_kobj, &stats_ktype, NULL, "stats");
+            }
+            """]
+        let k = try #require(findings(of: "missing-release", in: kobject).first)
+        #expect(k.severity == .warning)
+        #expect(k.fix.hasPrefix("give the kobj_type a .release that frees nothing (the kobject is static"), "\(k.fix)")
+    }
+
+    /// On an error path after the count is set up, the put runs the release: whatever that
+    /// release frees, the path must stop freeing itself.
+    @Test func anErrorPathPutNamesTheReleaseItRuns() throws {
+        let files = ["drivers/dax/hub.c": """
+            #include <linux/device.h>
+            struct hub { int *ranges; struct device dev; };
+            static void hub_release(struct device *dev)
+            {
+                    struct hub *h = container_of(dev, struct hub, dev);
+                    kfree(h->ranges);
+                    kfree(h);
+            }
+            static const struct device_type hub_type = { .release = hub_release };
+            int hub_register(struct hub *h)
+            {
+                    h->dev.type = &hub_type;
+                    return device_add(&h->dev);
+            }
+            int hub_create(struct device *parent)
+            {
+                    struct hub *h = kzalloc(sizeof(*h), 0);
+                    device_initialize(&h->dev);
+                    h->ranges = kzalloc(64, 0);
+                    if (dev_set_name(&h->dev, "hub"))
+                            goto fail;
+                    return hub_register(h);
+            fail:
+                    kfree(h->ranges);
+                    kfree(h);
+                    return -1;
+            }
+            """]
+        let f = try #require(findings(of: "kfree-outside-release", in: files).first)
+        #expect(f.line == 25)
+        #expect(f.fix == "call put_device() instead of kfree() on this error path: once the reference count is initialized, only the release callback may free struct hub; put_device() then runs hub_release(), so this path must no longer free what that release frees", "\(f.fix)")
+    }
 }
