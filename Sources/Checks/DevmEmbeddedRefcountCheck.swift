@@ -139,18 +139,6 @@ struct DevmEmbeddedRefcountCheck: Check {
         return best
     }
 
-    /// Why a freed object no one outside holds is only a warning: what the core's references
-    /// are (`held`, from `rankedHolder`, ranked 3 or more, or none).
-    static func noHolderClause(_ held: (rank: Int, evidence: Evidence)?) -> String {
-        let takes: String
-        switch held?.rank {
-        case 3: takes = "the core takes counted references on it only on its own register and teardown paths"
-        case 4: takes = "the core takes counted references only on other objects"
-        default: takes = "the core takes no counted reference"
-        }
-        return "; but no outside reference holder was found in its core (\(takes) and creates no character device), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
-    }
-
     /// Struct names from `agg` along `path` to the core object it ends at, and that core's
     /// kind: `([cio2_device, cio2_queue, video_device, device], "device")`.
     static func chain(from agg: AggregateID, path: [String], ctx: AnalysisContext) -> ([String], String)? {
@@ -355,7 +343,13 @@ struct DevmEmbeddedRefcountCheck: Check {
             return h.evidence.file.isEmpty ? nil : FindingNote(.reference, file: h.evidence.file, line: h.evidence.line, message: "users can hold a reference: \(h.evidence.message)")
         }
         severity = .warning
-        explanation += noHolderClause(held)
+        let takes: String
+        switch held?.rank {
+        case 3: takes = "the core takes counted references on it only on its own register and teardown paths"
+        case 4: takes = "the core takes counted references only on other objects"
+        default: takes = "the core takes no counted reference"
+        }
+        explanation += "; but no outside reference holder was found in its core (\(takes) and creates no character device), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
         guard let weak = held else { return nil }
         return FindingNote(.reference, file: weak.evidence.file, line: weak.evidence.line, message: "not an outside holder: \(weak.evidence.message)")
     }

@@ -353,15 +353,6 @@ struct KfreeOutsideReleaseCheck: Check {
                        notes: notes)
     }
 
-    /// Whether the release the object gets in `file` frees its container (on some path):
-    /// the core's own, or the one this driver supplies.
-    static func releaseFrees(_ object: AggregateID, file: Int32, ctx: AnalysisContext) -> Bool {
-        let verdict = Registration.verdict(for: object, file: ctx.index.path(file), ctx: ctx)
-        if verdict.protection == .releaseFrees { return true }
-        guard let r = verdict.driverRelease else { return false }
-        return r.freesContainer || r.freesConditionally || r.devmFree
-    }
-
     /// The severity of a free after event `ev` on the object (`core` kind, of type `object`
     /// at `objectPath` in `freed`, of type `agg`), and the clause saying why when a
     /// circumstance leaves only a warning.
@@ -396,15 +387,6 @@ struct KfreeOutsideReleaseCheck: Check {
             // failed probe.
             severity = .warning
             tail = "; the driver suppresses its bind attributes (or registers with platform_driver_probe()), so no sysfs unbind runs this free, only module unload or a failed probe"
-        } else if core == "device", let obj = ctx.subsystems.objects[object], !Self.releaseFrees(object, file: view.id.file, ctx: ctx),
-                  case let held = DevmEmbeddedRefcountCheck.rankedHolder(obj, chain: DevmEmbeddedRefcountCheck.chain(from: agg, path: ev.path, ctx: ctx)?.0 ?? [], ctx: ctx),
-                  (held?.rank ?? Int.max) > 2 {
-            // As for devm memory: with no one outside able to hold the object (no counted
-            // reference its core hands out, no character device), only a delayed release
-            // touches the memory freed after the teardown. (A release that frees the
-            // container makes the free a second one: that stays an error.)
-            severity = .warning
-            tail = DevmEmbeddedRefcountCheck.noHolderClause(held)
         } else if Self.ownerPinsModule(object, core: core, file: view.id.file, ctx: ctx), Self.runsOnlyAtModuleExit(view.id, ctx: ctx) {
             severity = .warning
             tail = core == "cdev"
