@@ -79,11 +79,21 @@ public struct ReleaseCallbacks: Sendable {
             let e = view.exprs
             let sources = view.decl.assignments.filter { $0.lhs >= 0 && e[$0.lhs].kind == .identifier && e.text(e[$0.lhs]) == name }
             return !sources.isEmpty && sources.allSatisfy { a in
-                if isPerCPU(a.rhs, in: e) { return true }
+                if isPerCPU(a.rhs, in: e) || isElementOfAddressList(a.rhs, in: e, view: view, resolver: resolver) { return true }
                 guard let p = view.accessPath(a.rhs, expandAliases: false), case .global(let g) = p.root else { return false }
                 return e[e.strippingCasts(a.rhs)].kind == .unary && isStaticGlobal(g)
             }
         }
+    }
+
+    /// Whether `node` is an element of a file-scope array of pointers whose initializer
+    /// lists only addresses and nulls (`entry = entries[i]` with `entries[] = { &a, &b,
+    /// NULL }`): each is the address of an object with static storage.
+    static func isElementOfAddressList(_ node: Int32, in e: ExprTree, view: FunctionView, resolver: Resolver) -> Bool {
+        let n = e[e.strippingCasts(node)]
+        guard n.kind == .index, n.a >= 0, e[n.a].kind == .identifier,
+              let g = resolver.global(named: e.text(e[n.a]), from: view.file) else { return false }
+        return g.type.isArray && g.type.pointerDepth > 0 && !g.addressedObjects.isEmpty
     }
 
     /// Whether `node` is one CPU's instance of a per-CPU variable (static storage, defined

@@ -376,13 +376,9 @@ extension Parser {
                     if d.isFunction { type.isFunctionPointer = true }
                     facts.typedefs.append(TypedefDecl(name: d.name, type: type, line: d.line))
                 } else if context == .file && !d.isFunction {
-                    var designated: [DesignatedValue] = []
-                    if isPunct(Punct.assign) {
-                        p += 1
-                        if isPunct(Punct.openBrace) { parseDesignatedInitializer(prefix: "", into: &designated, depth: 0) }
-                        else { skipInitializer() }
-                    }
-                    facts.globals.append(GlobalDecl(name: d.name, type: type, isStatic: spec.isStatic, line: d.line, column: d.column, designated: designated))
+                    let (designated, addressed) = parseFileScopeInitializer()
+                    facts.globals.append(GlobalDecl(name: d.name, type: type, isStatic: spec.isStatic, line: d.line, column: d.column, designated: designated,
+                                                    addressedObjects: addressed))
                 } else if context == .local {
                     locals.append(VarDecl(name: d.name, type: type, line: d.line, column: d.column))
                     if isPunct(Punct.assign) {
@@ -417,9 +413,28 @@ extension Parser {
         }
     }
 
+    /// A file-scope declarator's initializer, if it has one (at `=`): its designated values,
+    /// and the objects it names when it is a list of addresses (`GlobalDecl.addressedObjects`).
+    mutating func parseFileScopeInitializer() -> ([DesignatedValue], [String]) {
+        guard isPunct(Punct.assign) else { return ([], []) }
+        p += 1
+        guard isPunct(Punct.openBrace) else { skipInitializer(); return ([], []) }
+        var designated: [DesignatedValue] = []
+        var addressed: [String]? = []
+        parseDesignatedInitializer(prefix: "", into: &designated, addresses: &addressed, depth: 0)
+        return (designated, addressed ?? [])
+    }
+
     /// `{ .a = x, .b = { .c = &y }, [0] = { … }, … }` into designated (path, value) pairs.
+    /// `addresses`, when given, collects the names of a list whose every element is `&name`
+    /// or null (`{ &a, &b, NULL }`), and becomes nil at the first element of another kind.
     mutating func parseDesignatedInitializer(prefix: String, into out: inout [DesignatedValue], depth: Int) {
-        guard isPunct(Punct.openBrace) else { return }
+        var none: [String]? = nil
+        parseDesignatedInitializer(prefix: prefix, into: &out, addresses: &none, depth: depth)
+    }
+
+    mutating func parseDesignatedInitializer(prefix: String, into out: inout [DesignatedValue], addresses: inout [String]?, depth: Int) {
+        guard isPunct(Punct.openBrace) else { addresses = nil; return }
         if depth > 16 || out.count > 4096 { skipBalanced(); return }
         p += 1
         while !atEnd && !isPunct(Punct.closeBrace) {
@@ -439,13 +454,20 @@ extension Parser {
                 if isPunct(Punct.assign) { p += 1 }
             }
             if isPunct(Punct.openBrace) {
+                addresses = nil
                 parseDesignatedInitializer(prefix: designated ? path + "." : prefix, into: &out, depth: depth + 1)
             } else {
                 let valueStart = p
                 let line = tok.line
                 skipInitializer()
                 if designated {
+                    addresses = nil
                     out.append(DesignatedValue(path: path, value: simpleValue(from: valueStart, to: p), line: line))
+                } else if addresses != nil {
+                    // Only `&name` (nothing after it) or a null constant keeps the list one of addresses.
+                    let value = p - valueStart == 2 ? simpleValue(from: valueStart, to: p) : ""
+                    if value.hasPrefix("&") { addresses?.append(String(value.dropFirst())) }
+                    else if !(p - valueStart == 1 && ["NULL", "0"].contains(token(valueStart).kind == .identifier ? text(token(valueStart)) : literalText(token(valueStart)))) { addresses = nil }
                 }
             }
             if isPunct(Punct.comma) { p += 1; continue }

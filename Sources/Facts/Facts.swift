@@ -114,8 +114,14 @@ public struct GlobalDecl: Sendable, Hashable, Codable {
     public var line: Int32
     public var column: Int32
     public var designated: [DesignatedValue]
-    public init(name: String, type: TypeRef, isStatic: Bool, line: Int32, column: Int32, designated: [DesignatedValue]) {
+    /// When every element of its initializer list is an address or null (`{ &a, &b, NULL }`):
+    /// the names whose address it takes. An address constant in a file-scope initializer
+    /// is that of an object with static storage, so each element points at one.
+    public var addressedObjects: [String]
+    public init(name: String, type: TypeRef, isStatic: Bool, line: Int32, column: Int32, designated: [DesignatedValue],
+                addressedObjects: [String] = []) {
         self.name = name; self.type = type; self.isStatic = isStatic; self.line = line; self.column = column; self.designated = designated
+        self.addressedObjects = addressedObjects
     }
 }
 

@@ -16,7 +16,7 @@ import Darwin
 /// `FactsCodec.Malformed` instead of trapping, so a damaged blob is detected, never trusted.
 public enum FactsCodec {
     /// Bumped whenever the encoding or the fact structs change; part of the cache schema.
-    public static let formatVersion = 9
+    public static let formatVersion = 10
 
     struct Malformed: Error, CustomStringConvertible {
         public var description: String
@@ -203,6 +203,7 @@ public enum FactsCodec {
                 s(g.name); type(g.type); b(g.isStatic); i32(g.line); i32(g.column)
                 u(UInt64(g.designated.count))
                 for d in g.designated { s(d.path); s(d.value); i32(d.line) }
+                strings(g.addressedObjects)
             }
             strings(f.exports)
             u(UInt64(f.macros.count))
@@ -425,7 +426,8 @@ public enum FactsCodec {
                 var designated: [DesignatedValue] = []
                 designated.reserveCapacity(nd)
                 for _ in 0..<nd { designated.append(DesignatedValue(path: try s(), value: try s(), line: try i32())) }
-                f.globals.append(GlobalDecl(name: name, type: type, isStatic: isStatic, line: line, column: column, designated: designated))
+                f.globals.append(GlobalDecl(name: name, type: type, isStatic: isStatic, line: line, column: column, designated: designated,
+                                            addressedObjects: try strings()))
             }
             f.exports = try strings()
             let nm = try count()

@@ -425,4 +425,29 @@ import Testing
         let fn = try #require(f.functions.first)
         #expect(fn.tests.map { "\($0.line):" + fn.exprs.render($0.node) } == ["5:gc", "5:p->flags", "9:p->ops"])
     }
+
+    /// A file-scope initializer list of addresses and nulls names the objects it points at;
+    /// any other element (a number, a nested list, an address of a member, a designator)
+    /// leaves none.
+    @Test func anInitializerListOfAddressesNamesItsObjects() throws {
+        let f = parse("""
+            static struct item a, b;
+            static struct item *all[] = { &a, &b, NULL, };
+            static struct item *mixed[] = { &a, (void *)1 };
+            static struct item *members[] = { &a.next, &b };
+            static struct item *nested[][1] = { { &a }, { &b } };
+            static struct item *none[] = { };
+            static struct holder h = { .first = &a, .second = &b };
+            static struct item *zero[] = { 0, &b };
+            """)
+        let addressed = Dictionary(uniqueKeysWithValues: f.globals.map { ($0.name, $0.addressedObjects) })
+        #expect(addressed["all"] == ["a", "b"])
+        #expect(addressed["mixed"] == [])
+        #expect(addressed["members"] == [])
+        #expect(addressed["nested"] == [])
+        #expect(addressed["none"] == [])
+        #expect(addressed["h"] == [])
+        #expect(addressed["zero"] == ["b"])
+        #expect(try FactsCodec.decode(FactsCodec.encode(f), path: f.path) == f)
+    }
 }

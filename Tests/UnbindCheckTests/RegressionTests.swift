@@ -259,6 +259,33 @@ import Testing
         #expect(f.map(\.line) == [5, 6])
     }
 
+    /// A kobject reached through a file-scope array of addresses (`entry = entries[i]`)
+    /// lives in static storage: only the warning remains. A list holding anything else
+    /// says nothing about where its objects live.
+    @Test func aKobjectFromAnArrayOfStaticAddressesIsStatic() {
+        func src(_ list: String) -> String {
+            """
+            struct item { int n; struct kobject kobj; };
+            static const struct kobj_type item_ktype = { .sysfs_ops = &item_ops };
+            static struct item first, second;
+            static struct item *items[] = { \(list) };
+            int add_all(void)
+            {
+                    struct item *it;
+                    int i;
+                    for (i = 0; (it = items[i]); i++)
+                            kobject_init_and_add(&it->kobj, &item_ktype, NULL, "x");
+                    return 0;
+            }
+            """
+        }
+        let onStatic = findings("missing-release", src("&first, &second, NULL"))
+        #expect(onStatic.map(\.severity) == [.warning])
+        #expect(onStatic.first?.message.hasSuffix("the kobject is static, so nothing leaks, but the kobject core warns on its last put") == true)
+        #expect(onStatic.first?.line == 11)
+        #expect(findings("missing-release", src("&first, spare_item, NULL")).map(\.severity) == [.error])
+    }
+
     /// The struct holding the kobject is itself a member of another struct: its memory is
     /// that struct's owner's to free, so the missing release is a warning, not "never freed".
     @Test func aKobjectHolderEmbeddedInAnotherStructIsAWarning() throws {
