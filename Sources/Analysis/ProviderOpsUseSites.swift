@@ -173,6 +173,10 @@ extension CoreScan {
         if tested(view, from: 0, to: r.useLine, aliases: aliases, flags: []) || (!facts.clearedFlags.isEmpty && tested(view, from: 0, to: r.useLine, aliases: [], flags: facts.clearedFlags)) {
             return (nil, "checked without a lock that unregister takes")
         }
+        // A lock of the core's own that unregister never takes orders nothing against it.
+        if let lock = sync.held(at: r.readLine).sorted().first {
+            return (nil, "holds \(lock), which unregister does not take, and checks no state that unregister clears under a lock")
+        }
         return (nil, "no lock, SRCU/RCU read section or check protects it")
     }
 

@@ -72,6 +72,16 @@ import Testing
         #expect(json.contains("\"members\":[\"priv\",\"reg_read\"]") && json.contains("\"use_sites\":[{\"function\":\"widget_do_read\""))
     }
 
+    /// A lock the core's users take but unregister never does orders nothing: the note
+    /// names it rather than saying no lock is held.
+    @Test func aLockUnregisterNeverTakesIsNamedInTheNote() throws {
+        let uncheckedUse = "\tint ret;\n\tmutex_lock(&w->lock);\n\tret = w->reg_read(w->priv, off);\n\tmutex_unlock(&w->lock);\n\treturn ret;\n"
+        let f = try #require(findings(use: uncheckedUse, teardown: "").first)
+        #expect(f.severity == .error)
+        #expect(f.notes.contains { $0.message.contains("uses reg_read: holds widget_device.lock, which unregister does not take, and checks no state that unregister clears under a lock") },
+                "\(f.notes.map(\.message))")
+    }
+
     /// Consumers that can only be drivers bound to the object are unbound by unregister.
     @Test func objectsNeverHandedOutAreNotReported() {
         let files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: "", marker: false, handsOut: false)
