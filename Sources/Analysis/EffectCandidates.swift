@@ -85,7 +85,7 @@ enum EffectCandidates {
     /// For each name a frontier can hold (a function of the tree or a driver-core call),
     /// the functions (with parameters) whose calls can reach a function of that name:
     /// called directly, through a function-like macro (every definition, up to three
-    /// levels, as `FunctionView.expandMacro` follows them), or as the release of a
+    /// levels, as `Resolver.macroExpansion` follows them), or as the release of a
     /// `kref_put`. Direct callers come from the tree's callers index when a name is asked;
     /// only the macro and `kref_put` edges are worked out here, from the tree's macros.
     static func callersByName(index: TreeIndex, jobs: Int) -> CallersByName {

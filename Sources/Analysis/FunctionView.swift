@@ -219,19 +219,13 @@ public struct FunctionView {
                 out.append(EffectiveCall(site: c, callee: c.callee, args: args, writtenAs: c.callee))
                 continue
             }
-            if let expanded = expandMacro(name: c.callee, args: args) {
-                out.append(EffectiveCall(site: c, callee: expanded.0, args: expanded.1, writtenAs: c.callee))
+            if let expanded = resolver.macroExpansion(of: c.callee, from: file) {
+                out.append(EffectiveCall(site: c, callee: expanded.callee, args: expanded.arguments(args), writtenAs: c.callee))
             } else {
                 out.append(EffectiveCall(site: c, callee: c.callee, args: args, writtenAs: c.callee))
             }
         }
         return out
-    }
-
-    /// Maps a macro call to the call its body makes (up to three macro levels).
-    func expandMacro(name: String, args: [Int32]) -> (String, [Int32])? {
-        guard let x = resolver.macroExpansion(of: name, from: file) else { return nil }
-        return (x.callee, x.arguments(args))
     }
 
     // MARK: - Types

@@ -465,9 +465,9 @@ extension Parser {
                     out.append(DesignatedValue(path: path, value: simpleValue(from: valueStart, to: p), line: line))
                 } else if addresses != nil {
                     // Only `&name` (nothing after it) or a null constant keeps the list one of addresses.
-                    let value = p - valueStart == 2 ? simpleValue(from: valueStart, to: p) : ""
-                    if value.hasPrefix("&") { addresses?.append(String(value.dropFirst())) }
-                    else if !(p - valueStart == 1 && ["NULL", "0"].contains(token(valueStart).kind == .identifier ? text(token(valueStart)) : literalText(token(valueStart)))) { addresses = nil }
+                    let value = simpleValue(from: valueStart, to: p), tokens = p - valueStart
+                    if tokens == 2 && value.hasPrefix("&") { addresses?.append(String(value.dropFirst())) }
+                    else if !(tokens == 1 && (value == "NULL" || value == "0")) { addresses = nil }
                 }
             }
             if isPunct(Punct.comma) { p += 1; continue }

@@ -152,9 +152,10 @@ public final class TreeIndex: Sendable {
             var out: [String: [AggregateID]] = [:]
             for (fi, facts) in files.enumerated() {
                 for (k, a) in facts.aggregates.enumerated() where !a.isUnion {
-                    var seen = Set<String>()
-                    for field in a.fields where field.type.isEmbedded && field.type.isAggregateTag && seen.insert(field.type.name).inserted {
-                        out[field.type.name, default: []].append(AggregateID(file: Int32(fi), index: Int32(k)))
+                    let id = AggregateID(file: Int32(fi), index: Int32(k))
+                    // Listed once per struct: a second member of the type finds it last.
+                    for field in a.fields where field.type.isEmbedded && field.type.isAggregateTag && out[field.type.name]?.last != id {
+                        out[field.type.name, default: []].append(id)
                     }
                 }
             }
