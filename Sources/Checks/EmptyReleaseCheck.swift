@@ -33,10 +33,12 @@ struct EmptyReleaseCheck: Check {
                 : commented
                     ? "release callback \(fn.name)() does nothing, and a comment in or right above it says so on purpose: the memory must then be freed elsewhere, which is only safe if no reference outlives that free"
                     : "release callback \(fn.name)() does nothing: it silences the driver core's missing-release warning but nothing frees the object when its last reference is dropped"
-            return Finding(check: Self.description.id, severity: cb.onlyStaticObjects || commented ? .warning : .error, file: ctx.index.path(cb.function.file),
-                           line: fn.line, column: fn.column, function: fn.name,
-                           message: message,
-                           notes: cb.bindings.prefix(3).map { FindingNote(.release, file: $0.file, line: $0.line, message: $0.message) })
+            var f = Finding(check: Self.description.id, severity: cb.onlyStaticObjects || commented ? .warning : .error, file: ctx.index.path(cb.function.file),
+                            line: fn.line, column: fn.column, function: fn.name,
+                            message: message,
+                            notes: cb.bindings.prefix(3).map { FindingNote(.release, file: $0.file, line: $0.line, message: $0.message) })
+            if cb.onlyStaticObjects { f.shape = .staticObject(core: "device") }
+            return f
         }
     }
 }

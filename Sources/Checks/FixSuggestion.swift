@@ -147,65 +147,28 @@ public enum FixSuggestion {
         case "devm-embedded-refcount":
             return devmText(f, s, c, ctx)
         case "empty-release":
-            if f.message.contains("installed only on statically allocated objects") {
+            if case .staticObject = f.shape {
                 return "a statically allocated device cannot be freed by its release: allocate it at run time instead (the core's allocator, such as platform_device_alloc() or root_device_register(), or kzalloc() with a release that kfree()s it), so that a reference held past the module's unload finds live memory"
             }
             return "free the container in the release: kfree(container_of(dev, struct …, dev)) (and put what it holds); allocate the container with kzalloc(), never devm_*, since the release may run after unbind"
         case "release-devm-free":
             return "allocate the object with kzalloc() instead of devm_*() and free it with kfree() in the release; devres must not own memory whose lifetime the refcount decides"
         case "kfree-outside-release":
-            // A cdev's container has no release of its own: the cdev must hold a device
-            // (or kobject) that frees it.
-            if f.message.contains("are opened through") {
-                return "do not free \(s) from the file's .release: \(cdevHeldDevice(s)), and drop the device's reference where this close frees the memory now (put_device())"
-            }
-            if f.message.contains("right after cdev_del()") {
-                return "do not kfree() \(s) right after cdev_del(): \(cdevHeldDevice(s)), and replace this kfree() with put_device()"
-            }
-            // Torn down through a helper: the cdev's kobj_type is the char device core's, so
-            // the release that frees must still be a device's the cdev holds.
-            if f.chain.last == "cdev" && f.message.contains("right after") {
-                return "do not free \(s) right after its cdev is deleted: \(cdevHeldDevice(s)), and drop that device's reference where this free is now (put_device())"
-            }
-            let drop = ["put_device()", "kobject_put()"].first { f.message.contains($0) } ?? "put_device()"
-            if f.message.contains("right after") && f.protection == "none", let release = c.release {
-                // The core installs its own release for every driver (mtd_info's): only the
-                // core can make it free a driver's container.
-                return "do not free \(s) after the reference is dropped: the core's release \(release)() neither frees \(s) nor calls back the driver, so the fix needs the core: give struct \(f.object) a release hook that \(release)() calls when the last reference goes, and move this free into the driver's hook (kfree(container_of(…)))"
-            }
-            if f.message.contains("right after") && f.protection == "none" {
-                return "do not kfree() \(s) after the reference is dropped: the release of struct \(f.object) (its kobj_type's .release, or its device's) must kfree() the container (container_of()): add one, or make the one it has do so; then drop this kfree() and any other of \(s) once its reference count is set up"
-            }
-            // Whatever the function does with the memory after the unregister must then
-            // come before it: the unregister may drop the last reference.
-            let usesFirst = "; whatever the function still does with \(s) after the unregister must come before it"
-            if f.message.contains("right after"), f.protection == "driver-release", let release = c.release {
-                return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release hook of struct \(f.object) that \(release)() calls (kfree(container_of(…))) when the last reference goes\(lastOfSeveral(f.structName, ctx))\(usesFirst)"
-            }
-            if f.message.contains("right after"), f.protection == "empty-release" {
-                return "do not kfree() \(s) after the reference is dropped: struct \(f.object)'s release\(c.release.map { " " + $0 + "()" } ?? "") is empty, so it must be made to free the container (kfree(container_of(…))) when the last reference goes — in the core when the release is the core's, for every driver of it\(usesFirst)"
-            }
-            if f.message.contains("right after") {
-                return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release callback of struct \(f.object) (kfree(container_of(…))), which runs when the last reference goes\(usesFirst)"
-            }
-            // The release then frees what it owns: this path must not free that too.
-            let releaseOwns = c.release.map { "; \(drop) then runs \($0)(), so this path must no longer free what that release frees" } ?? ""
-            return "call \(drop) instead of kfree() on this error path: once the reference count is initialized, only the release callback may free \(s)\(releaseOwns)"
+            return kfreeText(f, s, c, ctx)
         case "missing-release":
-            if f.message.contains("kobj_type") && f.message.contains("lives inside struct") {
+            switch f.shape {
+            case .kobjectInsideStruct?:
                 // The memory is the embedding struct's: a release must not kfree() it.
                 return "give the kobj_type a .release, and let the owner of the struct that embeds it free that memory only after the release has run (the release completes a completion the owner waits for before its free); the release itself must not kfree() memory that is a member of another struct"
-            }
-            if f.message.contains("the kobject is static") {
+            case .staticObject(core: "kobject")?:
                 return "give the kobj_type a .release that frees nothing (the kobject is static and outlives every reference), so that the kobject core's last put finds one; or allocate the kobject at run time with kobject_create_and_add(), whose release frees it"
-            }
-            if f.message.contains("kobj_type") {
+            case .kobjTypeWithoutRelease?:
                 return "give the kobj_type a .release that frees the object containing the kobject (kfree(container_of(kobj, struct …, kobj)))"
-            }
-            if f.message.contains("the device is static") {
+            case .staticObject?:
                 return "a statically allocated device is never freed: give it a release that frees nothing (dev.release, its device_type's or class's), so that the driver core's last put finds one; or allocate it at run time (the core's allocator, such as platform_device_alloc(), or kzalloc() with a release that kfree()s it)"
+            default:
+                return "set a release callback for the device (dev->release, its device_type's .release or its class's .dev_release) that kfree()s struct \(f.object.isEmpty ? "…" : f.object) via container_of()"
             }
-            return "set a release callback for the device (dev->release, its device_type's .release or its class's .dev_release) that kfree()s struct \(f.object.isEmpty ? "…" : f.object) via container_of()"
         case "unrevoked-provider-ops":
             let members = f.members.isEmpty ? "the provider's members" : f.members.joined(separator: ", ")
             if f.protection == "revocation" || f.protection == "wait" {
@@ -215,5 +178,56 @@ public enum FixSuggestion {
         default:
             return ""
         }
+    }
+
+    /// The fix text of a `kfree-outside-release` finding `f` about `s`, by where the free
+    /// is (`f.shape`) and the object's protection.
+    static func kfreeText(_ f: Finding, _ s: String, _ c: Core, _ ctx: AnalysisContext?) -> String {
+        var teardown: String?, drop = "put_device()"
+        switch f.shape {
+        case .freedOnLastClose?:
+            // A cdev's container has no release of its own: the cdev must hold a device
+            // (or kobject) that frees it.
+            return "do not free \(s) from the file's .release: \(cdevHeldDevice(s)), and drop the device's reference where this close frees the memory now (put_device())"
+        case .freedAfterTeardown(let t)?: teardown = t
+        case .freedOnErrorPath(let d)?: drop = d
+        default: break
+        }
+        if teardown == "cdev_del" {
+            return "do not kfree() \(s) right after cdev_del(): \(cdevHeldDevice(s)), and replace this kfree() with put_device()"
+        }
+        // A cdev torn down through a helper, or undone on an error path: the cdev's
+        // kobj_type is the char device core's, so the release that frees must still be a
+        // device's the cdev holds.
+        if teardown != nil && f.chain.last == "cdev" {
+            return "do not free \(s) right after its cdev is deleted: \(cdevHeldDevice(s)), and drop that device's reference where this free is now (put_device())"
+        }
+        if teardown == nil && drop == "cdev_del()" {
+            return "do not kfree() \(s) on this error path: \(cdevHeldDevice(s)); delete the cdev (cdev_del()) once it was added, and drop that device's reference where this free is now (put_device())"
+        }
+        guard teardown != nil else {
+            // The release then frees what it owns: this path must not free that too.
+            let releaseOwns = c.release.map { "; \(drop) then runs \($0)(), so this path must no longer free what that release frees" } ?? ""
+            return "call \(drop) instead of kfree() on this error path: once the reference count is initialized, only the release callback may free \(s)\(releaseOwns)"
+        }
+        switch f.protection {
+        case "none" where c.release != nil:
+            // The core installs its own release for every driver (mtd_info's): only the
+            // core can make it free a driver's container.
+            return "do not free \(s) after the reference is dropped: the core's release \(c.release!)() neither frees \(s) nor calls back the driver, so the fix needs the core: give struct \(f.object) a release hook that \(c.release!)() calls when the last reference goes, and move this free into the driver's hook (kfree(container_of(…)))"
+        case "none":
+            return "do not kfree() \(s) after the reference is dropped: the release of struct \(f.object) (its kobj_type's .release, or its device's) must kfree() the container (container_of()): add one, or make the one it has do so; then drop this kfree() and any other of \(s) once its reference count is set up"
+        default: break
+        }
+        // Whatever the function does with the memory after the unregister must then come
+        // before it: the unregister may drop the last reference.
+        let usesFirst = "; whatever the function still does with \(s) after the unregister must come before it"
+        if f.protection == "driver-release", let release = c.release {
+            return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release hook of struct \(f.object) that \(release)() calls (kfree(container_of(…))) when the last reference goes\(lastOfSeveral(f.structName, ctx))\(usesFirst)"
+        }
+        if f.protection == "empty-release" {
+            return "do not kfree() \(s) after the reference is dropped: struct \(f.object)'s release\(c.release.map { " " + $0 + "()" } ?? "") is empty, so it must be made to free the container (kfree(container_of(…))) when the last reference goes — in the core when the release is the core's, for every driver of it\(usesFirst)"
+        }
+        return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release callback of struct \(f.object) (kfree(container_of(…))), which runs when the last reference goes\(usesFirst)"
     }
 }

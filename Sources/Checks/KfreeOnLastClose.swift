@@ -66,12 +66,14 @@ extension KfreeOutsideReleaseCheck {
                 let direct = j == 0 && DriverCore.frees.contains(call.callee)
                 let name = index.aggregate(opened.container).name
                 let how = direct ? "" : call.writtenAs == call.callee ? " through \(call.callee)()" : " through \(call.writtenAs)() and its release \(call.callee)()"
-                return Finding(check: description.id, severity: .error, file: index.path(opened.release.file),
-                               line: call.site.line, column: call.site.column, function: view.decl.name,
-                               structName: name, object: name,
-                               message: "'struct \(name)' embeds the cdev that the file operations '\(opened.fops)' are opened through, but their .release \(view.decl.name)() frees it\(how): when a file is still open as the device goes away, its last close frees it here, and the VFS then drops the file's reference on the cdev (cdev_put()) in freed memory; free the container from a release that runs when the cdev's last reference goes (cdev_device_add() or cdev_set_parent() with a device whose release frees it)",
-                               notes: [FindingNote(.initialization, file: index.path(opened.file), line: opened.line,
-                                                   message: "cdev_init() opens the cdev through '\(opened.fops)', whose .release is \(view.decl.name)()")])
+                var f = Finding(check: description.id, severity: .error, file: index.path(opened.release.file),
+                                line: call.site.line, column: call.site.column, function: view.decl.name,
+                                structName: name, object: name,
+                                message: "'struct \(name)' embeds the cdev that the file operations '\(opened.fops)' are opened through, but their .release \(view.decl.name)() frees it\(how): when a file is still open as the device goes away, its last close frees it here, and the VFS then drops the file's reference on the cdev (cdev_put()) in freed memory; free the container from a release that runs when the cdev's last reference goes (cdev_device_add() or cdev_set_parent() with a device whose release frees it)",
+                                notes: [FindingNote(.initialization, file: index.path(opened.file), line: opened.line,
+                                                    message: "cdev_init() opens the cdev through '\(opened.fops)', whose .release is \(view.decl.name)()")])
+                f.shape = .freedOnLastClose
+                return f
             }
         }
         return nil

@@ -344,13 +344,15 @@ struct KfreeOutsideReleaseCheck: Check {
                                                free: c.callee, in: view, ctx: ctx)
         var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]
         if let via { notes.append(FindingNote(.teardown, file: index.path(id.file), line: via, message: "this goto reaches the \(c.callee)()")) }
-        return Finding(check: Self.description.id, severity: severity, file: index.path(id.file),
-                       line: c.site.line, column: c.site.column, function: fn.name,
-                       structName: index.aggregate(agg).name,
-                       chain: DevmEmbeddedRefcountCheck.chain(from: agg, path: ev.path, ctx: ctx)?.0 ?? [], object: objectName,
-                       protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
-                       message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead\(tail)",
-                       notes: notes)
+        var f = Finding(check: Self.description.id, severity: severity, file: index.path(id.file),
+                        line: c.site.line, column: c.site.column, function: fn.name,
+                        structName: index.aggregate(agg).name,
+                        chain: DevmEmbeddedRefcountCheck.chain(from: agg, path: ev.path, ctx: ctx)?.0 ?? [], object: objectName,
+                        protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
+                        message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead\(tail)",
+                        notes: notes)
+        f.shape = ev.teardown ? .freedAfterTeardown(teardown: ev.callee) : .freedOnErrorPath(drop: drop)
+        return f
     }
 
     /// The severity of a free after event `ev` on the object (`core` kind, of type `object`

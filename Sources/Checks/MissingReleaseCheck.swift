@@ -183,9 +183,11 @@ struct MissingReleaseCheck: Check {
                            : ownerFrees ? "its owner frees the memory itself (kfree() or devres), which is only safe if no reference outlives that free"
                            : within.map { "its struct lives inside struct \($0), whose owner frees the memory, which is only safe if no reference outlives that" }
                            ?? "the kobject can never be freed correctly"
-        return Finding(check: Self.description.id, severity: isStatic || ownerFrees || within != nil ? .warning : .error, file: index.path(id.file), line: c.line, column: c.column,
-                           function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
-                           notes: [FindingNote(.definition, file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")])
+        var f = Finding(check: Self.description.id, severity: isStatic || ownerFrees || within != nil ? .warning : .error, file: index.path(id.file), line: c.line, column: c.column,
+                        function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
+                        notes: [FindingNote(.definition, file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")])
+        f.shape = isStatic ? .staticObject(core: "kobject") : within != nil ? .kobjectInsideStruct : .kobjTypeWithoutRelease
+        return f
     }
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
@@ -242,10 +244,12 @@ struct MissingReleaseCheck: Check {
                 let isStatic = !ownerFrees && Self.isStaticObject(arg, in: view, ctx: ctx)
                 let consequence = ownerFrees ? Self.ownerFreeConsequence(after: c, root: p.root, in: view)
                     : isStatic ? "; the device is static, so nothing leaks, but the driver core complains of the missing release on its last put" : ""
-                out.append(Finding(check: Self.description.id, severity: ownerFrees ? .error : .warning, file: index.path(id.file), line: c.line, column: c.column,
-                                   function: fn.name, structName: index.aggregate(agg).name, object: objectName,
-                                   message: "\(c.callee)() registers the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)" + consequence,
-                                   notes: [FindingNote(.definition, file: index.path(object.file), line: index.aggregate(object).line, message: "struct \(objectName) is defined here")]))
+                var f = Finding(check: Self.description.id, severity: ownerFrees ? .error : .warning, file: index.path(id.file), line: c.line, column: c.column,
+                                function: fn.name, structName: index.aggregate(agg).name, object: objectName,
+                                message: "\(c.callee)() registers the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)" + consequence,
+                                notes: [FindingNote(.definition, file: index.path(object.file), line: index.aggregate(object).line, message: "struct \(objectName) is defined here")])
+                if isStatic { f.shape = .staticObject(core: "device") }
+                out.append(f)
             }
         }
         return out

@@ -34,6 +34,27 @@ public enum EvidenceKind: String, Sendable, Hashable, CaseIterable, Codable {
     case definition
 }
 
+/// The situation a finding describes, beyond its check and protection, that decides which
+/// fix to suggest. Set by the check that writes the message, so that the fix never has to
+/// read the message's words.
+public enum FindingShape: Sendable, Hashable, Codable {
+    /// The object (of kind `core`: `device`, `kobject`) is statically allocated: nothing
+    /// leaks, and its release must free nothing.
+    case staticObject(core: String)
+    /// A kobj_type without `.release` whose kobject's struct lives inside another struct,
+    /// whose owner frees the memory.
+    case kobjectInsideStruct
+    /// Any other kobj_type without `.release`.
+    case kobjTypeWithoutRelease
+    /// A cdev's container freed by the `.release` of the file operations opened through it.
+    case freedOnLastClose
+    /// Freed right after `teardown` (a function name) dropped the object's reference.
+    case freedAfterTeardown(teardown: String)
+    /// Freed on an error path whose reference must instead be dropped with `drop`
+    /// (`put_device()`, `kobject_put()`, `cdev_del()`, `kref_put()`).
+    case freedOnErrorPath(drop: String)
+}
+
 /// A secondary location attached to a finding: one typed step of its evidence.
 public struct FindingNote: Sendable, Hashable, Codable {
     public var kind: EvidenceKind
@@ -79,6 +100,8 @@ public struct Finding: Sendable, Hashable, Codable {
     public var useSites: [FindingUseSite] = []
     /// What to change, in the kernel's own terms (set by `FixSuggestion` after the checks run).
     public var fix: String = ""
+    /// The situation that decides the fix, when the check and protection alone do not.
+    public var shape: FindingShape?
     /// Located in test code or samples (KUnit tests, `samples/`, `tools/testing/`): reported
     /// as a note unless `--include-tests`, and counted apart.
     public var inTestCode: Bool = false

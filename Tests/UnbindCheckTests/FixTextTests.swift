@@ -285,6 +285,42 @@ import Testing
         #expect(core.fix.hasPrefix("do not free struct chip after the reference is dropped: the core's release flash_release() neither frees struct chip nor calls back the driver, so the fix needs the core"), "\(core.fix)")
     }
 
+    /// A cdev's container freed on an error path after `cdev_add()`: the undo is not a
+    /// `put_device()` (it has no device) but a device the cdev holds, and the added cdev is
+    /// deleted. The shape the check sets, not the message's words, picks the text.
+    @Test func aCdevFreedOnAnErrorPathIsDeletedAndGetsAHeldDevice() throws {
+        var files = Self.cdevDriver
+        files["drivers/char/icap.c"]! += """
+            int icap_enable(int x);
+            int icap_setup(int fail)
+            {
+                    struct icap *w = kzalloc(sizeof(*w), 0);
+                    int ret;
+                    cdev_init(&w->cdev, 0);
+                    ret = cdev_add(&w->cdev, 1, 1);
+                    if (ret < 0)
+                            goto err;
+                    ret = icap_enable(fail);
+                    if (ret < 0)
+                            goto err;
+                    return 0;
+            err:
+                    kfree(w);
+                    return ret;
+            }
+            """
+        let freed = try #require(findings(of: "kfree-outside-release", in: files).first { $0.function == "icap_setup" })
+        #expect(freed.line == 28)
+        #expect(freed.shape == .freedOnErrorPath(drop: "cdev_del()"))
+        #expect(freed.fix == "do not kfree() struct icap on this error path: give struct icap a struct device whose release kfree()s it (container_of()) and add the cdev with cdev_device_add() (or cdev_set_parent()), so that the cdev holds that device until its last file is closed; delete the cdev (cdev_del()) once it was added, and drop that device's reference where this free is now (put_device())")
+        let after = try #require(findings(of: "kfree-outside-release", in: Self.cdevDriver).first)
+        #expect(after.shape == .freedAfterTeardown(teardown: "cdev_del"))
+        // The same message with another shape gets another fix: the text follows the shape.
+        var reshaped = freed
+        reshaped.shape = .freedOnErrorPath(drop: "kobject_put()")
+        #expect(FixSuggestion.text(for: reshaped).hasPrefix("call kobject_put() instead of kfree() on this error path"))
+    }
+
     /// A file-scope device or kobject is never freed: its release must free nothing.
     @Test func aStaticObjectGetsAReleaseThatFreesNothing() throws {
         let device = ["drivers/bus/vbus.c": """
