@@ -23,7 +23,9 @@ struct MissingReleaseCheck: Check {
             in another translation unit through a pointer).
             """)
 
-    static let deviceRegistrations: Set<String> = ["device_register", "device_add"]
+    /// Calls that give a device its reference count: once initialized, its last
+    /// `put_device()` needs a release even if the device is never added.
+    static let deviceRegistrations: Set<String> = ["device_register", "device_add", "device_initialize"]
 
     /// The struct that holds the kobject `kobj` (an expression of `view`): the type of `x`
     /// in `&x->kobj`, or what a kobject pointer points to.
@@ -204,6 +206,11 @@ struct MissingReleaseCheck: Check {
                 }
                 guard Self.deviceRegistrations.contains(c.callee), let arg = args.first,
                       let p = view.accessPath(arg), !p.fields.isEmpty else { continue }
+                // Initialized and then added here: judged (once) at the add.
+                if c.callee == "device_initialize", fn.calls.contains(where: { d in
+                    (d.callee == "device_add" || d.callee == "device_register")
+                        && view.exprs.arguments(d.node).first.flatMap { view.accessPath($0) } == p
+                }) { continue }
                 // The container the device lives in.
                 var rootType: (TypeRef, Int32)?
                 switch p.root {
@@ -246,7 +253,7 @@ struct MissingReleaseCheck: Check {
                     : isStatic ? "; the device is static, so nothing leaks, but the driver core complains of the missing release on its last put" : ""
                 var f = Finding(check: Self.description.id, severity: ownerFrees ? .error : .warning, file: index.path(id.file), line: c.line, column: c.column,
                                 function: fn.name, structName: index.aggregate(agg).name, object: objectName,
-                                message: "\(c.callee)() registers the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)" + consequence,
+                                message: "\(c.callee)() \(c.callee == "device_initialize" ? "initializes" : "registers") the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)" + consequence,
                                 notes: [FindingNote(.definition, file: index.path(object.file), line: index.aggregate(object).line, message: "struct \(objectName) is defined here")])
                 if isStatic { f.shape = .staticObject(core: "device") }
                 out.append(f)

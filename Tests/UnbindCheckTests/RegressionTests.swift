@@ -303,4 +303,32 @@ import Testing
         let pointer = src.replacingOccurrences(of: "struct item item;", with: "struct item *item;")
         #expect(findings("missing-release", pointer).map(\.severity) == [.error])
     }
+
+    /// A device only initialized (never added) still gets its final `put_device()`, which
+    /// needs a release; one initialized and then added here is judged once, at the add.
+    @Test func anInitializedDeviceWithoutAReleaseIsReportedOnce() {
+        let src = """
+            struct domain { int n; struct device dev; };
+            struct panel { int n; struct device dev; };
+            int domain_init(struct domain *d)
+            {
+                    device_initialize(&d->dev);
+                    return dev_set_name(&d->dev, "pd");
+            }
+            void domain_remove(struct domain *d) { put_device(&d->dev); }
+            int panel_add(struct panel *p)
+            {
+                    device_initialize(&p->dev);
+                    return device_add(&p->dev);
+            }
+            """
+        let f = findings("missing-release", src)
+        #expect(f.map(\.line) == [6, 13])
+        #expect(f.map(\.function) == ["domain_init", "panel_add"])
+        #expect(f.first?.message == "device_initialize() initializes the struct device embedded in 'struct domain' (dev) but no release callback is set for it (dev.release, device_type or class)")
+        #expect(f.last?.message.hasPrefix("device_add() registers the struct device embedded in 'struct panel'") == true)
+        // A release set on the type silences both.
+        let released = src.replacingOccurrences(of: "device_initialize(&d->dev);", with: "d->dev.release = domain_release; device_initialize(&d->dev);")
+        #expect(findings("missing-release", released).map(\.function) == ["panel_add"])
+    }
 }
