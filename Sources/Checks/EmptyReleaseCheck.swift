@@ -37,7 +37,7 @@ struct EmptyReleaseCheck: Check {
                             line: fn.line, column: fn.column, function: fn.name,
                             message: message,
                             notes: cb.bindings.prefix(3).map { FindingNote(.release, file: $0.file, line: $0.line, message: $0.message) })
-            if cb.onlyStaticObjects { f.shape = .staticObject(core: "device") }
+            if cb.onlyStaticObjects { f.shape = .staticObject(core: "device") } else if commented { f.shape = .freedByOwner }
             return f
         }
     }

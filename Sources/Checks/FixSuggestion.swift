@@ -148,7 +148,12 @@ public enum FixSuggestion {
             return devmText(f, s, c, ctx)
         case "empty-release":
             if case .staticObject = f.shape {
-                return "a statically allocated device cannot be freed by its release: allocate it at run time instead (the core's allocator, such as platform_device_alloc() or root_device_register(), or kzalloc() with a release that kfree()s it), so that a reference held past the module's unload finds live memory"
+                return "nothing leaks while the device lives as long as the kernel (built-in code that never unregisters it): say so in a comment in the release; if it can be unregistered while others hold a reference (a module's exit, an error path), allocate it at run time instead (the core's allocator, such as platform_device_alloc() or root_device_register(), or kzalloc() with a release that kfree()s it)"
+            }
+            if f.shape == .freedByOwner {
+                // Another free in the release would be a double free: the owner's free must
+                // wait for this release instead.
+                return "keep the memory the owner's, as the comment says, but let the owner free it only after this release has run (hold a reference on this object until the owner's own release, or have this release signal a completion the owner waits for before its free); or move the free into this release and out of the owner"
             }
             return "free the container in the release: kfree(container_of(dev, struct …, dev)) (and put what it holds); allocate the container with kzalloc(), never devm_*, since the release may run after unbind"
         case "release-devm-free":
@@ -228,6 +233,8 @@ public enum FixSuggestion {
         if f.protection == "empty-release" {
             return "do not kfree() \(s) after the reference is dropped: struct \(f.object)'s release\(c.release.map { " " + $0 + "()" } ?? "") is empty, so it must be made to free the container (kfree(container_of(…))) when the last reference goes — in the core when the release is the core's, for every driver of it\(usesFirst)"
         }
-        return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release callback of struct \(f.object) (kfree(container_of(…))), which runs when the last reference goes\(usesFirst)"
+        // A bare kobject's release is its kobj_type's, which may not exist yet.
+        let release = f.chain.last == "kobject" ? "the .release of its kobj_type (adding one if there is none)" : "the release callback of struct \(f.object)"
+        return "do not kfree() \(s) after the reference is dropped: move the kfree() into \(release) (kfree(container_of(…))), which runs when the last reference goes\(usesFirst)"
     }
 }

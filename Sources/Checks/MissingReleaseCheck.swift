@@ -194,6 +194,8 @@ struct MissingReleaseCheck: Check {
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
+        // Devices added or registered anywhere, and the findings at a `device_initialize()`.
+        var added = Set<DeviceKey>(), initialized: [(key: (device: DeviceKey, function: FunctionID), index: Int)] = []
         let index = ctx.index
         for id in index.callers(ofAny: Self.deviceRegistrations.union(["kobject_init_and_add", "kobject_init"])).functions where ctx.reports(id.file) {
             let fn = index.function(id)
@@ -206,11 +208,6 @@ struct MissingReleaseCheck: Check {
                 }
                 guard Self.deviceRegistrations.contains(c.callee), let arg = args.first,
                       let p = view.accessPath(arg), !p.fields.isEmpty else { continue }
-                // Initialized and then added here: judged (once) at the add.
-                if c.callee == "device_initialize", fn.calls.contains(where: { d in
-                    (d.callee == "device_add" || d.callee == "device_register")
-                        && view.exprs.arguments(d.node).first.flatMap { view.accessPath($0) } == p
-                }) { continue }
                 // The container the device lives in.
                 var rootType: (TypeRef, Int32)?
                 switch p.root {
@@ -223,6 +220,10 @@ struct MissingReleaseCheck: Check {
                 if let d = rt.dereferenced, rt.pointerDepth > 0 { rt = d }
                 guard let agg = ctx.resolver.aggregate(of: rt, from: rf),
                       let (object, path) = Registration.walk(agg, p.fields, ctx: ctx) else { continue }
+                // A device that is also added (here or anywhere: `device_initialize()` in
+                // one function, `device_add()` in another) is judged at the add, once.
+                let key = DeviceKey(container: agg, path: p.fields)
+                if c.callee != "device_initialize" { added.insert(key) }
                 if let obj = ctx.subsystems.objects[object], obj.release != nil || obj.driverSuppliedRelease { continue }
                 if ctx.subsystems.releaseMentioned.contains(object) { continue }
                 // Set in this function through another spelling (a local alias)?
@@ -256,9 +257,26 @@ struct MissingReleaseCheck: Check {
                                 message: "\(c.callee)() \(c.callee == "device_initialize" ? "initializes" : "registers") the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)" + consequence,
                                 notes: [FindingNote(.definition, file: index.path(object.file), line: index.aggregate(object).line, message: "struct \(objectName) is defined here")])
                 if isStatic { f.shape = .staticObject(core: "device") }
+                if c.callee == "device_initialize" { initialized.append(((key, id), out.count)) }
                 out.append(f)
             }
         }
-        return out
+        let dropped = Set(initialized.filter { added.contains($0.key.device) || Self.callerAdds($0.key.function, ctx: ctx) }.map(\.index))
+        return out.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
+    }
+
+    /// Whether a caller of `id` adds or registers a device: `id` is then an initializing
+    /// helper of that registration (perhaps of the same device under another name, through a
+    /// union), judged at the add.
+    static func callerAdds(_ id: FunctionID, ctx: AnalysisContext) -> Bool {
+        ctx.index.callers(of: ctx.index.function(id).name).contains { caller in
+            ctx.index.function(caller).calls.contains { $0.callee == "device_add" || $0.callee == "device_register" }
+        }
+    }
+
+    /// A device by where it lives: the struct holding it and the member path to it.
+    struct DeviceKey: Hashable {
+        var container: AggregateID
+        var path: [String]
     }
 }

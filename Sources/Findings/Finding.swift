@@ -41,6 +41,8 @@ public enum FindingShape: Sendable, Hashable, Codable {
     /// The object (of kind `core`: `device`, `kobject`) is statically allocated: nothing
     /// leaks, and its release must free nothing.
     case staticObject(core: String)
+    /// An empty release whose comment says the memory is freed elsewhere, by its owner.
+    case freedByOwner
     /// A kobj_type without `.release` whose kobject's struct lives inside another struct,
     /// whose owner frees the memory.
     case kobjectInsideStruct

@@ -327,6 +327,18 @@ import Testing
         #expect(f.map(\.function) == ["domain_init", "panel_add"])
         #expect(f.first?.message == "device_initialize() initializes the struct device embedded in 'struct domain' (dev) but no release callback is set for it (dev.release, device_type or class)")
         #expect(f.last?.message.hasPrefix("device_add() registers the struct device embedded in 'struct panel'") == true)
+        // Initialized in one function and added in another (not its caller): judged at the add.
+        let split = src + """
+
+            struct part { int n; struct device dev; };
+            void part_setup(struct part *p) { device_initialize(&p->dev); }
+            int part_publish(struct part *p) { return device_add(&p->dev); }
+            """
+        #expect(findings("missing-release", split).map(\.function) == ["domain_init", "panel_add", "part_publish"])
+        // A caller that adds a device makes the initializing function its helper.
+        let helper = src.replacingOccurrences(of: "void domain_remove(struct domain *d) { put_device(&d->dev); }",
+                                              with: "int domain_add(struct domain *d) { domain_init(d); return device_add(d->parent); }")
+        #expect(findings("missing-release", helper).map(\.function) == ["panel_add"])
         // A release set on the type silences both.
         let released = src.replacingOccurrences(of: "device_initialize(&d->dev);", with: "d->dev.release = domain_release; device_initialize(&d->dev);")
         #expect(findings("missing-release", released).map(\.function) == ["panel_add"])

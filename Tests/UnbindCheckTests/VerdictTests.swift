@@ -552,8 +552,12 @@ import Testing
         #expect(f.map(\.severity) == [.warning])
         #expect(f.first?.line == 2)
         #expect(f.first?.message.contains("a comment in or right above it says so on purpose") == true)
+        // The owner frees the memory: a free in the release too would be a double free.
+        #expect(f.first?.shape == .freedByOwner)
+        #expect(f.first.map { FixSuggestion.text(for: $0) }?.hasPrefix("keep the memory the owner's, as the comment says, but let the owner free it only after this release has run") == true)
         let bare = run("empty-release", ["drivers/misc/part.c": commented.replacingOccurrences(of: "/* nothing to do: the owning controller frees the parts */", with: "")])
         #expect(bare.map(\.severity) == [.error])
+        #expect(bare.first.map { FixSuggestion.text(for: $0) }?.hasPrefix("free the container in the release: kfree(container_of(") == true)
         // A plain comment right above it explains it too; kernel-doc does not.
         let above = commented.replacingOccurrences(of: "        /* nothing to do: the owning controller frees the parts */\n", with: "")
             .replacingOccurrences(of: "static void part_release", with: "/* the controller owns the memory */\nstatic void part_release")
