@@ -73,12 +73,14 @@ public enum FixSuggestion {
                 return holds(next, core: c, depth: depth + 1)
             }
         }
+        // An array member holds several by itself (`struct dma_device dma_dev[4]`).
         let members = ctx.index.aggregate(agg).fields.compactMap { field -> String? in
             guard !field.name.isEmpty, let (inner, core) = closure.embeddedStruct(field: field.name, in: agg, resolver: ctx.resolver) else { return nil }
-            return holds(inner, core: core, depth: 0) ? field.name : nil
+            return holds(inner, core: core, depth: 0) ? (field.type.isArray ? "each of \(field.name)[]" : field.name) : nil
         }
-        guard members.count > 1 else { return "" }
-        let listed = members.count > 4 ? members.prefix(3).joined(separator: ", ") + ", …" : members.dropLast().joined(separator: ", ") + " and " + members.last!
+        guard members.count > 1 || members.first?.hasSuffix("[]") == true else { return "" }
+        let listed = members.count == 1 ? members[0]
+            : members.count > 4 ? members.prefix(3).joined(separator: ", ") + ", …" : members.dropLast().joined(separator: ", ") + " and " + members.last!
         return " (it has several refcounted members, \(listed): free it only when the last of them goes, from the release of the one the others keep a reference on, or through a kref of its own that each release puts)"
     }
 
@@ -129,7 +131,7 @@ public enum FixSuggestion {
             return "\(allocateEach) (with any other device-managed memory its users reach through it), kfree() it (container_of()) in the release hook of its struct \(f.object) that \(c.release.map { $0 + "()" } ?? "the core's release") calls when the last reference is dropped\(lastOfSeveral(f.structName, ctx)), and in remove() drop the reference registering took (\(c.unregister.first.map { $0 + "()" } ?? "the core's unregister") or the core's put)"
         case "none" where c.release != nil:
             // The core installs its own release, which the driver cannot replace.
-            return "the core's release \(c.release!)() neither frees \(s) nor calls back the driver, so the fix needs the core: give struct \(f.object) a release hook that \(c.release!)() calls (as the V4L2 and gadget cores do), \(allocateEach) and kfree() it (container_of()) from that hook; the driver then drops its reference after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
+            return "the core's release \(c.release!)() neither frees \(s) nor calls back the driver, so the fix needs the core: give struct \(f.object) a release hook that \(c.release!)() calls (as the V4L2 and gadget cores do), \(allocateEach) and kfree() it (container_of()) from that hook; that hook then runs when the last reference goes, after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
         case _ where f.chain.last == "cdev":
             return "\(allocateEach): a cdev has no release of its own, so \(cdevHeldDevice(s)), and put_device() it in remove() after the cdev is deleted (cdev_device_del())"
         case _ where f.chain.last == "kobject":

@@ -93,6 +93,12 @@ import Testing
             of: "struct prov { int irq; struct xdma_dev xdma; };", with: "struct prov_extra { int n; struct xdma_dev spare; };\nstruct prov { int irq; struct xdma_dev xdma; struct prov_extra extra; };")
         let inner = try #require(findings(of: "devm-embedded-refcount", in: nested).first { $0.file == "drivers/xdma/provider.c" })
         #expect(inner.fix.contains("(it has several refcounted members, xdma and extra:"), "\(inner.fix)")
+        // An array member holds several by itself.
+        var array = SharedCountTests.core()
+        array["drivers/xdma/provider.c"] = array["drivers/xdma/provider.c"]!.replacingOccurrences(
+            of: "struct prov { int irq; struct xdma_dev xdma; };", with: "struct prov { int irq; struct xdma_dev xdma[4]; };")
+        let arrayed = findings(of: "devm-embedded-refcount", in: array).first { $0.file == "drivers/xdma/provider.c" }
+        #expect(arrayed?.fix.contains("(it has several refcounted members, each of xdma[]: free it only when the last of them goes") == true, "\(arrayed?.fix ?? "no finding")")
         // One member: no such clause.
         let one = try #require(findings(of: "devm-embedded-refcount", in: SharedCountTests.core()).first { $0.file == "drivers/xdma/provider.c" })
         #expect(!one.fix.contains("several refcounted members"))
