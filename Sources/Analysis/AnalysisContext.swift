@@ -64,6 +64,17 @@ enum SubsystemPass: AnalysisPass {
     }
 }
 
+/// Functions that keep a counted reference on a device they are handed, and the objects
+/// whose device code outside their core hands to one (outside reference holders).
+enum ReferenceKeeperPass: AnalysisPass {
+    public static let name = "reference keepers"
+    /// The objects whose holders are wanted, and their core files (judged by the core's own rules).
+    public static var dependencies: [any AnalysisPass.Type] { [SubsystemPass.self] }
+    public static func run(_ ctx: AnalysisContext) -> ReferenceKeepers {
+        ReferenceKeepers(index: ctx.index, resolver: ctx.resolver, subsystems: ctx.result(of: SubsystemPass.self))
+    }
+}
+
 /// Release callbacks and what each does (their summaries use the free summaries).
 public enum ReleaseCallbackPass: AnalysisPass {
     public static let name = "release callbacks"
@@ -151,7 +162,7 @@ public final class AnalysisContext: @unchecked Sendable {
     /// Every pass, in an order that respects their dependencies.
     static let allPasses: [any AnalysisPass.Type] = [
         EmbeddingPass.self, AllocationPass.self, SummaryPass.self, ObjectFlowPass.self,
-        SubsystemPass.self, ReleaseCallbackPass.self, ProviderOpsPass.self, RevocationPass.self,
+        SubsystemPass.self, ReleaseCallbackPass.self, ProviderOpsPass.self, RevocationPass.self, ReferenceKeeperPass.self,
     ]
 
     /// Runs every pass now, so that the workers of a parallel check run find their results
@@ -241,6 +252,7 @@ public final class AnalysisContext: @unchecked Sendable {
     public var subsystems: Subsystems { result(of: RevocationPass.self) }
     public var releaseCallbacks: ReleaseCallbacks { result(of: ReleaseCallbackPass.self) }
     public var providerOps: ProviderOps { result(of: ProviderOpsPass.self) }
+    public var referenceKeepers: ReferenceKeepers { result(of: ReferenceKeeperPass.self) }
 }
 
 extension AnalysisContext {

@@ -98,7 +98,8 @@ struct DevmEmbeddedRefcountCheck: Check {
     /// - 0: a counted reference on an object of the subsystem's type, outside its register
     ///   and teardown paths: in a `*_get()` helper that is given the object (and that
     ///   someone calls: a helper no one calls holds nothing), or on an object the core finds
-    ///   itself;
+    ///   itself; or, outside the core, a call that hands the object's device to a function
+    ///   that stores a counted reference on it (`ReferenceKeepers`: a child's parent);
     /// - 1: a character device; 2: a lookup that returns a counted device
     ///   (`class_find_device()`);
     /// - 3: a reference on the object that its own register or teardown path takes and
@@ -136,6 +137,7 @@ struct DevmEmbeddedRefcountCheck: Check {
                 }
             }
         }
+        if let kept = ctx.referenceKeepers.heldObjects[obj.aggregate] { return (0, kept) }
         return best
     }
 

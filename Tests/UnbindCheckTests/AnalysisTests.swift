@@ -183,11 +183,12 @@ let deviceHeader = KernelPrelude.device
         let ctx = analyse(Self.tree, jobs: jobs)
         _ = Analyzer.findings(ctx)
         #expect(ctx.passTimes.map(\.0).sorted() == ["allocation typing", "checks", "embedding closure", "object flow", "provider ops", "provider revocation",
-                                                    "registration summaries", "release callbacks", "subsystem protection"])
+                                                    "reference keepers", "registration summaries", "release callbacks", "subsystem protection"])
         // The passes a pass depends on ran before it.
         let order = ctx.passTimes.map(\.0)
         #expect(order.firstIndex(of: "registration summaries")! < order.firstIndex(of: "subsystem protection")!)
         #expect(order.firstIndex(of: "subsystem protection")! < order.firstIndex(of: "provider ops")!)
+        #expect(order.firstIndex(of: "subsystem protection")! < order.firstIndex(of: "reference keepers")!)
         #expect(order.last == "checks")
     }
 }
