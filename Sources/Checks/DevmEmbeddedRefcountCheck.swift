@@ -19,7 +19,9 @@ struct DevmEmbeddedRefcountCheck: Check {
         confidence: """
             High when the object reaches device_add/cdev_add/kobject_add through the call graph, \
             the subsystem's release neither frees nor waits and its core hands out references \
-            (get_device(), a character device). Without such a holder, a warning. False positives: \
+            (get_device(), a character device), or code outside the core hands its device to a \
+            function that keeps a counted reference on it (a sound card's parent). Without such a \
+            holder, a warning. False positives: \
             registration guarded by a path the analysis cannot see (function pointers), or memory \
             re-homed before unbind.
             """)
