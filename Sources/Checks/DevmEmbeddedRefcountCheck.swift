@@ -272,8 +272,11 @@ struct DevmEmbeddedRefcountCheck: Check {
                 fieldText = reg.path.joined(separator: ".")
             }
             let objectName = index.aggregate(reg.object).name
+            // The note points at the member the chain starts with, not at the struct's head.
+            let first = fieldText.prefix { $0 != "." && $0 != "[" }
+            let member = structDecl.fields.first { $0.name == first }
             var notes: [FindingNote] = [
-                FindingNote(.embedding, file: index.path(agg.file), line: structDecl.line, column: structDecl.column,
+                FindingNote(.embedding, file: index.path(agg.file), line: member?.line ?? structDecl.line, column: member?.column ?? structDecl.column,
                             message: "struct \(structDecl.name) embeds \(chain.dropFirst().map { "struct \($0)" }.joined(separator: " → ")) (\(fieldText))"),
                 Self.registeringNote(found, arrival: site, structName: structDecl.name, core: core, ctx: ctx),
             ]
