@@ -1,0 +1,158 @@
+import Testing
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+@testable import Reporting
+@testable import Pipeline
+
+/// Issue 10, outside reference holders: a devm object is an error only when someone outside
+/// the driver can hold a reference (its core hands out counted references, a character
+/// device, a lookup); otherwise only a delayed release touches the memory.
+extension VerdictTests {
+    static func plainCore(holder: Bool) -> [String: String] {
+        ["include/linux/lcd.h": """
+            #include <linux/device.h>
+            struct lcd { int rows; struct device dev; };
+            int lcd_register(struct lcd *l);
+            """,
+         "drivers/lcd/core.c": """
+            #include <linux/lcd.h>
+            static void lcd_release(struct device *dev) { struct lcd *l = container_of(dev, struct lcd, dev); l->rows = 0; }
+            int lcd_register(struct lcd *l) { l->dev.release = lcd_release; return device_register(&l->dev); }
+            void lcd_unregister(struct lcd *l) { device_unregister(&l->dev); }
+            \(holder ? "struct lcd *lcd_get(struct lcd *l) { get_device(&l->dev); return l; }" : "")
+            \(holder ? "int lcd_open(struct lcd *l) { return lcd_get(l) ? 0 : -1; }" : "")
+            """,
+         "drivers/lcd/panel.c": """
+            #include <linux/lcd.h>
+            struct panel { int id; struct lcd lcd; };
+            static int panel_probe(struct platform_device *pdev)
+            {
+                    struct panel *p = devm_kzalloc(&pdev->dev, sizeof(*p), 0);
+                    return lcd_register(&p->lcd);
+            }
+            """]
+    }
+
+    @Test func withoutAnOutsideReferenceHolderADevmObjectIsAWarning() {
+        let none = run("devm-embedded-refcount", Self.plainCore(holder: false))
+        #expect(none.map(\.severity) == [.warning])
+        #expect(none.first?.message.contains("but no outside reference holder was found") == true)
+        let held = run("devm-embedded-refcount", Self.plainCore(holder: true))
+        #expect(held.map(\.severity) == [.error])
+        #expect(held.first?.notes.contains { $0.message == "users can hold a reference: lcd_get calls get_device()" && $0.file == "drivers/lcd/core.c" } == true)
+    }
+
+    /// Weak evidence is no holder: a `*_get()` helper that no one calls, a reference the
+    /// core takes on another object, or a temporary hold on the object's own unregister path.
+    @Test func aGetNoOneCallsOrAHoldOnAnotherObjectIsNoHolder() {
+        var uncalled = Self.plainCore(holder: true)
+        uncalled["drivers/lcd/core.c"] = uncalled["drivers/lcd/core.c"]!.replacingOccurrences(
+            of: "int lcd_open(struct lcd *l) { return lcd_get(l) ? 0 : -1; }", with: "")
+        let none = run("devm-embedded-refcount", uncalled)
+        #expect(none.map(\.severity) == [.warning])
+        #expect(none.first?.message.contains("(the core takes no counted reference and creates no character device)") == true)
+        var other = Self.plainCore(holder: false)
+        other["drivers/lcd/core.c"]! += """
+            struct lcd_host { int n; struct device dev; };
+            int lcd_host_hold(struct lcd_host *h) { get_device(&h->dev); return 0; }
+            int lcd_attach(struct lcd_host *h) { return lcd_host_hold(h); }
+            """
+        let weak = run("devm-embedded-refcount", other)
+        #expect(weak.map(\.severity) == [.warning])
+        #expect(weak.first?.message.contains("(the core takes counted references only on other objects and creates no character device)") == true)
+        #expect(weak.first?.notes.map(\.message).contains("not an outside holder: lcd_host_hold calls get_device()") == true)
+        var temporary = Self.plainCore(holder: false)
+        temporary["drivers/lcd/core.c"] = temporary["drivers/lcd/core.c"]!.replacingOccurrences(
+            of: "void lcd_unregister(struct lcd *l) { device_unregister(&l->dev); }",
+            with: "void lcd_unregister(struct lcd *l) { get_device(&l->dev); device_unregister(&l->dev); put_device(&l->dev); }")
+        let held = run("devm-embedded-refcount", temporary)
+        #expect(held.map(\.severity) == [.warning])
+        #expect(held.first?.message.contains("only on its own register and teardown paths") == true)
+    }
+
+    /// The fix names the unregister function this driver calls, not the first of the core's.
+    @Test func theFixNamesTheUnregisterTheDriverCalls() {
+        var files = Self.plainCore(holder: true)
+        files["drivers/lcd/core.c"]! += "void lcd_unregister_all(struct lcd *l) { device_unregister(&l->dev); }\n"
+        files["drivers/lcd/panel.c"]! += """
+            static void panel_remove(struct platform_device *pdev) { struct panel *p = platform_get_drvdata(pdev); lcd_unregister_all(&p->lcd); }
+            static struct platform_driver panel_driver = { .probe = panel_probe, .remove = panel_remove };
+            """
+        let f = run("devm-embedded-refcount", files)
+        #expect(f.map(\.severity) == [.error])
+        #expect(f.first?.fix.contains("after lcd_unregister_all() in remove()") == true)
+        // The core installs its own release, which neither frees nor calls the driver back.
+        #expect(f.first?.fix.hasPrefix("the core's release lcd_release() neither frees struct panel nor calls back the driver, so the fix needs the core: give struct lcd a release hook that lcd_release() calls") == true)
+        #expect(run("devm-embedded-refcount", Self.plainCore(holder: true)).first?.fix.contains("after lcd_unregister() in remove()") == true)
+    }
+
+    /// The holder named is a `*_get()` of the object, not an earlier temporary hold on an
+    /// unregister path nor a reference on another type.
+    @Test func theHolderNamedIsAGetOfTheObject() {
+        var files = Self.plainCore(holder: true)
+        files["drivers/lcd/core.c"] = files["drivers/lcd/core.c"]!.replacingOccurrences(
+            of: "void lcd_unregister(struct lcd *l) { device_unregister(&l->dev); }",
+            with: """
+                struct lcd_host { int n; struct device dev; };
+                void lcd_host_hold(struct lcd_host *h) { get_device(&h->dev); }
+                void lcd_unregister(struct lcd *l) { get_device(&l->dev); device_unregister(&l->dev); put_device(&l->dev); }
+                """)
+        let held = run("devm-embedded-refcount", files)
+        #expect(held.map(\.severity) == [.error])
+        #expect(held.first?.notes.filter { $0.message.hasPrefix("users can hold") }.map(\.message) == ["users can hold a reference: lcd_get calls get_device()"])
+    }
+
+    @Test func waitingForItsOwnReleaseBeforeKfreeIsRight() {
+        let body = """
+            #include <linux/device.h>
+            struct entry { int n; struct completion gone; struct device dev; };
+            void entry_drop(struct entry *e)
+            {
+                    device_unregister(&e->dev);
+                    wait_for_completion(&e->gone);
+                    kfree(e);
+            }
+            """
+        #expect(run("kfree-outside-release", ["drivers/misc/e.c": body]).isEmpty)
+        let control = run("kfree-outside-release", ["drivers/misc/e.c": body.replacingOccurrences(of: "wait_for_completion(&e->gone);", with: "")])
+        #expect(control.map(\.severity) == [.error])
+        #expect(control.first?.line == 7)
+    }
+
+    @Test func kfreeAfterPuttingABareKobjectIsAWarning() {
+        let body = """
+            #include <linux/device.h>
+            void kobject_put(struct kobject *kobj);
+            struct stats { int n; struct kobject kobj; };
+            void stats_drop(struct stats *s)
+            {
+                    kobject_put(&s->kobj);
+                    kfree(s);
+            }
+            """
+        let f = run("kfree-outside-release", ["drivers/misc/s.c": body])
+        #expect(f.map(\.severity) == [.warning])
+        #expect(f.first?.message.contains("it is a bare kobject that only sysfs refers to") == true)
+        // With a kobj_type that has no release, there is no release to move the kfree()
+        // into: the fix says to add one.
+        let typed = body.replacingOccurrences(of: "void stats_drop(struct stats *s)\n{\n        kobject_put(&s->kobj);", with: """
+            static const struct kobj_type stats_ktype = { .sysfs_ops = NULL };
+            int stats_add(struct stats *s)
+            {
+                    int rc = kobject_init_and_add(&s->kobj, &stats_ktype, NULL, "stats");
+                    if (!rc)
+                            return 0;
+                    kobject_put(&s->kobj);
+            """).replacingOccurrences(of: "kfree(s);\n}", with: "kfree(s);\n        return rc;\n}")
+        let none = run("kfree-outside-release", ["drivers/misc/s.c": typed])
+        #expect(none.map(\.protection) == ["none"])
+        #expect(none.first?.fix == "do not kfree() struct stats after the reference is dropped: the release of struct stats (its kobj_type's .release, or its device's) must kfree() the container (container_of()): add one, or make the one it has do so; then drop this kfree() and any other of struct stats once its reference count is set up")
+        // Control: a device's kobject is the device's.
+        let dev = body.replacingOccurrences(of: "struct kobject kobj;", with: "struct device dev;").replacingOccurrences(of: "kobject_put(&s->kobj)", with: "put_device(&s->dev)")
+        #expect(run("kfree-outside-release", ["drivers/misc/s.c": dev]).map(\.severity) == [.error])
+    }
+}
