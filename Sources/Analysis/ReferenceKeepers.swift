@@ -62,26 +62,34 @@ public struct ReferenceKeepers: Sendable {
         for _ in 1..<Self.maxDepth where !frontier.isEmpty {
             var next = Set<FunctionID>()
             for keeper in frontier {
-                let name = index.function(keeper).name
-                guard let effects = keeps[keeper] else { continue }
-                for caller in index.callers(of: name).sorted() where caller != keeper {
-                    let fn = index.function(caller)
-                    let view = FunctionView(id: caller, resolver: resolver)
-                    for c in fn.calls where c.callee == name && resolver.function(named: name, from: caller.file) == keeper {
-                        let args = Array(view.exprs.arguments(c.node))
-                        for (effect, keep) in effects.sorted(by: { $0.key < $1.key }) where args.indices.contains(effect.param) {
-                            guard let p = view.accessPath(args[effect.param]), case .parameter(let k) = p.root else { continue }
-                            let key = ParamEffect(param: k, path: p.fields + effect.path)
-                            if keeps[caller]?[key] == nil {
-                                keeps[caller, default: [:]][key] = keep
-                                next.insert(caller)
-                            }
+                guard let effects = keeps[keeper]?.sorted(by: { $0.key < $1.key }) else { continue }
+                for (view, _, args) in Self.calls(of: keeper, index: index, resolver: resolver) {
+                    for (effect, keep) in effects where args.indices.contains(effect.param) {
+                        guard let p = view.accessPath(args[effect.param]), case .parameter(let k) = p.root else { continue }
+                        let key = ParamEffect(param: k, path: p.fields + effect.path)
+                        if keeps[view.id]?[key] == nil {
+                            keeps[view.id, default: [:]][key] = keep
+                            next.insert(view.id)
                         }
                     }
                 }
             }
             frontier = next.sorted()
         }
+    }
+
+    /// The calls of `keeper` in other functions (resolved to it, not to a namesake), in
+    /// function order, each with its function's view and its arguments.
+    static func calls(of keeper: FunctionID, index: TreeIndex, resolver: Resolver) -> [(FunctionView, CallSite, [Int32])] {
+        let name = index.function(keeper).name
+        var out: [(FunctionView, CallSite, [Int32])] = []
+        for caller in index.callers(of: name).sorted() where caller != keeper {
+            let view = FunctionView(id: caller, resolver: resolver)
+            for c in view.decl.calls where c.callee == name && resolver.function(named: name, from: caller.file) == keeper {
+                out.append((view, c, Array(view.exprs.arguments(c.node))))
+            }
+        }
+        return out
     }
 
     /// Every call of a keeper whose kept argument is the device of a subsystem's object
@@ -93,25 +101,20 @@ public struct ReferenceKeepers: Sendable {
         for keeper in keeps.keys.sorted() {
             let name = index.function(keeper).name
             let effects = keeps[keeper]!.sorted { $0.key < $1.key }
-            for caller in index.callers(of: name).sorted() where caller != keeper {
-                let fn = index.function(caller)
-                let view = FunctionView(id: caller, resolver: resolver)
-                for c in fn.calls where c.callee == name && resolver.function(named: name, from: caller.file) == keeper {
-                    let args = Array(view.exprs.arguments(c.node))
-                    for (effect, keep) in effects where args.indices.contains(effect.param) {
-                        let arg = args[effect.param]
-                        guard let p = view.accessPath(arg), let agg = view.pointedAggregate(ofExpression: arg),
-                              let obj = subsystems.objects[agg], !(coreFiles[agg]?.contains(caller.file) ?? true) else { continue }
-                        // The member kept: the one the argument takes the address of, or the
-                        // first of the path the keeper keeps inside what it points to.
-                        let field = effect.path.first ?? p.fields.last
-                        let at = index.path(caller.file)
-                        guard field == obj.coreField else { continue }
-                        if let known = heldObjects[agg], (known.file, known.line) <= (at, c.line) { continue }
-                        let storer = keep.storedIn == keeper ? "" : "\(index.function(keep.storedIn).name)(): "
-                        heldObjects[agg] = Evidence(file: at, line: c.line,
-                                                    message: "\(fn.name)() hands \(view.exprs.render(arg)) to \(name)(), which keeps a counted reference on it (\(storer)\(keep.statement))")
-                    }
+            for (view, c, args) in Self.calls(of: keeper, index: index, resolver: resolver) {
+                let caller = view.id
+                for (effect, keep) in effects where args.indices.contains(effect.param) {
+                    let arg = args[effect.param]
+                    guard let p = view.accessPath(arg), let agg = view.pointedAggregate(ofExpression: arg),
+                          let obj = subsystems.objects[agg], !(coreFiles[agg]?.contains(caller.file) ?? true) else { continue }
+                    // The member kept: the one the argument takes the address of, or the
+                    // first of the path the keeper keeps inside what it points to.
+                    guard effect.path.first ?? p.fields.last == obj.coreField else { continue }
+                    let at = index.path(caller.file)
+                    if let known = heldObjects[agg], (known.file, known.line) <= (at, c.line) { continue }
+                    let storer = keep.storedIn == keeper ? "" : "\(index.function(keep.storedIn).name)(): "
+                    heldObjects[agg] = Evidence(file: at, line: c.line,
+                                                message: "\(view.decl.name)() hands \(view.exprs.render(arg)) to \(name)(), which keeps a counted reference on it (\(storer)\(keep.statement))")
                 }
             }
         }
