@@ -195,7 +195,7 @@ struct MissingReleaseCheck: Check {
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         // Devices added or registered anywhere, and the findings at a `device_initialize()`.
-        var added = Set<DeviceKey>(), initialized: [(key: (device: DeviceKey, function: FunctionID), index: Int)] = []
+        var initialized: [(key: (device: DeviceKey, function: FunctionID), index: Int)] = []
         let index = ctx.index
         for id in index.callers(ofAny: Self.deviceRegistrations.union(["kobject_init_and_add", "kobject_init"])).functions where ctx.reports(id.file) {
             let fn = index.function(id)
@@ -207,23 +207,9 @@ struct MissingReleaseCheck: Check {
                     continue
                 }
                 guard Self.deviceRegistrations.contains(c.callee), let arg = args.first,
-                      let p = view.accessPath(arg), !p.fields.isEmpty else { continue }
-                // The container the device lives in.
-                var rootType: (TypeRef, Int32)?
-                switch p.root {
-                case .parameter(let k): rootType = fn.params.indices.contains(k) ? (fn.params[k].type, id.file) : nil
-                case .local(let n): rootType = fn.declaredType(of: n).map { ($0, id.file) }
-                case .global(let n): rootType = ctx.resolver.globalEntry(named: n, from: id.file).map { ($0.0.type, $0.1) }
-                }
-                guard let (rt0, rf) = rootType else { continue }
-                var rt = rt0
-                if let d = rt.dereferenced, rt.pointerDepth > 0 { rt = d }
-                guard let agg = ctx.resolver.aggregate(of: rt, from: rf),
-                      let (object, path) = Registration.walk(agg, p.fields, ctx: ctx) else { continue }
-                // A device that is also added (here or anywhere: `device_initialize()` in
-                // one function, `device_add()` in another) is judged at the add, once.
-                let key = DeviceKey(container: agg, path: p.fields)
-                if c.callee != "device_initialize" { added.insert(key) }
+                      let (key, p) = Self.device(arg, in: view, ctx: ctx),
+                      let (object, path) = Registration.walk(key.container, p.fields, ctx: ctx) else { continue }
+                let agg = key.container
                 if let obj = ctx.subsystems.objects[object], obj.release != nil || obj.driverSuppliedRelease { continue }
                 if ctx.subsystems.releaseMentioned.contains(object) { continue }
                 // Set in this function through another spelling (a local alias)?
@@ -261,8 +247,43 @@ struct MissingReleaseCheck: Check {
                 out.append(f)
             }
         }
+        guard !initialized.isEmpty else { return out }
+        // A device that is also added (in any file, reported or not: `device_initialize()`
+        // in one function, `device_add()` in another) is judged at the add, once.
+        let added = Self.addedDevices(ctx)
         let dropped = Set(initialized.filter { added.contains($0.key.device) || Self.callerAdds($0.key.function, ctx: ctx) }.map(\.index))
         return out.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
+    }
+
+    /// The device that argument `arg` of a call in `view` names, by the struct it lives in
+    /// and its member path (`&w->dev`: `struct widget`, `[dev]`), with its access path.
+    static func device(_ arg: Int32, in view: FunctionView, ctx: AnalysisContext) -> (DeviceKey, AccessPath)? {
+        guard let p = view.accessPath(arg), !p.fields.isEmpty else { return nil }
+        let fn = view.decl, file = view.file, resolver = ctx.resolver
+        var rootType: (TypeRef, Int32)?
+        switch p.root {
+        case .parameter(let k): rootType = fn.params.indices.contains(k) ? (fn.params[k].type, file) : nil
+        case .local(let n): rootType = fn.declaredType(of: n).map { ($0, file) }
+        case .global(let n): rootType = resolver.globalEntry(named: n, from: file).map { ($0.0.type, $0.1) }
+        }
+        guard let (rt0, rf) = rootType else { return nil }
+        var rt = rt0
+        if let d = rt.dereferenced, rt.pointerDepth > 0 { rt = d }
+        guard let agg = resolver.aggregate(of: rt, from: rf) else { return nil }
+        return (DeviceKey(container: agg, path: p.fields), p)
+    }
+
+    /// Every device a `device_add()` or `device_register()` of the tree adds.
+    static func addedDevices(_ ctx: AnalysisContext) -> Set<DeviceKey> {
+        var added = Set<DeviceKey>()
+        let adds: Set<String> = ["device_add", "device_register"]
+        for id in ctx.index.callers(ofAny: adds).functions {
+            let view = FunctionView(id: id, resolver: ctx.resolver)
+            for c in view.decl.calls where adds.contains(c.callee) {
+                if let arg = view.exprs.arguments(c.node).first, let (key, _) = device(arg, in: view, ctx: ctx) { added.insert(key) }
+            }
+        }
+        return added
     }
 
     /// Whether a caller of `id` adds or registers a device: `id` is then an initializing

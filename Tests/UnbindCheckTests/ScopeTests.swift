@@ -67,9 +67,11 @@ let kernelFixtureFingerprints: [String] = {
 
 @Suite struct ScopeTests {
     /// Checks restricted to some files report exactly the whole-tree findings located
-    /// there, for every file of every multi-file fixture.
+    /// there, for every file of every multi-file fixture (the widget's device is
+    /// initialized in one file and added in another: judged at the add, in either scope).
     @Test func checksRestrictedToFilesGiveTheWholeTreeFindingsThere() {
-        for files in [kernelFixture, subsystemFixture, MessageTests.files] {
+        let widget = ReleaseAliasTests.widget("").merging(["include/linux/device.h": deviceHeader]) { a, _ in a }
+        for files in [kernelFixture, subsystemFixture, MessageTests.files, widget] {
             let ctx = analyse(files)
             let whole = Analyzer.findings(ctx)
             #expect(!whole.isEmpty)
