@@ -44,8 +44,7 @@ public struct ReferenceKeepers: Sendable {
             for c in fn.calls where Self.storedGets.contains(c.callee) && c.target >= 0 {
                 let v = view ?? FunctionView(id: id, resolver: resolver)
                 view = v
-                // Stored in a struct or a global: kept beyond the call.
-                guard let stored = v.memberPath(c.target), !stored.fields.isEmpty || { if case .global = stored.root { true } else { false } }(),
+                guard let stored = v.memberPath(c.target), Self.outlivesCall(stored),
                       let arg = v.exprs.arguments(c.node).first, let p = v.accessPath(arg),
                       case .parameter(let k) = p.root else { continue }
                 let key = ParamEffect(param: k, path: p.fields)
@@ -54,6 +53,13 @@ public struct ReferenceKeepers: Sendable {
                 }
             }
         }
+    }
+
+    /// Whether a value stored at `p` outlives the call: a member of a struct or a global
+    /// (a plain local goes with the call).
+    static func outlivesCall(_ p: AccessPath) -> Bool {
+        if case .global = p.root { return true }
+        return !p.fields.isEmpty
     }
 
     /// A function passing its parameter (or a member path in it) to a keeper keeps it too.
@@ -66,7 +72,7 @@ public struct ReferenceKeepers: Sendable {
                 for (view, _, args) in Self.calls(of: keeper, index: index, resolver: resolver) {
                     for (effect, keep) in effects where args.indices.contains(effect.param) {
                         guard let p = view.accessPath(args[effect.param]), case .parameter(let k) = p.root else { continue }
-                        let key = ParamEffect(param: k, path: p.fields + effect.path)
+                        let key = Summaries.compose(ParamEffect(param: k, path: p.fields), effect)
                         if keeps[view.id]?[key] == nil {
                             keeps[view.id, default: [:]][key] = keep
                             next.insert(view.id)

@@ -73,12 +73,13 @@ public enum FixSuggestion {
                 return holds(next, core: c, depth: depth + 1)
             }
         }
-        // An array member holds several by itself (`struct dma_device dma_dev[4]`).
-        let members = ctx.index.aggregate(agg).fields.compactMap { field -> String? in
-            guard !field.name.isEmpty, let (inner, core) = closure.embeddedStruct(field: field.name, in: agg, resolver: ctx.resolver) else { return nil }
-            return holds(inner, core: core, depth: 0) ? (field.type.isArray ? "each of \(field.name)[]" : field.name) : nil
+        let fields = ctx.index.aggregate(agg).fields.filter { field in
+            guard !field.name.isEmpty, let (inner, core) = closure.embeddedStruct(field: field.name, in: agg, resolver: ctx.resolver) else { return false }
+            return holds(inner, core: core, depth: 0)
         }
-        guard members.count > 1 || members.first?.hasSuffix("[]") == true else { return "" }
+        // An array member holds several by itself (`struct dma_device dma_dev[4]`).
+        guard fields.count > 1 || fields.first?.type.isArray == true else { return "" }
+        let members = fields.map { $0.type.isArray ? "each of \($0.name)[]" : $0.name }
         let listed = members.count == 1 ? members[0]
             : members.count > 4 ? members.prefix(3).joined(separator: ", ") + ", …" : members.dropLast().joined(separator: ", ") + " and " + members.last!
         return " (it has several refcounted members, \(listed): free it only when the last of them goes, from the release of the one the others keep a reference on, or through a kref of its own that each release puts)"
@@ -190,32 +191,37 @@ public enum FixSuggestion {
     /// The fix text of a `kfree-outside-release` finding `f` about `s`, by where the free
     /// is (`f.shape`) and the object's protection.
     static func kfreeText(_ f: Finding, _ s: String, _ c: Core, _ ctx: AnalysisContext?) -> String {
-        var teardown: String?, drop = "put_device()"
         switch f.shape {
         case .freedOnLastClose?:
             // A cdev's container has no release of its own: the cdev must hold a device
             // (or kobject) that frees it.
             return "do not free \(s) from the file's .release: \(cdevHeldDevice(s)), and drop the device's reference where this close frees the memory now (put_device())"
-        case .freedAfterTeardown(let t)?: teardown = t
-        case .freedOnErrorPath(let d)?: drop = d
-        default: break
-        }
-        if teardown == "cdev_del" {
+        case .freedAfterTeardown(teardown: "cdev_del")?:
             return "do not kfree() \(s) right after cdev_del(): \(cdevHeldDevice(s)), and replace this kfree() with put_device()"
-        }
-        // A cdev torn down through a helper, or undone on an error path: the cdev's
-        // kobj_type is the char device core's, so the release that frees must still be a
-        // device's the cdev holds.
-        if teardown != nil && f.chain.last == "cdev" {
-            return "do not free \(s) right after its cdev is deleted: \(cdevHeldDevice(s)), and drop that device's reference where this free is now (put_device())"
-        }
-        if teardown == nil && drop == "cdev_del()" {
+        case .freedAfterTeardown?:
+            return afterTeardownText(f, s, c, ctx)
+        case .freedOnErrorPath(drop: "cdev_del()")?:
             return "do not kfree() \(s) on this error path: \(cdevHeldDevice(s)); delete the cdev (cdev_del()) once it was added, and drop that device's reference where this free is now (put_device())"
+        case .freedOnErrorPath(let drop)?:
+            return errorPathText(s, drop: drop, c)
+        default:
+            return errorPathText(s, drop: "put_device()", c)
         }
-        guard teardown != nil else {
-            // The release then frees what it owns: this path must not free that too.
-            let releaseOwns = c.release.map { "; \(drop) then runs \($0)(), so this path must no longer free what that release frees" } ?? ""
-            return "call \(drop) instead of kfree() on this error path: once the reference count is initialized, only the release callback may free \(s)\(releaseOwns)"
+    }
+
+    /// A free on an error path that must drop the reference with `drop` instead.
+    static func errorPathText(_ s: String, drop: String, _ c: Core) -> String {
+        // The release then frees what it owns: this path must not free that too.
+        let releaseOwns = c.release.map { "; \(drop) then runs \($0)(), so this path must no longer free what that release frees" } ?? ""
+        return "call \(drop) instead of kfree() on this error path: once the reference count is initialized, only the release callback may free \(s)\(releaseOwns)"
+    }
+
+    /// A free right after a teardown dropped the reference: where the free must go instead.
+    static func afterTeardownText(_ f: Finding, _ s: String, _ c: Core, _ ctx: AnalysisContext?) -> String {
+        // A cdev torn down through a helper: the cdev's kobj_type is the char device
+        // core's, so the release that frees must still be a device's the cdev holds.
+        if f.chain.last == "cdev" {
+            return "do not free \(s) right after its cdev is deleted: \(cdevHeldDevice(s)), and drop that device's reference where this free is now (put_device())"
         }
         switch f.protection {
         case "none" where c.release != nil:

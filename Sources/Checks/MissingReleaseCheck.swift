@@ -23,9 +23,11 @@ struct MissingReleaseCheck: Check {
             in another translation unit through a pointer).
             """)
 
+    /// Calls that add a device to the driver core.
+    static let deviceAdds: Set<String> = ["device_register", "device_add"]
     /// Calls that give a device its reference count: once initialized, its last
     /// `put_device()` needs a release even if the device is never added.
-    static let deviceRegistrations: Set<String> = ["device_register", "device_add", "device_initialize"]
+    static let deviceRegistrations: Set<String> = deviceAdds.union(["device_initialize"])
 
     /// The struct that holds the kobject `kobj` (an expression of `view`): the type of `x`
     /// in `&x->kobj`, or what a kobject pointer points to.
@@ -194,7 +196,7 @@ struct MissingReleaseCheck: Check {
 
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
-        // Devices added or registered anywhere, and the findings at a `device_initialize()`.
+        // The findings at a `device_initialize()`: the device, the function, the place in `out`.
         var initialized: [(key: (device: DeviceKey, function: FunctionID), index: Int)] = []
         let index = ctx.index
         for id in index.callers(ofAny: Self.deviceRegistrations.union(["kobject_init_and_add", "kobject_init"])).functions where ctx.reports(id.file) {
@@ -276,10 +278,9 @@ struct MissingReleaseCheck: Check {
     /// Every device a `device_add()` or `device_register()` of the tree adds.
     static func addedDevices(_ ctx: AnalysisContext) -> Set<DeviceKey> {
         var added = Set<DeviceKey>()
-        let adds: Set<String> = ["device_add", "device_register"]
-        for id in ctx.index.callers(ofAny: adds).functions {
+        for id in ctx.index.callers(ofAny: deviceAdds).functions {
             let view = FunctionView(id: id, resolver: ctx.resolver)
-            for c in view.decl.calls where adds.contains(c.callee) {
+            for c in view.decl.calls where deviceAdds.contains(c.callee) {
                 if let arg = view.exprs.arguments(c.node).first, let (key, _) = device(arg, in: view, ctx: ctx) { added.insert(key) }
             }
         }
@@ -291,7 +292,7 @@ struct MissingReleaseCheck: Check {
     /// union), judged at the add.
     static func callerAdds(_ id: FunctionID, ctx: AnalysisContext) -> Bool {
         ctx.index.callers(of: ctx.index.function(id).name).contains { caller in
-            ctx.index.function(caller).calls.contains { $0.callee == "device_add" || $0.callee == "device_register" }
+            ctx.index.function(caller).calls.contains { deviceAdds.contains($0.callee) }
         }
     }
 
