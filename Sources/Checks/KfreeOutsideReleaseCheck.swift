@@ -335,6 +335,7 @@ struct KfreeOutsideReleaseCheck: Check {
         // Undo what the object is: put_device() for a device, cdev_del() for a cdev, …
         let core = objectPath.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } ?? "device"
         let drop = DriverCore.dropCall[core] ?? "put_device()"
+        let noRelease = ev.teardown && Self.hasNoRelease(object, core: core, ctx: ctx)
         let what = ev.teardown
             ? "right after \(ev.callee)() dropped its reference"
             : ev.initializes
@@ -349,10 +350,20 @@ struct KfreeOutsideReleaseCheck: Check {
                         structName: index.aggregate(agg).name,
                         chain: DevmEmbeddedRefcountCheck.chain(from: agg, path: ev.path, ctx: ctx)?.0 ?? [], object: objectName,
                         protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
-                        message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); free it in the release callback instead\(tail)",
+                        message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); " + (noRelease
+                            ? "the device has no release callback (the driver core warns when its last reference goes): free it in a release callback instead"
+                            : "free it in the release callback instead") + tail,
                         notes: notes)
         f.shape = ev.teardown ? .freedAfterTeardown(teardown: ev.callee) : .freedOnErrorPath(drop: drop)
         return f
+    }
+
+    /// Whether the device of `object`, a core's registered type, is given no release
+    /// anywhere: its core sets none, drivers need not supply one, and no code of the tree
+    /// sets a `.release`, `.type` or `.class` on it that could give one.
+    static func hasNoRelease(_ object: AggregateID, core: String, ctx: AnalysisContext) -> Bool {
+        guard core == "device", let obj = ctx.subsystems.objects[object] else { return false }
+        return obj.release == nil && !obj.driverSuppliedRelease && !ctx.subsystems.releaseMentioned.contains(object)
     }
 
     /// The severity of a free after event `ev` on the object (`core` kind, of type `object`

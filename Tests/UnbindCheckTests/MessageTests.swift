@@ -93,4 +93,72 @@ import Testing
         #expect(early.message.contains("initialized by device_initialize() (no call that publishes it was found)"), "\(early.message)")
         #expect(early.notes.contains { $0.message == "device_initialize() initializes the reference count of e->dev" })
     }
+
+    /// A core whose device no code gives a release: the free after the put is named with
+    /// what the driver core does when the last reference goes. Another core whose class
+    /// gives one keeps the plain message.
+    static let cores: [String: String] = [
+        "include/linux/device.h": KernelPrelude.device,
+        "drivers/bare/core.c": """
+            #include <linux/device.h>
+            struct bare { int id; struct device dev; };
+            static struct class *bare_class;
+            static int bare_init(void)
+            {
+                    bare_class = class_create("bare");
+                    return 0;
+            }
+            struct bare *bare_create(struct device *parent)
+            {
+                    struct bare *b = kzalloc(sizeof(*b), 0);
+                    int ret;
+                    device_initialize(&b->dev);
+                    b->dev.class = bare_class;
+                    b->dev.parent = parent;
+                    ret = device_add(&b->dev);
+                    if (ret)
+                            goto put_dev;
+                    return b;
+            put_dev:
+                    put_device(&b->dev);
+                    kfree(b);
+                    return 0;
+            }
+            """,
+        "drivers/kept/core.c": """
+            #include <linux/device.h>
+            struct kept { int id; struct device dev; };
+            static void kept_release(struct device *dev)
+            {
+                    kfree(container_of(dev, struct kept, dev));
+            }
+            static struct class kept_class = { .name = "kept", .dev_release = kept_release };
+            struct kept *kept_create(struct device *parent)
+            {
+                    struct kept *k = kzalloc(sizeof(*k), 0);
+                    int ret;
+                    device_initialize(&k->dev);
+                    k->dev.class = &kept_class;
+                    ret = device_add(&k->dev);
+                    if (ret)
+                            goto put_dev;
+                    return k;
+            put_dev:
+                    put_device(&k->dev);
+                    kfree(k);
+                    return 0;
+            }
+            """,
+    ]
+
+    @Test func aFreeAfterThePutOfADeviceWithNoReleaseSaysSo() throws {
+        let findings = Analyzer.findings(analyse(Self.cores)).filter { $0.check == "kfree-outside-release" }
+        let bare = try #require(findings.first { $0.function == "bare_create" })
+        #expect(bare.line == 22)
+        #expect(bare.message == "'struct bare' embeds a refcounted dev but is freed with kfree() right after put_device() dropped its reference; the device has no release callback (the driver core warns when its last reference goes): free it in a release callback instead")
+        let kept = try #require(findings.first { $0.function == "kept_create" })
+        #expect(kept.line == 20)
+        #expect(kept.message == "'struct kept' embeds a refcounted dev but is freed with kfree() right after put_device() dropped its reference; free it in the release callback instead")
+        #expect(findings.count == 2)
+    }
 }
