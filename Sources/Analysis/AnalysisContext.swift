@@ -75,6 +75,16 @@ enum ReferenceKeeperPass: AnalysisPass {
     }
 }
 
+/// Structs that live in the private area of another refcounted object, and the
+/// functions that drop such owners.
+enum PrivateAreaPass: AnalysisPass {
+    public static let name = "private areas"
+    public static var dependencies: [any AnalysisPass.Type] { [EmbeddingPass.self, SummaryPass.self] }
+    public static func run(_ ctx: AnalysisContext) -> PrivateAreas {
+        PrivateAreas(index: ctx.index, resolver: ctx.resolver, closure: ctx.result(of: EmbeddingPass.self), summaries: ctx.result(of: SummaryPass.self))
+    }
+}
+
 /// Release callbacks and what each does (their summaries use the free summaries).
 public enum ReleaseCallbackPass: AnalysisPass {
     public static let name = "release callbacks"
@@ -163,6 +173,7 @@ public final class AnalysisContext: @unchecked Sendable {
     static let allPasses: [any AnalysisPass.Type] = [
         EmbeddingPass.self, AllocationPass.self, SummaryPass.self, ObjectFlowPass.self,
         SubsystemPass.self, ReleaseCallbackPass.self, ProviderOpsPass.self, RevocationPass.self, ReferenceKeeperPass.self,
+        PrivateAreaPass.self,
     ]
 
     /// Runs every pass now, so that the workers of a parallel check run find their results
@@ -253,6 +264,7 @@ public final class AnalysisContext: @unchecked Sendable {
     public var releaseCallbacks: ReleaseCallbacks { result(of: ReleaseCallbackPass.self) }
     public var providerOps: ProviderOps { result(of: ProviderOpsPass.self) }
     public var referenceKeepers: ReferenceKeepers { result(of: ReferenceKeeperPass.self) }
+    public var privateAreas: PrivateAreas { result(of: PrivateAreaPass.self) }
 }
 
 extension AnalysisContext {

@@ -200,6 +200,11 @@ public enum FixSuggestion {
             return "do not kfree() \(s) right after cdev_del(): \(cdevHeldDevice(s)), and replace this kfree() with put_device()"
         case .freedAfterTeardown?:
             return afterTeardownText(f, s, c, ctx)
+        case .freedWithOwner(let owner, let accessor)?:
+            let tie = f.chain.last == "cdev"
+                ? "or make the cdev hold struct \(owner) (cdev_set_parent() to a kobject of it, or cdev_device_add() with its device) so that the area outlives every open file"
+                : "or make that release drop a reference it holds on struct \(owner), so that the area outlives every holder"
+            return "\(s) lives in the private area of struct \(owner) (\(accessor)()) and goes with it, not with its own \(f.chain.last ?? "object"): allocate \(s) on its own (kzalloc()) and kfree() it from the release of the \(f.chain.last ?? "object") it embeds, \(tie)"
         case .freedOnErrorPath(drop: "cdev_del()")?:
             return "do not kfree() \(s) on this error path: \(cdevHeldDevice(s)); delete the cdev (cdev_del()) once it was added, and drop that device's reference where this free is now (put_device())"
         case .freedOnErrorPath(let drop)?:

@@ -77,7 +77,9 @@ struct KfreeOutsideReleaseCheck: Check {
         let direct = index.callers(ofAny: DriverCore.frees).functions
         let throughHelpers = index.callers(ofAny: freeing.subtracting(DriverCore.frees)).functions
         let withEvents = Set(index.callers(ofAny: eventNames).functions)
-        let candidates = Set(direct).union(throughHelpers.filter(withEvents.contains)).sorted()
+        // Drops of an owner whose private area holds a struct (`PrivateAreas`).
+        let throughOwners = index.callers(ofAny: Set(ctx.privateAreas.drops.keys)).functions
+        let candidates = Set(direct).union(throughHelpers.filter(withEvents.contains)).union(throughOwners.filter(withEvents.contains)).sorted()
         for id in candidates where ctx.reports(id.file) {
             let fn = index.function(id)
             // Freeing inside a release callback is exactly right.
@@ -85,13 +87,18 @@ struct KfreeOutsideReleaseCheck: Check {
             let view = FunctionView(id: id, resolver: ctx.resolver)
             let calls = view.effectiveCalls()
             // The frees of a whole object (`kfree(p)`, not `kfree(p->buf)`) and their objects.
-            let frees: [(EffectiveCall, Int32, AccessPath)] = calls.compactMap { c in
+            var frees: [(EffectiveCall, Int32, AccessPath, OwnerFree?)] = calls.compactMap { c in
                 guard freeing.contains(c.callee) else { return nil }
                 for (j, arg) in c.args.enumerated() where arg >= 0 && Self.freesOnItsOwn(c, argument: j, in: view, helpers: helpers, ctx: ctx) {
                     guard let freed = view.accessPath(arg), freed.fields.isEmpty else { continue }
-                    return (c, arg, freed)
+                    return (c, arg, freed, nil)
                 }
                 return nil
+            }
+            let throughOwner = Self.ownerFrees(calls, in: view, ctx: ctx)
+            if !throughOwner.isEmpty {
+                frees += throughOwner.map { ($0.0, $0.1, $0.2, $0.3) }
+                frees.sort { ($0.0.site.line, $0.0.site.column) < ($1.0.site.line, $1.0.site.column) }
             }
             guard !frees.isEmpty else { continue }
             // The `goto`s that reach each free through its label.
@@ -99,8 +106,10 @@ struct KfreeOutsideReleaseCheck: Check {
             let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.2.root)), before: frees.map(\.0.site.line),
                                      orBefore: entries.joined().map(\.goto).max(), tearingDown: tearingDown, ctx: ctx)
             guard !events.isEmpty else { continue }
-            for ((c, arg, freed), gotos) in zip(frees, entries) {
-                let onObject = events.filter { $0.root == freed.root && !$0.path.isEmpty }
+            for ((c, arg, freed, owner), gotos) in zip(frees, entries) {
+                // (A drop of the owner is itself a teardown, of the owner's object: not one
+                // the free is measured against.)
+                let onObject = events.filter { $0.root == freed.root && !$0.path.isEmpty && (owner == nil || $0.line != c.site.line) }
                 func nearest(_ isBefore: (Event) -> Bool) -> Event? {
                     onObject.filter(isBefore).max(by: { ($0.line, $0.teardown ? 1 : 0) < ($1.line, $1.teardown ? 1 : 0) })
                 }
@@ -113,7 +122,7 @@ struct KfreeOutsideReleaseCheck: Check {
                 // clean-up on the failure the goto handles.)
                 for g in gotos { if let ev = nearest({ $0.line < g.goto }), ev.direct { candidates.append((ev, g)) } }
                 for (ev, via) in candidates {
-                    if let f = finding(for: c, arg: arg, freed: freed, after: ev, via: via, in: view, calls: calls, ctx: ctx) {
+                    if let f = finding(for: c, arg: arg, freed: freed, owner: owner, after: ev, via: via, in: view, calls: calls, ctx: ctx) {
                         out.append(f)
                         break
                     }
@@ -283,7 +292,7 @@ struct KfreeOutsideReleaseCheck: Check {
 
     /// The finding for the free `c` of `freed` after event `ev`, reached from it by falling
     /// through or, with `via`, by the `goto` on that line; nil when the path is not one.
-    private func finding(for c: EffectiveCall, arg: Int32, freed: AccessPath, after ev: Event, via jump: (goto: Int32, label: Int32)?,
+    private func finding(for c: EffectiveCall, arg: Int32, freed: AccessPath, owner: OwnerFree?, after ev: Event, via jump: (goto: Int32, label: Int32)?,
                          in view: FunctionView, calls: [EffectiveCall], ctx: AnalysisContext) -> Finding? {
         let fn = view.decl
         let id = view.id
@@ -321,8 +330,7 @@ struct KfreeOutsideReleaseCheck: Check {
         // An else/case between them: the two calls sit on different branches (unless the
         // teardown is a statement of the function's own body, which every path passes).
         if !ev.unconditional, fn.branchLines.contains(where: { $0 > ev.line && $0 <= leave }) { return nil }
-        guard let (rt, rf) = view.type(of: arg), let rd = rt.dereferenced,
-              let agg = ctx.resolver.aggregate(of: rd, from: rf),
+        guard let agg = owner?.container ?? view.type(of: arg).flatMap({ t, f in t.dereferenced.flatMap { ctx.resolver.aggregate(of: $0, from: f) } }),
               let (object, objectPath) = Registration.walk(agg, ev.path, ctx: ctx) else { return nil }
         if let obj = ctx.subsystems.objects[object], [.completion, .waitEvent, .revocation].contains(obj.protection) { return nil }
         // The function's own error path before it published the object: it only initialized
@@ -335,26 +343,31 @@ struct KfreeOutsideReleaseCheck: Check {
         // Undo what the object is: put_device() for a device, cdev_del() for a cdev, …
         let core = objectPath.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } ?? "device"
         let drop = DriverCore.dropCall[core] ?? "put_device()"
+        if owner != nil, Self.holdsOwner(agg, objectPath: objectPath, object: object, core: core, file: index.path(id.file), ctx: ctx) { return nil }
         let noRelease = ev.teardown && Self.hasNoRelease(object, core: core, ctx: ctx)
         let what = ev.teardown
             ? "right after \(ev.callee)() dropped its reference"
             : ev.initializes
                 ? "after \(ev.callee)() initialized its reference count, which must be dropped with \(drop)"
                 : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
-        let (severity, tail) = Self.mitigation(of: ev, core: core, object: object, objectPath: objectPath, freed: freed, agg: agg,
+        let (severity, mitigated) = Self.mitigation(of: ev, core: core, object: object, objectPath: objectPath, freed: freed, agg: agg,
                                                free: c.callee, in: view, ctx: ctx)
-        var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(view.exprs.render(arg))->\(ev.path.joined(separator: "."))")]
+        // (Through the owner, `arg` is the owner: the object is named by the freed root.)
+        let on = owner == nil ? view.exprs.render(arg) : view.rootName(freed.root)
+        var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(on)->\(ev.path.joined(separator: "."))")]
         if let via { notes.append(FindingNote(.teardown, file: index.path(id.file), line: via, message: "this goto reaches the \(c.callee)()")) }
+        if let owner { notes.append(Self.areaNote(owner, ctx: ctx)) }
         var f = Finding(check: Self.description.id, severity: severity, file: index.path(id.file),
                         line: c.site.line, column: c.site.column, function: fn.name,
                         structName: index.aggregate(agg).name,
                         chain: DevmEmbeddedRefcountCheck.chain(from: agg, path: ev.path, ctx: ctx)?.0 ?? [], object: objectName,
                         protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
-                        message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); " + (noRelease
+                        message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); " + (owner.map { Self.ownerClause($0, core: core, ctx: ctx) } ?? (noRelease
                             ? "the device has no release callback (the driver core warns when its last reference goes): free it in a release callback instead"
-                            : "free it in the release callback instead") + tail,
+                            : "free it in the release callback instead")) + mitigated,
                         notes: notes)
-        f.shape = ev.teardown ? .freedAfterTeardown(teardown: ev.callee) : .freedOnErrorPath(drop: drop)
+        f.shape = owner.map { .freedWithOwner(owner: index.aggregate($0.area.owner).name, accessor: $0.area.accessor) }
+            ?? (ev.teardown ? .freedAfterTeardown(teardown: ev.callee) : .freedOnErrorPath(drop: drop))
         return f
     }
 

@@ -182,7 +182,7 @@ let deviceHeader = KernelPrelude.device
     @Test(arguments: [1, 2, 3]) func aScanRunsEveryPassOnce(jobs: Int) {
         let ctx = analyse(Self.tree, jobs: jobs)
         _ = Analyzer.findings(ctx)
-        #expect(ctx.passTimes.map(\.0).sorted() == ["allocation typing", "checks", "embedding closure", "object flow", "provider ops", "provider revocation",
+        #expect(ctx.passTimes.map(\.0).sorted() == ["allocation typing", "checks", "embedding closure", "object flow", "private areas", "provider ops", "provider revocation",
                                                     "reference keepers", "registration summaries", "release callbacks", "subsystem protection"])
         // The passes a pass depends on ran before it.
         let order = ctx.passTimes.map(\.0)
