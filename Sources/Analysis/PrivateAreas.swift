@@ -31,6 +31,9 @@ public struct PrivateAreas: Sendable {
     }
 
 
+    /// Calls that take a reference, which a later put in the same function balances.
+    static let referenceGets: Set<String> = ["get_device", "kobject_get", "kref_get", "kref_get_unless_zero", "kobject_get_unless_zero"]
+
     /// Per accessor name: the owner struct type whose private area it returns.
     public private(set) var accessors: [String: AggregateID] = [:]
     /// Per struct type holding a refcounted object: where it was seen in a private area
@@ -134,7 +137,11 @@ public struct PrivateAreas: Sendable {
     /// Whether a teardown's evidence, followed through the functions it names (at most
     /// `depth` deep), is only a reference drop (`put_device()`, `kobject_put()`), never a
     /// call that unpublishes (`device_del()`, `device_unregister()`).
+    ///
+    /// A function on the way that also takes a reference (`get_device()`: `device_rename()`
+    /// puts what it got) balances its put: no drop.
     static func onlyPuts(_ evidence: EffectEvidence, from g: FunctionID, summaries: Summaries, resolver: Resolver, depth: Int = 6) -> Bool {
+        if resolver.index.function(g).calls.contains(where: { referenceGets.contains($0.callee) }) { return false }
         if DriverCore.referencePuts.contains(evidence.callee) { return true }
         guard depth > 0, let h = resolver.function(named: evidence.callee, from: g.file), h != g,
               let effects = summaries.tearsDown[h], !effects.isEmpty else { return false }

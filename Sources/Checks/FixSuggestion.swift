@@ -201,10 +201,12 @@ public enum FixSuggestion {
         case .freedAfterTeardown?:
             return afterTeardownText(f, s, c, ctx)
         case .freedWithOwner(let owner, let accessor)?:
-            let tie = f.chain.last == "cdev"
-                ? "or make the cdev hold struct \(owner) (cdev_set_parent() to a kobject of it, or cdev_device_add() with its device) so that the area outlives every open file"
-                : "or make that release drop a reference it holds on struct \(owner), so that the area outlives every holder"
-            return "\(s) lives in the private area of struct \(owner) (\(accessor)()) and goes with it, not with its own \(f.chain.last ?? "object"): allocate \(s) on its own (kzalloc()) and kfree() it from the release of the \(f.chain.last ?? "object") it embeds, \(tie)"
+            let area = "\(s) lives in the private area of struct \(owner) (\(accessor)()) and goes with it"
+            if f.chain.last == "cdev" {
+                // A cdev has no release a driver sets: it must hold what frees the memory.
+                return "\(area), not with its cdev: make the cdev hold struct \(owner) before cdev_add() (cdev_set_parent() to the kobject of its device) so that the area outlives every open file"
+            }
+            return "\(area), not with its own \(f.chain.last ?? "object"): allocate \(s) on its own (kzalloc()) and kfree() it from the release of the \(f.chain.last ?? "object") it embeds; or, once struct \(owner) is set up, make that release drop a reference it holds on it, so that the area outlives every holder"
         case .freedOnErrorPath(drop: "cdev_del()")?:
             return "do not kfree() \(s) on this error path: \(cdevHeldDevice(s)); delete the cdev (cdev_del()) once it was added, and drop that device's reference where this free is now (put_device())"
         case .freedOnErrorPath(let drop)?:
