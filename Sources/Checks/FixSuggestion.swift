@@ -151,7 +151,7 @@ public enum FixSuggestion {
             return devmText(f, s, c, ctx)
         case "empty-release":
             if case .staticObject = f.shape {
-                return "nothing leaks while the device lives as long as the kernel (built-in code that never unregisters it): say so in a comment in the release; if it can be unregistered while others hold a reference (a module's exit, an error path), allocate it at run time instead (the core's allocator, such as platform_device_alloc() or root_device_register(), or kzalloc() with a release that kfree()s it)"
+                return "a static device has nothing to free, so its empty release is harmless only while nothing can hold it after it is unregistered: if the code never unregisters it (built in), say so in a comment in the release; if it is unregistered (a module's exit, an error path) while others may still hold a reference, allocate it at run time instead (the core's allocator, such as platform_device_alloc() or root_device_register(), or kzalloc() with a release that kfree()s it)"
             }
             if f.shape == .freedByOwner {
                 // Another free in the release would be a double free: the owner's free must

@@ -403,7 +403,7 @@ struct KfreeOutsideReleaseCheck: Check {
             // late): only a user who opened the object in between holds it. (A put is how a
             // failed registration is left, not an unwinding of a successful one.)
             severity = .warning
-            tail = "; this unwinds the registration through \(reg.callee)() on line \(reg.line) of the same function, so only a user who opened it in between holds a reference"
+            tail = "; this unwinds the registration through \(reg.callee)() on line \(reg.line) of the same function, so only a user who found or opened it in between holds a reference"
         } else if DriverCore.referencePuts.contains(ev.callee),
                   let installed = Self.releaseInstalledAfter(put: ev.line, root: freed.root, path: ev.path, in: view, ctx: ctx) {
             severity = .warning

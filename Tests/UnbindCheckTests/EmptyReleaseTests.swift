@@ -98,7 +98,7 @@ import Testing
         #expect(f.map { "\($0.line) \($0.severity) \($0.function)" } == ["4 warning vbus_release", "7 warning sub_release"])
         #expect(f.first?.message.contains("it is installed only on statically allocated objects") == true)
         #expect(f.last?.notes.first?.message == "installed as .dev.release of struct platform_device subs")
-        #expect(f.first?.fix.hasPrefix("nothing leaks while the device lives as long as the kernel (built-in code that never unregisters it): say so in a comment in the release; if it can be unregistered while others hold a reference (a module's exit, an error path), allocate it at run time instead") == true)
+        #expect(f.first?.fix.hasPrefix("a static device has nothing to free, so its empty release is harmless only while nothing can hold it after it is unregistered: if the code never unregisters it (built in), say so in a comment in the release; if it is unregistered (a module's exit, an error path) while others may still hold a reference, allocate it at run time instead") == true)
     }
 
     /// A static initializer copied into allocated memory (`devm_kmemdup(dev, &tmpl, …)`) is
