@@ -15,13 +15,22 @@ extension KfreeOutsideReleaseCheck {
         var area: PrivateAreas.Area
     }
 
+    /// A call that frees a whole object: its argument `arg` and the object's path `freed`;
+    /// `owner` when the call drops the owner of the private area the object lives in.
+    struct FreeSite {
+        var call: EffectiveCall
+        var arg: Int32
+        var freed: AccessPath
+        var owner: OwnerFree? = nil
+    }
+
     /// The calls of `calls` that drop the owner of a struct the function reaches, with the
     /// struct's access path: an owner reached through the struct's own member
     /// (`scsi_host_put(x->host)`), or an owner `h` the function took the struct from
     /// (`x = shost_priv(h)`, then `scsi_host_put(h)`).
-    static func ownerFrees(_ calls: [EffectiveCall], in view: FunctionView, ctx: AnalysisContext) -> [(EffectiveCall, Int32, AccessPath, OwnerFree)] {
+    static func ownerFrees(_ calls: [EffectiveCall], in view: FunctionView, ctx: AnalysisContext) -> [FreeSite] {
         let areas = ctx.privateAreas
-        var out: [(EffectiveCall, Int32, AccessPath, OwnerFree)] = []
+        var out: [FreeSite] = []
         for c in calls {
             guard let drop = areas.drops[c.callee], drop.param < c.args.count else { continue }
             let arg = c.args[drop.param]
@@ -39,7 +48,7 @@ extension KfreeOutsideReleaseCheck {
             }
             guard let x = Self.rootAggregate(freed.root, in: view, ctx: ctx), let seen = areas.areas[x],
                   let area = seen.first(where: { $0.function.file == view.file }) ?? seen.first, area.owner == drop.owner else { continue }
-            out.append((c, arg, freed, OwnerFree(container: x, area: area)))
+            out.append(FreeSite(call: c, arg: arg, freed: freed, owner: OwnerFree(container: x, area: area)))
         }
         return out
     }

@@ -87,26 +87,27 @@ struct KfreeOutsideReleaseCheck: Check {
             let view = FunctionView(id: id, resolver: ctx.resolver)
             let calls = view.effectiveCalls()
             // The frees of a whole object (`kfree(p)`, not `kfree(p->buf)`) and their objects.
-            var frees: [(EffectiveCall, Int32, AccessPath, OwnerFree?)] = calls.compactMap { c in
+            var frees: [FreeSite] = calls.compactMap { c in
                 guard freeing.contains(c.callee) else { return nil }
                 for (j, arg) in c.args.enumerated() where arg >= 0 && Self.freesOnItsOwn(c, argument: j, in: view, helpers: helpers, ctx: ctx) {
                     guard let freed = view.accessPath(arg), freed.fields.isEmpty else { continue }
-                    return (c, arg, freed, nil)
+                    return FreeSite(call: c, arg: arg, freed: freed)
                 }
                 return nil
             }
             let throughOwner = Self.ownerFrees(calls, in: view, ctx: ctx)
             if !throughOwner.isEmpty {
-                frees += throughOwner.map { ($0.0, $0.1, $0.2, $0.3) }
-                frees.sort { ($0.0.site.line, $0.0.site.column) < ($1.0.site.line, $1.0.site.column) }
+                frees += throughOwner
+                frees.sort { ($0.call.site.line, $0.call.site.column) < ($1.call.site.line, $1.call.site.column) }
             }
             guard !frees.isEmpty else { continue }
             // The `goto`s that reach each free through its label.
-            let entries = frees.map { Self.gotoEntries(to: $0.0.site.line, in: fn) }
-            let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.2.root)), before: frees.map(\.0.site.line),
+            let entries = frees.map { Self.gotoEntries(to: $0.call.site.line, in: fn) }
+            let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.freed.root)), before: frees.map(\.call.site.line),
                                      orBefore: entries.joined().map(\.goto).max(), tearingDown: tearingDown, ctx: ctx)
             guard !events.isEmpty else { continue }
-            for ((c, arg, freed, owner), gotos) in zip(frees, entries) {
+            for (free, gotos) in zip(frees, entries) {
+                let (c, freed, owner) = (free.call, free.freed, free.owner)
                 // (A drop of the owner is itself a teardown, of the owner's object: not one
                 // the free is measured against.)
                 let onObject = events.filter { $0.root == freed.root && !$0.path.isEmpty && (owner == nil || $0.line != c.site.line) }
@@ -122,7 +123,7 @@ struct KfreeOutsideReleaseCheck: Check {
                 // clean-up on the failure the goto handles.)
                 for g in gotos { if let ev = nearest({ $0.line < g.goto }), ev.direct { candidates.append((ev, g)) } }
                 for (ev, via) in candidates {
-                    if let f = finding(for: c, arg: arg, freed: freed, owner: owner, after: ev, via: via, in: view, calls: calls, ctx: ctx) {
+                    if let f = finding(for: free, after: ev, via: via, in: view, calls: calls, ctx: ctx) {
                         out.append(f)
                         break
                     }
@@ -290,10 +291,11 @@ struct KfreeOutsideReleaseCheck: Check {
         }
     }
 
-    /// The finding for the free `c` of `freed` after event `ev`, reached from it by falling
-    /// through or, with `via`, by the `goto` on that line; nil when the path is not one.
-    private func finding(for c: EffectiveCall, arg: Int32, freed: AccessPath, owner: OwnerFree?, after ev: Event, via jump: (goto: Int32, label: Int32)?,
+    /// The finding for `free` after event `ev`, reached from it by falling through or, with
+    /// `via`, by the `goto` on that line; nil when the path is not one.
+    private func finding(for free: FreeSite, after ev: Event, via jump: (goto: Int32, label: Int32)?,
                          in view: FunctionView, calls: [EffectiveCall], ctx: AnalysisContext) -> Finding? {
+        let (c, arg, freed, owner) = (free.call, free.arg, free.freed, free.owner)
         let fn = view.decl
         let id = view.id
         let via = jump?.goto
@@ -352,6 +354,10 @@ struct KfreeOutsideReleaseCheck: Check {
                 : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
         let (severity, mitigated) = Self.mitigation(of: ev, core: core, object: object, objectPath: objectPath, freed: freed, agg: agg,
                                                free: c.callee, in: view, ctx: ctx)
+        // Where the memory must go instead (after the first clause: the fingerprint keeps it).
+        let advice = owner.map { Self.ownerClause($0, core: core, ctx: ctx) }
+            ?? (noRelease ? "the device has no release callback (the driver core warns when its last reference goes): free it in a release callback instead"
+                          : "free it in the release callback instead")
         // (Through the owner, `arg` is the owner: the object is named by the freed root.)
         let on = owner == nil ? view.exprs.render(arg) : view.rootName(freed.root)
         var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(on)->\(ev.path.joined(separator: "."))")]
@@ -362,9 +368,7 @@ struct KfreeOutsideReleaseCheck: Check {
                         structName: index.aggregate(agg).name,
                         chain: DevmEmbeddedRefcountCheck.chain(from: agg, path: ev.path, ctx: ctx)?.0 ?? [], object: objectName,
                         protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
-                        message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); " + (owner.map { Self.ownerClause($0, core: core, ctx: ctx) } ?? (noRelease
-                            ? "the device has no release callback (the driver core warns when its last reference goes): free it in a release callback instead"
-                            : "free it in the release callback instead")) + mitigated,
+                        message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); \(advice)\(mitigated)",
                         notes: notes)
         f.shape = owner.map { .freedWithOwner(owner: index.aggregate($0.area.owner).name, accessor: $0.area.accessor) }
             ?? (ev.teardown ? .freedAfterTeardown(teardown: ev.callee) : .freedOnErrorPath(drop: drop))
