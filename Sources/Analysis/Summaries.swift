@@ -35,7 +35,7 @@ public struct Summaries: Sendable {
     /// The subset of `publishes` that reaches a call that really publishes (`device_add`,
     /// `cdev_add`, `kobject_add`, …), not only one that initializes (`device_initialize`,
     /// `kobject_init`, and so `cdev_init`). Messages call only these "registration".
-    private(set) var reallyPublishes: [FunctionID: Set<ParamEffect>] = [:]
+    public private(set) var reallyPublishes: [FunctionID: Set<ParamEffect>] = [:]
     /// Parameters whose container is freed unconditionally (`kfree(container_of(p, …))`).
     public private(set) var frees: [FunctionID: Set<Int>] = [:]
     /// Of those, the functions whose own body frees the parameter itself, unconditionally

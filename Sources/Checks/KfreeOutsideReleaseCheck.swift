@@ -72,6 +72,7 @@ struct KfreeOutsideReleaseCheck: Check {
         // A function that frees only through such a helper is read when it also calls, by
         // name, something that tears down or publishes: what a free is measured against.
         let tearingDown = Set(ctx.summaries.tearsDown.keys.map { index.function($0).name })
+        let publishing = Set(ctx.summaries.publishes.keys.map { index.function($0).name })
         let eventNames = Set(DriverCore.teardowns.keys).union(DriverCore.publishers.keys).union(tearingDown)
             .union(ctx.summaries.publishes.keys.map { index.function($0).name })
         let direct = index.callers(ofAny: DriverCore.frees).functions
@@ -104,7 +105,7 @@ struct KfreeOutsideReleaseCheck: Check {
             // The `goto`s that reach each free through its label.
             let entries = frees.map { Self.gotoEntries(to: $0.call.site.line, in: fn) }
             let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.freed.root)), before: frees.map(\.call.site.line),
-                                     orBefore: entries.joined().map(\.goto).max(), tearingDown: tearingDown, ctx: ctx)
+                                     orBefore: entries.joined().map(\.goto).max(), tearingDown: tearingDown.union(publishing), ctx: ctx)
             guard !events.isEmpty else { continue }
             for (free, gotos) in zip(frees, entries) {
                 let (c, freed, owner) = (free.call, free.freed, free.owner)
@@ -346,7 +347,6 @@ struct KfreeOutsideReleaseCheck: Check {
         let core = objectPath.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } ?? "device"
         let drop = DriverCore.dropCall[core] ?? "put_device()"
         if owner != nil, Self.holdsOwner(agg, objectPath: objectPath, object: object, core: core, file: index.path(id.file), ctx: ctx) { return nil }
-        let noRelease = ev.teardown && Self.hasNoRelease(object, core: core, ctx: ctx)
         let what = ev.teardown
             ? "right after \(ev.callee)() dropped its reference"
             : ev.initializes
@@ -354,10 +354,7 @@ struct KfreeOutsideReleaseCheck: Check {
                 : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
         let (severity, mitigated) = Self.mitigation(of: ev, core: core, object: object, objectPath: objectPath, freed: freed, agg: agg,
                                                free: c.callee, in: view, ctx: ctx)
-        // Where the memory must go instead (after the first clause: the fingerprint keeps it).
-        let advice = owner.map { Self.ownerClause($0, core: core, ctx: ctx) }
-            ?? (noRelease ? "the device has no release callback (the driver core warns when its last reference goes): free it in a release callback instead"
-                          : "free it in the release callback instead")
+        let advice = Self.advice(owner: owner, noRelease: ev.teardown && Self.hasNoRelease(object, core: core, ctx: ctx), core: core, ctx: ctx)
         // (Through the owner, `arg` is the owner: the object is named by the freed root.)
         let on = owner == nil ? view.exprs.render(arg) : view.rootName(freed.root)
         var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(on)->\(ev.path.joined(separator: "."))")]
@@ -373,6 +370,14 @@ struct KfreeOutsideReleaseCheck: Check {
         f.shape = owner.map { .freedWithOwner(owner: index.aggregate($0.area.owner).name, accessor: $0.area.accessor) }
             ?? (ev.teardown ? .freedAfterTeardown(teardown: ev.callee) : .freedOnErrorPath(drop: drop))
         return f
+    }
+
+    /// Where the memory must go instead, said after the message's first clause (which the
+    /// fingerprint keeps): with the owner of a private area, or in a release callback.
+    static func advice(owner: OwnerFree?, noRelease: Bool, core: String, ctx: AnalysisContext) -> String {
+        if let owner { return ownerClause(owner, core: core, ctx: ctx) }
+        return noRelease ? "the device has no release callback (the driver core warns when its last reference goes): free it in a release callback instead"
+                         : "free it in the release callback instead"
     }
 
     /// Whether the device of `object`, a core's registered type, is given no release
@@ -456,9 +461,19 @@ struct KfreeOutsideReleaseCheck: Check {
                     // `device_del()` unpublishes and keeps the reference.)
                     // A register function that cleans up after itself is not a teardown.
                     let publishes = ctx.summaries.publishes[g] ?? [:]
-                    for e in (ctx.summaries.tearsDown[g] ?? [:]).keys.sorted() where e.param == j && publishes[e] == nil && !waitsOut(e, of: g, ctx: ctx) {
+                    let tears = ctx.summaries.tearsDown[g] ?? [:]
+                    for e in tears.keys.sorted() where e.param == j && publishes[e] == nil && !waitsOut(e, of: g, ctx: ctx) {
                         events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: true, direct: false,
                                             unconditional: unconditional))
+                    }
+                    // A helper that publishes the object (`kobject_init_and_add()`,
+                    // `device_register()`) and leaves it so when that fails: its caller must
+                    // drop the reference on the failure. (A helper that only initializes,
+                    // `auxiliary_device_init()`, may fail before it does: the caller frees.)
+                    let really = ctx.summaries.reallyPublishes[g] ?? []
+                    for e in publishes.keys.sorted() where e.param == j && tears[e] == nil && really.contains(e) {
+                        events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: false,
+                                            direct: false))
                     }
                 }
             }

@@ -91,4 +91,62 @@ import Testing
         // Published above it: a user who opened it in between may hold it.
         #expect(run(Self.setup("        err = device_register(&g->dev);\n        if (err)\n                return err;\n\(unwind)\n        return 0;")) == ["12 warning gizmo_setup"])
     }
+
+    /// A helper that registers the kobject and returns the registration's error leaves the
+    /// kobject initialized when it fails: its caller must put it, not kfree() it. A helper
+    /// that fails only before it initializes the device (`auxiliary_device_init()`'s
+    /// checks) leaves the memory to its caller to free.
+    static let registering = [
+        "drivers/firmware/disk.c": """
+            #include <linux/device.h>
+            struct kobj_type { void (*release)(struct kobject *kobj); };
+            struct disk_entry { int index; struct kobject kobj; };
+            static const struct kobj_type disk_ktype;
+            static int disk_entry_register(struct disk_entry *e, int i)
+            {
+                    e->index = i;
+                    return kobject_init_and_add(&e->kobj, &disk_ktype, 0, "disk%d", i);
+            }
+            static int disk_init(void)
+            {
+                    struct disk_entry *e = kzalloc(sizeof(*e), 0);
+                    int rc;
+                    rc = disk_entry_register(e, 0);
+                    if (rc) {
+                            kfree(e);
+                            return rc;
+                    }
+                    return 0;
+            }
+            """,
+        "drivers/bus/link.c": """
+            #include <linux/device.h>
+            struct link_dev { const char *name; struct device dev; };
+            static int link_dev_init(struct link_dev *l)
+            {
+                    if (!l->dev.parent)
+                            return -22;
+                    device_initialize(&l->dev);
+                    return 0;
+            }
+            static int link_create(struct device *parent)
+            {
+                    struct link_dev *l = kzalloc(sizeof(*l), 0);
+                    l->dev.parent = parent;
+                    if (link_dev_init(l)) {
+                            kfree(l);
+                            return -22;
+                    }
+                    return 0;
+            }
+            """,
+    ]
+
+    @Test func aFreeOnTheFailureOfAHelperThatRegistersIsAWarning() throws {
+        let found = findings(of: "kfree-outside-release", in: Self.registering)
+        #expect(found.map { "\($0.file):\($0.line) \($0.severity) \($0.function)" } == ["drivers/firmware/disk.c:16 warning disk_init"])
+        let f = try #require(found.first)
+        #expect(f.message.hasPrefix("'struct disk_entry' embeds a refcounted kobj but is freed with kfree() on the error path of disk_entry_register(), which must be undone with kobject_put()"), "\(f.message)")
+        #expect(f.notes.first?.message == "disk_entry_register() on e->kobj")
+    }
 }
