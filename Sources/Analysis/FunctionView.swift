@@ -93,6 +93,11 @@ public struct FunctionView {
             guard var p = accessPath(inner, depth: depth + 1, expandAliases: expandAliases) else { return nil }
             p.fields += member.reversed().map { "^" + $0 }
             return Summaries.normalize(p)
+        case .member:
+            // An array member of structs decays to the address of its first element
+            // (`mbox = pdata->mboxes`): that member's path, as `&pdata->mboxes[0]` is.
+            guard let (t, _) = type(of: e.strippingCasts(node)), t.isArray, t.pointerDepth == 0, t.isAggregateTag else { return nil }
+            return memberPath(node, depth: depth, expandAliases: expandAliases)
         default:
             return nil
         }

@@ -343,4 +343,35 @@ import Testing
         let released = src.replacingOccurrences(of: "device_initialize(&d->dev);", with: "d->dev.release = domain_release; device_initialize(&d->dev);")
         #expect(findings("missing-release", released).map(\.function) == ["panel_add"])
     }
+
+    /// An array member of structs passed as a pointer (`mbox = pdata->mboxes`, or
+    /// `pdata->mboxes` itself) is the address of its first element, inside `pdata`'s devm
+    /// memory; a pointer member is not: what it points to is memory of its own.
+    @Test func anArrayMemberPassedAsAPointerIsInsideItsStruct() {
+        func src(_ member: String, _ pass: String) -> String {
+            """
+            #include <linux/device.h>
+            struct mbox { int id; struct device dev; };
+            struct pdata { int num; \(member); };
+            static void mbox_release(struct device *dev) { kfree(container_of(dev, struct mbox, dev)); }
+            static int mbox_add(struct mbox *m)
+            {
+                    m->dev.release = mbox_release;
+                    return device_register(&m->dev);
+            }
+            static int pdata_probe(struct platform_device *pdev)
+            {
+                    struct pdata *p;
+                    struct mbox *m;
+                    p = devm_kzalloc(&pdev->dev, struct_size(p, mboxes, 4), GFP_KERNEL);
+                    \(pass)
+                    return 0;
+            }
+            """
+        }
+        let alias = findings("devm-embedded-refcount", src("struct mbox mboxes[]", "m = p->mboxes; mbox_add(m);"))
+        #expect(alias.map { "\($0.line) \($0.function) \($0.chain.joined(separator: " > "))" } == ["15 pdata_probe pdata > mbox > device"])
+        #expect(findings("devm-embedded-refcount", src("struct mbox mboxes[]", "mbox_add(p->mboxes);")).map(\.line) == [15])
+        #expect(findings("devm-embedded-refcount", src("struct mbox *mboxes", "m = p->mboxes; mbox_add(m);")).isEmpty)
+    }
 }
