@@ -31,9 +31,6 @@ public struct PrivateAreas: Sendable {
     }
 
 
-    /// Calls that take a reference, which a later put in the same function balances.
-    static let referenceGets: Set<String> = ["get_device", "kobject_get", "kref_get", "kref_get_unless_zero", "kobject_get_unless_zero"]
-
     /// Per accessor name: the owner struct type whose private area it returns.
     public private(set) var accessors: [String: AggregateID] = [:]
     /// Per struct type holding a refcounted object: where it was seen in a private area
@@ -141,7 +138,7 @@ public struct PrivateAreas: Sendable {
     /// A function on the way that also takes a reference (`get_device()`: `device_rename()`
     /// puts what it got) balances its put: no drop.
     static func onlyPuts(_ evidence: EffectEvidence, from g: FunctionID, summaries: Summaries, resolver: Resolver, depth: Int = 6) -> Bool {
-        if resolver.index.function(g).calls.contains(where: { referenceGets.contains($0.callee) }) { return false }
+        if resolver.index.function(g).calls.contains(where: { DriverCore.plainGets.contains($0.callee) }) { return false }
         if DriverCore.referencePuts.contains(evidence.callee) { return true }
         guard depth > 0, let h = resolver.function(named: evidence.callee, from: g.file), h != g,
               let effects = summaries.tearsDown[h], !effects.isEmpty else { return false }

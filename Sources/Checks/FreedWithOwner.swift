@@ -68,18 +68,9 @@ extension KfreeOutsideReleaseCheck {
 
     /// The struct type a path root (a parameter or local) points to.
     private static func rootAggregate(_ root: PathRoot, in view: FunctionView, ctx: AnalysisContext) -> AggregateID? {
-        let name: String
-        switch root {
-        case .parameter(let k):
-            let params = view.decl.params
-            guard k < params.count else { return nil }
-            name = params[k].name
-        case .local(let n):
-            name = n
-        case .global:
-            return nil
-        }
-        guard let t = view.decl.declaredType(of: name), t.pointerDepth == 1, let d = t.dereferenced else { return nil }
+        if case .global = root { return nil }
+        let name = view.rootName(root)
+        guard !name.isEmpty, let t = view.decl.declaredType(of: name), t.pointerDepth == 1, let d = t.dereferenced else { return nil }
         return ctx.resolver.aggregate(of: d, from: view.file)
     }
 

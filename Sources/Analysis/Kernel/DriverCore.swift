@@ -107,9 +107,13 @@ public enum DriverCore {
 
     /// Calls that return or take a counted reference to an object: what a lookup that hands
     /// an object to a consumer does.
-    public static let referenceGets: Set<String> = deviceLookups.union([
+    public static let referenceGets: Set<String> = deviceLookups.union(plainGets)
+
+    /// The gets among `referenceGets` that take one more reference on an object the caller
+    /// already has (a later put in the same function balances them).
+    public static let plainGets: Set<String> = [
         "get_device", "kobject_get", "kobject_get_unless_zero", "kref_get", "kref_get_unless_zero",
-    ])
+    ]
 
     /// The lookups among `referenceGets` that return a counted device found by a match
     /// (the device is the caller's to put).
