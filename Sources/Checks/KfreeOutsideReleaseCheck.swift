@@ -73,8 +73,8 @@ struct KfreeOutsideReleaseCheck: Check {
         // name, something that tears down or publishes: what a free is measured against.
         let tearingDown = Set(ctx.summaries.tearsDown.keys.map { index.function($0).name })
         let publishing = Set(ctx.summaries.publishes.keys.map { index.function($0).name })
-        let eventNames = Set(DriverCore.teardowns.keys).union(DriverCore.publishers.keys).union(tearingDown)
-            .union(ctx.summaries.publishes.keys.map { index.function($0).name })
+        let tearingDownOrPublishing = tearingDown.union(publishing)
+        let eventNames = Set(DriverCore.teardowns.keys).union(DriverCore.publishers.keys).union(tearingDownOrPublishing)
         let direct = index.callers(ofAny: DriverCore.frees).functions
         let throughHelpers = index.callers(ofAny: freeing.subtracting(DriverCore.frees)).functions
         let withEvents = Set(index.callers(ofAny: eventNames).functions)
@@ -105,7 +105,7 @@ struct KfreeOutsideReleaseCheck: Check {
             // The `goto`s that reach each free through its label.
             let entries = frees.map { Self.gotoEntries(to: $0.call.site.line, in: fn) }
             let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.freed.root)), before: frees.map(\.call.site.line),
-                                     orBefore: entries.joined().map(\.goto).max(), tearingDown: tearingDown.union(publishing), ctx: ctx)
+                                     orBefore: entries.joined().map(\.goto).max(), tearingDown: tearingDownOrPublishing, ctx: ctx)
             guard !events.isEmpty else { continue }
             for (free, gotos) in zip(frees, entries) {
                 let (c, freed, owner) = (free.call, free.freed, free.owner)
