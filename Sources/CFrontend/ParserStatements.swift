@@ -105,7 +105,12 @@ extension Parser {
             return
         }
         let e = parseExpression()
-        if isPunct(Punct.semicolon) { p += 1; return }
+        if isPunct(Punct.semicolon) {
+            p += 1
+            // `(void)dev;` only silences an unused-parameter warning: it does nothing.
+            if namesOnlyAValue(e) { statementCount -= 1 }
+            return
+        }
         // A macro loop header: list_for_each_entry(pos, head, member) { … } / stmt;
         if arena.nodes.indices.contains(Int(e)) && arena[e].kind == .call && !isPunct(Punct.closeBrace) && !atEnd {
             parseSubStatement()
@@ -114,6 +119,14 @@ extension Parser {
         if isPunct(Punct.closeBrace) { return }
         recover("expected ';'")
         skipToSemicolon()
+    }
+
+    /// Whether expression `e` is a cast of a name or a number (`(void)dev`): a statement of
+    /// it alone has no effect. (A bare name is not: it may be a macro that expands to code.)
+    func namesOnlyAValue(_ e: Int32) -> Bool {
+        guard e >= 0, Int(e) < arena.nodeCount, arena[e].kind == .cast else { return false }
+        let kind = arena[arena.strippingCasts(e)].kind
+        return kind == .identifier || kind == .number
     }
 
     /// A statement that starts with a keyword (`if`, `for`, `return`, `case`, …); false when

@@ -16,7 +16,7 @@ import Darwin
 /// `FactsCodec.Malformed` instead of trapping, so a damaged blob is detected, never trusted.
 public enum FactsCodec {
     /// Bumped whenever the encoding or the fact structs change; part of the cache schema.
-    public static let formatVersion = 10
+    public static let formatVersion = 11
 
     struct Malformed: Error, CustomStringConvertible {
         public var description: String

@@ -145,6 +145,31 @@ import Testing
         #expect(run(file("tport_stop(p);")).isEmpty)
     }
 
+    /// `(void)dev;` only silences a compiler warning: a release of it alone is empty. A
+    /// call cast to void still runs, and a bare name may be a macro that expands to code.
+    @Test func aReleaseThatOnlyCastsItsParameterToVoidIsEmpty() {
+        func file(_ body: String) -> [String: String] {
+            ["drivers/misc/tbox.c": """
+                #include <linux/device.h>
+                struct tbox { int id; struct device dev; };
+                static void tbox_release(struct device *dev)
+                {
+                        \(body)
+                }
+                int tbox_add(struct tbox *b)
+                {
+                        b->dev.release = tbox_release;
+                        return device_register(&b->dev);
+                }
+                """]
+        }
+        let cast = run(file("(void)dev;"))
+        #expect(cast.map { "\($0.line) \($0.severity) \($0.function)" } == ["3 error tbox_release"])
+        #expect(cast.first?.notes.first?.message == "installed by tbox_add: b->dev.release = tbox_release")
+        #expect(run(file("(void)tbox_stop(dev);")).isEmpty)
+        #expect(run(file("TBOX_CLEANUP;")).isEmpty)
+    }
+
     /// A kobject in one CPU's instance of a per-CPU variable is static storage: its
     /// `kobj_type` without a release is the static-kobject warning of `missing-release`.
     @Test func aKobjectInAPerCPUVariableIsStatic() {
