@@ -24,6 +24,11 @@ struct Parser {
     var locals: [VarDecl] = []
     var jumps: [Int32] = []
     var branches: [Int32] = []
+    /// Lines where the body of an `if`, `else`, loop or `switch` ends.
+    var blockEnds: [Int32] = []
+    /// The statement just parsed was a `break`, `continue`, `return` or `goto`, or a `switch`
+    /// body has just been entered: a `case` label here is not reached by falling through.
+    var afterJump = true
     /// The current function's labels and `goto`s: (the label's spelling id, line).
     var labels: [(Int32, Int32)] = []
     var gotos: [(Int32, Int32)] = []

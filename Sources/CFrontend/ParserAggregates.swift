@@ -137,7 +137,8 @@ extension Parser {
         tests.removeAll(keepingCapacity: true)
         locals.removeAll(keepingCapacity: true)
         jumps.removeAll(keepingCapacity: true)
-        branches.removeAll(keepingCapacity: true)
+        branches.removeAll(keepingCapacity: true); blockEnds.removeAll(keepingCapacity: true)
+        afterJump = true
         labels.removeAll(keepingCapacity: true); gotos.removeAll(keepingCapacity: true)
         conditionalDepth = 0
         statementCount = 0
@@ -192,7 +193,8 @@ extension Parser {
             name: d.name, isStatic: spec.isStatic, isInline: spec.isInline, returnType: ret,
             params: params, locals: locals, calls: calls, assignments: assigns, returns: returns,
             exprs: exprs, line: startLine, column: d.column, endLine: endLine, statementCount: statementCount,
-            unconditionalJumps: jumps, branchLines: branches, tests: tests, gotoEdges: gotoEdges()))
+            unconditionalJumps: jumps, branchLines: branches, tests: tests, gotoEdges: gotoEdges(),
+            blockEnds: blockEnds))
         // The body's arrays were copied into its one buffer: keep their storage for the next.
         arena.nodes.removeAll(keepingCapacity: true)
         arena.lists.removeAll(keepingCapacity: true)

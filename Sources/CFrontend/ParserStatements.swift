@@ -22,6 +22,13 @@ extension Parser {
         if isPunct(Punct.closeBrace) { p += 1 }
     }
 
+    /// The body of an `if`, `else`, loop or `switch` (braced or not): where it ends, the
+    /// statements after it no longer follow its own on every path.
+    mutating func parseControlledStatement() {
+        parseStatement()
+        blockEnds.append(token(max(0, p - 1)).line)
+    }
+
     mutating func parseParenExpression() {
         if isPunct(Punct.openParen) {
             let line = tok.line
@@ -82,13 +89,14 @@ extension Parser {
 
     mutating func parseSubStatement() {
         conditionalDepth += 1
-        parseStatement()
+        parseControlledStatement()
         conditionalDepth -= 1
     }
 
     mutating func parseStatement() {
         let t = tok
         if t.kind == .punct {
+            // (A block ends as its last statement does.)
             if t.code == Punct.openBrace { statementCount += 1; parseCompound(); return }
             if t.code == Punct.semicolon { p += 1; return }
         }
@@ -100,6 +108,7 @@ extension Parser {
             advance(by: 2)
             return
         }
+        afterJump = false
         if startsDeclaration() {
             parseDeclaration(context: .local)
             return
@@ -137,30 +146,36 @@ extension Parser {
             p += 1
             conditionalDepth += 1
             parseParenExpression()
-            parseStatement()
-            if isKeyword(.kElse) { branches.append(tok.line); p += 1; parseStatement() }
+            parseControlledStatement()
+            if isKeyword(.kElse) { branches.append(tok.line); p += 1; parseControlledStatement() }
             conditionalDepth -= 1
+            afterJump = false
             return true
         case .kWhile, .kSwitch:
             p += 1
             conditionalDepth += 1
             parseParenExpression()
-            parseStatement()
+            // The first label is entered from the `switch`.
+            if keyword == .kSwitch { afterJump = true }
+            parseControlledStatement()
             conditionalDepth -= 1
+            afterJump = false
             return true
         case .kFor:
             parseForStatement()
+            afterJump = false
             return true
         case .kDo:
             p += 1
             conditionalDepth += 1
-            parseStatement()
+            parseControlledStatement()
             if isKeyword(.kWhile) { p += 1; parseParenExpression() }
             conditionalDepth -= 1
             if isPunct(Punct.semicolon) { p += 1 }
+            afterJump = false
             return true
         case .kCase:
-            branches.append(t.line)
+            if afterJump { branches.append(t.line) }
             p += 1
             while !atEnd && !isPunct(Punct.colon) && !isPunct(Punct.semicolon) && !isPunct(Punct.closeBrace) {
                 if isPunct(Punct.openParen) { skipBalanced() } else { p += 1 }
@@ -168,32 +183,16 @@ extension Parser {
             if isPunct(Punct.colon) { p += 1 }
             return true
         case .kDefault:
-            branches.append(t.line)
+            if afterJump { branches.append(t.line) }
             p += 1
             if isPunct(Punct.colon) { p += 1 }
             return true
-        case .kReturn:
-            if conditionalDepth == 0 { jumps.append(t.line) }
-            p += 1
-            if !isPunct(Punct.semicolon) {
-                let e = parseExpression()
-                returns.append(e)
-                markReturned(e)
-            }
-            if isPunct(Punct.semicolon) { p += 1 } else { skipToSemicolon() }
-            return true
-        case .kBreak, .kContinue:
-            p += 1
-            if isPunct(Punct.semicolon) { p += 1 }
-            return true
-        case .kGoto:
-            if conditionalDepth == 0 { jumps.append(t.line) }
-            let target = peek()
-            if target.kind == .identifier { gotos.append((target.code, t.line)) }
-            skipToSemicolon()
+        case .kReturn, .kBreak, .kContinue, .kGoto:
+            parseJump(keyword, at: t)
             return true
         case .kAsm, .kAsm2, .kAsm3:
             skipToSemicolon()
+            afterJump = false
             return true
         case .kElse:
             recover("'else' without 'if'")
@@ -205,6 +204,25 @@ extension Parser {
         default:
             return false
         }
+    }
+
+    /// `return`, `break`, `continue` or `goto`: the path ends here.
+    mutating func parseJump(_ keyword: Keyword, at t: Token) {
+        afterJump = true
+        if keyword == .kReturn || keyword == .kGoto, conditionalDepth == 0 { jumps.append(t.line) }
+        if keyword == .kGoto {
+            let target = peek()
+            if target.kind == .identifier { gotos.append((target.code, t.line)) }
+            skipToSemicolon()
+            return
+        }
+        p += 1
+        if keyword == .kReturn, !isPunct(Punct.semicolon) {
+            let e = parseExpression()
+            returns.append(e)
+            markReturned(e)
+        }
+        if isPunct(Punct.semicolon) { p += 1 } else if keyword == .kReturn { skipToSemicolon() }
     }
 
     /// `for (init; condition; step) statement`, the init possibly a declaration.
@@ -220,7 +238,7 @@ extension Parser {
             if !isPunct(Punct.closeParen) { _ = parseExpression() }
             if isPunct(Punct.closeParen) { p += 1 } else { skipToCloser(Punct.closeParen) }
         }
-        parseStatement()
+        parseControlledStatement()
         conditionalDepth -= 1
     }
 }

@@ -45,6 +45,16 @@ struct KfreeOutsideReleaseCheck: Check {
     /// path to the free passes it unless a return or goto lies between (tested for each).
     static func precedes(unconditionalTeardown line: Int32, free: Int32) -> Bool { line < free }
 
+    /// Whether the statements from line `line` on run straight into line `free`: no block
+    /// closes, no `else` or `case` entered only from its `switch` begins, and no return or
+    /// goto lies between (a `switch` whose cases fall through to the free, the body of an
+    /// `if`). A teardown there counts for the free at any distance.
+    static func runsStraight(from line: Int32, to free: Int32, in fn: FunctionDecl) -> Bool {
+        line < free && !fn.blockEnds.contains(where: { $0 >= line && $0 < free })
+            && !fn.branchLines.contains(where: { $0 > line && $0 <= free })
+            && !fn.unconditionalJumps.contains(where: { $0 > line && $0 < free })
+    }
+
     private struct Event {
         var root: PathRoot
         var path: [String]
@@ -119,7 +129,8 @@ struct KfreeOutsideReleaseCheck: Check {
                 // reaches the free, the last one before the goto.
                 var candidates: [(Event, (goto: Int32, label: Int32)?)] = []
                 if let ev = nearest({ Self.precedes($0.line, free: c.site.line)
-                    || ($0.unconditional && Self.precedes(unconditionalTeardown: $0.line, free: c.site.line)) }) { candidates.append((ev, nil)) }
+                    || ($0.unconditional && Self.precedes(unconditionalTeardown: $0.line, free: c.site.line))
+                    || ($0.teardown && Self.runsStraight(from: $0.line, to: c.site.line, in: fn)) }) { candidates.append((ev, nil)) }
                 // (Only the driver core's own calls: a helper's effect may be its own
                 // clean-up on the failure the goto handles.)
                 for g in gotos { if let ev = nearest({ $0.line < g.goto }), ev.direct { candidates.append((ev, g)) } }
@@ -441,7 +452,8 @@ struct KfreeOutsideReleaseCheck: Check {
         var events: [Event] = []
         for c in calls where !c.callee.isEmpty && !DriverCore.frees.contains(c.callee)
             && (c.site.line < (lastGoto ?? Int32.min) || freeLines.contains(where: { precedes(c.site.line, free: $0) })
-                || (!c.site.isConditional && freeLines.contains(where: { precedes(unconditionalTeardown: c.site.line, free: $0) }))) {
+                || (!c.site.isConditional && freeLines.contains(where: { precedes(unconditionalTeardown: c.site.line, free: $0) }))
+                || freeLines.contains(where: { runsStraight(from: c.site.line, to: $0, in: view.decl) })) {
             // Only the driver core's own calls and functions whose summary tears a parameter
             // down (so named: `tearingDown`) make events; the arguments of others are not read.
             guard DriverCore.teardowns[c.callee] != nil || DriverCore.publishers[c.callee] != nil || tearingDown.contains(c.callee) else { continue }

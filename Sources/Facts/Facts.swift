@@ -163,13 +163,20 @@ public struct FunctionDecl: Sendable, Hashable {
     /// Lines of `return`/`goto` statements executed on every path reaching them (not inside
     /// an `if`, loop or `switch`): fall-through stops there.
     @inlinable public var unconditionalJumps: FactsSlice<Int32> { body.unconditionalJumps }
-    /// Lines of `else`, `case` and `default`: code on either side runs on different paths.
+    /// Lines of `else`, and of `case` and `default` labels that are entered only from the
+    /// `switch` (the statement before them is a `break`, `return`, `goto` or `continue`, or
+    /// there is none): code on either side runs on different paths. A label that the case
+    /// above falls through to joins them, so it is not listed.
     @inlinable public var branchLines: FactsSlice<Int32> { body.branchLines }
     /// Names and member chains that `if`/`while` conditions test for being set or NULL.
     @inlinable public var tests: FactsSlice<TestSite> { body.tests }
     /// `goto` statements that reach a label of the function, as pairs of lines (the
     /// `goto`'s, then the label's), in source order.
     @inlinable public var gotoEdges: FactsSlice<Int32> { body.gotoEdges }
+    /// Lines where the body of an `if`, `else`, loop or `switch` ends (its `}` or, unbraced,
+    /// its `;`): two calls with no block end, branch line or jump between them run one
+    /// after the other.
+    @inlinable public var blockEnds: FactsSlice<Int32> { body.blockEnds }
 
     /// The declared type of a parameter or local by name (locals shadow parameters).
     public func declaredType(of name: String) -> TypeRef? {
@@ -177,11 +184,12 @@ public struct FunctionDecl: Sendable, Hashable {
         if let p = params.first(where: { $0.name == name }) { return p.type }
         return nil
     }
-    public init(name: String, isStatic: Bool, isInline: Bool, returnType: TypeRef, params: [VarDecl], locals: [VarDecl], calls: [CallSite], assignments: [AssignmentSite], returns: [Int32], exprs: ExprArena, line: Int32, column: Int32, endLine: Int32, statementCount: Int32, unconditionalJumps: [Int32] = [], branchLines: [Int32] = [], tests: [TestSite] = [], gotoEdges: [Int32] = []) {
+    public init(name: String, isStatic: Bool, isInline: Bool, returnType: TypeRef, params: [VarDecl], locals: [VarDecl], calls: [CallSite], assignments: [AssignmentSite], returns: [Int32], exprs: ExprArena, line: Int32, column: Int32, endLine: Int32, statementCount: Int32, unconditionalJumps: [Int32] = [], branchLines: [Int32] = [], tests: [TestSite] = [], gotoEdges: [Int32] = [], blockEnds: [Int32] = []) {
         self.name = name; self.isStatic = isStatic; self.isInline = isInline; self.returnType = returnType
         self.line = line; self.column = column; self.endLine = endLine; self.statementCount = statementCount
         let storage = FunctionBodyStorage.make(params: params, locals: locals, calls: calls, assignments: assignments, returns: returns,
-                                               jumps: unconditionalJumps, branches: branchLines, tests: tests, gotos: gotoEdges, exprs: exprs)
+                                               jumps: unconditionalJumps, branches: branchLines, tests: tests, gotos: gotoEdges,
+                                               blockEnds: blockEnds, exprs: exprs)
         self.exprs = ExprTree(storage: storage, names: exprs.names)
     }
 }

@@ -7,8 +7,9 @@ import Testing
 @testable import Checks
 
 /// `kfree-outside-release` when the free comes many lines after the teardown: a teardown
-/// that is a statement of the function's own body counts at any distance, one in a
-/// conditional block only within the check's window.
+/// that is a statement of the function's own body, or that runs straight into the free
+/// (same block, cases falling through), counts at any distance; one in a conditional block
+/// that ends before the free only within the check's window.
 @Suite struct TeardownDistanceTests {
     /// A remove function: `teardown` (one or more lines) on the cdev, then ten lines of
     /// other clean-up, then `between`, then the free.
@@ -64,6 +65,76 @@ import Testing
             }
             """]
         #expect(run(branches).isEmpty)
+    }
+
+    /// A staged teardown: each `case` falls through to the next, so a teardown in an upper
+    /// case runs straight into the free in the last one, at any distance. A `break` before
+    /// the next `case` ends that path.
+    @Test func aSwitchFallingThroughRunsStraightIntoTheFree() {
+        func remove(_ after: String) -> [String: String] {
+            let filler = (1...10).map { "                gizmo_quiet(g, \($0));" }.joined(separator: "\n")
+            return ["drivers/misc/gizmo.c": """
+                #include <linux/device.h>
+                struct gizmo { void *regs; struct cdev cdev; };
+                void gizmo_quiet(struct gizmo *g, int step);
+                void gizmo_remove(struct gizmo *g, int stage)
+                {
+                        switch (stage) {
+                        case 2:
+                                cdev_del(&g->cdev);
+                                \(after)
+                        case 1:
+                \(filler)
+                                fallthrough;
+                        case 0:
+                                kfree(g);
+                                break;
+                        }
+                }
+                """]
+        }
+        #expect(run(remove("fallthrough;")) == ["23 error [8]"])
+        #expect(run(remove("break;")).isEmpty)
+        #expect(run(remove("return;")).isEmpty)
+    }
+
+    /// A teardown and a free in one loop body run one after the other; a loop body (braced
+    /// or not) that closes before the free leaves it on other paths too.
+    @Test func aLoopBodyRunsStraightOnlyToItsOwnEnd() {
+        func remove(_ body: String) -> [String: String] {
+            ["drivers/misc/gizmo.c": """
+                #include <linux/device.h>
+                struct gizmo { void *regs; struct cdev cdev; };
+                extern struct gizmo *gizmos[4];
+                void gizmo_quiet(struct gizmo *g, int step);
+                void gizmo_exit(void)
+                {
+                        int i;
+                        for (i = 0; i < 4; i++) \(body)
+                }
+                """]
+        }
+        let filler = (1...8).map { "gizmo_quiet(g, \($0));" }.joined(separator: "\n")
+        #expect(run(remove("{\nstruct gizmo *g = gizmos[i];\ncdev_del(&g->cdev);\n\(filler)\nkfree(g);\n}")) == ["19 error [10]"])
+        let after = ["drivers/misc/gizmo.c": """
+            #include <linux/device.h>
+            struct gizmo { void *regs; struct cdev cdev; };
+            void gizmo_quiet(struct gizmo *g, int step);
+            void gizmo_remove(struct gizmo *g, int n)
+            {
+                    int i;
+                    for (i = 0; i < n; i++)
+                            cdev_del(&g->cdev);
+                    gizmo_quiet(g, 1);
+                    gizmo_quiet(g, 2);
+                    gizmo_quiet(g, 3);
+                    gizmo_quiet(g, 4);
+                    gizmo_quiet(g, 5);
+                    gizmo_quiet(g, 6);
+                    kfree(g);
+            }
+            """]
+        #expect(run(after).isEmpty)
     }
 }
 
