@@ -250,7 +250,7 @@ struct DevmEmbeddedRefcountCheck: Check {
             // Devres and a release that frees both free it (release-frees): always an error.
             // Otherwise the freed memory is only touched through a reference someone outside
             // holds; with none to be found, a delayed release is the only way: a warning.
-            let holderNote = Self.judgeHolders(&severity, &explanation, reg: reg, verdict: verdict, aggregate: agg, embedding: emb, ctx: ctx)
+            let holderNote = Self.judgeHolders(&severity, &explanation, reg: reg, verdict: verdict, aggregate: agg, embedding: emb, ctx: ctx) ?? Self.judgeWaiters(&severity, &explanation, reg: reg, verdict: verdict, aggregate: agg, embedding: emb, ctx: ctx)
             if severity == .error, verdict.protection == .emptyRelease || verdict.driverRelease?.isEmpty == true,
                let release = DeliberateDesign.commentedEmptyRelease(of: reg.object, file: index.path(site.function.file), ctx: ctx) {
                 severity = .warning
@@ -335,6 +335,22 @@ struct DevmEmbeddedRefcountCheck: Check {
         guard let obj = ctx.subsystems.objects[reg.object], obj.core == "kref", reg.path.last == obj.coreField else { return true }
         guard obj.protection == .driverRelease, let release = obj.release else { return false }
         return !release.freesContainer && !release.freesConditionally
+    }
+
+    /// A wait for the last user (protection `completion` or `wait-event`) blocks unbind only
+    /// while someone outside holds a reference: with a holder in the core the warning stands
+    /// (the holder is its note); with none, the wait returns at once and the memory is freed
+    /// after it: a note.
+    static func judgeWaiters(_ severity: inout Severity, _ explanation: inout String, reg: RegistrationSite, verdict: ProtectionVerdict,
+                             aggregate agg: AggregateID, embedding emb: Embedding, ctx: AnalysisContext) -> FindingNote? {
+        guard severity == .warning, reg.publishes, verdict.protection.waitsForLastUser, let obj = ctx.subsystems.objects[reg.object] else { return nil }
+        let chainNames = Self.chain(from: agg, path: reg.path, ctx: ctx)?.0 ?? ctx.closure.chainNames(emb, index: ctx.index)
+        if let h = Self.rankedHolder(obj, chain: chainNames, ctx: ctx), h.rank <= 2 {
+            return h.evidence.file.isEmpty ? nil : FindingNote(.reference, file: h.evidence.file, line: h.evidence.line, message: "users can hold a reference: \(h.evidence.message)")
+        }
+        severity = .note
+        explanation += "; but no outside reference holder was found in its core (it takes no counted reference outside its own register and teardown paths and creates no character device), so the wait finds no user and the memory is freed after it"
+        return nil
     }
 
     /// An error needs someone outside who can hold a reference: the core takes counted

@@ -46,6 +46,41 @@ extension VerdictTests {
         #expect(held.first?.notes.contains { $0.message == "users can hold a reference: lcd_get calls get_device()" && $0.file == "drivers/lcd/core.c" } == true)
     }
 
+    /// A core whose unregister waits for the last user: unbind blocks only while someone
+    /// holds a reference. With a holder the warning stands and names it; with none the wait
+    /// returns at once and devres frees the memory after it: a note.
+    static func waitingCore(holder: Bool) -> [String: String] {
+        var files = plainCore(holder: holder)
+        files["include/linux/lcd.h"] = """
+            #include <linux/device.h>
+            struct lcd { int rows; struct device dev; struct completion done; };
+            int lcd_register(struct lcd *l);
+            void lcd_del(struct lcd *l);
+            """
+        files["drivers/lcd/core.c"] = """
+            #include <linux/lcd.h>
+            static void lcd_release(struct device *dev) { struct lcd *l = container_of(dev, struct lcd, dev); complete(&l->done); }
+            int lcd_register(struct lcd *l) { l->dev.release = lcd_release; return device_register(&l->dev); }
+            void lcd_del(struct lcd *l) { device_unregister(&l->dev); wait_for_completion(&l->done); }
+            \(holder ? "struct lcd *lcd_get(struct lcd *l) { get_device(&l->dev); return l; }" : "")
+            \(holder ? "int lcd_open(struct lcd *l) { return lcd_get(l) ? 0 : -1; }" : "")
+            """
+        files["drivers/lcd/panel.c"]! += """
+            static void panel_remove(struct platform_device *pdev) { struct panel *p = platform_get_drvdata(pdev); lcd_del(&p->lcd); }
+            static struct platform_driver panel_driver = { .probe = panel_probe, .remove = panel_remove };
+            """
+        return files
+    }
+
+    @Test func aWaitForTheLastUserBlocksUnbindOnlyWithAHolder() {
+        let held = run("devm-embedded-refcount", Self.waitingCore(holder: true))
+        #expect(held.map { "\($0.severity) \($0.protection) \($0.line)" } == ["warning completion 5"])
+        #expect(held.first?.notes.last?.message == "users can hold a reference: lcd_get calls get_device()")
+        let none = run("devm-embedded-refcount", Self.waitingCore(holder: false))
+        #expect(none.map { "\($0.severity) \($0.protection) \($0.line)" } == ["note completion 5"])
+        #expect(none.first?.message.hasSuffix("but no outside reference holder was found in its core (it takes no counted reference outside its own register and teardown paths and creates no character device), so the wait finds no user and the memory is freed after it") == true)
+    }
+
     /// Weak evidence is no holder: a `*_get()` helper that no one calls, a reference the
     /// core takes on another object, or a temporary hold on the object's own unregister path.
     @Test func aGetNoOneCallsOrAHoldOnAnotherObjectIsNoHolder() {

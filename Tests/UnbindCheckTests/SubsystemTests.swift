@@ -62,6 +62,8 @@ let subsystemFixture: [String: String] = [
                 device_unregister(&a->dev);
                 wait_for_completion(&a->released);
         }
+        struct bus_adapter *adapter_get(struct bus_adapter *a) { get_device(&a->dev); return a; }
+        int adapter_open(struct bus_adapter *a) { return adapter_get(a) ? 0 : -1; }
         """,
     // virtio-like: the core leaves release to drivers: driver-release.
     "drivers/vbus/core.c": """

@@ -102,6 +102,8 @@ import Testing
                 device_unregister(&g->dev);
                 wait_for_completion(&g->gone);
         }
+        struct gizmo *gizmo_get(struct gizmo *g) { get_device(&g->dev); return g; }
+        int gizmo_open(struct gizmo *g) { return gizmo_get(g) ? 0 : -1; }
         """
 
     static func gizmoDriver(remove: String) -> [String: String] {
@@ -119,7 +121,8 @@ import Testing
     }
 
     @Test func aWaitingSubsystemOnlyHelpsADriverThatUnregisters() {
-        // The driver's .remove calls the waiting unregister: a warning (unbind blocks).
+        // The driver's .remove calls the waiting unregister: a warning (unbind blocks while
+        // a user holds what gizmo_get() hands out).
         let good = run("devm-embedded-refcount", Self.gizmoDriver(remove: """
             static void board_remove(struct platform_device *pdev)
             {
