@@ -133,7 +133,10 @@ public struct Summaries: Sendable {
             ? Summaries.flows(of: index.files.indices.flatMap { fi in
                 index.files[fi].functions.indices.map { FunctionID(file: Int32(fi), index: Int32($0)) } }, index: index, resolver: resolver)
             : EffectCandidates.flows(index: index, shapes: shapes, jobs: jobs)
-        for (id, list) in flows { built.add(id, list) }
+        // The driver core's own calls have exactly the effects of its table: their bodies,
+        // where the tree has them (`device_add()` takes and drops a reference of its own),
+        // are not summarized.
+        for (id, list) in flows where !DriverCore.effectCalls.contains(index.function(id).name) { built.add(id, list) }
         let graph = built
         // The three rules are independent fixed points over the same graph: solved side by side.
         let solved = parallelMap(count: 3, jobs: jobs, makeState: { () }) { k, _ -> SolvedRule in

@@ -45,6 +45,16 @@ struct KfreeOutsideReleaseCheck: Check {
     /// path to the free passes it unless a return or goto lies between (tested for each).
     static func precedes(unconditionalTeardown line: Int32, free: Int32) -> Bool { line < free }
 
+    /// Whether every return of function `g` is the constant 0 (and it has one): a call of
+    /// it never fails.
+    static func neverFails(_ g: FunctionID, index: TreeIndex) -> Bool {
+        let fn = index.function(g)
+        return !fn.returns.isEmpty && fn.returns.allSatisfy { r in
+            let n = fn.exprs[fn.exprs.strippingCasts(r)]
+            return n.kind == .number && fn.exprs.text(n) == "0"
+        }
+    }
+
     /// Whether the statements from line `line` on run straight into line `free`: no block
     /// closes, no `else` or `case` entered only from its `switch` begins, and no return or
     /// goto lies between (a `switch` whose cases fall through to the free, the body of an
@@ -131,9 +141,10 @@ struct KfreeOutsideReleaseCheck: Check {
                 if let ev = nearest({ Self.precedes($0.line, free: c.site.line)
                     || ($0.unconditional && Self.precedes(unconditionalTeardown: $0.line, free: c.site.line))
                     || ($0.teardown && Self.runsStraight(from: $0.line, to: c.site.line, in: fn)) }) { candidates.append((ev, nil)) }
-                // (Only the driver core's own calls: a helper's effect may be its own
-                // clean-up on the failure the goto handles.)
-                for g in gotos { if let ev = nearest({ $0.line < g.goto }), ev.direct { candidates.append((ev, g)) } }
+                // (Only the driver core's own calls, and helpers that register and leave the
+                // object so on failure: another helper's teardown may be its own clean-up on
+                // the failure the goto handles.)
+                for g in gotos { if let ev = nearest({ $0.line < g.goto }), ev.direct || !ev.teardown { candidates.append((ev, g)) } }
                 for (ev, via) in candidates {
                     if let f = finding(for: free, after: ev, via: via, in: view, calls: calls, ctx: ctx) {
                         out.append(f)
@@ -482,8 +493,14 @@ struct KfreeOutsideReleaseCheck: Check {
                     // `device_register()`) and leaves it so when that fails: its caller must
                     // drop the reference on the failure. (A helper that only initializes,
                     // `auxiliary_device_init()`, may fail before it does: the caller frees.)
-                    let really = ctx.summaries.reallyPublishes[g] ?? []
-                    for e in publishes.keys.sorted() where e.param == j && tears[e] == nil && really.contains(e) {
+                    // Only the driver's own helpers and its subsystem's, in the same
+                    // directory, that call the driver core themselves: a core elsewhere may
+                    // document that its callers free on failure (`video_register_device()`).
+                    // One whose every return is 0 never fails: its failure branch is dead.
+                    let ownHelper = TreeIndex.directory(of: ctx.index.path(g.file)) == TreeIndex.directory(of: ctx.index.path(id.file))
+                    let really = !ownHelper || Self.neverFails(g, index: ctx.index) ? [] : ctx.summaries.reallyPublishes[g] ?? []
+                    for e in publishes.keys.sorted() where e.param == j && tears[e] == nil && really.contains(e)
+                        && DriverCore.publishers[publishes[e]?.callee ?? ""] != nil {
                         events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: false,
                                             direct: false))
                     }

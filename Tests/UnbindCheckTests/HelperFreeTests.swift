@@ -149,4 +149,67 @@ import Testing
         #expect(f.message.hasPrefix("'struct disk_entry' embeds a refcounted kobj but is freed with kfree() on the error path of disk_entry_register(), which must be undone with kobject_put()"), "\(f.message)")
         #expect(f.notes.first?.message == "disk_entry_register() on e->kobj")
     }
+
+    /// A subsystem's register helper in the driver's directory (`register` its body),
+    /// failing through a `goto`. The tree also defines
+    /// `device_register()` and `device_add()` (which take and drop a reference of their own):
+    /// the driver core's calls keep exactly their table's effects.
+    static func master(register: String, helperDirectory: String = "drivers/fsi") -> [String: String] {
+        [
+            "drivers/base/core.c": """
+                #include <linux/device.h>
+                int device_add(struct device *dev)
+                {
+                        dev = get_device(dev);
+                        put_device(dev);
+                        return 0;
+                }
+                int device_register(struct device *dev)
+                {
+                        device_initialize(dev);
+                        return device_add(dev);
+                }
+                """,
+            "\(helperDirectory)/core.c": """
+                #include <linux/device.h>
+                struct fmaster { int idx; struct device dev; };
+                int fmaster_register(struct fmaster *m)
+                {
+                        \(register)
+                }
+                """,
+            "drivers/fsi/aspd.c": """
+                #include <linux/device.h>
+                struct fmaster { int idx; struct device dev; };
+                struct aspd { int x; struct fmaster master; };
+                int fmaster_register(struct fmaster *m);
+                static void aspd_release(struct device *dev) { kfree(container_of(dev, struct aspd, master.dev)); }
+                static int aspd_probe(struct platform_device *pdev)
+                {
+                        struct aspd *a = kzalloc(sizeof(*a), 0);
+                        int rc;
+                        a->master.dev.release = aspd_release;
+                        rc = fmaster_register(&a->master);
+                        if (rc)
+                                goto err_release;
+                        return 0;
+                err_release:
+                        a->x = 0;
+                        kfree(a);
+                        return rc;
+                }
+                """,
+        ]
+    }
+
+    @Test func aGotoOnTheFailureOfARegisteringHelperReachesTheFree() throws {
+        let registers = "if (m->idx < 0)\nreturn m->idx;\nreturn device_register(&m->dev);"
+        let found = findings(of: "kfree-outside-release", in: Self.master(register: registers))
+        #expect(found.map { "\($0.file):\($0.line) \($0.severity)" } == ["drivers/fsi/aspd.c:17 warning"])
+        #expect(found.first?.notes.map(\.line) == [11, 13])
+        // A helper whose every return is 0 never fails; one of a core in another directory
+        // may document that its callers free on failure.
+        #expect(findings(of: "kfree-outside-release", in: Self.master(register: "device_register(&m->dev);\nreturn 0;")).isEmpty)
+        #expect(findings(of: "kfree-outside-release", in: Self.master(register: registers, helperDirectory: "drivers/media/core")).isEmpty)
+    }
 }
