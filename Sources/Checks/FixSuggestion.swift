@@ -86,8 +86,17 @@ public enum FixSuggestion {
     }
 
     /// How a character device's container gets a release: through a device the cdev holds.
-    static func cdevHeldDevice(_ s: String) -> String {
-        "give \(s) a struct device whose release kfree()s it (container_of()) and add the cdev with cdev_device_add() (or cdev_set_parent()), so that the cdev holds that device until its last file is closed"
+    static func cdevHeldDevice(_ s: String, device member: String? = nil) -> String {
+        let device = member.map { "give the struct device it embeds (\($0)) a release that kfree()s it (container_of())" }
+            ?? "give \(s) a struct device whose release kfree()s it (container_of())"
+        return "\(device) and add the cdev with cdev_device_add() (or cdev_set_parent()), so that the cdev holds that device until its last file is closed"
+    }
+
+    /// The member of the struct `f` names that is a `struct device` itself (not a pointer):
+    /// the device a cdev beside it can hold.
+    static func deviceMember(_ f: Finding, _ ctx: AnalysisContext?) -> String? {
+        guard let ctx, let file = ctx.index.fileByPath[f.file], let agg = ctx.resolver.aggregate(named: f.structName, from: file) else { return nil }
+        return ctx.index.aggregate(agg).fields.first { $0.type.name == "device" && $0.type.pointerDepth == 0 && $0.type.isAggregateTag }?.name
     }
 
     /// Whether the device-managed allocation `f` reports holds several objects (an array).
@@ -134,7 +143,7 @@ public enum FixSuggestion {
             // The core installs its own release, which the driver cannot replace.
             return "the core's release \(c.release!)() neither frees \(s) nor calls back the driver, so the fix needs the core: give struct \(f.object) a release hook that \(c.release!)() calls (as the V4L2 and gadget cores do), \(allocateEach) and kfree() it (container_of()) from that hook; that hook then runs when the last reference goes, after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
         case _ where f.chain.last == "cdev":
-            return "\(allocateEach): a cdev has no release of its own, so \(cdevHeldDevice(s)), and put_device() it in remove() after the cdev is deleted (cdev_device_del())"
+            return "\(allocateEach): a cdev has no release of its own, so \(cdevHeldDevice(s, device: deviceMember(f, ctx))), and put_device() it in remove() after the cdev is deleted (cdev_device_del())"
         case _ where f.chain.last == "kobject":
             return "\(allocateEach), give the kobj_type of its struct \(f.object) a .release that kfree()s the container (container_of()), and let the last kobject_put() free it after \(c.unregister.first.map { $0 + "()" } ?? "kobject_del()") in remove()\(core)"
         default:
@@ -195,9 +204,9 @@ public enum FixSuggestion {
         case .freedOnLastClose?:
             // A cdev's container has no release of its own: the cdev must hold a device
             // (or kobject) that frees it.
-            return "do not free \(s) from the file's .release: \(cdevHeldDevice(s)), and drop the device's reference where this close frees the memory now (put_device())"
+            return "do not free \(s) from the file's .release: \(cdevHeldDevice(s, device: deviceMember(f, ctx))), and drop the device's reference where this close frees the memory now (put_device())"
         case .freedAfterTeardown(teardown: "cdev_del")?:
-            return "do not kfree() \(s) right after cdev_del(): \(cdevHeldDevice(s)), and replace this kfree() with put_device()"
+            return "do not kfree() \(s) right after cdev_del(): \(cdevHeldDevice(s, device: deviceMember(f, ctx))), and replace this kfree() with put_device()"
         case .freedAfterTeardown?:
             return afterTeardownText(f, s, c, ctx)
         case .freedWithOwner(let owner, let accessor)?:
@@ -208,7 +217,7 @@ public enum FixSuggestion {
             }
             return "\(area), not with its own \(f.chain.last ?? "object"): allocate \(s) on its own (kzalloc()) and kfree() it from the release of the \(f.chain.last ?? "object") it embeds; or, once struct \(owner) is set up, make that release drop a reference it holds on it, so that the area outlives every holder"
         case .freedOnErrorPath(drop: "cdev_del()")?:
-            return "do not kfree() \(s) on this error path: \(cdevHeldDevice(s)); delete the cdev (cdev_del()) once it was added, and drop that device's reference where this free is now (put_device())"
+            return "do not kfree() \(s) on this error path: \(cdevHeldDevice(s, device: deviceMember(f, ctx))); delete the cdev (cdev_del()) once it was added, and drop that device's reference where this free is now (put_device())"
         case .freedOnErrorPath(let drop)?:
             return errorPathText(s, drop: drop, c)
         default:
@@ -228,7 +237,7 @@ public enum FixSuggestion {
         // A cdev torn down through a helper: the cdev's kobj_type is the char device
         // core's, so the release that frees must still be a device's the cdev holds.
         if f.chain.last == "cdev" {
-            return "do not free \(s) right after its cdev is deleted: \(cdevHeldDevice(s)), and drop that device's reference where this free is now (put_device())"
+            return "do not free \(s) right after its cdev is deleted: \(cdevHeldDevice(s, device: deviceMember(f, ctx))), and drop that device's reference where this free is now (put_device())"
         }
         switch f.protection {
         case "none" where c.release != nil:

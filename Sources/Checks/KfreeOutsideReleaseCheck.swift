@@ -262,19 +262,34 @@ struct KfreeOutsideReleaseCheck: Check {
         }
     }
 
-    /// Whether `id` runs only when its module is unloaded, or fails to load: `module_exit()`
-    /// or `module_init()` names it, or every function calling it (that sees this
-    /// definition) does, up to three calls up.
-    static func runsOnlyAtModuleExit(_ id: FunctionID, ctx: AnalysisContext, depth: Int = 0) -> Bool {
+    /// The module entry points (`module_exit`, `module_init`) that are the only ways `id`
+    /// runs: `module_exit()` or `module_init()` names it, or every function calling it (that
+    /// sees this definition) runs only so, up to three calls up; nil when something else
+    /// calls it (or nothing does).
+    static func moduleEntries(_ id: FunctionID, ctx: AnalysisContext, depth: Int = 0) -> Set<String>? {
         let name = ctx.index.function(id).name
-        let named = ctx.index.files[Int(id.file)].globals.contains {
+        let named = ctx.index.files[Int(id.file)].globals.filter {
             $0.name == name && $0.type.kind == .named && ($0.type.name == "module_exit" || $0.type.name == "module_init")
         }
-        if named { return true }
-        guard depth < 3 else { return false }
+        if !named.isEmpty { return Set(named.map(\.type.name)) }
+        guard depth < 3 else { return nil }
         // The callers that see this definition (a same-named static elsewhere is another).
         let callers = ctx.index.callers(of: name).filter { $0 != id && ctx.resolver.function(named: name, from: $0.file) == id }
-        return !callers.isEmpty && callers.allSatisfy { runsOnlyAtModuleExit($0, ctx: ctx, depth: depth + 1) }
+        var entries = Set<String>()
+        for c in callers {
+            guard let e = moduleEntries(c, ctx: ctx, depth: depth + 1) else { return nil }
+            entries.formUnion(e)
+        }
+        return entries.isEmpty ? nil : entries
+    }
+
+    /// When a free that only module entry points reach runs, in words.
+    static func moduleEntryPhrase(_ entries: Set<String>) -> String {
+        switch (entries.contains("module_exit"), entries.contains("module_init")) {
+        case (true, false): "only at module unload"
+        case (false, true): "only when the module fails to load"
+        default: "only at module unload or load failure"
+        }
     }
 
     /// Whether the object has an `owner` (`struct module *`) and the file sets some
@@ -444,11 +459,12 @@ struct KfreeOutsideReleaseCheck: Check {
             // failed probe.
             severity = .warning
             tail = "; the driver suppresses its bind attributes (or registers with platform_driver_probe()), so no sysfs unbind runs this free, only module unload or a failed probe"
-        } else if Self.ownerPinsModule(object, core: core, file: view.id.file, ctx: ctx), Self.runsOnlyAtModuleExit(view.id, ctx: ctx) {
+        } else if Self.ownerPinsModule(object, core: core, file: view.id.file, ctx: ctx), let entries = Self.moduleEntries(view.id, ctx: ctx) {
             severity = .warning
+            let when = Self.moduleEntryPhrase(entries)
             tail = core == "cdev"
-                ? "; it is freed only at module unload or load failure, and its file operations' .owner is THIS_MODULE, which every open file pins, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
-                : "; it is freed only at module unload or load failure, and the driver sets the object's .owner to THIS_MODULE, which its users pin while they hold it, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
+                ? "; it is freed \(when), and its file operations' .owner is THIS_MODULE, which every open file pins, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
+                : "; it is freed \(when), and the driver sets the object's .owner to THIS_MODULE, which its users pin while they hold it, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"
         }
         return (severity, tail)
     }

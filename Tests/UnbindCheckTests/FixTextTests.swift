@@ -43,6 +43,11 @@ import Testing
         let devm = try #require(findings(of: "devm-embedded-refcount", in: Self.cdevDriver).first)
         #expect(devm.fix == "allocate struct icap with kzalloc() instead of devm_kzalloc(): a cdev has no release of its own, so give struct icap a struct device whose release kfree()s it (container_of()) and add the cdev with cdev_device_add() (or cdev_set_parent()), so that the cdev holds that device until its last file is closed, and put_device() it in remove() after the cdev is deleted (cdev_device_del())")
         #expect(devm.notes.map(\.message).contains("cdev_add() publishes w->cdev to the char device table (where open() finds it)"))
+        // A struct that already embeds a device beside its cdev: give that one the release.
+        var withDevice = Self.cdevDriver
+        withDevice["drivers/char/icap.c"] = withDevice["drivers/char/icap.c"]!.replacingOccurrences(of: "struct icap { int id; struct cdev cdev; };", with: "struct icap { int id; struct device sdev; struct cdev cdev; };")
+        let held = try #require(findings(of: "devm-embedded-refcount", in: withDevice).first { $0.chain.last == "cdev" })
+        #expect(held.fix.contains("a cdev has no release of its own, so give the struct device it embeds (sdev) a release that kfree()s it (container_of()) and add the cdev with cdev_device_add()"), "\(held.fix)")
         let freed = try #require(findings(of: "kfree-outside-release", in: Self.cdevDriver).first)
         #expect(freed.line == 13)
         #expect(freed.fix.hasPrefix("do not kfree() struct icap right after cdev_del(): give struct icap a struct device whose release kfree()s it"))

@@ -108,5 +108,10 @@ import Testing
         let f = try #require(pinned.first)
         #expect(f.message.hasSuffix("; it is freed only at module unload or load failure, and its file operations' .owner is THIS_MODULE, which every open file pins, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"))
         #expect(findings(of: "kfree-outside-release", in: Self.chardev(fopsOwner: false)).map { "\($0.function) \($0.severity)" } == ["reg_cleanup error"])
+        // Reached from the exit function only: freed at unload, never at a failed load.
+        var exitOnly = Self.chardev(fopsOwner: true)
+        exitOnly["drivers/char/reg.c"] = exitOnly["drivers/char/reg.c"]!.replacingOccurrences(of: "\treg_cleanup();\n\treturn -1;", with: "\treturn -1;")
+        let unload = try #require(findings(of: "kfree-outside-release", in: exitOnly).first)
+        #expect(unload.message.hasSuffix("; it is freed only at module unload, and its file operations' .owner is THIS_MODULE, which every open file pins, so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) touches the freed memory"), "\(unload.message)")
     }
 }
