@@ -18,6 +18,8 @@ public enum FixSuggestion {
         var waiting: [String] = []
         /// The same in the core's own order.
         var coreWaiting: [String] = []
+        /// The object is a device that nothing gives a release (`hasNoRelease`).
+        var noRelease = false
     }
 
     /// `file`: the finding's file; the unregister functions its code calls come first (the
@@ -50,7 +52,8 @@ public enum FixSuggestion {
             }
             let waits = Set(o.waitingUnregister.map { ctx.index.function($0).name })
             return Core(allocators: allocs, release: o.release?.name, unregister: unreg, coreUnregister: coreOrder,
-                        waiting: unreg.filter(waits.contains), coreWaiting: coreOrder.filter(waits.contains))
+                        waiting: unreg.filter(waits.contains), coreWaiting: coreOrder.filter(waits.contains),
+                        noRelease: KfreeOutsideReleaseCheck.hasNoRelease(agg, core: o.core, ctx: ctx))
         }
         return Core()
     }
@@ -229,6 +232,9 @@ public enum FixSuggestion {
     static func errorPathText(_ s: String, drop: String, _ c: Core) -> String {
         // The release then frees what it owns: this path must not free that too.
         let releaseOwns = c.release.map { "; \(drop) then runs \($0)(), so this path must no longer free what that release frees" } ?? ""
+        if c.noRelease && drop == "put_device()" {
+            return "give the device a release callback that kfree()s \(s) (container_of()), then call put_device() instead of kfree() on this error path: without a release, put_device() makes the driver core warn and frees nothing"
+        }
         return "call \(drop) instead of kfree() on this error path: once the reference count is initialized, only the release callback may free \(s)\(releaseOwns)"
     }
 

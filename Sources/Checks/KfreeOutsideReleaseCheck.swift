@@ -391,7 +391,7 @@ struct KfreeOutsideReleaseCheck: Check {
                 : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
         let (severity, mitigated) = Self.mitigation(of: ev, core: core, object: object, objectPath: objectPath, freed: freed, agg: agg,
                                                free: c.callee, in: view, ctx: ctx)
-        let advice = Self.advice(owner: owner, noRelease: ev.teardown && Self.hasNoRelease(object, core: core, ctx: ctx), core: core, ctx: ctx)
+        let advice = Self.advice(owner: owner, noRelease: Self.hasNoRelease(object, core: core, ctx: ctx), core: core, ctx: ctx)
         // (Through the owner, `arg` is the owner: the object is named by the freed root.)
         let on = owner == nil ? view.exprs.render(arg) : view.rootName(freed.root)
         var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(on)->\(ev.path.joined(separator: "."))")]

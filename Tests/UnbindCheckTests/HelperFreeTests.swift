@@ -156,6 +156,7 @@ import Testing
     /// the driver core's calls keep exactly their table's effects.
     static func master(register: String, helperDirectory: String = "drivers/fsi") -> [String: String] {
         [
+            "include/linux/fmaster.h": "#include <linux/device.h>\nstruct fmaster { int idx; struct device dev; };\n",
             "drivers/base/core.c": """
                 #include <linux/device.h>
                 int device_add(struct device *dev)
@@ -171,16 +172,14 @@ import Testing
                 }
                 """,
             "\(helperDirectory)/core.c": """
-                #include <linux/device.h>
-                struct fmaster { int idx; struct device dev; };
+                #include <linux/fmaster.h>
                 int fmaster_register(struct fmaster *m)
                 {
                         \(register)
                 }
                 """,
             "drivers/fsi/aspd.c": """
-                #include <linux/device.h>
-                struct fmaster { int idx; struct device dev; };
+                #include <linux/fmaster.h>
                 struct aspd { int x; struct fmaster master; };
                 int fmaster_register(struct fmaster *m);
                 static void aspd_release(struct device *dev) { kfree(container_of(dev, struct aspd, master.dev)); }
@@ -205,11 +204,22 @@ import Testing
     @Test func aGotoOnTheFailureOfARegisteringHelperReachesTheFree() throws {
         let registers = "if (m->idx < 0)\nreturn m->idx;\nreturn device_register(&m->dev);"
         let found = findings(of: "kfree-outside-release", in: Self.master(register: registers))
-        #expect(found.map { "\($0.file):\($0.line) \($0.severity)" } == ["drivers/fsi/aspd.c:17 warning"])
-        #expect(found.first?.notes.map(\.line) == [11, 13])
+        #expect(found.map { "\($0.file):\($0.line) \($0.severity)" } == ["drivers/fsi/aspd.c:16 warning"])
+        #expect(found.first?.notes.map(\.line) == [10, 12])
         // A helper whose every return is 0 never fails; one of a core in another directory
         // may document that its callers free on failure.
         #expect(findings(of: "kfree-outside-release", in: Self.master(register: "device_register(&m->dev);\nreturn 0;")).isEmpty)
         #expect(findings(of: "kfree-outside-release", in: Self.master(register: registers, helperDirectory: "drivers/media/core")).isEmpty)
+    }
+
+    /// A device that nothing gives a release: put_device() alone would warn and free
+    /// nothing, so the fix adds the release first.
+    @Test func withoutAReleaseTheFixAddsOneBeforeThePut() throws {
+        var files = Self.master(register: "return device_register(&m->dev);")
+        files["drivers/fsi/aspd.c"] = files["drivers/fsi/aspd.c"]!.replacingOccurrences(of: "a->master.dev.release = aspd_release;", with: "a->x = 1;")
+            .replacingOccurrences(of: "static void aspd_release(struct device *dev) { kfree(container_of(dev, struct aspd, master.dev)); }", with: "")
+        let f = try #require(findings(of: "kfree-outside-release", in: files).first)
+        #expect(f.message.hasSuffix("which must be undone with put_device(); the device has no release callback (the driver core warns when its last reference goes): free it in a release callback instead"), "\(f.message)")
+        #expect(f.fix == "give the device a release callback that kfree()s struct aspd (container_of()), then call put_device() instead of kfree() on this error path: without a release, put_device() makes the driver core warn and frees nothing")
     }
 }
