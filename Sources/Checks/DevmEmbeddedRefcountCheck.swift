@@ -345,12 +345,25 @@ struct DevmEmbeddedRefcountCheck: Check {
                              aggregate agg: AggregateID, embedding emb: Embedding, ctx: AnalysisContext) -> FindingNote? {
         guard severity == .warning, reg.publishes, verdict.protection.waitsForLastUser, let obj = ctx.subsystems.objects[reg.object] else { return nil }
         let chainNames = Self.chain(from: agg, path: reg.path, ctx: ctx)?.0 ?? ctx.closure.chainNames(emb, index: ctx.index)
-        if let h = Self.rankedHolder(obj, chain: chainNames, ctx: ctx), h.rank <= 2 {
+        let held = Self.rankedHolder(obj, chain: chainNames, ctx: ctx)
+        if let h = held, h.rank <= 2 {
             return h.evidence.file.isEmpty ? nil : FindingNote(.reference, file: h.evidence.file, line: h.evidence.line, message: "users can hold a reference: \(h.evidence.message)")
         }
         severity = .note
-        explanation += "; but no outside reference holder was found in its core (it takes no counted reference outside its own register and teardown paths and creates no character device), so the wait finds no user and the memory is freed after it"
+        explanation += "; but \(Self.noHolderFound(rank: held?.rank)), so the wait finds no user and the memory is freed after it"
         return nil
+    }
+
+    /// That no outside holder was found, and the weak evidence there is (`rankedHolder`'s
+    /// rank 3 or 4, or none).
+    static func noHolderFound(rank: Int?) -> String {
+        let takes: String
+        switch rank {
+        case 3: takes = "the core takes counted references on it only on its own register and teardown paths"
+        case 4: takes = "the core takes counted references only on other objects"
+        default: takes = "the core takes no counted reference"
+        }
+        return "no outside reference holder was found in its core (\(takes) and creates no character device)"
     }
 
     /// An error needs someone outside who can hold a reference: the core takes counted
@@ -366,13 +379,7 @@ struct DevmEmbeddedRefcountCheck: Check {
             return h.evidence.file.isEmpty ? nil : FindingNote(.reference, file: h.evidence.file, line: h.evidence.line, message: "users can hold a reference: \(h.evidence.message)")
         }
         severity = .warning
-        let takes: String
-        switch held?.rank {
-        case 3: takes = "the core takes counted references on it only on its own register and teardown paths"
-        case 4: takes = "the core takes counted references only on other objects"
-        default: takes = "the core takes no counted reference"
-        }
-        explanation += "; but no outside reference holder was found in its core (\(takes) and creates no character device), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
+        explanation += "; but \(Self.noHolderFound(rank: held?.rank)), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
         guard let weak = held else { return nil }
         return FindingNote(.reference, file: weak.evidence.file, line: weak.evidence.line, message: "not an outside holder: \(weak.evidence.message)")
     }

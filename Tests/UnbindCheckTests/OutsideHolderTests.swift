@@ -78,7 +78,7 @@ extension VerdictTests {
         #expect(held.first?.notes.last?.message == "users can hold a reference: lcd_get calls get_device()")
         let none = run("devm-embedded-refcount", Self.waitingCore(holder: false))
         #expect(none.map { "\($0.severity) \($0.protection) \($0.line)" } == ["note completion 5"])
-        #expect(none.first?.message.hasSuffix("but no outside reference holder was found in its core (it takes no counted reference outside its own register and teardown paths and creates no character device), so the wait finds no user and the memory is freed after it") == true)
+        #expect(none.first?.message.hasSuffix("but no outside reference holder was found in its core (the core takes no counted reference and creates no character device), so the wait finds no user and the memory is freed after it") == true)
     }
 
     /// Weak evidence is no holder: a `*_get()` helper that no one calls, a reference the
