@@ -247,10 +247,9 @@ struct DevmEmbeddedRefcountCheck: Check {
                 explanation = "the driver's release \(r.name)() signals a completion that its unbind path waits for (protection: driver-release), so unbind blocks while userspace holds a reference"
                 driverNotes = [FindingNote(.teardown, file: index.path(wf.file), line: wl, message: "\(index.function(wf).name) waits for the release before devres frees the memory")]
             }
-            // Devres and a release that frees both free it (release-frees): always an error.
-            // Otherwise the freed memory is only touched through a reference someone outside
-            // holds; with none to be found, a delayed release is the only way: a warning.
-            let holderNote = Self.judgeHolders(&severity, &explanation, reg: reg, verdict: verdict, aggregate: agg, embedding: emb, ctx: ctx) ?? Self.judgeWaiters(&severity, &explanation, reg: reg, verdict: verdict, aggregate: agg, embedding: emb, ctx: ctx)
+            // Release-frees is always an error. Otherwise only a reference someone outside holds
+            // touches the memory: with none, a warning (a wait for the last user: a note).
+            let holderNote = Self.judgeHolders(&severity, &explanation, reg: reg, verdict: verdict, aggregate: agg, embedding: emb, ctx: ctx)
             if severity == .error, verdict.protection == .emptyRelease || verdict.driverRelease?.isEmpty == true,
                let release = DeliberateDesign.commentedEmptyRelease(of: reg.object, file: index.path(site.function.file), ctx: ctx) {
                 severity = .warning
@@ -337,23 +336,6 @@ struct DevmEmbeddedRefcountCheck: Check {
         return !release.freesContainer && !release.freesConditionally
     }
 
-    /// A wait for the last user (protection `completion` or `wait-event`) blocks unbind only
-    /// while someone outside holds a reference: with a holder in the core the warning stands
-    /// (the holder is its note); with none, the wait returns at once and the memory is freed
-    /// after it: a note.
-    static func judgeWaiters(_ severity: inout Severity, _ explanation: inout String, reg: RegistrationSite, verdict: ProtectionVerdict,
-                             aggregate agg: AggregateID, embedding emb: Embedding, ctx: AnalysisContext) -> FindingNote? {
-        guard severity == .warning, reg.publishes, verdict.protection.waitsForLastUser, let obj = ctx.subsystems.objects[reg.object] else { return nil }
-        let chainNames = Self.chain(from: agg, path: reg.path, ctx: ctx)?.0 ?? ctx.closure.chainNames(emb, index: ctx.index)
-        let held = Self.rankedHolder(obj, chain: chainNames, ctx: ctx)
-        if let h = held, h.rank <= 2 {
-            return h.evidence.file.isEmpty ? nil : FindingNote(.reference, file: h.evidence.file, line: h.evidence.line, message: "users can hold a reference: \(h.evidence.message)")
-        }
-        severity = .note
-        explanation += "; but \(Self.noHolderFound(rank: held?.rank)), so the wait finds no user and the memory is freed after it"
-        return nil
-    }
-
     /// That no outside holder was found, and the weak evidence there is (`rankedHolder`'s
     /// rank 3 or 4, or none).
     static func noHolderFound(rank: Int?) -> String {
@@ -368,18 +350,23 @@ struct DevmEmbeddedRefcountCheck: Check {
 
     /// An error needs someone outside who can hold a reference: the core takes counted
     /// references or creates a character device (the evidence is returned as a note).
-    /// Without one only a delayed release touches the freed memory: a warning.
+    /// Without one only a delayed release touches the freed memory: a warning. Likewise a
+    /// wait for the last user (protection `completion` or `wait-event`) blocks unbind only
+    /// while someone outside holds a reference: with none, the wait returns at once and the
+    /// memory is freed after it: a note.
     static func judgeHolders(_ severity: inout Severity, _ explanation: inout String, reg: RegistrationSite, verdict: ProtectionVerdict,
                              aggregate agg: AggregateID, embedding emb: Embedding, ctx: AnalysisContext) -> FindingNote? {
-        guard severity == .error, reg.publishes, [.none, .emptyRelease, .driverRelease].contains(verdict.protection),
-              let obj = ctx.subsystems.objects[reg.object] else { return nil }
+        let waits = severity == .warning && verdict.protection.waitsForLastUser
+        let unprotected = severity == .error && [.none, .emptyRelease, .driverRelease].contains(verdict.protection)
+        guard reg.publishes, waits || unprotected, let obj = ctx.subsystems.objects[reg.object] else { return nil }
         let chainNames = Self.chain(from: agg, path: reg.path, ctx: ctx)?.0 ?? ctx.closure.chainNames(emb, index: ctx.index)
         let held = Self.rankedHolder(obj, chain: chainNames, ctx: ctx)
         if let h = held, h.rank <= 2 {
             return h.evidence.file.isEmpty ? nil : FindingNote(.reference, file: h.evidence.file, line: h.evidence.line, message: "users can hold a reference: \(h.evidence.message)")
         }
-        severity = .warning
-        explanation += "; but \(Self.noHolderFound(rank: held?.rank)), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
+        severity = waits ? .note : .warning
+        explanation += "; but \(Self.noHolderFound(rank: held?.rank)), "
+            + (waits ? "so the wait finds no user and the memory is freed after it" : "so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory")
         guard let weak = held else { return nil }
         return FindingNote(.reference, file: weak.evidence.file, line: weak.evidence.line, message: "not an outside holder: \(weak.evidence.message)")
     }
