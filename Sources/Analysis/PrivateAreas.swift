@@ -30,7 +30,6 @@ public struct PrivateAreas: Sendable {
         public var owner: AggregateID
     }
 
-
     /// Per accessor name: the owner struct type whose private area it returns.
     public private(set) var accessors: [String: AggregateID] = [:]
     /// Per struct type holding a refcounted object: where it was seen in a private area

@@ -46,7 +46,7 @@ extension KfreeOutsideReleaseCheck {
             } else {
                 continue
             }
-            guard let x = Self.rootAggregate(freed.root, in: view, ctx: ctx), let seen = areas.areas[x],
+            guard let x = view.pointedAggregate(of: freed.root), let seen = areas.areas[x],
                   let area = seen.first(where: { $0.function.file == view.file }) ?? seen.first, area.owner == drop.owner else { continue }
             out.append(FreeSite(call: c, arg: arg, freed: freed, owner: OwnerFree(container: x, area: area)))
         }
@@ -66,14 +66,6 @@ extension KfreeOutsideReleaseCheck {
         return nil
     }
 
-    /// The struct type a path root (a parameter or local) points to.
-    private static func rootAggregate(_ root: PathRoot, in view: FunctionView, ctx: AnalysisContext) -> AggregateID? {
-        if case .global = root { return nil }
-        let name = view.rootName(root)
-        guard !name.isEmpty, let t = view.decl.declaredType(of: name), t.pointerDepth == 1, let d = t.dereferenced else { return nil }
-        return ctx.resolver.aggregate(of: d, from: view.file)
-    }
-
     /// Whether the object at `objectPath` of `container` (of type `object`, a `core`)
     /// holds a reference on its owner until it is released, so the area outlives it: a
     /// cdev given a parent (`cdev_set_parent()`, `cdev_device_add()`), or a device or
@@ -84,7 +76,7 @@ extension KfreeOutsideReleaseCheck {
                 let v = FunctionView(id: id, resolver: ctx.resolver)
                 for c in v.decl.calls where c.callee == "cdev_set_parent" || c.callee == "cdev_device_add" {
                     guard let a = v.exprs.arguments(c.node).first, let p = v.accessPath(a), p.fields.last == objectPath.last,
-                          let root = rootAggregate(p.root, in: v, ctx: ctx), root == container else { continue }
+                          v.pointedAggregate(of: p.root) == container else { continue }
                     return true
                 }
             }

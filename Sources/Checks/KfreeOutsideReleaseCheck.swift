@@ -36,8 +36,7 @@ struct KfreeOutsideReleaseCheck: Check {
 
     static let window: Int32 = 6
 
-    /// Whether an event on line `line` counts for a free on line `free`: at most `window`
-    /// lines before it (the events are gathered, and then picked, by this one test).
+    /// Whether line `line` is at most `window` lines before line `free` (part of `counts`).
     static func precedes(_ line: Int32, free: Int32) -> Bool { line <= free && free - line <= window }
 
     /// Whether a teardown on line `line`, a statement of the function's own body (in no
@@ -53,6 +52,15 @@ struct KfreeOutsideReleaseCheck: Check {
             let n = fn.exprs[fn.exprs.strippingCasts(r)]
             return n.kind == .number && fn.exprs.text(n) == "0"
         }
+    }
+
+    /// Whether an event on line `line` counts for a free on line `free`: within the window,
+    /// at any distance when it is `unconditional` (a statement of the function's own body),
+    /// or, with `straight`, when it runs straight into the free. The events are gathered
+    /// (any call may be one) and then picked (a teardown runs straight) by this one test.
+    static func counts(_ line: Int32, unconditional: Bool, straight: Bool, free: Int32, in fn: FunctionDecl) -> Bool {
+        precedes(line, free: free) || (unconditional && precedes(unconditionalTeardown: line, free: free))
+            || (straight && runsStraight(from: line, to: free, in: fn))
     }
 
     /// Whether the statements from line `line` on run straight into line `free`: no block
@@ -125,7 +133,7 @@ struct KfreeOutsideReleaseCheck: Check {
             // The `goto`s that reach each free through its label.
             let entries = frees.map { Self.gotoEntries(to: $0.call.site.line, in: fn) }
             let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.freed.root)), before: frees.map(\.call.site.line),
-                                     orBefore: entries.joined().map(\.goto).max(), tearingDown: tearingDownOrPublishing, ctx: ctx)
+                                     orBefore: entries.joined().map(\.goto).max(), helpers: tearingDownOrPublishing, ctx: ctx)
             guard !events.isEmpty else { continue }
             for (free, gotos) in zip(frees, entries) {
                 let (c, freed, owner) = (free.call, free.freed, free.owner)
@@ -138,9 +146,9 @@ struct KfreeOutsideReleaseCheck: Check {
                 // The nearest preceding event on the same object, then, for each goto that
                 // reaches the free, the last one before the goto.
                 var candidates: [(Event, (goto: Int32, label: Int32)?)] = []
-                if let ev = nearest({ Self.precedes($0.line, free: c.site.line)
-                    || ($0.unconditional && Self.precedes(unconditionalTeardown: $0.line, free: c.site.line))
-                    || ($0.teardown && Self.runsStraight(from: $0.line, to: c.site.line, in: fn)) }) { candidates.append((ev, nil)) }
+                if let ev = nearest({ Self.counts($0.line, unconditional: $0.unconditional, straight: $0.teardown, free: c.site.line, in: fn) }) {
+                    candidates.append((ev, nil))
+                }
                 // (Only the driver core's own calls, and helpers that register and leave the
                 // object so on failure: another helper's teardown may be its own clean-up on
                 // the failure the goto handles.)
@@ -470,20 +478,20 @@ struct KfreeOutsideReleaseCheck: Check {
     }
 
     /// Teardowns and publishing calls of `calls` on paths from `roots` (the objects the
-    /// function frees), at most `window` lines before one of the frees' lines
-    /// (`freeLines`), or anywhere before line `lastGoto` (the last `goto` reaching a free):
-    /// what a later free of the same object is measured against.
+    /// function frees) that `counts` for one of the frees' lines (`freeLines`), or anywhere
+    /// before line `lastGoto` (the last `goto` reaching a free): what a later free of the
+    /// same object is measured against.
     private static func events(_ calls: [EffectiveCall], in view: FunctionView, from id: FunctionID, on roots: Set<PathRoot>,
-                               before freeLines: [Int32], orBefore lastGoto: Int32?, tearingDown: Set<String>,
+                               before freeLines: [Int32], orBefore lastGoto: Int32?, helpers: Set<String>,
                                ctx: AnalysisContext) -> [Event] {
         var events: [Event] = []
         for c in calls where !c.callee.isEmpty && !DriverCore.frees.contains(c.callee)
-            && (c.site.line < (lastGoto ?? Int32.min) || freeLines.contains(where: { precedes(c.site.line, free: $0) })
-                || (!c.site.isConditional && freeLines.contains(where: { precedes(unconditionalTeardown: c.site.line, free: $0) }))
-                || freeLines.contains(where: { runsStraight(from: c.site.line, to: $0, in: view.decl) })) {
+            && (c.site.line < (lastGoto ?? Int32.min)
+                || freeLines.contains(where: { counts(c.site.line, unconditional: !c.site.isConditional, straight: true, free: $0, in: view.decl) })) {
             // Only the driver core's own calls and functions whose summary tears a parameter
-            // down (so named: `tearingDown`) make events; the arguments of others are not read.
-            guard DriverCore.teardowns[c.callee] != nil || DriverCore.publishers[c.callee] != nil || tearingDown.contains(c.callee) else { continue }
+            // down or publishes it (so named: `helpers`) make events; the arguments of others
+            // are not read.
+            guard DriverCore.teardowns[c.callee] != nil || DriverCore.publishers[c.callee] != nil || helpers.contains(c.callee) else { continue }
             let unconditional = !c.site.isConditional
             // Resolved only when an argument on a freed object needs it.
             lazy var callee = ctx.resolver.function(named: c.callee, from: id.file)
