@@ -141,6 +141,10 @@ public final class AnalysisContext: @unchecked Sendable {
     /// (pass name, seconds), in the order the passes ran.
     public private(set) var passTimes: [(String, Double)] = []
 
+    /// Wall seconds spent building the name indexes (`runAllPasses`), the passes that ran
+    /// beside them included; nil until they are built that way.
+    public private(set) var nameIndexSeconds: Double?
+
     /// Adds a time to `passTimes` for work that is not a pass (the checks).
     public func record(_ name: String, seconds: Double) { passTimes.append((name, seconds)) }
 
@@ -190,6 +194,8 @@ public final class AnalysisContext: @unchecked Sendable {
         if !pending.isEmpty {
             CrashContext.setPhase("building the name indexes")
             let early = jobs > 1 ? pending.filter { $0.dependencies.isEmpty && !$0.usesAllJobs } : []
+            let indexStart = monotonicSeconds()
+            defer { nameIndexSeconds = monotonicSeconds() - indexStart }
             let done = index.prepareNameIndexes(alongside: early.count) { k -> Outcome in
                 let worker = AnalysisContext(sharing: self, reporting: self.reportedFiles, jobs: self.jobs)
                 let t = monotonicSeconds()

@@ -7,6 +7,8 @@ public struct IndexRun: Sendable {
     public let index: TreeIndex
     public let timings: [Indexer.Timing]
     public let parseSeconds: Double
+    /// The part of `parseSeconds` spent merging the files' facts into the tree index.
+    public let mergeSeconds: Double
 
     /// What the persistent index did (nil without one).
     public let cacheStats: CachedIndexer.Stats?
@@ -58,7 +60,9 @@ public struct IndexRun: Sendable {
         self.store = cached == nil ? nil : store
         progress?.begin("indexing")
         CrashContext.setPhase("merging the tree index")
+        let merge = monotonicSeconds()
         index = TreeIndex(root: tree.root, files: facts, jobs: jobs)
+        mergeSeconds = monotonicSeconds() - merge
         parseSeconds = monotonicSeconds() - start
     }
 

@@ -107,13 +107,15 @@ struct ScanCommand: AsyncParsableCommand {
     mutating func run() async throws {
         let start = monotonicSeconds()
         let prepared = try tree.prepare(effectivePaths)
+        var timings = Timings(walk: monotonicSeconds() - start)
         let scope = prepared.scope
         var filter = ReportFilter(scope: scope)
         if let path = diff { filter.changed = try Self.loadPatch(path) }
         let wantsRows = format == .html || reports != nil
         // A whole-tree result of this unchanged tree answers any scope, format and filter
         // (subsystem rows of a scoped HTML report need the analysis).
-        let (result, session) = try analyseOrLoad(prepared, wantsRows: wantsRows)
+        let (result, session) = try analyseOrLoad(prepared, wantsRows: wantsRows, timings: &timings)
+        let outputStart = monotonicSeconds()
         if let rev = since {
             do {
                 let changed = try await Git.changedFiles(since: rev, around: effectivePaths[0])
@@ -155,7 +157,11 @@ struct ScanCommand: AsyncParsableCommand {
             try emit(reporter(for: format.rawValue).render(report), to: target)
         }
         if let dir = reports { try writeReports(report, to: dir, session: session, scope: scope, stored: result.listings) }
-        if verbose { Self.printTimings(session) }
+        if verbose {
+            timings.output = monotonicSeconds() - outputStart
+            timings.total = monotonicSeconds() - start
+            Self.printTimings(session, timings)
+        }
         if !tree.quiet {
             if let path = baseline {
                 note("unbindcheck: baseline \(path): \(suppressed) finding\(suppressed == 1 ? "" : "s") suppressed, \(resolved.count) baseline entr\(resolved.count == 1 ? "y" : "ies") resolved")
@@ -173,7 +179,7 @@ struct ScanCommand: AsyncParsableCommand {
 
     /// The whole scan's result: read from the persistent index when the tree is unchanged
     /// (and the report needs no scoped subsystem rows), else analysed, and stored.
-    func analyseOrLoad(_ prepared: Prepared, wantsRows: Bool) throws -> (CachedScan, Session?) {
+    func analyseOrLoad(_ prepared: Prepared, wantsRows: Bool, timings: inout Timings) throws -> (CachedScan, Session?) {
         let keyParts = ["scan", CachedIndexer.canonicalRoot(prepared.tree.root), includeTests ? "include-tests" : "tests-as-notes"] + tree.exclude
         let factsKeyParts = keyParts + ["facts"]
         if let store = prepared.store, !reanalyse, !(wantsRows && prepared.scope.prefixes != nil) {
@@ -206,6 +212,8 @@ struct ScanCommand: AsyncParsableCommand {
             return (CachedScan(findings: all, stats: stats, subsystems: [], listings: [:]), s)
         }
         s.phase("writing the result cache")
+        let saveStart = monotonicSeconds()
+        defer { timings.save = monotonicSeconds() - saveStart }
         let value = CachedScan(findings: all, stats: stats, subsystems: SubsystemRow.rows(s.context), listings: Self.listings(s.context))
         // Under the tree's manifest and under its facts manifest (which a comment-only edit keeps).
         var keys = [ResultCache.key(keyParts, manifest: manifest)]
@@ -214,17 +222,37 @@ struct ScanCommand: AsyncParsableCommand {
         return (value, s)
     }
 
-    /// `--verbose`: where the time went (or that the stored result answered).
-    static func printTimings(_ session: Session?) {
+    /// Wall seconds of the parts of a scan that are not analysis passes (`--verbose`).
+    struct Timings {
+        /// Resolving the paths, walking the tree and opening the persistent index.
+        var walk: Double
+        /// Storing the result in the persistent index (0 without one, or when it answered).
+        var save = 0.0
+        /// Rendering and writing the reports.
+        var output = 0.0
+        var total = 0.0
+    }
+
+    /// `--verbose`: where the time went (or that the stored result answered), in the order
+    /// the phases ran; the passes that ran side by side overlap, so their times add up to
+    /// more than the wall time between the phases around them.
+    static func printTimings(_ session: Session?, _ timings: Timings) {
+        let line = { (seconds: Double, what: String) in note(String(format2(seconds)) + " s  " + what) }
+        line(timings.walk, "walking the tree")
         if let s = session {
-            note(String(format2(s.run.parseSeconds)) + " s  parse and index")
+            let merge = s.run.mergeSeconds
+            line(s.run.parseSeconds, "parse and index (\(format2(s.run.parseSeconds - merge)) s \(s.run.cacheStats == nil ? "parsing" : "parsing or loading facts"), \(format2(merge)) s merging the tree index)")
             if let c = s.run.cacheStats {
                 note("  cache: \(c.files) files: \(c.unchanged) unchanged, \(c.hashed) hashed, \(c.parsed) parsed, \(c.loaded) loaded from the index")
             }
-            for (name, t) in s.context.passTimes { note(String(format2(t)) + " s  " + name) }
+            if let t = s.context.nameIndexSeconds { line(t, "name indexes (callers, member assignments; the passes beside them are listed next)") }
+            for (name, t) in s.context.passTimes { line(t, name) }
+            if timings.save > 0 { line(timings.save, "writing the result to the persistent index") }
         } else {
             note("cache: no file's facts changed, the whole scan's result read from the persistent index")
         }
+        line(timings.output, "writing the reports")
+        line(timings.total, "in all")
     }
 
     /// `--reports DIR`: every format and the listings of the same analysis.

@@ -550,6 +550,13 @@ extension String {
         let edited = try CLI.run(scan + ["--cache", db, "--verbose"])
         #expect(!edited.err.contains("no file's facts changed"))
         #expect(edited.err.contains("parse and index"))
+        // Every phase of the run is listed, in the order it ran, then the whole time.
+        let phases = ["walking the tree", "parse and index", "name indexes", "registration summaries", "checks",
+                      "writing the result to the persistent index", "writing the reports", "in all"]
+        let positions = phases.map { edited.err.range(of: "s  " + $0)?.lowerBound }
+        #expect(positions.allSatisfy { $0 != nil })
+        #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted())
+        #expect(!commented.err.contains("name indexes"))
         #expect(edited.out == (try CLI.run(scan + ["--no-cache"])).out)
         #expect(edited.out != commented.out)
     }
