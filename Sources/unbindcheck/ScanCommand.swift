@@ -115,7 +115,6 @@ struct ScanCommand: AsyncParsableCommand {
         // A whole-tree result of this unchanged tree answers any scope, format and filter
         // (subsystem rows of a scoped HTML report need the analysis).
         let (result, session) = try analyseOrLoad(prepared, wantsRows: wantsRows, timings: &timings)
-        let outputStart = monotonicSeconds()
         if let rev = since {
             do {
                 let changed = try await Git.changedFiles(since: rev, around: effectivePaths[0])
@@ -125,6 +124,8 @@ struct ScanCommand: AsyncParsableCommand {
                 try fail(error.description)
             }
         }
+        // Everything from here on is filtering the findings and writing the reports.
+        let outputStart = monotonicSeconds()
         let selectedIDs = checks.map { Set($0.split(separator: ",").map(String.init)) }
         let all = selectedIDs.map { ids in result.findings.filter { ids.contains($0.check) } } ?? result.findings
         session?.endProgress()
@@ -228,7 +229,8 @@ struct ScanCommand: AsyncParsableCommand {
         var walk: Double
         /// Storing the result in the persistent index (0 without one, or when it answered).
         var save = 0.0
-        /// Rendering and writing the reports.
+        /// Filtering the findings (scope, patch, baseline) and rendering and writing the
+        /// reports; a `--since` run's `git diff` comes before and is only in `total`.
         var output = 0.0
         var total = 0.0
     }
