@@ -5,6 +5,14 @@ import PackageDescription
 // `scripts/check-layers` fails the build on a backward import.
 //
 //   Facts ← CFrontend ← Indexing ← Analysis ← Findings ← Checks ← Reporting ← Pipeline ← unbindcheck (CLI)
+// Profile-guided optimization of the project's own modules (`scripts/build-pgo`): with
+// UNBINDCHECK_PGO=generate they count what a run executes; with UNBINDCHECK_PGO=FILE.profdata
+// the optimizer inlines and lays out code by those counts. Dependencies build as usual
+// (Swift 6.3's optimizer asserts on swift-system with a profile). Unset: a plain build.
+let pgo = Context.environment["UNBINDCHECK_PGO"].flatMap { $0.isEmpty ? nil : $0 }
+let pgoSwift: [SwiftSetting] = pgo.map { [.unsafeFlags(["-Xfrontend", $0 == "generate" ? "-ir-profile-generate" : "-ir-profile-use=\($0)"])] } ?? []
+let pgoLink: [LinkerSetting] = pgo == "generate" ? [.unsafeFlags(["-profile-generate"])] : []
+
 let package = Package(
     name: "unbindcheck",
     platforms: [.macOS(.v13)],
@@ -21,9 +29,9 @@ let package = Package(
     ],
     targets: [
         // Plain per-file values the front end produces and every later layer reads.
-        .target(name: "Facts"),
+        .target(name: "Facts", swiftSettings: pgoSwift),
         // Lexer, conditional compilation and parser: bytes of one C file → `FileFacts`.
-        .target(name: "CFrontend", dependencies: ["Facts"]),
+        .target(name: "CFrontend", dependencies: ["Facts"], swiftSettings: pgoSwift),
         // Discovery, parallel parsing, the merged index and name resolution.
         // The persistent, content-addressed fact store (GRDB over the system SQLite) is here.
         .target(name: "Indexing", dependencies: [
@@ -32,17 +40,17 @@ let package = Package(
             // SQLite's C API, to bind a bulk insert's values without boxing them.
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], swiftSettings: pgoSwift),
         // The analysis passes: embeddings, allocations, effect summaries, subsystems, provider ops.
-        .target(name: "Analysis", dependencies: ["Facts", "Indexing"]),
+        .target(name: "Analysis", dependencies: ["Facts", "Indexing"], swiftSettings: pgoSwift),
         // The finding model: severity, evidence, fingerprints, baselines, comparisons.
-        .target(name: "Findings", dependencies: ["Facts", "Indexing"]),
+        .target(name: "Findings", dependencies: ["Facts", "Indexing"], swiftSettings: pgoSwift),
         // One check per file, each with its examples.
-        .target(name: "Checks", dependencies: ["Facts", "Indexing", "Analysis", "Findings"]),
+        .target(name: "Checks", dependencies: ["Facts", "Indexing", "Analysis", "Findings"], swiftSettings: pgoSwift),
         // Text, JSON, SARIF, HTML and the listings.
-        .target(name: "Reporting", dependencies: ["Facts", "Indexing", "Analysis", "Findings", "Checks"]),
+        .target(name: "Reporting", dependencies: ["Facts", "Indexing", "Analysis", "Findings", "Checks"], swiftSettings: pgoSwift),
         // A scan session end to end, triage of crash logs, patch files, the fuzz harness.
-        .target(name: "Pipeline", dependencies: ["Facts", "CFrontend", "Indexing", "Analysis", "Findings", "Checks", "Reporting"]),
+        .target(name: "Pipeline", dependencies: ["Facts", "CFrontend", "Indexing", "Analysis", "Findings", "Checks", "Reporting"], swiftSettings: pgoSwift),
         // The command line; the only target that imports ArgumentParser.
         .executableTarget(
             name: "unbindcheck",
@@ -50,7 +58,9 @@ let package = Package(
                 "Facts", "Indexing", "Analysis", "Findings", "Checks", "Reporting", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
-            ]
+            ],
+            swiftSettings: pgoSwift,
+            linkerSettings: pgoLink
         ),
         .testTarget(
             name: "UnbindCheckTests",
