@@ -5,10 +5,11 @@ import PackageDescription
 // `scripts/check-layers` fails the build on a backward import.
 //
 //   Facts ← CFrontend ← Indexing ← Analysis ← Findings ← Checks ← Reporting ← Pipeline ← unbindcheck (CLI)
-// Profile-guided optimization of the project's own modules (`scripts/build-pgo`): with
-// UNBINDCHECK_PGO=generate they count what a run executes; with UNBINDCHECK_PGO=FILE.profdata
-// the optimizer inlines and lays out code by those counts. Dependencies build as usual
-// (Swift 6.3's optimizer asserts on swift-system with a profile). Unset: a plain build.
+// Profile-guided optimization of the project's own modules (`scripts/build-release`), at
+// LLVM's IR level (Swift 6.3's own SIL-level profile use stops on an optimizer assertion):
+// with UNBINDCHECK_PGO=generate they count what a run executes; with
+// UNBINDCHECK_PGO=FILE.profdata the optimizer inlines and lays out code by those counts.
+// Dependencies build as usual. Unset (tests, CI): a plain build.
 let pgo = Context.environment["UNBINDCHECK_PGO"].flatMap { $0.isEmpty ? nil : $0 }
 let pgoSwift: [SwiftSetting] = pgo.map { [.unsafeFlags(["-Xfrontend", $0 == "generate" ? "-ir-profile-generate" : "-ir-profile-use=\($0)"])] } ?? []
 let pgoLink: [LinkerSetting] = pgo == "generate" ? [.unsafeFlags(["-profile-generate"])] : []
