@@ -30,9 +30,9 @@ let package = Package(
     ],
     targets: [
         // Plain per-file values the front end produces and every later layer reads.
-        .target(name: "Facts", swiftSettings: pgoSwift),
+        .target(name: "Facts"),
         // Lexer, conditional compilation and parser: bytes of one C file → `FileFacts`.
-        .target(name: "CFrontend", dependencies: ["Facts"], swiftSettings: pgoSwift),
+        .target(name: "CFrontend", dependencies: ["Facts"]),
         // Discovery, parallel parsing, the merged index and name resolution.
         // The persistent, content-addressed fact store (GRDB over the system SQLite) is here.
         .target(name: "Indexing", dependencies: [
@@ -41,17 +41,17 @@ let package = Package(
             // SQLite's C API, to bind a bulk insert's values without boxing them.
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ], swiftSettings: pgoSwift),
+        ]),
         // The analysis passes: embeddings, allocations, effect summaries, subsystems, provider ops.
-        .target(name: "Analysis", dependencies: ["Facts", "Indexing"], swiftSettings: pgoSwift),
+        .target(name: "Analysis", dependencies: ["Facts", "Indexing"]),
         // The finding model: severity, evidence, fingerprints, baselines, comparisons.
-        .target(name: "Findings", dependencies: ["Facts", "Indexing"], swiftSettings: pgoSwift),
+        .target(name: "Findings", dependencies: ["Facts", "Indexing"]),
         // One check per file, each with its examples.
-        .target(name: "Checks", dependencies: ["Facts", "Indexing", "Analysis", "Findings"], swiftSettings: pgoSwift),
+        .target(name: "Checks", dependencies: ["Facts", "Indexing", "Analysis", "Findings"]),
         // Text, JSON, SARIF, HTML and the listings.
-        .target(name: "Reporting", dependencies: ["Facts", "Indexing", "Analysis", "Findings", "Checks"], swiftSettings: pgoSwift),
+        .target(name: "Reporting", dependencies: ["Facts", "Indexing", "Analysis", "Findings", "Checks"]),
         // A scan session end to end, triage of crash logs, patch files, the fuzz harness.
-        .target(name: "Pipeline", dependencies: ["Facts", "CFrontend", "Indexing", "Analysis", "Findings", "Checks", "Reporting"], swiftSettings: pgoSwift),
+        .target(name: "Pipeline", dependencies: ["Facts", "CFrontend", "Indexing", "Analysis", "Findings", "Checks", "Reporting"]),
         // The command line; the only target that imports ArgumentParser.
         .executableTarget(
             name: "unbindcheck",
@@ -59,9 +59,7 @@ let package = Package(
                 "Facts", "Indexing", "Analysis", "Findings", "Checks", "Reporting", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
-            ],
-            swiftSettings: pgoSwift,
-            linkerSettings: pgoLink
+            ]
         ),
         .testTarget(
             name: "UnbindCheckTests",
@@ -71,3 +69,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Every target but the tests gets the profile settings; the executable links the counters'
+// runtime when they are generated.
+for target in package.targets where target.type != .test {
+    target.swiftSettings = (target.swiftSettings ?? []) + pgoSwift
+    if target.type == .executable { target.linkerSettings = (target.linkerSettings ?? []) + pgoLink }
+}
