@@ -19,6 +19,10 @@ public struct ScanScope: Sendable, Equatable {
     public let prefixes: [String]?
     /// Whether `root` was found (or given) as a kernel tree around the paths.
     let isKernelTree: Bool
+    /// Top-level directories of the kernel tree left out of the index: those its build
+    /// never descends into (`KernelBuild`), unless a path lies inside one or the run
+    /// asked for every directory.
+    public internal(set) var skippedDirectories: [String] = []
 
     /// Why the paths cannot be scoped.
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -68,8 +72,9 @@ public struct ScanScope: Sendable, Equatable {
 
     /// Resolves the scope of `paths`: inside a kernel tree (or under `root` when given),
     /// the whole tree is indexed and the paths only scope the report; outside any kernel
-    /// tree the paths are indexed on their own, as given.
-    public static func resolve(paths: [String], root override: String? = nil) throws(Failure) -> ScanScope {
+    /// tree the paths are indexed on their own, as given. In a kernel tree, the top-level
+    /// directories its build never descends into are skipped unless `allDirectories`.
+    public static func resolve(paths: [String], root override: String? = nil, allDirectories: Bool = false) throws(Failure) -> ScanScope {
         for p in paths where !exists(p) {
             throw Failure(description: "\(p): no such file or directory")
         }
@@ -103,7 +108,12 @@ public struct ScanScope: Sendable, Equatable {
             prefixes.append(String(real.dropFirst(realRoot == "/" ? 1 : realRoot.count + 1)))
         }
         let all = prefixes.contains("")
-        return ScanScope(root: root, indexPaths: [root], prefixes: all ? nil : Array(Set(prefixes)).sorted(), isKernelTree: override == nil || isKernelRoot(root))
+        let kernel = override == nil || isKernelRoot(root)
+        // A directory a path lies in is read: the user asked for it.
+        let skipped = kernel && !allDirectories
+            ? KernelBuild.unbuiltDirectories(root: root).filter { d in !prefixes.contains { $0 == d || $0.hasPrefix(d + "/") } } : []
+        return ScanScope(root: root, indexPaths: [root], prefixes: all ? nil : Array(Set(prefixes)).sorted(), isKernelTree: kernel,
+                         skippedDirectories: skipped)
     }
 
     static func exists(_ p: String) -> Bool {

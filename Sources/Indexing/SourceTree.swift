@@ -52,7 +52,9 @@ public struct SourceTree: Sendable {
     /// - Parameters:
     ///   - paths: files or directories to scan.
     ///   - excludes: glob patterns matched against relative paths (`drivers/staging/*`).
-    public init(paths: [String], excludes: [String] = []) {
+    ///   - skipping: directories, relative to the root, that are not walked (the exact
+    ///     paths, not patterns).
+    public init(paths: [String], excludes: [String] = [], skipping: Set<String> = []) {
         let cleaned = paths.map { SourceTree.normalize($0) }
         root = SourceTree.root(ofNormalized: cleaned)
         var seen = Set<String>()
@@ -63,7 +65,7 @@ public struct SourceTree: Sendable {
                 continue
             }
             if (st.st_mode & S_IFMT) == S_IFDIR {
-                walk(directory: path, excludes: excludes, seen: &seen)
+                walk(directory: path, excludes: excludes, skipping: skipping, seen: &seen)
             } else if (st.st_mode & S_IFMT) == S_IFREG {
                 let rel = relative(path)
                 if !SourceTree.isCSource(path) {
@@ -188,14 +190,14 @@ public struct SourceTree: Sendable {
 
     /// Walks `directory` breadth first, each level's directories listed in parallel; the
     /// result does not depend on the threads (levels are merged in order, then sorted).
-    private mutating func walk(directory: String, excludes: [String], seen: inout Set<String>) {
+    private mutating func walk(directory: String, excludes: [String], skipping: Set<String>, seen: inout Set<String>) {
         var level: [(String, String?)] = [(directory, nil)]
         let jobs = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
         let me = self
         while !level.isEmpty {
             let current = level
             let listings = parallelMap(count: current.count, jobs: current.count < 8 ? 1 : jobs, makeState: { () }) { k, _ in
-                me.list(current[k].0, relative: current[k].1, excludes: excludes)
+                me.list(current[k].0, relative: current[k].1, excludes: excludes, skipping: skipping)
             }
             level = []
             for l in listings {
@@ -206,7 +208,7 @@ public struct SourceTree: Sendable {
         }
     }
 
-    private func list(_ dir: String, relative knownRel: String?, excludes: [String]) -> Listing {
+    private func list(_ dir: String, relative knownRel: String?, excludes: [String], skipping: Set<String>) -> Listing {
         var out = Listing()
         let relDir = knownRel ?? relative(dir)
         guard let handle = opendir(dir) else {
@@ -234,7 +236,7 @@ public struct SourceTree: Sendable {
                 }
             }
             if type == UInt8(DT_DIR) {
-                if !SourceTree.excluded(rel, excludes) { out.subdirectories.append((full, rel)) }
+                if !skipping.contains(rel) && !SourceTree.excluded(rel, excludes) { out.subdirectories.append((full, rel)) }
             } else if type == UInt8(DT_REG) && SourceTree.isCSource(name) {
                 if SourceTree.excluded(rel, excludes) { continue }
                 // Relative to the open directory: the kernel does not walk the path again.

@@ -41,6 +41,9 @@ struct TreeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Skip files or directories matching GLOB (relative to the root); repeatable.", valueName: "GLOB"))
     var exclude: [String] = []
 
+    @Flag(name: .customLong("all-directories"), help: "Also read the top-level directories the kernel's Kbuild and Makefile never build (tools/, scripts/, Documentation/: userspace and host programs), skipped by default.")
+    var allDirectories = false
+
     @Flag(name: .long, help: "No summary and no progress line on stderr.")
     var quiet = false
 
@@ -100,6 +103,10 @@ struct Prepared {
     let scope: ScanScope
     let tree: SourceTree
     let store: FactStore?
+
+    /// What left files out of the tree, for the keys of stored results: the `--exclude`
+    /// patterns and the skipped top-level directories.
+    func leftOut(_ options: TreeOptions) -> [String] { options.exclude + scope.skippedDirectories.map { "skipped:" + $0 } }
 }
 
 extension TreeOptions {
@@ -112,11 +119,11 @@ extension TreeOptions {
     /// Resolves the scope of `paths`, walks the tree and opens the persistent index.
     func prepare(_ paths: [String]) throws -> Prepared {
         let scope: ScanScope
-        do { scope = try ScanScope.resolve(paths: paths, root: root) } catch { try fail(error.description) }
+        do { scope = try ScanScope.resolve(paths: paths, root: root, allDirectories: allDirectories) } catch { try fail(error.description) }
         // The store's manifest is read while the tree is walked.
         let store = openStore()
         store?.prefetch(root: CachedIndexer.canonicalRoot(SourceTree.root(of: scope.indexPaths)))
-        let tree = SourceTree(paths: scope.indexPaths, excludes: exclude)
+        let tree = SourceTree(paths: scope.indexPaths, excludes: exclude, skipping: Set(scope.skippedDirectories))
         return Prepared(scope: scope, tree: tree, store: store)
     }
 
@@ -162,7 +169,7 @@ extension TreeOptions {
     /// is kept. The output is emitted to `output` and a non-zero status ends the command.
     func cachedOutput(_ paths: [String], key parts: [String], output: String?, _ body: (Session) throws -> CachedOutput) throws {
         let prepared = try prepare(paths)
-        let keyParts = parts + [CachedIndexer.canonicalRoot(prepared.tree.root), prepared.scope.prefixes?.joined(separator: ",") ?? ""] + exclude
+        let keyParts = parts + [CachedIndexer.canonicalRoot(prepared.tree.root), prepared.scope.prefixes?.joined(separator: ",") ?? ""] + prepared.leftOut(self)
         var result: CachedOutput?
         if let store = prepared.store, let manifest = ResultCache.unchangedManifest(tree: prepared.tree, store: store) {
             result = ResultCache.load(CachedOutput.self, key: ResultCache.key(keyParts, manifest: manifest), store: store)

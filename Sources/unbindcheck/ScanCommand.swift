@@ -181,7 +181,7 @@ struct ScanCommand: AsyncParsableCommand {
     /// The whole scan's result: read from the persistent index when the tree is unchanged
     /// (and the report needs no scoped subsystem rows), else analysed, and stored.
     func analyseOrLoad(_ prepared: Prepared, wantsRows: Bool, timings: inout Timings) throws -> (CachedScan, Session?) {
-        let keyParts = ["scan", CachedIndexer.canonicalRoot(prepared.tree.root), includeTests ? "include-tests" : "tests-as-notes"] + tree.exclude
+        let keyParts = ["scan", CachedIndexer.canonicalRoot(prepared.tree.root), includeTests ? "include-tests" : "tests-as-notes"] + prepared.leftOut(tree)
         let factsKeyParts = keyParts + ["facts"]
         if let store = prepared.store, !reanalyse, !(wantsRows && prepared.scope.prefixes != nil) {
             if let manifest = ResultCache.unchangedManifest(tree: prepared.tree, store: store),
@@ -241,6 +241,9 @@ struct ScanCommand: AsyncParsableCommand {
     static func printTimings(_ session: Session?, _ timings: Timings) {
         let line = { (seconds: Double, what: String) in note(String(format2(seconds)) + " s  " + what) }
         line(timings.walk, "walking the tree")
+        if let s = session, !s.scope.skippedDirectories.isEmpty {
+            note("  skipped: \(s.scope.skippedDirectories.map { $0 + "/" }.joined(separator: ", ")) (never built into the kernel; --all-directories reads them)")
+        }
         if let s = session {
             let merge = s.run.mergeSeconds
             line(s.run.parseSeconds, "parse and index (\(format2(s.run.parseSeconds - merge)) s \(s.run.cacheStats == nil ? "parsing" : "parsing or loading facts"), \(format2(merge)) s merging the tree index)")

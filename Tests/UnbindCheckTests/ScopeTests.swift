@@ -174,4 +174,45 @@ let kernelFixtureFingerprints: [String] = {
         #expect(triage.out.contains("#1 (score") && triage.out.contains("drivers/card/card.c:5:26: error:"))
         #expect(!triage.out.contains("drivers/flash/chip.c:5"))
     }
+
+    /// The kernel's top-level build names the directories it descends into; the others
+    /// (userspace and host programs) are left out unless asked for.
+    @Test func builtDirectoriesComeFromTheTopLevelBuildFiles() {
+        let text = """
+            # comment naming tools/
+            obj-y\t\t\t+= init/
+            obj-y += arch/$(SRCARCH)/ $(ARCH_CORE)
+            obj-$(CONFIG_NET)\t+= net/ # and not docs/
+            drivers-y := drivers/ \\
+            \tsound/
+            libs-y\t\t:= lib/
+            include-y\t:= scripts/Makefile.extrawarn
+            tools/: FORCE
+            KBUILD_EXTRA := samples/
+            """
+        #expect(KernelBuild.builtDirectories(makefile: text) == ["init", "arch", "net", "drivers", "sound", "lib"])
+        #expect(KernelBuild.builtDirectories(makefile: "all:\n\techo\n").isEmpty)
+    }
+
+    @Test func topLevelDirectoriesTheKernelNeverBuildsAreSkipped() throws {
+        var files = kernelFixture
+        files["Kbuild"] = "obj-y += drivers/\n"
+        // A userspace test program with the same devm pattern as the flash driver.
+        files["tools/testing/mock.c"] = files["drivers/flash/chip.c"]
+        let dir = temporaryTree(files)
+        defer { removeTree(dir) }
+        #expect(KernelBuild.unbuiltDirectories(root: dir) == ["tools"])
+        let mock = "devm-embedded-refcount|tools/testing/mock.c|chip_probe|chip|flash_info"
+        let plain = try CLI.run(["scan", dir, "--format", "json", "--verbose"])
+        #expect(try !bases(plain.out).contains(mock))
+        #expect(try bases(plain.out).sorted() == kernelFixtureFingerprints.map(base).sorted())
+        #expect(plain.err.contains("  skipped: tools/ (never built into the kernel; --all-directories reads them)"))
+        #expect(plain.err.contains("unbindcheck: 6 files analysed"))
+        let all = try CLI.run(["scan", dir, "--format", "json", "--all-directories"])
+        #expect(try bases(all.out).contains(mock))
+        #expect(all.err.contains("unbindcheck: 7 files analysed"))
+        // A path inside the directory reads it.
+        let inside = try CLI.run(["scan", dir + "/tools", "--format", "json"])
+        #expect(try bases(inside.out) == [mock])
+    }
 }
