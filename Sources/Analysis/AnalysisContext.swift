@@ -11,7 +11,8 @@ public protocol AnalysisPass: SendableMetatype {
     /// Passes whose results `run` reads.
     static var dependencies: [any AnalysisPass.Type] { get }
     static func run(_ ctx: AnalysisContext) -> Result
-    /// The pass spreads its own work over `jobs` threads, so it runs alone.
+    /// The pass spreads its own work over `jobs` threads, so it does not run beside the
+    /// name indexes (nested in their parallel loop, its own would run on one thread).
     static var usesAllJobs: Bool { get }
 }
 
@@ -181,10 +182,9 @@ public final class AnalysisContext: @unchecked Sendable {
     ]
 
     /// Runs every pass now, so that the workers of a parallel check run find their results
-    /// computed. With more than one job, the passes whose dependencies are done run side by
-    /// side, each on a worker context with its own resolver; each pass still runs once. A
-    /// pass that uses every job itself runs first, alone (nested parallel loops would
-    /// leave its inner loop on one thread).
+    /// computed. With more than one job, the name indexes are built first, with the passes
+    /// that need nothing else beside them, then the rest run side by side
+    /// (`runSideBySide`).
     public func runAllPasses() {
         var pending = Self.allPasses.filter { results[ObjectIdentifier($0)] == nil }
         // Most passes ask who calls what or who assigns a member: build those indexes first,
@@ -212,27 +212,29 @@ public final class AnalysisContext: @unchecked Sendable {
             for p in pending { ensure(p) }
             return
         }
-        while !pending.isEmpty {
-            let ready = pending.filter { p in p.dependencies.allSatisfy { results[ObjectIdentifier($0)] != nil } }
-            guard !ready.isEmpty else { for p in pending { ensure(p) }; return }
-            if let solo = ready.first(where: { $0.usesAllJobs }) {
-                ensure(solo)
-                pending.removeAll { $0 == solo }
-                continue
-            }
-            CrashContext.setPhase("running the analysis passes")
-            progress?.begin("analysing: " + ready.map { $0.name }.joined(separator: ", "))
-            let done = parallelMap(count: ready.count, jobs: jobs, makeState: { () }) { k, _ -> (any Sendable, Double) in
-                let worker = AnalysisContext(sharing: self, reporting: self.reportedFiles, jobs: self.jobs)
-                let t = monotonicSeconds()
-                let r = Self.run(ready[k], in: worker)
-                return (r, monotonicSeconds() - t)
-            }
-            for (p, (r, seconds)) in zip(ready, done) {
-                results[ObjectIdentifier(p)] = r
-                passTimes.append((p.name, seconds))
-            }
-            pending.removeAll { p in ready.contains { $0 == p } }
+        runSideBySide(pending)
+    }
+
+    /// Runs `pending` (in dependency order), each pass on a thread of its own as soon as
+    /// the passes it reads are done, on a worker context with its own resolver; each pass
+    /// still runs once, and its result does not depend on what ran beside it. Passes that
+    /// spread their own work over every job run at full width (their threads are not
+    /// GCD's), beside the others, which fill the cores while they wait on their serial parts.
+    private func runSideBySide(_ pending: [any AnalysisPass.Type]) {
+        CrashContext.setPhase("running the analysis passes")
+        progress?.begin("analysing: " + pending.map { $0.name }.joined(separator: ", "))
+        let dependencies = pending.map { p in p.dependencies.compactMap { d in pending.firstIndex { $0 == d } } }
+        let outcomes = runTaskGraph(count: pending.count, dependencies: dependencies) { k, done -> Outcome in
+            var known = self.results
+            for (j, outcome) in done.enumerated() { if let outcome { known[ObjectIdentifier(pending[j])] = outcome.result } }
+            let worker = AnalysisContext(sharing: self, results: known, reporting: self.reportedFiles, jobs: self.jobs)
+            let t = monotonicSeconds()
+            let r = Self.run(pending[k], in: worker)
+            return Outcome(result: r, seconds: monotonicSeconds() - t)
+        }
+        for (p, outcome) in zip(pending, outcomes) {
+            results[ObjectIdentifier(p)] = outcome.result
+            passTimes.append((p.name, outcome.seconds))
         }
     }
 
@@ -244,12 +246,12 @@ public final class AnalysisContext: @unchecked Sendable {
         var seconds: Double
     }
 
-    private init(sharing parent: AnalysisContext, reporting files: Set<Int32>?, jobs: Int = 1) {
+    private init(sharing parent: AnalysisContext, results known: [ObjectIdentifier: Any]? = nil, reporting files: Set<Int32>?, jobs: Int = 1) {
         index = parent.index
         self.jobs = jobs
         progress = nil
         resolver = Resolver(index: parent.index)
-        results = parent.results
+        results = known ?? parent.results
         reportedFiles = files
         includeTests = parent.includeTests
     }
