@@ -197,15 +197,9 @@ public final class AnalysisContext: @unchecked Sendable {
             let indexStart = monotonicSeconds()
             defer { nameIndexSeconds = monotonicSeconds() - indexStart }
             let done = index.prepareNameIndexes(alongside: early.count) { k -> Outcome in
-                let worker = AnalysisContext(sharing: self, reporting: self.reportedFiles, jobs: self.jobs)
-                let t = monotonicSeconds()
-                let r = Self.run(early[k], in: worker)
-                return Outcome(result: r, seconds: monotonicSeconds() - t)
+                Self.timed(early[k], in: AnalysisContext(sharing: self, reporting: self.reportedFiles, jobs: self.jobs))
             }
-            for (p, outcome) in zip(early, done) {
-                results[ObjectIdentifier(p)] = outcome.result
-                passTimes.append((p.name, outcome.seconds))
-            }
+            keep(early, done)
             pending.removeAll { p in early.contains { $0 == p } }
         }
         guard jobs > 1 else {
@@ -227,18 +221,27 @@ public final class AnalysisContext: @unchecked Sendable {
         let outcomes = runTaskGraph(count: pending.count, dependencies: dependencies) { k, done -> Outcome in
             var known = self.results
             for (j, outcome) in done.enumerated() { if let outcome { known[ObjectIdentifier(pending[j])] = outcome.result } }
-            let worker = AnalysisContext(sharing: self, results: known, reporting: self.reportedFiles, jobs: self.jobs)
-            let t = monotonicSeconds()
-            let r = Self.run(pending[k], in: worker)
-            return Outcome(result: r, seconds: monotonicSeconds() - t)
+            return Self.timed(pending[k], in: AnalysisContext(sharing: self, results: known, reporting: self.reportedFiles, jobs: self.jobs))
         }
-        for (p, outcome) in zip(pending, outcomes) {
+        keep(pending, outcomes)
+    }
+
+    private static func run<P: AnalysisPass>(_ pass: P.Type, in ctx: AnalysisContext) -> any Sendable { P.run(ctx) }
+
+    /// Runs `pass` on the worker context `worker`, timed.
+    private static func timed(_ pass: any AnalysisPass.Type, in worker: AnalysisContext) -> Outcome {
+        let t = monotonicSeconds()
+        let r = run(pass, in: worker)
+        return Outcome(result: r, seconds: monotonicSeconds() - t)
+    }
+
+    /// Keeps the results and times of `passes`, run on workers.
+    private func keep(_ passes: [any AnalysisPass.Type], _ outcomes: [Outcome]) {
+        for (p, outcome) in zip(passes, outcomes) {
             results[ObjectIdentifier(p)] = outcome.result
             passTimes.append((p.name, outcome.seconds))
         }
     }
-
-    private static func run<P: AnalysisPass>(_ pass: P.Type, in ctx: AnalysisContext) -> any Sendable { P.run(ctx) }
 
     /// A pass's result and the seconds it took, from a worker.
     private struct Outcome: Sendable {
