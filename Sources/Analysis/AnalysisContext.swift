@@ -215,12 +215,19 @@ public final class AnalysisContext: @unchecked Sendable {
     /// spread their own work over every job run at full width (their threads are not
     /// GCD's), beside the others, which fill the cores while they wait on their serial parts.
     private func runSideBySide(_ pending: [any AnalysisPass.Type]) {
+        guard !pending.isEmpty else { return }
         CrashContext.setPhase("running the analysis passes")
         progress?.begin("analysing: " + pending.map { $0.name }.joined(separator: ", "))
         let dependencies = pending.map { p in p.dependencies.compactMap { d in pending.firstIndex { $0 == d } } }
+        // What a pass may read: its dependencies and theirs (a result reads its own inputs).
+        var reads: [Set<Int>] = []
+        for k in pending.indices { reads.append(dependencies[k].reduce(into: Set(dependencies[k])) { $0.formUnion($1 < k ? reads[$1] : []) }) }
+        let readable = reads
         let outcomes = runTaskGraph(count: pending.count, dependencies: dependencies) { k, done -> Outcome in
+            // The results of the passes it reads, and no other: what it sees never depends
+            // on what else happened to be done.
             var known = self.results
-            for (j, outcome) in done.enumerated() { if let outcome { known[ObjectIdentifier(pending[j])] = outcome.result } }
+            for j in readable[k].sorted() { if let outcome = done[j] { known[ObjectIdentifier(pending[j])] = outcome.result } }
             return Self.timed(pending[k], in: AnalysisContext(sharing: self, results: known, reporting: self.reportedFiles, jobs: self.jobs))
         }
         keep(pending, outcomes)

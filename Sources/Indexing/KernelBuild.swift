@@ -8,7 +8,8 @@ import Darwin
 /// from the tree's own top-level `Kbuild` and `Makefile`: the directories their
 /// `obj-y += drivers/`, `obj-$(CONFIG_NET) += net/`, `libs-y := lib/` (and older
 /// `core-y`, `drivers-y`, `init-y`, `net-y`, `virt-y`) assignments name. `include/` holds
-/// the headers. The other top-level directories (`tools/`, `scripts/`, `Documentation/`
+/// the headers, and `arch/` is always built (before 6.1 only the architecture's own
+/// Makefile names it). The other top-level directories (`tools/`, `scripts/`, `Documentation/`
 /// in Linux 6.x) hold userspace programs, host programs and examples that the kernel's
 /// build never descends into, so no driver is linked against their code.
 public enum KernelBuild {
@@ -22,7 +23,9 @@ public enum KernelBuild {
         let text = ["Kbuild", "Makefile"].compactMap { readText(root + "/" + $0) }.joined(separator: "\n")
         var built = builtDirectories(makefile: text)
         guard built.contains("drivers") else { return [] }
-        built.insert("include")
+        // Headers; and the architectures, which kernels before 6.1 name only in
+        // `arch/$(SRCARCH)/Makefile` (`core-y += arch/x86/`), not at the top level.
+        built.formUnion(["include", "arch"])
         return topLevelDirectories(root).filter { !built.contains($0) }.sorted()
     }
 

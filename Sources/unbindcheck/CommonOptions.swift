@@ -41,7 +41,7 @@ struct TreeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Skip files or directories matching GLOB (relative to the root); repeatable.", valueName: "GLOB"))
     var exclude: [String] = []
 
-    @Flag(name: .customLong("all-directories"), help: "Also read the top-level directories the kernel's Kbuild and Makefile never build (tools/, scripts/, Documentation/: userspace and host programs), skipped by default.")
+    @Flag(name: .customLong("all-directories"), help: "Also read the top-level directories the kernel's Kbuild and Makefile never build (tools/, scripts/, Documentation/: userspace and host programs), skipped by default (index reads exactly its paths).")
     var allDirectories = false
 
     @Flag(name: .long, help: "No summary and no progress line on stderr.")

@@ -161,7 +161,7 @@ struct ScanCommand: AsyncParsableCommand {
         if verbose {
             timings.output = monotonicSeconds() - outputStart
             timings.total = monotonicSeconds() - start
-            Self.printTimings(session, timings)
+            Self.printTimings(session, timings, skipped: prepared.scope.skippedDirectories)
         }
         if !tree.quiet {
             if let path = baseline {
@@ -238,11 +238,11 @@ struct ScanCommand: AsyncParsableCommand {
     /// `--verbose`: where the time went (or that the stored result answered), in the order
     /// the phases ran; the passes that ran side by side overlap, so their times add up to
     /// more than the wall time between the phases around them.
-    static func printTimings(_ session: Session?, _ timings: Timings) {
+    static func printTimings(_ session: Session?, _ timings: Timings, skipped: [String]) {
         let line = { (seconds: Double, what: String) in note(String(format2(seconds)) + " s  " + what) }
         line(timings.walk, "walking the tree")
-        if let s = session, !s.scope.skippedDirectories.isEmpty {
-            note("  skipped: \(s.scope.skippedDirectories.map { $0 + "/" }.joined(separator: ", ")) (never built into the kernel; --all-directories reads them)")
+        if !skipped.isEmpty {
+            note("  skipped: \(skipped.map { $0 + "/" }.joined(separator: ", ")) (never built into the kernel; --all-directories reads them)")
         }
         if let s = session {
             let merge = s.run.mergeSeconds

@@ -194,6 +194,19 @@ let kernelFixtureFingerprints: [String] = {
         #expect(KernelBuild.builtDirectories(makefile: "all:\n\techo\n").isEmpty)
     }
 
+    /// Kernels before 6.1 list their directories in the top-level Makefile and name
+    /// `arch/` only in the architecture's own Makefile: it is read all the same.
+    @Test func olderKernelsKeepArchAndTheirMakefileDirectories() {
+        let dir = temporaryTree([
+            "Makefile": "init-y\t\t:= init/\ndrivers-y\t:= drivers/ sound/\nnet-y\t\t:= net/\nlibs-y\t\t:= lib/\ncore-y\t\t:= usr/\n"
+                + "core-y\t\t+= kernel/ certs/ mm/ \\\n\t\t   fs/\nexport KBUILD_ALLDIRS := $(sort $(filter-out arch/%,$(vmlinux-alldirs)) arch include scripts tools)\n",
+            "include/linux/a.h": "int a;\n", "drivers/x/x.c": "int x;\n", "arch/x86/kernel/k.c": "int k;\n",
+            "fs/f.c": "int f;\n", "tools/perf/p.c": "int p;\n", "scripts/mod/m.c": "int m;\n",
+        ])
+        defer { removeTree(dir) }
+        #expect(KernelBuild.unbuiltDirectories(root: dir) == ["scripts", "tools"])
+    }
+
     @Test func topLevelDirectoriesTheKernelNeverBuildsAreSkipped() throws {
         var files = kernelFixture
         files["Kbuild"] = "obj-y += drivers/\n"
@@ -211,6 +224,11 @@ let kernelFixtureFingerprints: [String] = {
         let all = try CLI.run(["scan", dir, "--format", "json", "--all-directories"])
         #expect(try bases(all.out).contains(mock))
         #expect(all.err.contains("unbindcheck: 7 files analysed"))
+        // A warm run answered from the persistent index says so too.
+        let db = dir + "/index.sqlite"
+        _ = try CLI.run(["scan", dir, "--cache", db, "--format", "json"])
+        let warm = try CLI.run(["scan", dir, "--cache", db, "--format", "json", "--verbose"])
+        #expect(warm.err.contains("result read from the persistent index") && warm.err.contains("  skipped: tools/ ("))
         // A path inside the directory reads it.
         let inside = try CLI.run(["scan", dir + "/tools", "--format", "json"])
         #expect(try bases(inside.out) == [mock])

@@ -16,7 +16,8 @@ import Glibc
                 if k == 0 { usleep(20_000) }
                 // A parallel loop inside a task runs (on GCD, beside the other tasks).
                 let inner = parallelMap(count: 50, jobs: 2, makeState: { () }) { i, _ in i }.reduce(0, +)
-                return k * 10_000 + inner + deps[k].reduce(0) { $0 + (done[$1] ?? -1_000_000) % 10_000 + 1 }
+                // A dependency's result missing would cost a million.
+                return k * 10_000 + inner + deps[k].reduce(0) { $0 + (done[$1].map { $0 % 10_000 + 1 } ?? -1_000_000) }
             }
             #expect(results == [1225, 12451, 22451, 36129, 41225, 58581])
         }
