@@ -74,9 +74,7 @@ public enum KernelBuild {
         defer { closedir(handle) }
         var out: [String] = []
         while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            let name = SourceTree.name(of: entry)
             if name.hasPrefix(".") { continue }
             var st = stat()
             if lstat(root + "/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { out.append(name) }

@@ -208,6 +208,13 @@ public struct SourceTree: Sendable {
         }
     }
 
+    /// The name of a directory entry that `readdir` returned.
+    static func name(of entry: UnsafeMutablePointer<dirent>) -> String {
+        withUnsafePointer(to: entry.pointee.d_name) {
+            $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+        }
+    }
+
     private func list(_ dir: String, relative knownRel: String?, excludes: [String], skipping: Set<String>) -> Listing {
         var out = Listing()
         let relDir = knownRel ?? relative(dir)
@@ -218,9 +225,7 @@ public struct SourceTree: Sendable {
         defer { closedir(handle) }
         let dfd = dirfd(handle)
         while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            let name = SourceTree.name(of: entry)
             if name == "." || name == ".." || name.hasPrefix(".git") { continue }
             let full = dir + "/" + name
             let rel = relDir == dir || relDir.isEmpty ? relative(full) : relDir + "/" + name
