@@ -140,25 +140,58 @@ public struct Lexer {
         n = bytes.count
         tokens.reserveCapacity(n / 5 + 16)
         i = 0; line = 1; lineStart = 0; atLineStart = true; conds = []; active = true; reportedJunk = false; ifOrdinal = 0
-        while i < n {
-            let c = bytes[i]
-            // Only these bytes start a space, a comment or a line continuation: a token's
-            // first byte costs no call.
-            if c <= 32 || c == 47 || c == 92, skipSpaceOrComment(c) { continue }
-            if c == 35 && atLineStart { lexDirective(); continue }
-            atLineStart = false
-            if !active { skipInactiveLine(); continue }
-            let col = Int32(i - lineStart + 1)
-            if isIdentStart(c) { lexIdentifier(col: col); continue }
-            if (c >= 48 && c <= 57) || (c == 46 && byte(i + 1) >= 48 && byte(i + 1) <= 57) { lexNumber(col: col); continue }
-            if c == 34 || c == 39 { lexLiteral(col: col); continue }
-            lexPunctuator(c, col: col)
-        }
+        if let base = bytes.baseAddress { scan(base) }
         if !conds.isEmpty {
             diagnostics.append(FileDiagnostic(line: line, column: 1, message: "\(conds.count) unterminated #if at end of file"))
         }
         tokens.append(Token(kind: .end, code: 0, start: Int32(n), length: 0, line: line, column: Int32(max(0, n - lineStart) + 1)))
         self.bytes = UnsafeBufferPointer(start: nil, count: 0)
+    }
+
+    /// The main loop. Its cursor is a local, kept in a register: spaces, newlines and
+    /// identifiers (most of what a file holds outside comments) are read here, and every
+    /// other byte by `lexOther`, which reads and moves `self.i`.
+    private mutating func scan(_ p: UnsafePointer<UInt8>) {
+        let n = self.n
+        var i = 0
+        while i < n {
+            let c = p[i]
+            if c == 32 || c == 9 { i &+= 1; continue }
+            if c == 10 { i &+= 1; line &+= 1; lineStart = i; atLineStart = true; continue }
+            if active && isIdentStart(c) {
+                var k = i &+ 1
+                while k < n && isIdentByte(p[k]) { k &+= 1 }
+                // `L"…"`, `u8'…'`: a literal's prefix, left to `lexOther`.
+                let prefix = k &- i <= 2 && k < n && (p[k] == 34 || p[k] == 39) && (c == 76 || c == 117 || c == 85)
+                if !prefix {
+                    atLineStart = false
+                    let spelling = UnsafeBufferPointer(start: p + i, count: k &- i)
+                    let id = names.intern(spelling, hash: Names.hash(spelling))
+                    tokens.append(Token(kind: .identifier, code: id, start: Int32(truncatingIfNeeded: i), length: Int32(truncatingIfNeeded: k &- i),
+                                        line: line, column: Int32(truncatingIfNeeded: i &- lineStart &+ 1)))
+                    i = k
+                    continue
+                }
+            }
+            self.i = i
+            lexOther(c)
+            i = self.i
+        }
+    }
+
+    /// Every token or skip that `scan` does not do itself, at `self.i` (whose byte is `c`).
+    private mutating func lexOther(_ c: UInt8) {
+        // Only these bytes start a space, a comment or a line continuation: a token's
+        // first byte costs no call.
+        if c <= 32 || c == 47 || c == 92, skipSpaceOrComment(c) { return }
+        if c == 35 && atLineStart { lexDirective(); return }
+        atLineStart = false
+        if !active { skipInactiveLine(); return }
+        let col = Int32(i - lineStart + 1)
+        if isIdentStart(c) { lexIdentifier(col: col); return }
+        if (c >= 48 && c <= 57) || (c == 46 && byte(i + 1) >= 48 && byte(i + 1) <= 57) { lexNumber(col: col); return }
+        if c == 34 || c == 39 { lexLiteral(col: col); return }
+        lexPunctuator(c, col: col)
     }
 
     /// Whitespace, a newline, a line continuation or a comment at `i`: consumed, true.
@@ -206,7 +239,8 @@ public struct Lexer {
             let c = bytes[k]
             if c == 10 { line += 1; lineStart = k + 1 }
             else if c == 42 && bytes[k + 1] == 47 { return (k + 2, true) }
-            k += 1
+            // On to the next newline or star.
+            k = firstOf(10, 42, 42, from: k + 1)
         }
         return (n, false)
     }
@@ -267,11 +301,46 @@ public struct Lexer {
     @inline(__always)
     private func plainLineEnd(from k: Int) -> Int? {
         guard let base = bytes.baseAddress, k >= 0, k <= n else { return nil }
-        let start = UnsafeRawPointer(base + k)
-        let end = memchr(start, 10, n - k).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? n
-        let length = end - k
-        if length > 0 && (memchr(start, 92, length) != nil || memchr(start, 47, length) != nil) { return nil }
-        return end
+        let at = firstOf(10, 92, 47, from: k)
+        return at == n || base[at] == 10 ? at : nil
+    }
+
+    /// The first index from `k` whose byte is `a`, `b` or `c`, or `n`. Eight bytes are
+    /// tested at a time (no call per line: most lines are short); the lowest flagged byte
+    /// of a word is always a real match.
+    @inline(__always)
+    private func firstOf(_ a: UInt8, _ b: UInt8, _ c: UInt8, from k0: Int) -> Int {
+        guard let base = bytes.baseAddress, k0 >= 0 else { return n }
+        let raw = UnsafeRawPointer(base)
+        @inline(__always) func flags(_ w: UInt64, _ x: UInt8) -> UInt64 {
+            let v = w ^ (0x0101_0101_0101_0101 &* UInt64(x))
+            return (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080
+        }
+        var k = k0
+        while k &+ 8 <= n {
+            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt64.self))
+            let m = flags(w, a) | flags(w, b) | flags(w, c)
+            if m != 0 { return k &+ m.trailingZeroBitCount / 8 }
+            k &+= 8
+        }
+        while k < n {
+            let d = base[k]
+            if d == a || d == b || d == c { return k }
+            k &+= 1
+        }
+        return n
+    }
+
+    /// Whether the `#define` whose text starts at `k` can be one `recordMacro` keeps or one
+    /// that suppresses unbinding. Only a plain line (no continuation, no comment; most of
+    /// them: `#define REG_X 0x1c`) with no `(` and neither word is not: its text is then
+    /// never copied.
+    private func defineNeedsText(from k: Int) -> Bool {
+        guard let end = plainLineEnd(from: k), let base = bytes.baseAddress, end > k else { return true }
+        let line = UnsafeRawBufferPointer(start: base + k, count: end - k)
+        if memchr(base + k, 40, end - k) != nil { return true }
+        return Lexer.suppressBindAttrs.withUnsafeBytes { ByteSearch.contains(line, $0) }
+            || Lexer.probeOnceRegistration.withUnsafeBytes { ByteSearch.contains(line, $0) }
     }
 
     private static func trimmed(_ a: [UInt8]) -> ArraySlice<UInt8> {
@@ -327,7 +396,8 @@ public struct Lexer {
         let store: Bool
         switch name {
         case .ifGroup, .elif: store = true
-        case .include, .define: store = active
+        case .include: store = active
+        case .define: store = active && defineNeedsText(from: k)
         default: store = false
         }
         directiveRest(&k, store: store)
@@ -402,7 +472,8 @@ public struct Lexer {
                 if !terminated { break }
                 continue
             }
-            i += 1
+            // On to the next newline or slash.
+            i = firstOf(10, 47, 47, from: i + 1)
         }
     }
 

@@ -7,8 +7,6 @@ extension ExprArena {
     /// nodes own their argument lists and stay apart. `reach` marks the reachable nodes
     /// with 0. Nil when a child comes at or after its parent (not made by a parser).
     func compactedMerging(_ reach: [Int32]) -> (ExprArena, [Int32])? {
-        let count = nodes.count
-        let outOfOrder = Int32.min
         var reachable = 0
         for r in reach where r == 0 { reachable += 1 }
         var size = 16
@@ -16,51 +14,20 @@ extension ExprArena {
         let mask = size - 1
         var table = [Int32](repeating: -1, count: size)
         var map = reach
-        var merged: [ExprNode] = []
-        merged.reserveCapacity(reachable)
         var newLists: [Int32] = []
-        let ordered = map.withUnsafeMutableBufferPointer { map -> Bool in
-            table.withUnsafeMutableBufferPointer { table -> Bool in
-                nodes.withUnsafeBufferPointer { nodes -> Bool in
-                    for old in 0..<count where map[old] >= 0 {
-                        // A child's new index: children come first, so theirs is known
-                        // (`outOfOrder` otherwise).
-                        @inline(__always) func m(_ x: Int32) -> Int32 {
-                            guard x >= 0 && Int(x) < count else { return -1 }
-                            return Int(x) < old ? map[Int(x)] : outOfOrder
-                        }
-                        let n = ExprArena.remappingOperands(nodes[old], m)
-                        // (`c` keeps 24 bits, so a conditional's is checked before the remap.)
-                        if n.a == outOfOrder || n.b == outOfOrder || m(nodes[old].c) == outOfOrder && nodes[old].kind == .conditional { return false }
-                        if n.kind == .call || n.kind == .initList {
-                            // Each owns its argument list, so none is merged.
-                            var owner = n
-                            let items = list(of: nodes[old])
-                            owner.b = Int32(newLists.count)
-                            owner.c = Int32(items.count)
-                            for x in items {
-                                let y = m(x)
-                                if y == outOfOrder { return false }
-                                newLists.append(y)
-                            }
-                            map[old] = Int32(merged.count)
-                            merged.append(owner)
-                            continue
-                        }
-                        var slot = Int(truncatingIfNeeded: ExprArena.hash(n)) & mask
-                        while true {
-                            let e = table[slot]
-                            if e < 0 {
-                                table[slot] = Int32(merged.count)
-                                map[old] = Int32(merged.count)
-                                merged.append(n)
-                                break
-                            }
-                            if merged[Int(e)] == n { map[old] = e; break }
-                            slot = (slot &+ 1) & mask
+        newLists.reserveCapacity(lists.count)
+        var ordered = true
+        // Written through buffers: an array appended node by node would check its
+        // uniqueness and capacity every time, and `merged` never holds more than `reachable`.
+        let merged = [ExprNode](unsafeUninitializedCapacity: reachable) { merged, kept in
+            kept = 0
+            map.withUnsafeMutableBufferPointer { map in
+                table.withUnsafeMutableBufferPointer { table in
+                    nodes.withUnsafeBufferPointer { nodes in
+                        lists.withUnsafeBufferPointer { lists in
+                            ordered = ExprArena.merge(nodes, lists, into: merged, count: &kept, map: map, table: table, mask: mask, newLists: &newLists)
                         }
                     }
-                    return true
                 }
             }
         }
@@ -69,6 +36,62 @@ extension ExprArena {
         out.nodes = merged
         out.lists = newLists
         return (out, map)
+    }
+
+    /// The loop of `compactedMerging` over the reachable nodes of `nodes` (those `map`
+    /// marks with 0), in order: each one's operands remapped, then stored in `merged` or
+    /// found there. False when a child comes at or after its parent.
+    @inline(__always)
+    private static func merge(_ nodes: UnsafeBufferPointer<ExprNode>, _ lists: UnsafeBufferPointer<Int32>,
+                              into merged: UnsafeMutableBufferPointer<ExprNode>, count kept: inout Int,
+                              map: UnsafeMutableBufferPointer<Int32>, table: UnsafeMutableBufferPointer<Int32>,
+                              mask: Int, newLists: inout [Int32]) -> Bool {
+        let count = nodes.count
+        let outOfOrder = Int32.min
+        for old in 0..<count where map[old] >= 0 {
+            // A child's new index: children come first, so theirs is known (`outOfOrder`
+            // otherwise).
+            @inline(__always) func m(_ x: Int32) -> Int32 {
+                guard x >= 0 && Int(x) < count else { return -1 }
+                return Int(x) < old ? map[Int(x)] : outOfOrder
+            }
+            let node = nodes[old]
+            let n = ExprArena.remappingOperands(node, m)
+            // (`c` keeps 24 bits, so a conditional's is checked before the remap.)
+            if n.a == outOfOrder || n.b == outOfOrder || m(node.c) == outOfOrder && node.kind == .conditional { return false }
+            guard kept < merged.count else { return false }
+            if n.kind == .call || n.kind == .initList {
+                // Each owns its argument list, so none is merged.
+                var owner = n
+                let s = Int(node.b), e = Int(node.b) + Int(node.c)
+                let items = s >= 0 && e <= lists.count && s <= e ? UnsafeBufferPointer(rebasing: lists[s..<e]) : UnsafeBufferPointer(start: nil, count: 0)
+                owner.b = Int32(newLists.count)
+                owner.c = Int32(items.count)
+                for x in items {
+                    let y = m(x)
+                    if y == outOfOrder { return false }
+                    newLists.append(y)
+                }
+                map[old] = Int32(kept)
+                merged[kept] = owner
+                kept += 1
+                continue
+            }
+            var slot = Int(truncatingIfNeeded: ExprArena.hash(n)) & mask
+            while true {
+                let e = table[slot]
+                if e < 0 {
+                    table[slot] = Int32(kept)
+                    map[old] = Int32(kept)
+                    merged[kept] = n
+                    kept += 1
+                    break
+                }
+                if merged[Int(e)] == n { map[old] = e; break }
+                slot = (slot &+ 1) & mask
+            }
+        }
+        return true
     }
 
     @inline(__always)
