@@ -173,6 +173,13 @@ public struct Lexer {
                     continue
                 }
             }
+            if active && isSingleBytePunctuator(c) {
+                atLineStart = false
+                tokens.append(Token(kind: .punct, code: Int32(c), start: Int32(truncatingIfNeeded: i), length: 1,
+                                    line: line, column: Int32(truncatingIfNeeded: i &- lineStart &+ 1)))
+                i &+= 1
+                continue
+            }
             self.i = i
             lexOther(c)
             i = self.i
@@ -247,12 +254,12 @@ public struct Lexer {
 
     /// Reads a directive's logical line (with continuations, comments stripped) from `k` to
     /// its end into `rest` (the text after the directive name; left empty unless `store`),
-    /// and moves `k` past the newline.
-    private mutating func directiveRest(_ k: inout Int, store: Bool) {
+    /// and moves `k` past the newline. `plainEnd` is `plainLineEnd(from: k)`.
+    private mutating func directiveRest(_ k: inout Int, store: Bool, plainEnd: Int?) {
         rest.removeAll(keepingCapacity: true)
         // A line with no backslash and no slash (most are: `#define REG_X 0x1c`) is kept as
-        // it is, so it is found with `memchr` instead of byte by byte.
-        if let end = plainLineEnd(from: k) {
+        // it is, found a word at a time instead of byte by byte.
+        if let end = plainEnd {
             if store && end > k { rest.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[k..<min(end, k + 4096)])) }
             k = end
             if k < n { k += 1; line += 1; lineStart = k }
@@ -335,8 +342,8 @@ public struct Lexer {
     /// that suppresses unbinding. Only a plain line (no continuation, no comment; most of
     /// them: `#define REG_X 0x1c`) with no `(` and neither word is not: its text is then
     /// never copied.
-    private func defineNeedsText(from k: Int) -> Bool {
-        guard let end = plainLineEnd(from: k), let base = bytes.baseAddress, end > k else { return true }
+    private func defineNeedsText(from k: Int, plainEnd: Int?) -> Bool {
+        guard let end = plainEnd, let base = bytes.baseAddress, end > k else { return true }
         let line = UnsafeRawBufferPointer(start: base + k, count: end - k)
         if memchr(base + k, 40, end - k) != nil { return true }
         return Lexer.suppressBindAttrs.withUnsafeBytes { ByteSearch.contains(line, $0) }
@@ -392,15 +399,17 @@ public struct Lexer {
         while k < n && isIdentByte(bytes[k]) { k += 1 }
         let name = Lexer.directive(UnsafeBufferPointer(rebasing: bytes[nameStart..<k]))
         let dirLine = line
+        // Where the line ends when it is plain (most are), found once.
+        let plainEnd = plainLineEnd(from: k)
         // Only these read the directive's text; the rest is skipped without a copy.
         let store: Bool
         switch name {
         case .ifGroup, .elif: store = true
         case .include: store = active
-        case .define: store = active && defineNeedsText(from: k)
+        case .define: store = active && defineNeedsText(from: k, plainEnd: plainEnd)
         default: store = false
         }
-        directiveRest(&k, store: store)
+        directiveRest(&k, store: store, plainEnd: plainEnd)
         i = k
         atLineStart = true
         switch name {
@@ -624,6 +633,14 @@ public struct Lexer {
 
 @inline(__always) func isIdentStart(_ c: UInt8) -> Bool {
     (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95
+}
+
+/// `( ) , : ; ? [ ] { } ~`: bytes that are a whole punctuator and never start a longer one.
+@inline(__always) func isSingleBytePunctuator(_ c: UInt8) -> Bool {
+    let low: UInt64 = 1 << 40 | 1 << 41 | 1 << 44 | 1 << 58 | 1 << 59 | 1 << 63
+    let high: UInt64 = 1 << (91 - 64) | 1 << (93 - 64) | 1 << (123 - 64) | 1 << (125 - 64) | 1 << (126 - 64)
+    let word = c < 64 ? low : high
+    return c < 128 && (word >> UInt64(c & 63)) & 1 != 0
 }
 
 /// Identifier bytes as bits of two words (bytes 0-63, 64-127): one shift and test per
