@@ -20,17 +20,13 @@ extension FrontEnd {
         for f in functions.indices where looksEmpty(functions[f]) {
             let name = Array(functions[f].name.utf8)
             guard !name.isEmpty else { continue }
-            search: for r in lexer.alternativeRanges where r.lowerBound >= 0 && r.upperBound <= bytes.count && r.count >= name.count {
-                var k = r.lowerBound
-                while k + name.count <= r.upperBound {
-                    if bytes[k] == name[0] {
-                        var m = 1
-                        while m < name.count && bytes[k + m] == name[m] { m += 1 }
-                        if m == name.count { candidates.insert(functions[f].name); break search }
-                    }
-                    k += 1
+            let named = name.withUnsafeBytes { needle in
+                lexer.alternativeRanges.contains { r in
+                    r.lowerBound >= 0 && r.upperBound <= bytes.count && r.count >= needle.count
+                        && ByteSearch.contains(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[r])), needle)
                 }
             }
+            if named { candidates.insert(functions[f].name) }
         }
         guard !candidates.isEmpty else { return [] }
         var alt = Lexer()
