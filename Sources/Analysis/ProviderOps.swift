@@ -266,8 +266,11 @@ struct CoreDirectories {
         // Exported wrappers in the directory (`devm_foo_register`), two levels deep.
         for _ in 0..<2 {
             for f in files {
-                for fn in index.files[Int(f)].functions where index.exported.contains(fn.name) && fn.calls.contains(where: { entryNames.contains($0.callee) }) {
-                    entryNames.insert(fn.name)
+                // By index: a `FunctionDecl` is not copied just to test it.
+                let functions = index.files[Int(f)].functions
+                for k in functions.indices where index.exported.contains(functions[k].name)
+                    && functions[k].calls.contains(where: { entryNames.contains($0.callee) }) {
+                    entryNames.insert(functions[k].name)
                 }
             }
         }
@@ -355,7 +358,9 @@ enum KernelSync {
     static func functionsByName(_ files: [Int32], _ index: TreeIndex) -> [String: FunctionID] {
         var out: [String: FunctionID] = [:]
         for f in files {
-            for (k, fn) in index.files[Int(f)].functions.enumerated() where out[fn.name] == nil { out[fn.name] = FunctionID(file: f, index: Int32(k)) }
+            // By index: a `FunctionDecl` is not copied just to read its name.
+            let functions = index.files[Int(f)].functions
+            for k in functions.indices where out[functions[k].name] == nil { out[functions[k].name] = FunctionID(file: f, index: Int32(k)) }
         }
         return out
     }

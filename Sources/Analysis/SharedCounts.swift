@@ -120,10 +120,12 @@ extension Subsystems {
         for (agg, (field, dirs)) in seedDirectories.sorted(by: { $0.key < $1.key }) {
             let registers = Set((regs.register[agg] ?? []).map(\.0))
             for fi in dirs.sorted().flatMap({ index.filesByDirectory[$0] ?? [] }).sorted() {
-                for (k, fn) in index.files[Int(fi)].functions.enumerated() where index.exported.contains(fn.name) {
+                // By index: a `FunctionDecl` is not copied just to test it.
+                let functions = index.files[Int(fi)].functions
+                for k in functions.indices where index.exported.contains(functions[k].name) {
                     let id = FunctionID(file: fi, index: Int32(k))
                     guard !registers.contains(id),
-                          fn.params.contains(where: { $0.type.pointerDepth == 1 && resolver.aggregate(of: $0.type, from: fi) == agg }) else { continue }
+                          functions[k].params.contains(where: { $0.type.pointerDepth == 1 && resolver.aggregate(of: $0.type, from: fi) == agg }) else { continue }
                     if waitsForLastUser(id, resolver: resolver) {
                         regs.unregister[agg, default: []].append((id, field))
                     }
