@@ -33,7 +33,7 @@ import Testing
         }
     }
 
-    /// Directive lines read whole by `memchr` (no backslash, no slash) and those read byte by
+    /// Directive lines read whole a word at a time (no backslash, no slash) and those read byte by
     /// byte (a comment, a continuation) keep the same text and the same line count.
     @Test func plainAndCommentedDirectiveLinesKeepTheirTextAndLines() {
         let f = parse("""
@@ -53,6 +53,28 @@ import Testing
         // The last line, with no newline after it, is read whole too.
         let g = parse("#define AT_END(x) end_call(x)")
         #expect(g.macros.map(\.calledName) == ["end_call"])
+    }
+
+    /// Block comments, skipped lines and directive lines are searched eight bytes at a time:
+    /// wherever the newline, star, slash or backslash falls within a word, every line is
+    /// still counted and every definition after them found on its line.
+    @Test func wordAtATimeSearchesCountEveryLine() {
+        var source = ""
+        var expected: [(String, Int32)] = []
+        var line: Int32 = 1
+        for pad in 0..<17 {
+            let fill = String(repeating: "x", count: pad)
+            source += "/* \(fill) * \(fill)\n \(fill)*/ int c\(pad)(void) { return 0; }\n"
+            expected.append(("c\(pad)", line + 1)); line += 2
+            source += "#if 0\n\(fill) /* \(fill)\n\(fill) */ \(fill)\n#endif\nint i\(pad)(void) { return 0; }\n"
+            expected.append(("i\(pad)", line + 4)); line += 5
+            source += "#define D\(pad) \(fill) // \(fill)\n#define E\(pad) \(fill) \\\n \(fill)\nint d\(pad)(void) { return 0; }\n"
+            expected.append(("d\(pad)", line + 3)); line += 4
+        }
+        let f = parse(source)
+        #expect(f.functions.map(\.name) == expected.map(\.0))
+        #expect(f.functions.map(\.line) == expected.map(\.1))
+        #expect(f.diagnostics.isEmpty)
     }
 
     @Test func skipsIfZeroAndKeepsFirstLiveBranch() {
