@@ -148,9 +148,10 @@ public struct Lexer {
         self.bytes = UnsafeBufferPointer(start: nil, count: 0)
     }
 
-    /// The main loop. Its cursor is a local, kept in a register: spaces, newlines and
-    /// identifiers (most of what a file holds outside comments) are read here, and every
-    /// other byte by `lexOther`, which reads and moves `self.i`.
+    /// The main loop. Its cursor is a local, kept in a register: spaces, newlines,
+    /// identifiers and the punctuators that are one byte (most of what a file holds outside
+    /// comments) are read here, and every other byte by `lexOther`, which reads and moves
+    /// `self.i`.
     private mutating func scan(_ p: UnsafePointer<UInt8>) {
         let n = self.n
         var i = 0
@@ -188,8 +189,7 @@ public struct Lexer {
 
     /// Every token or skip that `scan` does not do itself, at `self.i` (whose byte is `c`).
     private mutating func lexOther(_ c: UInt8) {
-        // Only these bytes start a space, a comment or a line continuation: a token's
-        // first byte costs no call.
+        // Only these bytes start a space, a comment or a line continuation.
         if c <= 32 || c == 47 || c == 92, skipSpaceOrComment(c) { return }
         if c == 35 && atLineStart { lexDirective(); return }
         atLineStart = false
@@ -344,10 +344,10 @@ public struct Lexer {
     /// never copied.
     private func defineNeedsText(from k: Int, plainEnd: Int?) -> Bool {
         guard let end = plainEnd, let base = bytes.baseAddress, end > k else { return true }
-        let line = UnsafeRawBufferPointer(start: base + k, count: end - k)
+        let text = UnsafeRawBufferPointer(start: base + k, count: end - k)
         if memchr(base + k, 40, end - k) != nil { return true }
-        return Lexer.suppressBindAttrs.withUnsafeBytes { ByteSearch.contains(line, $0) }
-            || Lexer.probeOnceRegistration.withUnsafeBytes { ByteSearch.contains(line, $0) }
+        return Lexer.suppressBindAttrs.withUnsafeBytes { ByteSearch.contains(text, $0) }
+            || Lexer.probeOnceRegistration.withUnsafeBytes { ByteSearch.contains(text, $0) }
     }
 
     private static func trimmed(_ a: [UInt8]) -> ArraySlice<UInt8> {

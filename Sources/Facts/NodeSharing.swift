@@ -15,7 +15,6 @@ extension ExprArena {
         var table = [Int32](repeating: -1, count: size)
         var map = reach
         var newLists: [Int32] = []
-        newLists.reserveCapacity(lists.count)
         var ordered = true
         // Written through buffers: an array appended node by node would check its
         // uniqueness and capacity every time, and `merged` never holds more than `reachable`.
@@ -73,7 +72,7 @@ extension ExprArena {
                     newLists.append(y)
                 }
                 map[old] = Int32(kept)
-                merged[kept] = owner
+                merged.initializeElement(at: kept, to: owner)
                 kept += 1
                 continue
             }
@@ -83,7 +82,7 @@ extension ExprArena {
                 if e < 0 {
                     table[slot] = Int32(kept)
                     map[old] = Int32(kept)
-                    merged[kept] = n
+                    merged.initializeElement(at: kept, to: n)
                     kept += 1
                     break
                 }

@@ -77,6 +77,31 @@ import Testing
         #expect(f.diagnostics.isEmpty)
     }
 
+    /// The main loop's own paths (identifiers, one-byte punctuators, newlines) and the ones it
+    /// leaves to the rest (prefixed literals, longer punctuators, CR, numbers), token by
+    /// token: kind, code or spelling, line and column (a prefixed literal's token starts at
+    /// its quote, its column is the prefix's).
+    @Test func tokensOfTheMainLoopAndTheRest() {
+        var source = "a(b,c);\r\n\tx = L\"w\" u8'y' u 8;\n{ [p->q] ? r : s; } ~t\r\n#define M 1\nz"
+        let tokens = source.withUTF8 { bytes -> [Token] in
+            var lexer = Lexer()
+            lexer.run(bytes)
+            return lexer.tokens
+        }
+        func show(_ t: Token) -> String {
+            let text = String(decoding: Array(source.utf8)[Int(t.start)..<Int(t.start + t.length)], as: UTF8.self)
+            return "\(t.kind):\(text)@\(t.line):\(t.column)"
+        }
+        #expect(tokens.map(show) == [
+            "identifier:a@1:1", "punct:(@1:2", "identifier:b@1:3", "punct:,@1:4", "identifier:c@1:5", "punct:)@1:6", "punct:;@1:7",
+            "identifier:x@2:2", "punct:=@2:4", "string:\"w\"@2:6", "character:'y'@2:11", "identifier:u@2:17", "number:8@2:19", "punct:;@2:20",
+            "punct:{@3:1", "punct:[@3:3", "identifier:p@3:4", "punct:->@3:5", "identifier:q@3:7", "punct:]@3:8", "punct:?@3:10",
+            "identifier:r@3:12", "punct::@3:14", "identifier:s@3:16", "punct:;@3:17", "punct:}@3:19", "punct:~@3:21", "identifier:t@3:22",
+            "identifier:z@5:1", "end:@5:2",
+        ])
+        #expect(tokens.filter { $0.kind == .punct }.map(\.code).prefix(3) == [40, 44, 41])
+    }
+
     @Test func skipsIfZeroAndKeepsFirstLiveBranch() {
         let f = parse("""
             #if 0
