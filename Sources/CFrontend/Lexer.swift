@@ -5,56 +5,6 @@ import Glibc
 import Darwin
 #endif
 
-/// Identifier ids that the parser compares against. `Names` seeds them in this order, so
-/// a keyword's id is its raw value.
-enum Keyword: Int32, CaseIterable, Sendable {
-    case kStruct, kUnion, kEnum, kTypedef, kStatic, kExtern, kInline, kConst, kVolatile
-    case kSizeof, kReturn, kIf, kElse, kFor, kWhile, kDo, kSwitch, kCase, kDefault
-    case kBreak, kContinue, kGoto, kAttribute, kAttribute2, kAsm, kAsm2, kAsm3
-    case kTypeof, kTypeof2, kUnsigned, kSigned, kInt, kChar, kShort, kLong, kVoid
-    case kFloat, kDouble, kBool, kBool2, kRegister, kRestrict, kAuto, kAlignof, kAlignof2
-    case kStaticAssert, kStaticAssert2, kInline2, kInline3, kExtension, kTypeofUnqual
-    case kContainerOf, kStructSize, kDefine, kUndef, kInclude
-
-    /// The spelling of each keyword, in raw-value order.
-    static let spellings: [String] = [
-        "struct", "union", "enum", "typedef", "static", "extern", "inline", "const", "volatile",
-        "sizeof", "return", "if", "else", "for", "while", "do", "switch", "case", "default",
-        "break", "continue", "goto", "__attribute__", "__attribute", "asm", "__asm__", "__asm",
-        "typeof", "__typeof__", "unsigned", "signed", "int", "char", "short", "long", "void",
-        "float", "double", "_Bool", "bool", "register", "restrict", "auto", "_Alignof", "__alignof__",
-        "_Static_assert", "static_assert", "__inline__", "__inline", "__extension__", "typeof_unqual",
-        "container_of", "struct_size", "define", "undef", "include",
-    ]
-}
-
-extension Keyword {
-    /// Identifier ids below this are keywords (`kInclude` is the last case).
-    @inline(__always) static var count: Int32 { kInclude.rawValue + 1 }
-
-    /// `unsigned`, `int`, `void`, … : words that make a builtin type.
-    @inline(__always) static func isBuiltin(_ c: Int32) -> Bool {
-        switch c {
-        case kUnsigned.rawValue, kSigned.rawValue, kInt.rawValue, kChar.rawValue, kShort.rawValue, kLong.rawValue,
-             kVoid.rawValue, kFloat.rawValue, kDouble.rawValue, kBool.rawValue, kBool2.rawValue:
-            return true
-        default:
-            return false
-        }
-    }
-
-    /// Qualifiers and storage classes a declaration may carry before or after its type.
-    @inline(__always) static func isQualifier(_ c: Int32) -> Bool {
-        switch c {
-        case kConst.rawValue, kVolatile.rawValue, kRegister.rawValue, kRestrict.rawValue, kAuto.rawValue,
-             kExtension.rawValue, kExtern.rawValue:
-            return true
-        default:
-            return false
-        }
-    }
-}
-
 /// Turns the bytes of one C file into tokens. Comments, line continuations and string,
 /// character and number literals are handled; preprocessor lines are consumed here:
 /// `#include` is recorded, `#define` and other directives are skipped, `#if 0` groups are
@@ -629,26 +579,4 @@ public struct Lexer {
         let path = String(decoding: rest[(rest.startIndex + 1)..<k], as: UTF8.self)
         includes.append(IncludeDirective(path: path, isSystem: first == 60, line: line))
     }
-}
-
-@inline(__always) func isIdentStart(_ c: UInt8) -> Bool {
-    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c == 95
-}
-
-/// `( ) , : ; ? [ ] { } ~`: bytes that are a whole punctuator and never start a longer one.
-@inline(__always) func isSingleBytePunctuator(_ c: UInt8) -> Bool {
-    let low: UInt64 = 1 << 40 | 1 << 41 | 1 << 44 | 1 << 58 | 1 << 59 | 1 << 63
-    let high: UInt64 = 1 << (91 - 64) | 1 << (93 - 64) | 1 << (123 - 64) | 1 << (125 - 64) | 1 << (126 - 64)
-    let word = c < 64 ? low : high
-    return c < 128 && (word >> UInt64(c & 63)) & 1 != 0
-}
-
-/// Identifier bytes as bits of two words (bytes 0-63, 64-127): one shift and test per
-/// byte, no branch per character class (register names such as
-/// `DCN_3_2_0_SH_MASK__DCCG_AUDIO_DTO0_PHASE__SHIFT` mix four of them).
-@inline(__always) func isIdentByte(_ c: UInt8) -> Bool {
-    let digits: UInt64 = 0x03FF_0000_0000_0000 // 48...57
-    let letters: UInt64 = 0x07FF_FFFE_87FF_FFFE // 65...90, 95, 97...122 (bit = byte - 64)
-    let word = c < 64 ? digits : letters
-    return c < 128 && (word >> UInt64(c & 63)) & 1 != 0
 }
