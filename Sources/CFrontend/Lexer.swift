@@ -112,17 +112,21 @@ public struct Lexer {
             if active && isIdentStart(c) {
                 var k = i &+ 1
                 while k < n && isIdentByte(p[k]) { k &+= 1 }
-                // `L"…"`, `u8'…'`: a literal's prefix, left to `lexOther`.
-                let prefix = k &- i <= 2 && k < n && (p[k] == 34 || p[k] == 39) && (c == 76 || c == 117 || c == 85)
-                if !prefix {
-                    atLineStart = false
-                    let spelling = UnsafeBufferPointer(start: p + i, count: k &- i)
-                    let id = names.intern(spelling, hash: Names.hash(spelling))
-                    tokens.append(Token(kind: .identifier, code: id, start: Int32(truncatingIfNeeded: i), length: Int32(truncatingIfNeeded: k &- i),
-                                        line: line, column: Int32(truncatingIfNeeded: i &- lineStart &+ 1)))
-                    i = k
+                atLineStart = false
+                let column = Int32(truncatingIfNeeded: i &- lineStart &+ 1)
+                // `L"…"`, `u8'…'`: a literal's prefix; the literal's token starts at its quote.
+                if k &- i <= 2 && k < n && (p[k] == 34 || p[k] == 39) && (c == 76 || c == 117 || c == 85) {
+                    self.i = k
+                    lexLiteral(col: column)
+                    i = self.i
                     continue
                 }
+                let spelling = UnsafeBufferPointer(start: p + i, count: k &- i)
+                let id = names.intern(spelling, hash: Names.hash(spelling))
+                tokens.append(Token(kind: .identifier, code: id, start: Int32(truncatingIfNeeded: i), length: Int32(truncatingIfNeeded: k &- i),
+                                    line: line, column: column))
+                i = k
+                continue
             }
             if active && isSingleBytePunctuator(c) {
                 atLineStart = false
@@ -137,28 +141,28 @@ public struct Lexer {
         }
     }
 
-    /// Every token or skip that `scan` does not do itself, at `self.i` (whose byte is `c`).
+    /// Every token or skip that `scan` does not do itself, at `self.i` (whose byte is `c`):
+    /// never a space, tab or newline, nor, in live code, an identifier.
     private mutating func lexOther(_ c: UInt8) {
-        // Only these bytes start a space, a comment or a line continuation.
+        // Only these bytes start other white space, a comment or a line continuation.
         if c <= 32 || c == 47 || c == 92, skipSpaceOrComment(c) { return }
         if c == 35 && atLineStart { lexDirective(); return }
         atLineStart = false
         if !active { skipInactiveLine(); return }
         let col = Int32(i - lineStart + 1)
-        if isIdentStart(c) { lexIdentifier(col: col); return }
         if (c >= 48 && c <= 57) || (c == 46 && byte(i + 1) >= 48 && byte(i + 1) <= 57) { lexNumber(col: col); return }
         if c == 34 || c == 39 { lexLiteral(col: col); return }
         lexPunctuator(c, col: col)
     }
 
-    /// Whitespace, a newline, a line continuation or a comment at `i`: consumed, true.
+    /// A carriage return, form feed or vertical tab (`scan` reads spaces, tabs and
+    /// newlines itself), a line continuation or a comment at `i`: consumed, true.
     private mutating func skipSpaceOrComment(_ c: UInt8) -> Bool {
-        if c == 32 || c == 9 || c == 13 || c == 12 || c == 11 {
+        if c == 13 || c == 12 || c == 11 {
             i += 1
             while i < n && (bytes[i] == 32 || bytes[i] == 9) { i += 1 }
             return true
         }
-        if c == 10 { i += 1; line += 1; lineStart = i; atLineStart = true; return true }
         // Line continuation outside directives
         if c == 92 && (byte(i + 1) == 10 || (byte(i + 1) == 13 && byte(i + 2) == 10)) {
             i += byte(i + 1) == 13 ? 3 : 2; line += 1; lineStart = i; return true
@@ -434,20 +438,6 @@ public struct Lexer {
             // On to the next newline or slash.
             i = firstOf(10, 47, 47, from: i + 1)
         }
-    }
-
-    private mutating func lexIdentifier(col: Int32) {
-        var k = i + 1
-        while k < n && isIdentByte(bytes[k]) { k += 1 }
-        // String/char literal prefixes: L"..", u8"..", u'..'
-        if k < n && (bytes[k] == 34 || bytes[k] == 39) && k - i <= 2 {
-            let p = bytes[i]
-            if p == 76 || p == 117 || p == 85 { i = k; lexLiteral(col: col); return }
-        }
-        let spelling = UnsafeBufferPointer(rebasing: bytes[i..<k])
-        let id = names.intern(spelling, hash: Names.hash(spelling))
-        tokens.append(Token(kind: .identifier, code: id, start: Int32(i), length: Int32(k - i), line: line, column: col))
-        i = k
     }
 
     private mutating func lexNumber(col: Int32) {

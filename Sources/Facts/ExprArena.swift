@@ -79,6 +79,14 @@ public struct ExprNode: Sendable, Hashable {
         @inline(__always) set { if hasThirdOperand { field = newValue } }
     }
 
+    /// Where a `call`'s or `initList`'s child list lies in lists of `count` elements
+    /// (`b..<b+c`), or an empty range when that is not inside them.
+    @inlinable @inline(__always)
+    public func listRange(within count: Int) -> Range<Int> {
+        let s = Int(b), e = Int(b) + Int(c)
+        return s >= 0 && e <= count && s <= e ? s..<e : 0..<0
+    }
+
     @inline(__always) private static func packed(_ value: Int32) -> UInt32 {
         value >= 0 && UInt32(value) < none ? UInt32(value) : none
     }
@@ -220,9 +228,7 @@ public struct ExprArena: Sendable, Hashable, ExprReading {
 
     /// The child list of a `call` or `initList` node.
     public func list(of node: ExprNode) -> ArraySlice<Int32> {
-        let s = Int(node.b), e = Int(node.b) + Int(node.c)
-        guard s >= 0, e <= lists.count, s <= e else { return [] }
-        return lists[s..<e]
+        lists[node.listRange(within: lists.count)]
     }
 
     public func type(of node: ExprNode) -> TypeRef {

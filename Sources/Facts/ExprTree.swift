@@ -33,9 +33,7 @@ public struct ExprTree: @unchecked Sendable, Hashable, ExprReading {
     @inlinable
     public func list(of node: ExprNode) -> FactsSlice<Int32> {
         let all = lists
-        let s = Int(node.b), e = Int(node.b) + Int(node.c)
-        guard s >= 0, e <= all.count, s <= e else { return FactsSlice() }
-        return all[s..<e]
+        return all[node.listRange(within: all.count)]
     }
 
     @inlinable

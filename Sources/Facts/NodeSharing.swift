@@ -62,8 +62,7 @@ extension ExprArena {
             if n.kind == .call || n.kind == .initList {
                 // Each owns its argument list, so none is merged.
                 var owner = n
-                let s = Int(node.b), e = Int(node.b) + Int(node.c)
-                let items = s >= 0 && e <= lists.count && s <= e ? UnsafeBufferPointer(rebasing: lists[s..<e]) : UnsafeBufferPointer(start: nil, count: 0)
+                let items = UnsafeBufferPointer(rebasing: lists[node.listRange(within: lists.count)])
                 owner.b = Int32(newLists.count)
                 owner.c = Int32(items.count)
                 for x in items {

@@ -11,8 +11,9 @@ import Darwin
 /// other's serial stretches on the cores.
 ///
 /// `dependencies[k]` are the indices of the tasks task `k` reads, all below `k` (tasks come
-/// in an order that respects their dependencies; others are ignored); `body(k, done)` gets every result finished so far, those of its dependencies
-/// among them. Returns the results in task order: they do not depend on the scheduling.
+/// in an order that respects their dependencies; others are ignored); `body(k, done)` gets
+/// every result finished so far, those of its dependencies among them. Returns the results
+/// in task order: they do not depend on the scheduling.
 public func runTaskGraph<T: Sendable>(count: Int, dependencies: [[Int]],
                                       _ body: @escaping @Sendable (Int, [T?]) -> T) -> [T] {
     let board = TaskBoard<T>(count)

@@ -103,10 +103,9 @@ struct Prepared {
     let scope: ScanScope
     let tree: SourceTree
     let store: FactStore?
-
     /// What left files out of the tree, for the keys of stored results: the `--exclude`
     /// patterns and the skipped top-level directories.
-    func leftOut(_ options: TreeOptions) -> [String] { options.exclude + scope.skippedDirectories.map { "skipped:" + $0 } }
+    let leftOut: [String]
 }
 
 extension TreeOptions {
@@ -124,7 +123,7 @@ extension TreeOptions {
         let store = openStore()
         store?.prefetch(root: CachedIndexer.canonicalRoot(SourceTree.root(of: scope.indexPaths)))
         let tree = SourceTree(paths: scope.indexPaths, excludes: exclude, skipping: Set(scope.skippedDirectories))
-        return Prepared(scope: scope, tree: tree, store: store)
+        return Prepared(scope: scope, tree: tree, store: store, leftOut: exclude + scope.skippedDirectories.map { "skipped:" + $0 })
     }
 
     /// Resolves the scope of `paths` (whole kernel tree indexed, report scoped to the
@@ -169,7 +168,7 @@ extension TreeOptions {
     /// is kept. The output is emitted to `output` and a non-zero status ends the command.
     func cachedOutput(_ paths: [String], key parts: [String], output: String?, _ body: (Session) throws -> CachedOutput) throws {
         let prepared = try prepare(paths)
-        let keyParts = parts + [CachedIndexer.canonicalRoot(prepared.tree.root), prepared.scope.prefixes?.joined(separator: ",") ?? ""] + prepared.leftOut(self)
+        let keyParts = parts + [CachedIndexer.canonicalRoot(prepared.tree.root), prepared.scope.prefixes?.joined(separator: ",") ?? ""] + prepared.leftOut
         var result: CachedOutput?
         if let store = prepared.store, let manifest = ResultCache.unchangedManifest(tree: prepared.tree, store: store) {
             result = ResultCache.load(CachedOutput.self, key: ResultCache.key(keyParts, manifest: manifest), store: store)

@@ -181,7 +181,7 @@ struct ScanCommand: AsyncParsableCommand {
     /// The whole scan's result: read from the persistent index when the tree is unchanged
     /// (and the report needs no scoped subsystem rows), else analysed, and stored.
     func analyseOrLoad(_ prepared: Prepared, wantsRows: Bool, timings: inout Timings) throws -> (CachedScan, Session?) {
-        let keyParts = ["scan", CachedIndexer.canonicalRoot(prepared.tree.root), includeTests ? "include-tests" : "tests-as-notes"] + prepared.leftOut(tree)
+        let keyParts = ["scan", CachedIndexer.canonicalRoot(prepared.tree.root), includeTests ? "include-tests" : "tests-as-notes"] + prepared.leftOut
         let factsKeyParts = keyParts + ["facts"]
         if let store = prepared.store, !reanalyse, !(wantsRows && prepared.scope.prefixes != nil) {
             if let manifest = ResultCache.unchangedManifest(tree: prepared.tree, store: store),
