@@ -34,7 +34,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .int(let i): out += String(i)
         case .double(let d):
             if d.isFinite { out += String(format3(d)) } else { out += "null" }
-        case .string(let s): JSONValue.escape(s, into: &out)
+        case .string(let s): JSONText.escape(s, into: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             // Arrays of scalars stay on one line.
@@ -57,7 +57,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             out += pretty ? "{\n" : "{"
             for (k, (key, v)) in fields.enumerated() {
                 out += pad
-                JSONValue.escape(key, into: &out)
+                JSONText.escape(key, into: &out)
                 out += pretty ? ": " : ":"
                 v.write(into: &out, indent: pretty ? indent + 1 : -1)
                 if k < fields.count - 1 { out += pretty ? ",\n" : "," } else if pretty { out += "\n" }
@@ -71,34 +71,6 @@ public indirect enum JSONValue: Sendable, Equatable {
         var s = String(scaled)
         if s.hasSuffix(".0") { s.removeLast(2) }
         return s
-    }
-
-    /// Escapes per RFC 8259; every control character and U+2028/2029 become `\u` escapes.
-    public static func escape(_ s: String, into out: inout String) {
-        out += "\""
-        // Printable ASCII other than a quote or a backslash (most strings) is copied at once.
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != 34 && $0 != 92 }) {
-            out += s
-            out += "\""
-            return
-        }
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u.value == 0x7f || u.value == 0x2028 || u.value == 0x2029 || u.value == 0xFFFD {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        out += "\""
     }
 }
 

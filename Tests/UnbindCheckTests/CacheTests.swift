@@ -430,6 +430,7 @@ import Glibc
                 return device_register(&w->dev);
             }
             static void widget_other(void) { register_thing(); }
+            static void widget_named(void) { register_name("a \\"quoted\\" \\\\ name\\t"); }
             """, "include/linux/device.h": "struct device { int x; };\n", "Makefile": ""])
         let db = database()
         defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
@@ -447,9 +448,28 @@ import Glibc
         #expect(members == ["device.x builtin int 1 1", "widget.count builtin int 0 1", "widget.dev struct device 1 1"])
         #expect(calls == ["widget_probe devm_kzalloc devm-alloc 4:24 '&pdev->dev' text",
                           "widget_probe device_register driver-core 5:12 '&w->dev' text",
-                          "widget_other register_thing register 7:34 '' text"])
+                          "widget_other register_thing register 7:34 '' text",
+                          #"widget_named register_name register 8:34 '"a \"quoted\" \\ name\t"' text"#])
         #expect(files.count == 2)
         #expect(files.allSatisfy { $0.hasSuffix(" 32 blob") })
+    }
+
+    @Test func anEditedFilesOldRowsAreCollectedWithItsContent() throws {
+        let dir = temporaryTree(["drivers/misc/widget.c": "struct widget { int old_member; };\n", "Makefile": ""])
+        let db = database()
+        defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
+        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
+        try "struct widget { long new_member; };\n".write(toFile: dir + "/drivers/misc/widget.c", atomically: false, encoding: .utf8)
+        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
+        let store = try FactStore(path: db)
+        let (members, contents, rows, orphans) = try store.queue.read { db in
+            (try String.fetchAll(db, sql: "SELECT member || ' ' || type FROM file_member ORDER BY 1"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM content") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM content_rows") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM struct_member WHERE member = 'old_member'") ?? -1)
+        }
+        #expect(members == ["new_member long"])
+        #expect(contents == 1 && rows == 1 && orphans == 0)
     }
 }
 

@@ -201,7 +201,7 @@ import Glibc
 
     /// Strings that need no escape are copied whole; the others go scalar by scalar.
     @Test func jsonStringEscapes() {
-        func escaped(_ s: String) -> String { var out = ""; JSONValue.escape(s, into: &out); return out }
+        func escaped(_ s: String) -> String { var out = ""; JSONText.escape(s, into: &out); return out }
         #expect(escaped("drivers/mtd/core.c") == "\"drivers/mtd/core.c\"")
         #expect(escaped("") == "\"\"")
         #expect(escaped("a\"b\\c") == "\"a\\\"b\\\\c\"")

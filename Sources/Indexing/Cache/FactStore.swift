@@ -62,7 +62,7 @@ func blobChecksum(_ p: UnsafeRawBufferPointer) -> Int64 {
 public final class FactStore: @unchecked Sendable {
     /// Bumped when the tables change; with `FactsCodec.formatVersion` and the tool version
     /// it decides whether an existing database is reused.
-    static let schemaVersion = 2
+    static let schemaVersion = 3
     static let applicationID: Int32 = 0x5542_4331 // "UBC1"
     public static var versionTag: String { "schema \(schemaVersion), facts \(FactsCodec.formatVersion), tool \(UnbindCheckVersion.string)" }
 
@@ -202,20 +202,28 @@ public final class FactStore: @unchecked Sendable {
                 PRIMARY KEY (tree, path)
             ) WITHOUT ROWID;
             CREATE INDEX tree_file_hash ON tree_file(hash);
-            CREATE TABLE struct_def (hash BLOB NOT NULL, name TEXT NOT NULL, is_union INTEGER NOT NULL, line INTEGER NOT NULL);
-            CREATE TABLE struct_member (
-                hash BLOB NOT NULL, struct TEXT NOT NULL, member TEXT NOT NULL,
-                type_kind TEXT NOT NULL,      -- struct, union, enum, named, builtin, unknown
-                type TEXT NOT NULL,           -- the tag or typedef name
-                embedded INTEGER NOT NULL,    -- 1: held by value (not a pointer)
-                line INTEGER NOT NULL
+            CREATE TABLE content_rows (
+                hash BLOB PRIMARY KEY,        -- content.hash
+                structs TEXT NOT NULL,        -- JSON: [[name, is_union, line], …]
+                members TEXT NOT NULL,        -- JSON: [[struct, member, type_kind, type, embedded, line], …]
+                calls TEXT NOT NULL           -- JSON: [[function, callee, kind, line, column, argument], …]
             );
-            CREATE TABLE call_site (
-                hash BLOB NOT NULL, function TEXT NOT NULL, callee TEXT NOT NULL,
-                kind TEXT NOT NULL,           -- devm-alloc, register, unregister, driver-core
-                line INTEGER NOT NULL, column INTEGER NOT NULL,
-                argument TEXT NOT NULL        -- the first argument as written
-            );
+            CREATE VIEW struct_def AS SELECT r.hash AS hash, json_extract(j.value, '$[0]') AS name,
+                json_extract(j.value, '$[1]') AS is_union, json_extract(j.value, '$[2]') AS line
+                FROM content_rows r, json_each(r.structs) j;
+            CREATE VIEW struct_member AS SELECT r.hash AS hash, json_extract(j.value, '$[0]') AS struct,
+                json_extract(j.value, '$[1]') AS member,
+                json_extract(j.value, '$[2]') AS type_kind, -- struct, union, enum, named, builtin, unknown
+                json_extract(j.value, '$[3]') AS type,      -- the tag or typedef name
+                json_extract(j.value, '$[4]') AS embedded,  -- 1: held by value (not a pointer)
+                json_extract(j.value, '$[5]') AS line
+                FROM content_rows r, json_each(r.members) j;
+            CREATE VIEW call_site AS SELECT r.hash AS hash, json_extract(j.value, '$[0]') AS function,
+                json_extract(j.value, '$[1]') AS callee,
+                json_extract(j.value, '$[2]') AS kind,      -- devm-alloc, register, unregister, driver-core
+                json_extract(j.value, '$[3]') AS line, json_extract(j.value, '$[4]') AS column,
+                json_extract(j.value, '$[5]') AS argument   -- the first argument as written
+                FROM content_rows r, json_each(r.calls) j;
             CREATE TABLE report (
                 key TEXT PRIMARY KEY,         -- tool version, options and tree manifest hash
                 value BLOB NOT NULL
@@ -224,7 +232,6 @@ public final class FactStore: @unchecked Sendable {
             CREATE VIEW file_member AS SELECT tf.tree, tf.path, m.* FROM tree_file tf JOIN struct_member m ON m.hash = tf.hash;
             CREATE VIEW file_call AS SELECT tf.tree, tf.path, c.* FROM tree_file tf JOIN call_site c ON c.hash = tf.hash;
             """)
-        try createBulkIndexes(db)
         try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('format', 'unbindcheck-index'), ('version', ?)", arguments: [versionTag])
     }
 
@@ -419,21 +426,9 @@ public final class FactStore: @unchecked Sendable {
     struct NewContent: Sendable { var hash: ContentHash; var blob: [UInt8]; var facts: FileFacts; var factsHash: ContentHash }
     struct ManifestUpdate: Sendable { var path: String; var size: Int64; var mtime: Int64; var hash: ContentHash }
 
-    /// The queryable tables' secondary indexes: dropped before a bulk insert and built once
-    /// after it, which is several times faster than keeping them up to date row by row.
-    static let bulkIndexes = [
-        ("struct_def_name", "struct_def(name)"), ("struct_member_type", "struct_member(type)"),
-        ("struct_member_struct", "struct_member(struct)"), ("call_site_callee", "call_site(callee)"),
-        ("call_site_kind", "call_site(kind)"),
-    ]
-    static func createBulkIndexes(_ db: Database) throws {
-        for (name, on) in bulkIndexes { try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(name) ON \(on)") }
-    }
-    /// New contents from which a write goes through `bulkIndexes`.
+    /// New contents from which a write goes through a rollback journal (see
+    /// `storeInBackground`).
     static let bulkThreshold = 2000
-    /// Orphaned contents whose queryable rows are collected together (those rows are never
-    /// seen through the views meanwhile: the views join on `tree_file`).
-    static let collectThreshold = 2000
 
     /// Waits until the writes queued so far are done (queued behind them).
     public func flush() {
@@ -464,7 +459,7 @@ public final class FactStore: @unchecked Sendable {
             // checkpoint. The database is back in WAL mode afterwards.
             let journaled = bulk && (try? String.fetchOne(db, sql: "PRAGMA journal_mode = TRUNCATE"))?.lowercased() == "truncate"
             defer { if journaled { _ = try? String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") } }
-            let result = Result { try db.inTransaction { try Self.write(db, tree: tree, content: content, manifest: manifest, bulk: bulk); return .commit } }
+            let result = Result { try db.inTransaction { try Self.write(db, tree: tree, content: content, manifest: manifest); return .commit } }
             if case .failure(let error) = result {
                 advanced?.writeFailed = true
                 FileHandle.standardError.write(Data("unbindcheck: cache \(path): could not store the new facts (\(error)); the next run parses them again\n".utf8))
@@ -472,11 +467,8 @@ public final class FactStore: @unchecked Sendable {
         }
     }
 
-    /// `bulk`: the batch goes through `bulkIndexes` (`bulkThreshold` contents or more).
-    private static func write(_ db: Database, tree: Int64, content: [NewContent], manifest: [ManifestUpdate], bulk: Bool) throws {
-        if bulk { for (name, _) in bulkIndexes { try db.execute(sql: "DROP INDEX IF EXISTS \(name)") } }
+    private static func write(_ db: Database, tree: Int64, content: [NewContent], manifest: [ManifestUpdate]) throws {
         try insert(db, content: content)
-        if bulk { try createBulkIndexes(db) }
         var upsert = try RowInserter(db, sql: "INSERT OR REPLACE INTO tree_file (tree, path, size, mtime_ns, hash) VALUES (?, ?, ?, ?, ?)")
         for m in manifest {
             upsert.bind(tree); upsert.bind(m.path); upsert.bind(m.size); upsert.bind(m.mtime); upsert.bind(blob: m.hash.data)
@@ -487,46 +479,21 @@ public final class FactStore: @unchecked Sendable {
 
     private static func insert(_ db: Database, content: [NewContent]) throws {
         var insContent = try RowInserter(db, sql: "INSERT OR REPLACE INTO content (hash, bytes, checksum, facts, facts_hash) VALUES (?, ?, ?, ?, ?)")
-        var insStruct = try RowInserter(db, sql: "INSERT INTO struct_def (hash, name, is_union, line) VALUES (?, ?, ?, ?)")
-        var insMember = try RowInserter(db, sql: "INSERT INTO struct_member (hash, struct, member, type_kind, type, embedded, line) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        var insCall = try RowInserter(db, sql: "INSERT INTO call_site (hash, function, callee, kind, line, column, argument) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        var insRows = try RowInserter(db, sql: "INSERT OR REPLACE INTO content_rows (hash, structs, members, calls) VALUES (?, ?, ?, ?)")
         for c in content {
             let key = c.hash.data
             insContent.bind(blob: key); insContent.bind(c.facts.bytes)
             insContent.bind(c.blob.withUnsafeBytes { blobChecksum($0) })
             insContent.bind(blob: c.blob); insContent.bind(blob: c.factsHash.data)
             try insContent.step()
-            // Read in place: a copied declaration retains every array it holds.
-            let facts = c.facts
-            for a in facts.aggregates.indices {
-                insStruct.bind(blob: key); insStruct.bind(facts.aggregates[a].name)
-                insStruct.bind(facts.aggregates[a].isUnion); insStruct.bind(facts.aggregates[a].line)
-                try insStruct.step()
-                for m in facts.aggregates[a].fields.indices {
-                    let field = facts.aggregates[a].fields[m]
-                    insMember.bind(blob: key); insMember.bind(facts.aggregates[a].name); insMember.bind(field.name)
-                    insMember.bind(Self.kindName(field.type.kind)); insMember.bind(field.type.name)
-                    insMember.bind(field.type.isEmbedded); insMember.bind(field.line)
-                    try insMember.step()
-                }
-            }
-            for f in facts.functions.indices {
-                for k in facts.functions[f].calls.indices {
-                    guard let kind = Self.callKind(facts.functions[f].calls[k].callee) else { continue }
-                    let fn = facts.functions[f]
-                    let call = fn.calls[k]
-                    let first = fn.exprs.arguments(call.node).first.map { fn.exprs.render($0) } ?? ""
-                    insCall.bind(blob: key); insCall.bind(fn.name); insCall.bind(call.callee); insCall.bind(kind)
-                    insCall.bind(call.line); insCall.bind(call.column); insCall.bind(first)
-                    try insCall.step()
-                }
-            }
+            let rows = QueryableRows(c.facts)
+            insRows.bind(blob: key); insRows.bind(text: rows.structs.bytes); insRows.bind(text: rows.members.bytes); insRows.bind(text: rows.calls.bytes)
+            try insRows.step()
         }
     }
 
     /// Drops trees whose root is gone (temporary copies) and content no tree refers to any
-    /// more (an edited file's old version). The queryable rows of dropped content, which
-    /// take a scan of their tables to find, are collected once enough content was dropped.
+    /// more (an edited file's old version), with its queryable rows.
     private static func collectGarbage(_ db: Database) throws {
         for row in try Row.fetchAll(db, sql: "SELECT id, root FROM tree") {
             let root: String = row[1]
@@ -534,19 +501,10 @@ public final class FactStore: @unchecked Sendable {
                 try db.execute(sql: "DELETE FROM tree_file WHERE tree = ?; DELETE FROM tree WHERE id = ?", arguments: [row[0] as Int64, row[0] as Int64])
             }
         }
-        try db.execute(sql: "DELETE FROM content WHERE hash NOT IN (SELECT hash FROM tree_file)")
-        let dropped = db.changesCount
-        guard dropped > 0 else { return }
-        let pending = (try Int.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'dropped'") ?? 0) + dropped
-        if pending < collectThreshold {
-            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('dropped', ?)", arguments: [String(pending)])
-            return
-        }
+        // Through the hash indexes alone (`EXCEPT`), not a scan of the tables' rows.
         try db.execute(sql: """
-            DELETE FROM struct_def WHERE hash NOT IN (SELECT hash FROM content);
-            DELETE FROM struct_member WHERE hash NOT IN (SELECT hash FROM content);
-            DELETE FROM call_site WHERE hash NOT IN (SELECT hash FROM content);
-            DELETE FROM meta WHERE key = 'dropped';
+            DELETE FROM content_rows WHERE hash IN (SELECT hash FROM content_rows EXCEPT SELECT hash FROM tree_file);
+            DELETE FROM content WHERE hash IN (SELECT hash FROM content EXCEPT SELECT hash FROM tree_file);
             """)
     }
 

@@ -1,5 +1,91 @@
 import Facts
 
+/// One content's rows of the queryable views (`struct_def`, `struct_member`, `call_site`),
+/// as the JSON arrays (UTF-8 text) `content_rows` stores: SQLite stores one row per content
+/// far faster than a row per member (a tree has about 800,000), and `json_each` lists them
+/// back.
+struct QueryableRows {
+    /// `[[name, is_union, line], …]`
+    private(set) var structs = JSONRows()
+    /// `[[struct, member, type_kind, type, embedded, line], …]`
+    private(set) var members = JSONRows()
+    /// `[[function, callee, kind, line, column, argument], …]`: the calls `callKind` names.
+    private(set) var calls = JSONRows()
+
+    init(_ facts: FileFacts) {
+        // Read in place: a copied declaration retains every array it holds.
+        for a in facts.aggregates.indices {
+            let name = facts.aggregates[a].name
+            structs.row(name, facts.aggregates[a].isUnion ? 1 : 0, Int(facts.aggregates[a].line))
+            for m in facts.aggregates[a].fields.indices {
+                let field = facts.aggregates[a].fields[m]
+                members.row(name, field.name, FactStore.kindName(field.type.kind), field.type.name,
+                            field.type.isEmbedded ? 1 : 0, Int(field.line))
+            }
+        }
+        for f in facts.functions.indices {
+            for k in facts.functions[f].calls.indices {
+                guard let kind = FactStore.callKind(facts.functions[f].calls[k].callee) else { continue }
+                let fn = facts.functions[f]
+                let call = fn.calls[k]
+                calls.row(fn.name, call.callee, kind, Int(call.line), Int(call.column),
+                          fn.exprs.arguments(call.node).first.map { fn.exprs.render($0) } ?? "")
+            }
+        }
+        structs.close(); members.close(); calls.close()
+    }
+}
+
+/// A JSON array of rows written as UTF-8 bytes, each row an array of strings and integers.
+struct JSONRows {
+    private(set) var bytes: [UInt8] = [UInt8(ascii: "[")]
+
+    /// Ends the array.
+    mutating func close() { bytes.append(UInt8(ascii: "]")) }
+
+    mutating func row(_ a: String, _ n: Int, _ m: Int) {
+        open(); string(a); int(n); int(m); end()
+    }
+
+    mutating func row(_ a: String, _ b: String, _ c: String, _ d: String, _ n: Int, _ m: Int) {
+        open(); string(a); comma(); string(b); comma(); string(c); comma(); string(d); int(n); int(m); end()
+    }
+
+    mutating func row(_ a: String, _ b: String, _ c: String, _ n: Int, _ m: Int, _ last: String) {
+        open(); string(a); comma(); string(b); comma(); string(c); int(n); int(m); comma(); string(last); end()
+    }
+
+    private mutating func open() {
+        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "["))
+    }
+
+    private mutating func end() { bytes.append(UInt8(ascii: "]")) }
+    private mutating func comma() { bytes.append(UInt8(ascii: ",")) }
+
+    /// A string, quoted; escaped by `JSONText` unless it is printable ASCII without a quote
+    /// or a backslash (every identifier).
+    private mutating func string(_ s: String) {
+        var s = s
+        let plain = s.withUTF8 { p -> Bool in
+            guard p.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != 34 && $0 != 92 }) else { return false }
+            bytes.append(34); bytes.append(contentsOf: p); bytes.append(34)
+            return true
+        }
+        if !plain {
+            var escaped = ""
+            JSONText.escape(s, into: &escaped)
+            bytes.append(contentsOf: escaped.utf8)
+        }
+    }
+
+    /// A comma and an integer's decimal digits.
+    private mutating func int(_ n: Int) {
+        bytes.append(UInt8(ascii: ","))
+        bytes.append(contentsOf: String(n).utf8)
+    }
+}
+
 /// The values of the queryable tables' columns: a field type's kind and a call's kind.
 extension FactStore {
     static func kindName(_ k: TypeRef.Kind) -> String {

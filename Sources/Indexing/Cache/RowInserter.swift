@@ -38,6 +38,16 @@ struct RowInserter {
         column += 1
     }
 
+    /// UTF-8 text given as bytes (the queryable rows' JSON).
+    mutating func bind(text v: [UInt8]) {
+        let stmt = statement.sqliteStatement, col = column
+        v.withUnsafeBytes { p in
+            let text = p.baseAddress ?? UnsafeRawPointer(Self.emptyText.utf8Start)
+            _ = sqlite3_bind_text(stmt, col, text.assumingMemoryBound(to: CChar.self), Int32(p.count), Self.transient)
+        }
+        column += 1
+    }
+
     mutating func bind(blob v: UnsafeRawBufferPointer) {
         let bytes = v.baseAddress ?? UnsafeRawPointer(Self.emptyText.utf8Start)
         sqlite3_bind_blob(statement.sqliteStatement, column, bytes, Int32(v.count), Self.transient)
