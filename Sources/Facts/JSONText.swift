@@ -1,7 +1,8 @@
 /// JSON text: strings escaped per RFC 8259, for `JSONValue` (reports) and for the rows
 /// the persistent index writes as JSON (`FactStore`'s queryable views).
 public enum JSONText {
-    /// Escapes per RFC 8259; every control character and U+2028/2029 become `\u` escapes.
+    /// Escapes per RFC 8259; every control character, DEL, U+2028/2029 and U+FFFD (the
+    /// mark of a byte that was not UTF-8) become `\u` escapes.
     public static func escape(_ s: String, into out: inout String) {
         out += "\""
         // Printable ASCII other than a quote or a backslash (most strings) is copied at once.
@@ -28,5 +29,4 @@ public enum JSONText {
         }
         out += "\""
     }
-
 }

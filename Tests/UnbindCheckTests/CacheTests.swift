@@ -431,6 +431,7 @@ import Glibc
             }
             static void widget_other(void) { register_thing(); }
             static void widget_named(void) { register_name("a \\"quoted\\" \\\\ name\\t"); }
+            static void widget_accented(void) { register_accent("caf\u{e9}\t"); }
             """, "include/linux/device.h": "struct device { int x; };\n", "Makefile": ""])
         let db = database()
         defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
@@ -449,27 +450,37 @@ import Glibc
         #expect(calls == ["widget_probe devm_kzalloc devm-alloc 4:24 '&pdev->dev' text",
                           "widget_probe device_register driver-core 5:12 '&w->dev' text",
                           "widget_other register_thing register 7:34 '' text",
-                          #"widget_named register_name register 8:34 '"a \"quoted\" \\ name\t"' text"#])
+                          #"widget_named register_name register 8:34 '"a \"quoted\" \\ name\t"' text"#,
+                          "widget_accented register_accent register 9:37 '\"caf\u{e9}\t\"' text"])
         #expect(files.count == 2)
         #expect(files.allSatisfy { $0.hasSuffix(" 32 blob") })
     }
 
     @Test func anEditedFilesOldRowsAreCollectedWithItsContent() throws {
-        let dir = temporaryTree(["drivers/misc/widget.c": "struct widget { int old_member; };\n", "Makefile": ""])
+        // A second path holds the same content and keeps it: its rows stay.
+        let dir = temporaryTree(["drivers/misc/widget.c": "struct widget { int old_member; };\n",
+                                 "drivers/misc/copy.c": "struct widget { int old_member; };\n", "Makefile": ""])
         let db = database()
         defer { removeTree(dir); removeTree(SourceTree.dirname(db)) }
         _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
         try "struct widget { long new_member; };\n".write(toFile: dir + "/drivers/misc/widget.c", atomically: false, encoding: .utf8)
         _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
         let store = try FactStore(path: db)
-        let (members, contents, rows, orphans) = try store.queue.read { db in
-            (try String.fetchAll(db, sql: "SELECT member || ' ' || type FROM file_member ORDER BY 1"),
+        let (members, contents, rows) = try store.queue.read { db in
+            (try String.fetchAll(db, sql: "SELECT path || ' ' || member || ' ' || type FROM file_member ORDER BY 1"),
              try Int.fetchOne(db, sql: "SELECT count(*) FROM content") ?? -1,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM content_rows") ?? -1,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM struct_member WHERE member = 'old_member'") ?? -1)
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM content_rows") ?? -1)
         }
-        #expect(members == ["new_member long"])
-        #expect(contents == 1 && rows == 1 && orphans == 0)
+        #expect(members == ["drivers/misc/copy.c old_member int", "drivers/misc/widget.c new_member long"])
+        #expect(contents == 2 && rows == 2)
+        // Then the copy changes too: the old content and its rows go.
+        try "struct widget { short newer; };\n".write(toFile: dir + "/drivers/misc/copy.c", atomically: false, encoding: .utf8)
+        _ = IndexRun.written(paths: [dir], jobs: 1, cachePath: db)
+        let (old, left) = try store.queue.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM struct_member WHERE member = 'old_member'") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM content_rows") ?? -1)
+        }
+        #expect(old == 0 && left == 2)
     }
 }
 

@@ -208,21 +208,26 @@ public final class FactStore: @unchecked Sendable {
                 members TEXT NOT NULL,        -- JSON: [[struct, member, type_kind, type, embedded, line], …]
                 calls TEXT NOT NULL           -- JSON: [[function, callee, kind, line, column, argument], …]
             );
-            CREATE VIEW struct_def AS SELECT r.hash AS hash, json_extract(j.value, '$[0]') AS name,
-                json_extract(j.value, '$[1]') AS is_union, json_extract(j.value, '$[2]') AS line
+            CREATE VIEW struct_def AS SELECT r.hash AS hash,
+                CAST(json_extract(j.value, '$[0]') AS TEXT) AS name,
+                CAST(json_extract(j.value, '$[1]') AS INTEGER) AS is_union,
+                CAST(json_extract(j.value, '$[2]') AS INTEGER) AS line
                 FROM content_rows r, json_each(r.structs) j;
-            CREATE VIEW struct_member AS SELECT r.hash AS hash, json_extract(j.value, '$[0]') AS struct,
-                json_extract(j.value, '$[1]') AS member,
-                json_extract(j.value, '$[2]') AS type_kind, -- struct, union, enum, named, builtin, unknown
-                json_extract(j.value, '$[3]') AS type,      -- the tag or typedef name
-                json_extract(j.value, '$[4]') AS embedded,  -- 1: held by value (not a pointer)
-                json_extract(j.value, '$[5]') AS line
+            CREATE VIEW struct_member AS SELECT r.hash AS hash,
+                CAST(json_extract(j.value, '$[0]') AS TEXT) AS struct,
+                CAST(json_extract(j.value, '$[1]') AS TEXT) AS member,
+                CAST(json_extract(j.value, '$[2]') AS TEXT) AS type_kind,   -- struct, union, enum, named, builtin, unknown
+                CAST(json_extract(j.value, '$[3]') AS TEXT) AS type,        -- the tag or typedef name
+                CAST(json_extract(j.value, '$[4]') AS INTEGER) AS embedded, -- 1: held by value (not a pointer)
+                CAST(json_extract(j.value, '$[5]') AS INTEGER) AS line
                 FROM content_rows r, json_each(r.members) j;
-            CREATE VIEW call_site AS SELECT r.hash AS hash, json_extract(j.value, '$[0]') AS function,
-                json_extract(j.value, '$[1]') AS callee,
-                json_extract(j.value, '$[2]') AS kind,      -- devm-alloc, register, unregister, driver-core
-                json_extract(j.value, '$[3]') AS line, json_extract(j.value, '$[4]') AS column,
-                json_extract(j.value, '$[5]') AS argument   -- the first argument as written
+            CREATE VIEW call_site AS SELECT r.hash AS hash,
+                CAST(json_extract(j.value, '$[0]') AS TEXT) AS function,
+                CAST(json_extract(j.value, '$[1]') AS TEXT) AS callee,
+                CAST(json_extract(j.value, '$[2]') AS TEXT) AS kind,        -- devm-alloc, register, unregister, driver-core
+                CAST(json_extract(j.value, '$[3]') AS INTEGER) AS line,
+                CAST(json_extract(j.value, '$[4]') AS INTEGER) AS column,
+                CAST(json_extract(j.value, '$[5]') AS TEXT) AS argument     -- the first argument as written
                 FROM content_rows r, json_each(r.calls) j;
             CREATE TABLE report (
                 key TEXT PRIMARY KEY,         -- tool version, options and tree manifest hash
@@ -501,7 +506,7 @@ public final class FactStore: @unchecked Sendable {
                 try db.execute(sql: "DELETE FROM tree_file WHERE tree = ?; DELETE FROM tree WHERE id = ?", arguments: [row[0] as Int64, row[0] as Int64])
             }
         }
-        // Through the hash indexes alone (`EXCEPT`), not a scan of the tables' rows.
+        // Index-only scans of the hashes (`EXCEPT`), not scans of the tables' rows.
         try db.execute(sql: """
             DELETE FROM content_rows WHERE hash IN (SELECT hash FROM content_rows EXCEPT SELECT hash FROM tree_file);
             DELETE FROM content WHERE hash IN (SELECT hash FROM content EXCEPT SELECT hash FROM tree_file);

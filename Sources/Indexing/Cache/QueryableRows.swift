@@ -2,8 +2,8 @@ import Facts
 
 /// One content's rows of the queryable views (`struct_def`, `struct_member`, `call_site`),
 /// as the JSON arrays (UTF-8 text) `content_rows` stores: SQLite stores one row per content
-/// far faster than a row per member (a tree has about 800,000), and `json_each` lists them
-/// back.
+/// far faster than a row per struct, member and call (6.12 has about 950,000: 766,000
+/// members, 115,000 structs, 69,000 calls), and `json_each` lists them back.
 struct QueryableRows {
     /// `[[name, is_union, line], …]`
     private(set) var structs = JSONRows()

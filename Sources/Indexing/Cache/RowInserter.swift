@@ -3,8 +3,9 @@ import GRDB
 import GRDBSQLite
 
 /// A prepared `INSERT` whose values are bound one by one through SQLite's C API. A fill
-/// writes about a million queryable rows; GRDB's `execute(arguments:)` boxes each value
-/// and builds an argument array per row, which cost more than SQLite's own work.
+/// writes three rows per file (its content, its queryable rows and its manifest row);
+/// GRDB's `execute(arguments:)` boxes each value and builds an argument array per row,
+/// which cost more than SQLite's own work when every member had a row of its own.
 /// Binds what GRDB would: integers, text (an empty string as empty text, not NULL) and
 /// blobs.
 struct RowInserter {
