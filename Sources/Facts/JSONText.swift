@@ -5,8 +5,8 @@ public enum JSONText {
     /// mark of a byte that was not UTF-8) become `\u` escapes.
     public static func escape(_ s: String, into out: inout String) {
         out += "\""
-        // Printable ASCII other than a quote or a backslash (most strings) is copied at once.
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != 34 && $0 != 92 }) {
+        // Most strings need no escape and are copied at once.
+        if isPlain(s.utf8) {
             out += s
             out += "\""
             return
@@ -28,5 +28,12 @@ public enum JSONText {
             }
         }
         out += "\""
+    }
+
+    /// Printable ASCII other than a quote or a backslash: bytes a JSON string holds as they
+    /// are (every C identifier).
+    @inlinable
+    public static func isPlain<S: Sequence<UInt8>>(_ bytes: S) -> Bool {
+        bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7f && $0 != 34 && $0 != 92 }
     }
 }

@@ -63,12 +63,11 @@ struct JSONRows {
     private mutating func end() { bytes.append(UInt8(ascii: "]")) }
     private mutating func comma() { bytes.append(UInt8(ascii: ",")) }
 
-    /// A string, quoted; escaped by `JSONText` unless it is printable ASCII without a quote
-    /// or a backslash (every identifier).
+    /// A string, quoted; escaped by `JSONText` unless it needs no escape (every identifier).
     private mutating func string(_ s: String) {
         var s = s
         let plain = s.withUTF8 { p -> Bool in
-            guard p.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != 34 && $0 != 92 }) else { return false }
+            guard JSONText.isPlain(p) else { return false }
             bytes.append(34); bytes.append(contentsOf: p); bytes.append(34)
             return true
         }

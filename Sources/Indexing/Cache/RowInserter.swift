@@ -29,25 +29,20 @@ struct RowInserter {
     mutating func bind(_ v: Int) { bind(Int64(v)) }
     mutating func bind(_ v: Bool) { bind(Int64(v ? 1 : 0)) }
 
-    mutating func bind(_ v: String) {
-        var s = v
-        let stmt = statement.sqliteStatement, col = column
-        s.withUTF8 { p in
-            let text = p.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(Self.emptyText.utf8Start)
-            _ = sqlite3_bind_text(stmt, col, text.assumingMemoryBound(to: CChar.self), Int32(p.count), Self.transient)
-        }
+    /// UTF-8 text; SQLite copies it before the bind returns.
+    mutating func bind(text v: UnsafeRawBufferPointer) {
+        let text = v.baseAddress ?? UnsafeRawPointer(Self.emptyText.utf8Start)
+        _ = sqlite3_bind_text(statement.sqliteStatement, column, text.assumingMemoryBound(to: CChar.self), Int32(v.count), Self.transient)
         column += 1
     }
 
-    /// UTF-8 text given as bytes (the queryable rows' JSON).
-    mutating func bind(text v: [UInt8]) {
-        let stmt = statement.sqliteStatement, col = column
-        v.withUnsafeBytes { p in
-            let text = p.baseAddress ?? UnsafeRawPointer(Self.emptyText.utf8Start)
-            _ = sqlite3_bind_text(stmt, col, text.assumingMemoryBound(to: CChar.self), Int32(p.count), Self.transient)
-        }
-        column += 1
+    mutating func bind(_ v: String) {
+        var s = v
+        s.withUTF8 { bind(text: UnsafeRawBufferPointer($0)) }
     }
+
+    /// UTF-8 text given as bytes (the queryable rows' JSON).
+    mutating func bind(text v: [UInt8]) { v.withUnsafeBytes { bind(text: $0) } }
 
     mutating func bind(blob v: UnsafeRawBufferPointer) {
         let bytes = v.baseAddress ?? UnsafeRawPointer(Self.emptyText.utf8Start)
