@@ -82,19 +82,25 @@ public struct Lexer {
     /// The text of the directive being read (see `directiveRest`), reused line after line.
     private var rest: [UInt8] = []
 
+    /// Where `run` writes its tokens before they are moved into `tokens`.
+    private var output = TokenOutput()
+
+    @inline(__always) private mutating func emit(_ token: Token) { output.append(token) }
+
     @inline(__always) private func byte(_ k: Int) -> UInt8 { k < n ? bytes[k] : 0 }
 
     /// Lexes `bytes` completely. Never traps on any input.
     public mutating func run(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         n = bytes.count
-        tokens.reserveCapacity(n / 5 + 16)
+        output.reserve(n / 5 + 16)
         i = 0; line = 1; lineStart = 0; atLineStart = true; conds = []; active = true; reportedJunk = false; ifOrdinal = 0
         if let base = bytes.baseAddress { scan(base) }
         if !conds.isEmpty {
             diagnostics.append(FileDiagnostic(line: line, column: 1, message: "\(conds.count) unterminated #if at end of file"))
         }
-        tokens.append(Token(kind: .end, code: 0, start: Int32(n), length: 0, line: line, column: Int32(max(0, n - lineStart) + 1)))
+        emit(Token(kind: .end, code: 0, start: Int32(n), length: 0, line: line, column: Int32(max(0, n - lineStart) + 1)))
+        output.move(appendingTo: &tokens)
         self.bytes = UnsafeBufferPointer(start: nil, count: 0)
     }
 
@@ -123,14 +129,14 @@ public struct Lexer {
                 }
                 let spelling = UnsafeBufferPointer(start: p + i, count: k &- i)
                 let id = names.intern(spelling, hash: Names.hash(spelling))
-                tokens.append(Token(kind: .identifier, code: id, start: Int32(truncatingIfNeeded: i), length: Int32(truncatingIfNeeded: k &- i),
+                emit(Token(kind: .identifier, code: id, start: Int32(truncatingIfNeeded: i), length: Int32(truncatingIfNeeded: k &- i),
                                     line: line, column: column))
                 i = k
                 continue
             }
             if active && isSingleBytePunctuator(c) {
                 atLineStart = false
-                tokens.append(Token(kind: .punct, code: Int32(c), start: Int32(truncatingIfNeeded: i), length: 1,
+                emit(Token(kind: .punct, code: Int32(c), start: Int32(truncatingIfNeeded: i), length: 1,
                                     line: line, column: Int32(truncatingIfNeeded: i &- lineStart &+ 1)))
                 i &+= 1
                 continue
@@ -448,7 +454,7 @@ public struct Lexer {
             if (d == 43 || d == 45) && (bytes[k - 1] == 101 || bytes[k - 1] == 69 || bytes[k - 1] == 112 || bytes[k - 1] == 80) { k += 1; continue }
             break
         }
-        tokens.append(Token(kind: .number, code: 0, start: Int32(i), length: Int32(k - i), line: line, column: col))
+        emit(Token(kind: .number, code: 0, start: Int32(i), length: Int32(k - i), line: line, column: col))
         i = k
     }
 
@@ -473,7 +479,7 @@ public struct Lexer {
         if !terminated {
             diagnostics.append(FileDiagnostic(line: startLine, column: col, message: quote == 34 ? "unterminated string literal" : "unterminated character literal"))
         }
-        tokens.append(Token(kind: quote == 34 ? .string : .character, code: 0, start: Int32(start), length: Int32(k - start), line: startLine, column: col))
+        emit(Token(kind: quote == 34 ? .string : .character, code: 0, start: Int32(start), length: Int32(k - start), line: startLine, column: col))
         i = k
     }
 
@@ -520,7 +526,7 @@ public struct Lexer {
                 return
             }
         }
-        tokens.append(Token(kind: .punct, code: code, start: Int32(i), length: Int32(len), line: line, column: col))
+        emit(Token(kind: .punct, code: code, start: Int32(i), length: Int32(len), line: line, column: col))
         i += len
     }
 

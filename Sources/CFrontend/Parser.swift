@@ -15,6 +15,8 @@ struct Parser {
 
     // Per-function state.
     var arena = ExprArena()
+    /// The arrays a body's compaction works in, kept from one function to the next.
+    var compaction = ArenaCompaction()
     var calls: [CallSite] = []
     var assigns: [AssignmentSite] = []
     var returns: [Int32] = []

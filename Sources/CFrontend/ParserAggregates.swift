@@ -126,7 +126,7 @@ extension Parser {
 
     mutating func parseFunctionDefinition(spec: Specifiers, declarator d: Declarator) {
         // The arena's storage is reused from function to function; what a function keeps
-        // is copied out by `compacted`.
+        // is copied out by its compaction.
         arena.nodes.removeAll(keepingCapacity: true)
         arena.lists.removeAll(keepingCapacity: true)
         arena.types = []
@@ -183,7 +183,9 @@ extension Parser {
         roots += returns
         for a in assigns { roots.append(a.lhs); roots.append(a.rhs) }
         for t in tests { roots.append(t.node) }
-        let (exprs, map) = arena.compacted(roots: roots)
+        arena.compact(roots: roots, into: &compaction)
+        let exprs = compaction.arena(from: arena)
+        let map = compaction.map
         func remap(_ x: Int32) -> Int32 { x >= 0 && Int(x) < map.count ? map[Int(x)] : -1 }
         for k in calls.indices { calls[k].node = remap(calls[k].node); calls[k].target = remap(calls[k].target) }
         for k in assigns.indices { assigns[k].lhs = remap(assigns[k].lhs); assigns[k].rhs = remap(assigns[k].rhs) }

@@ -16,6 +16,44 @@ public struct Token: Sendable {
     public var column: Int32
 }
 
+/// A lexer's tokens while it runs: a buffer grown by doubling and then moved into an
+/// array at once. An array appended token by token checks its uniqueness and capacity
+/// every time, and a file has tens of thousands of tokens. Owned by one lexer; `move`
+/// frees it.
+struct TokenOutput {
+    private var base: UnsafeMutablePointer<Token>? = nil
+    private var count = 0
+    private var capacity = 0
+
+    /// Room for at least `n` tokens.
+    mutating func reserve(_ n: Int) { if n > capacity { grow(to: n) } }
+
+    @inline(__always) mutating func append(_ token: Token) {
+        if count == capacity { grow(to: Swift.max(64, 2 * capacity)) }
+        (base.unsafelyUnwrapped + count).initialize(to: token)
+        count &+= 1
+    }
+
+    @inline(never) private mutating func grow(to n: Int) {
+        let bigger = UnsafeMutablePointer<Token>.allocate(capacity: n)
+        if let old = base {
+            bigger.moveInitialize(from: old, count: count)
+            old.deallocate()
+        }
+        base = bigger
+        capacity = n
+    }
+
+    /// Appends the tokens to `tokens` and frees the buffer (empty again).
+    mutating func move(appendingTo tokens: inout [Token]) {
+        guard let old = base else { return }
+        tokens.append(contentsOf: UnsafeBufferPointer(start: old, count: count))
+        old.deinitialize(count: count)
+        old.deallocate()
+        base = nil; count = 0; capacity = 0
+    }
+}
+
 /// Multi-character punctuator codes (single characters use their ASCII value).
 enum Punct {
     // Single-character punctuators, by name.

@@ -98,7 +98,7 @@ public struct ExprNode: Sendable, Hashable {
 }
 
 /// Expression trees of one function as a parser builds them, stored flat; a function keeps
-/// them packed (`ExprTree`). Equal subtrees may be one node (`compactedMerging`): read
+/// them packed (`ExprTree`). Equal subtrees may be one node (`mergeReachable`): read
 /// nodes as values.
 public struct ExprArena: Sendable, Hashable, ExprReading {
     public var nodes: [ExprNode] = []
@@ -121,52 +121,6 @@ public struct ExprArena: Sendable, Hashable, ExprReading {
 
     public var nodeCount: Int { nodes.count }
 
-    /// Keeps only the nodes reachable from `roots`, renumbering them in their old order and
-    /// merging equal ones; returns the map from old to new indices (-1 for dropped nodes).
-    public mutating func compact(roots: [Int32]) -> [Int32] {
-        let (kept, map) = compacted(roots: roots)
-        self = kept
-        return map
-    }
-
-    /// The arena with only the nodes reachable from `roots`, renumbered in their old order
-    /// with equal nodes merged (`compactedMerging`), and the map from old to new indices
-    /// (-1 for dropped nodes). `self` is left as it is, so a parser can reuse its storage
-    /// for the next function.
-    public func compacted(roots: [Int32]) -> (ExprArena, [Int32]) {
-        let reach = reachable(from: roots)
-        return compactedMerging(reach) ?? compactedInOrder(reach)
-    }
-
-    /// `compacted` without merging, for arenas whose children may come after their parents:
-    /// `map` marks the reachable nodes with 0 and is returned as the old-to-new map.
-    func compactedInOrder(_ reach: [Int32]) -> (ExprArena, [Int32]) {
-        let count = nodes.count
-        var map = reach
-        var newNodes: [ExprNode] = []
-        var newLists: [Int32] = []
-        map.withUnsafeMutableBufferPointer { map in
-            var kept: Int32 = 0
-            for k in 0..<count where map[k] == 0 { map[k] = kept; kept += 1 }
-            @inline(__always) func m(_ x: Int32) -> Int32 { x >= 0 && Int(x) < count ? map[Int(x)] : -1 }
-            newNodes.reserveCapacity(Int(kept))
-            for old in 0..<count where map[old] >= 0 {
-                var n = ExprArena.remappingOperands(nodes[old], m)
-                if n.kind == .call || n.kind == .initList {
-                    let items = list(of: nodes[old])
-                    n.b = Int32(newLists.count)
-                    n.c = Int32(items.count)
-                    for x in items { newLists.append(m(x)) }
-                }
-                newNodes.append(n)
-            }
-        }
-        var out = self
-        out.nodes = newNodes
-        out.lists = newLists
-        return (out, map)
-    }
-
     /// `n` with its operands mapped through `m` (a call's callee, not its argument list).
     @inline(__always)
     static func remappingOperands(_ n: ExprNode, _ m: (Int32) -> Int32) -> ExprNode {
@@ -184,46 +138,6 @@ public struct ExprArena: Sendable, Hashable, ExprReading {
             break
         }
         return n
-    }
-
-    /// 0 for every node the roots reach, -1 for the others.
-    func reachable(from roots: [Int32]) -> [Int32] {
-        let count = nodes.count
-        var map = [Int32](repeating: -1, count: count)
-        let ordered = map.withUnsafeMutableBufferPointer { map -> Bool in
-            for r in roots where r >= 0 && Int(r) < count { map[Int(r)] = 0 }
-            // A parser makes children before their parents: one pass from the last node
-            // down then marks everything reachable. A child at or after its parent stops it.
-            var ordered = true
-            @inline(__always) func mark(_ x: Int32, below i: Int) {
-                guard x >= 0 && Int(x) < count else { return }
-                if Int(x) >= i && map[Int(x)] != 0 { ordered = false }
-                map[Int(x)] = 0
-            }
-            var i = count - 1
-            while i >= 0 && ordered {
-                if map[i] == 0 { forEachChild(of: nodes[i]) { mark($0, below: i) } }
-                i -= 1
-            }
-            return ordered
-        }
-        return ordered ? map : reachableInAnyOrder(from: roots)
-    }
-
-    /// `reachable(from:)` by a depth-first walk, for arenas whose children may come later.
-    func reachableInAnyOrder(from roots: [Int32]) -> [Int32] {
-        let count = nodes.count
-        var map = [Int32](repeating: -1, count: count)
-        var stack: [Int32] = roots.filter { $0 >= 0 && Int($0) < count }
-        @inline(__always) func push(_ x: Int32) {
-            if x >= 0 && Int(x) < count && map[Int(x)] == -1 { stack.append(x) }
-        }
-        while let i = stack.popLast() {
-            if map[Int(i)] != -1 { continue }
-            map[Int(i)] = 0
-            forEachChild(of: nodes[Int(i)]) { push($0) }
-        }
-        return map
     }
 
     /// The child list of a `call` or `initList` node.

@@ -1,27 +1,32 @@
 extension ExprArena {
-    /// `compacted` with equal nodes stored once: a reachable node equal in kind, text and
-    /// (already merged) children to an earlier one is replaced by it, so `dev` or
+    /// The compaction with equal nodes stored once: a reachable node equal in kind, text
+    /// and (already merged) children to an earlier one is replaced by it, so `dev` or
     /// `priv->dev` spelled ten times in a function is one node. About two fifths of a
     /// tree's nodes repeat an earlier one. The analyses read nodes as values (none asks
     /// which occurrence a node is), so their answers do not change. Call and initializer
-    /// nodes own their argument lists and stay apart. `reach` marks the reachable nodes
-    /// with 0. Nil when a child comes at or after its parent (not made by a parser).
-    func compactedMerging(_ reach: [Int32]) -> (ExprArena, [Int32])? {
+    /// nodes own their argument lists and stay apart. `work.map` marks the reachable nodes
+    /// with 0 (`markReachable`); false, with `work` part done, when a child comes at or
+    /// after its parent (not made by a parser).
+    func mergeReachable(into work: inout ArenaCompaction) -> Bool {
         var reachable = 0
-        for r in reach where r == 0 { reachable += 1 }
+        for r in work.map where r == 0 { reachable += 1 }
         var size = 16
         while size < 2 * reachable { size <<= 1 }
         let mask = size - 1
-        var table = [Int32](repeating: -1, count: size)
-        var map = reach
-        var newLists: [Int32] = []
-        var ordered = true
+        work.table.removeAll(keepingCapacity: true)
+        work.table.append(contentsOf: repeatElement(-1, count: size))
         // Written through buffers: an array appended node by node would check its
-        // uniqueness and capacity every time, and `merged` never holds more than `reachable`.
-        let merged = [ExprNode](unsafeUninitializedCapacity: reachable) { merged, kept in
-            kept = 0
-            map.withUnsafeMutableBufferPointer { map in
-                table.withUnsafeMutableBufferPointer { table in
+        // uniqueness and capacity every time, and no more than `reachable` are kept.
+        work.nodes.removeAll(keepingCapacity: true)
+        work.nodes.append(contentsOf: repeatElement(ExprArena.missingNode, count: reachable))
+        work.lists.removeAll(keepingCapacity: true)
+        var kept = 0
+        var ordered = true
+        var newLists = work.lists
+        work.lists = []
+        work.nodes.withUnsafeMutableBufferPointer { merged in
+            work.map.withUnsafeMutableBufferPointer { map in
+                work.table.withUnsafeMutableBufferPointer { table in
                     nodes.withUnsafeBufferPointer { nodes in
                         lists.withUnsafeBufferPointer { lists in
                             ordered = ExprArena.merge(nodes, lists, into: merged, count: &kept, map: map, table: table, mask: mask, newLists: &newLists)
@@ -30,14 +35,12 @@ extension ExprArena {
                 }
             }
         }
-        guard ordered else { return nil }
-        var out = self
-        out.nodes = merged
-        out.lists = newLists
-        return (out, map)
+        work.nodes.removeLast(reachable - kept)
+        work.lists = newLists
+        return ordered
     }
 
-    /// The loop of `compactedMerging` over the reachable nodes of `nodes` (those `map`
+    /// The loop of `mergeReachable` over the reachable nodes of `nodes` (those `map`
     /// marks with 0), in order: each one's operands remapped, then stored in `merged` or
     /// found there. False when a child comes at or after its parent.
     @inline(__always)

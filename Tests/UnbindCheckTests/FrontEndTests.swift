@@ -102,6 +102,19 @@ import Testing
         #expect(tokens.filter { $0.kind == .punct }.map(\.code).prefix(3) == [40, 44, 41])
     }
 
+    @Test func aFileDenserInTokensThanTheLexerReservedKeepsThemAll() {
+        // One token a byte (the lexer reserves one per five), so its buffer grows twice.
+        var source = String(repeating: "(", count: 300) + "x" + String(repeating: ")", count: 300)
+        let tokens = source.withUTF8 { bytes -> [Token] in
+            var lexer = Lexer()
+            lexer.run(bytes)
+            return lexer.tokens
+        }
+        #expect(tokens.count == 602)
+        #expect(tokens[299].code == 40 && tokens[300].kind == .identifier && tokens[300].column == 301 && tokens[601].kind == .end)
+        #expect(tokens.enumerated().allSatisfy { $0.offset == 300 || $0.offset == 601 || Int($0.element.start) == $0.offset && $0.element.length == 1 })
+    }
+
     @Test func skipsIfZeroAndKeepsFirstLiveBranch() {
         let f = parse("""
             #if 0
@@ -196,6 +209,39 @@ import Testing
         #expect(map == [0, -1, 1])
         #expect(kept.nodes.count == 2)
         #expect(kept.render(0) == "x.f")
+    }
+
+    @Test func aCompactionReusedFromArenaToArenaGivesWhatAFreshOneGives() {
+        // `f(a, a)` with an unread `b`: the two `a` become one node, `b` goes.
+        var call = ExprArena()
+        call.names = ["a", "f", "b"]
+        call.nodes = [ExprNode(kind: .identifier, textID: 0, a: -1, b: -1, c: 0),
+                      ExprNode(kind: .identifier, textID: 0, a: -1, b: -1, c: 0),
+                      ExprNode(kind: .identifier, textID: 1, a: -1, b: -1, c: 0),
+                      ExprNode(kind: .call, textID: -1, a: 2, b: 0, c: 2),
+                      ExprNode(kind: .identifier, textID: 2, a: -1, b: -1, c: 0)]
+        call.lists = [0, 1]
+        // `a ? b : c` whose `c` comes after it: the merge gives up part way.
+        var late = ExprArena()
+        late.names = ["a", "b", "c"]
+        late.nodes = [ExprNode(kind: .identifier, textID: 0, a: -1, b: -1, c: 0),
+                      ExprNode(kind: .identifier, textID: 1, a: -1, b: -1, c: 0),
+                      ExprNode(kind: .conditional, textID: -1, a: 0, b: 1, c: 3),
+                      ExprNode(kind: .identifier, textID: 2, a: -1, b: -1, c: 0)]
+        var work = ArenaCompaction()
+        // The larger arena first, so the smaller one finds longer arrays left in `work`;
+        // each kind of compaction after each.
+        let f = (call, Int32(3), [Int32(0), 0, 1, 2, -1], "f(a, a)"), c = (late, Int32(2), [Int32(0), 1, 2, 3], "a ? b : c")
+        for (arena, root, map, rendered) in [f, f, c, c, f] {
+            arena.compact(roots: [root], into: &work)
+            let kept = work.arena(from: arena)
+            #expect(work.map == map)
+            #expect(kept.render(map[Int(root)]) == rendered)
+            let (fresh, freshMap) = arena.compacted(roots: [root])
+            #expect(kept == fresh)
+            #expect(work.map == freshMap)
+        }
+        #expect(work.nodes.count == 3 && work.lists == [0, 0])
     }
 
     @Test func parsedArraysAreSizedToTheirCount() {
