@@ -184,16 +184,20 @@ import Testing
         #expect(fn.calls.map { e.render($0.node) } == ["foo(dev)", "bar(dev)", "baz(priv->dev)", "qux(priv->dev)"])
     }
 
-    @Test func aConditionalWhoseThirdOperandComesLaterIsCompactedWithoutMerging() {
+    /// `a ? b : c` (node 2) whose `c` (node 3) comes after it: only the third operand is
+    /// out of order, and it must not be lost.
+    static func lateThirdOperand() -> ExprArena {
         var e = ExprArena()
         e.names = ["a", "b", "c"]
-        // `a ? b : c` (node 2) whose `c` (node 3) comes after it: only the third operand is
-        // out of order, and it must not be lost.
         e.nodes = [ExprNode(kind: .identifier, textID: 0, a: -1, b: -1, c: 0),
                    ExprNode(kind: .identifier, textID: 1, a: -1, b: -1, c: 0),
                    ExprNode(kind: .conditional, textID: -1, a: 0, b: 1, c: 3),
                    ExprNode(kind: .identifier, textID: 2, a: -1, b: -1, c: 0)]
-        let (kept, map) = e.compacted(roots: [2])
+        return e
+    }
+
+    @Test func aConditionalWhoseThirdOperandComesLaterIsCompactedWithoutMerging() {
+        let (kept, map) = Self.lateThirdOperand().compacted(roots: [2])
         #expect(map == [0, 1, 2, 3])
         #expect(kept.render(2) == "a ? b : c")
     }
@@ -222,12 +226,7 @@ import Testing
                       ExprNode(kind: .identifier, textID: 2, a: -1, b: -1, c: 0)]
         call.lists = [0, 1]
         // `a ? b : c` whose `c` comes after it: the merge gives up part way.
-        var late = ExprArena()
-        late.names = ["a", "b", "c"]
-        late.nodes = [ExprNode(kind: .identifier, textID: 0, a: -1, b: -1, c: 0),
-                      ExprNode(kind: .identifier, textID: 1, a: -1, b: -1, c: 0),
-                      ExprNode(kind: .conditional, textID: -1, a: 0, b: 1, c: 3),
-                      ExprNode(kind: .identifier, textID: 2, a: -1, b: -1, c: 0)]
+        let late = Self.lateThirdOperand()
         var work = ArenaCompaction()
         // The larger arena first, so the smaller one finds longer arrays left in `work`;
         // each kind of compaction after each.
