@@ -130,14 +130,14 @@ public struct Lexer {
                 let spelling = UnsafeBufferPointer(start: p + i, count: k &- i)
                 let id = names.intern(spelling, hash: Names.hash(spelling))
                 emit(Token(kind: .identifier, code: id, start: Int32(truncatingIfNeeded: i), length: Int32(truncatingIfNeeded: k &- i),
-                                    line: line, column: column))
+                           line: line, column: column))
                 i = k
                 continue
             }
             if active && isSingleBytePunctuator(c) {
                 atLineStart = false
                 emit(Token(kind: .punct, code: Int32(c), start: Int32(truncatingIfNeeded: i), length: 1,
-                                    line: line, column: Int32(truncatingIfNeeded: i &- lineStart &+ 1)))
+                           line: line, column: Int32(truncatingIfNeeded: i &- lineStart &+ 1)))
                 i &+= 1
                 continue
             }
