@@ -19,8 +19,7 @@ enum EffectCandidates {
     /// already kept (a flow to any other callee can never carry an effect, so the fixed point
     /// is the same without it). When a name is kept later, its callers are candidates of the
     /// next round and read again for the calls to the names kept since.
-    static func flows(index: TreeIndex, shapes: [EffectShape], jobs: Int) -> [(FunctionID, [Summaries.Flow])] {
-        let callers = callersByName(index: index, jobs: jobs)
+    static func flows(index: TreeIndex, shapes: [EffectShape], callers: CallersByName, jobs: Int) -> [(FunctionID, [Summaries.Flow])] {
         var flowsOf: [FunctionID: [Summaries.Flow]] = [:]
         var kept = Array(repeating: Set<FunctionID>(), count: shapes.count)
         var frontier = DriverCore.effectCalls

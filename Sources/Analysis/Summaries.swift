@@ -43,6 +43,10 @@ public struct Summaries: Sendable {
     /// of its argument. A put (`kref_put()`) frees only with the last reference; a helper
     /// that also tears the object down frees it after its own teardown.
     public private(set) var freesItself: [FunctionID: Set<Int>] = [:]
+    /// For each name, the called function-like macros (no function of the tree has their
+    /// name) whose expansion can call it: every definition, up to three levels
+    /// (`MacroTargets`). The edges of the call graph a call's spelled name does not show.
+    public let macrosReaching: [String: [String]]
 
     /// A call from a function passing a parameter path as argument `argument`.
     struct Flow: Sendable {
@@ -129,10 +133,12 @@ public struct Summaries: Sendable {
     public init(index: TreeIndex, resolver: Resolver, jobs: Int = 1, everyFunction: Bool = false) {
         var built = EffectFixedPoint.Graph()
         let shapes = [EffectRule.publish.shape, EffectRule.teardown.shape, EffectRule.free.shape]
+        let callers = EffectCandidates.callersByName(index: index, jobs: jobs)
+        macrosReaching = callers.macrosReaching
         let flows = everyFunction
             ? Summaries.flows(of: index.files.indices.flatMap { fi in
                 index.files[fi].functions.indices.map { FunctionID(file: Int32(fi), index: Int32($0)) } }, index: index, resolver: resolver)
-            : EffectCandidates.flows(index: index, shapes: shapes, jobs: jobs)
+            : EffectCandidates.flows(index: index, shapes: shapes, callers: callers, jobs: jobs)
         // The driver core's own calls have exactly the effects of its table: their bodies,
         // where the tree has them (`device_add()` takes and drops a reference of its own),
         // are not summarized.

@@ -89,6 +89,23 @@ struct KfreeOutsideReleaseCheck: Check {
         var unconditional = false
     }
 
+    /// The functions whose frees are read, sorted: the callers of a free that can make an
+    /// event (events, below, are what a free is measured against: the other callers would
+    /// give no finding), and the callers of a freeing helper (`freeing` beyond the driver
+    /// core's frees) or of an owner's drop (`PrivateAreas`) that call, by name, something
+    /// that tears down or publishes (the driver core's calls and `helpers`).
+    private static func candidates(freeing: Set<String>, events helpers: Set<String>, ctx: AnalysisContext) -> [FunctionID] {
+        let index = ctx.index
+        let eventNames = Set(DriverCore.teardowns.keys).union(DriverCore.publishers.keys).union(helpers)
+        let direct = index.callers(ofAny: DriverCore.frees).functions
+        let throughHelpers = index.callers(ofAny: freeing.subtracting(DriverCore.frees)).functions
+        let withEvents = Set(index.callers(ofAny: eventNames).functions)
+        let throughOwners = index.callers(ofAny: Set(ctx.privateAreas.drops.keys)).functions
+        let mayHaveEvents = ctx.effectiveCallers(ofAny: eventNames)
+        return Set(direct.filter(mayHaveEvents.contains)).union(throughHelpers.filter(withEvents.contains))
+            .union(throughOwners.filter(withEvents.contains)).sorted()
+    }
+
     public func run(_ ctx: AnalysisContext) -> [Finding] {
         var out: [Finding] = []
         let index = ctx.index
@@ -102,14 +119,7 @@ struct KfreeOutsideReleaseCheck: Check {
         let tearingDown = Set(ctx.summaries.tearsDown.keys.map { index.function($0).name })
         let publishing = Set(ctx.summaries.publishes.keys.map { index.function($0).name })
         let tearingDownOrPublishing = tearingDown.union(publishing)
-        let eventNames = Set(DriverCore.teardowns.keys).union(DriverCore.publishers.keys).union(tearingDownOrPublishing)
-        let direct = index.callers(ofAny: DriverCore.frees).functions
-        let throughHelpers = index.callers(ofAny: freeing.subtracting(DriverCore.frees)).functions
-        let withEvents = Set(index.callers(ofAny: eventNames).functions)
-        // Drops of an owner whose private area holds a struct (`PrivateAreas`).
-        let throughOwners = index.callers(ofAny: Set(ctx.privateAreas.drops.keys)).functions
-        let candidates = Set(direct).union(throughHelpers.filter(withEvents.contains)).union(throughOwners.filter(withEvents.contains)).sorted()
-        for id in candidates where ctx.reports(id.file) {
+        for id in Self.candidates(freeing: freeing, events: tearingDownOrPublishing, ctx: ctx) where ctx.reports(id.file) {
             let fn = index.function(id)
             // Freeing inside a release callback is exactly right.
             if releases.contains(id) { continue }

@@ -223,3 +223,36 @@ import Testing
         #expect(f.fix == "give the device a release callback that kfree()s struct aspd (container_of()), then call put_device() instead of kfree() on this error path: without a release, put_device() makes the driver core warn and frees nothing")
     }
 }
+
+/// The check reads only the functions whose calls can make an event
+/// (`AnalysisContext.effectiveCallers`): a teardown spelled through a function-like macro
+/// is one, and a function whose calls cannot be one is left out with no change to the
+/// findings.
+@Suite struct EffectiveCallerTests {
+    @Test func aTeardownThroughAMacroStillMakesTheFreeAfterItAFinding() {
+        let files = [
+            "drivers/misc/gizmo.c": """
+                #include <linux/device.h>
+                #define gizmo_unregister(d) device_unregister(d)
+                struct gizmo { void *regs; struct device dev; };
+                void gizmo_remove(struct gizmo *g)
+                {
+                        gizmo_unregister(&g->dev);
+                        kfree(g);
+                }
+                void gizmo_scratch(struct gizmo *g)
+                {
+                        kfree(g);
+                }
+                """,
+        ]
+        #expect(findings(of: "kfree-outside-release", in: files).map { "\($0.line) \($0.severity) \($0.function)" } == ["7 error gizmo_remove"])
+        var all = files
+        all["include/linux/device.h"] = deviceHeader
+        let ctx = analyse(all)
+        let remove = ctx.index.functionsByName["gizmo_remove"]?.first, scratch = ctx.index.functionsByName["gizmo_scratch"]?.first
+        let callers = ctx.effectiveCallers(ofAny: ["device_unregister"])
+        #expect(remove.map(callers.contains) == true)
+        #expect(scratch.map(callers.contains) == false)
+    }
+}
