@@ -346,12 +346,13 @@ import Glibc
         let (path, entry) = try #require(ahead.sorted { $0.key < $1.key }.first)
         // One file gets new content: the read-ahead answers as the database will.
         let facts = parse("int replaced_content;\n")
-        let blob = CachedIndexer.encodeWithoutSize(facts)
         let newHash = Array("new content".utf8).withUnsafeBytes { ContentHash(of: $0) }
-        let factsHash = blob.withUnsafeBytes { ContentHash(of: $0) }
+        let content = FactStore.NewContent(hash: newHash, facts: facts)
+        let factsHash = CachedIndexer.encodeWithoutSize(facts).withUnsafeBytes { ContentHash(of: $0) }
+        #expect(content.factsHash == factsHash)
         let added = FactStore.ManifestUpdate(path: "drivers/new/added.c", size: 7, mtime: 42, hash: entry.hash)
         let edited = FactStore.ManifestUpdate(path: path, size: 9, mtime: 43, hash: newHash)
-        store.storeInBackground(tree: tree, content: [.init(hash: newHash, blob: blob, facts: facts, factsHash: factsHash)], manifest: [added, edited])
+        store.storeInBackground(tree: tree, content: [content], manifest: [added, edited])
         let after = try store.manifest(tree: tree)
         #expect(after.count == ahead.count + 1)
         #expect(after["drivers/new/added.c"]?.mtime == 42 && after[path]?.hash == newHash)
@@ -378,13 +379,12 @@ import Glibc
         let tree = try store.treeID(root: SourceTree.dirname(db))  // a root that exists: not collected
         let facts = parse(subsystemFixture.values.sorted().first!)
         let blob = CachedIndexer.encodeWithoutSize(facts)
-        let factsHash = blob.withUnsafeBytes { ContentHash(of: $0) }
         let count = FactStore.bulkThreshold + 1
         var content: [FactStore.NewContent] = [], manifest: [FactStore.ManifestUpdate] = []
         for k in 0..<count {
             var key = Array("content \(k)".utf8)
             let hash = key.withUnsafeMutableBytes { ContentHash(of: UnsafeRawBufferPointer($0)) }
-            content.append(.init(hash: hash, blob: blob, facts: facts, factsHash: factsHash))
+            content.append(.init(hash: hash, facts: facts))
             manifest.append(.init(path: "drivers/bulk/f\(k).c", size: 1, mtime: 1, hash: hash))
         }
         store.storeInBackground(tree: tree, content: content, manifest: manifest)

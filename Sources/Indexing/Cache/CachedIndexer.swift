@@ -32,8 +32,8 @@ public enum CachedIndexer {
         case empty
         /// Facts from the store will fill it (hash known).
         case stored(ContentHash)
-        /// Parsed now; the blob (and its facts hash) goes to the store.
-        case parsed(FileFacts, ContentHash?, [UInt8]?, ContentHash?)
+        /// Parsed now; the content goes to the store (none for an unreadable file).
+        case parsed(FileFacts, FactStore.NewContent?)
     }
 
     /// Per-file slots written by the workers (each index by one worker only).
@@ -102,11 +102,11 @@ public enum CachedIndexer {
         for i in files.indices {
             let file = files[i]
             switch slots.slots[i] {
-            case .parsed(let f, let h, let blob, let fh):
+            case .parsed(let f, let content):
                 facts.append(f)
                 slots.slots[i] = .empty
-                factsHasher.add(file.relativePath, fh)
-                if let h, let blob, let fh, seenNew.insert(h).inserted { newContent.append(.init(hash: h, blob: blob, facts: f, factsHash: fh)) }
+                factsHasher.add(file.relativePath, content?.factsHash)
+                if let content, seenNew.insert(content.hash).inserted { newContent.append(content) }
             case .stored(let h):
                 facts.append(slots.facts[i] ?? FileFacts(path: file.relativePath, bytes: 0))
                 slots.facts[i] = nil
@@ -148,7 +148,7 @@ public enum CachedIndexer {
                     continue
                 }
                 let slot = readAndParse(file, known: known)
-                if case .stored(let h) = slot { slots.hashes[i] = h } else if case .parsed(_, let h, _, _) = slot { slots.hashes[i] = h }
+                if case .stored(let h) = slot { slots.hashes[i] = h } else if case .parsed(_, let content) = slot { slots.hashes[i] = content?.hash }
                 slots.slots[i] = slot
                 progress?.advance()
             }
@@ -162,14 +162,13 @@ public enum CachedIndexer {
             guard let bytes = data else {
                 var f = FileFacts(path: file.relativePath, bytes: 0)
                 f.unreadable = error ?? "cannot read"
-                return .parsed(f, nil, nil, nil)
+                return .parsed(f, nil)
             }
             let hash = bytes.withUnsafeBytes { ContentHash(of: $0) }
             if known[hash] != nil { return .stored(hash) }
             let facts = Indexer.parse(bytes: bytes, path: file.relativePath)
-            if facts.unreadable != nil { return .parsed(facts, nil, nil, nil) }
-            let blob = encodeWithoutSize(facts)
-            return .parsed(facts, hash, blob, blob.withUnsafeBytes { ContentHash(of: $0) })
+            if facts.unreadable != nil { return .parsed(facts, nil) }
+            return .parsed(facts, FactStore.NewContent(hash: hash, facts: facts))
         }
     }
 

@@ -426,9 +426,25 @@ public final class FactStore: @unchecked Sendable {
 
     // MARK: - Writing
 
-    /// Content to store: its hash, its facts encoded without the file size (`blob`) and
-    /// that encoding's hash.
-    struct NewContent: Sendable { var hash: ContentHash; var blob: [UInt8]; var facts: FileFacts; var factsHash: ContentHash }
+    /// Content to store: its hash, its facts encoded without the file size (`blob`), that
+    /// encoding's hash, the file's size and its queryable rows. Made where the facts were
+    /// parsed, while they are still in the processor's caches (read again later on the
+    /// writer's thread, every function's calls missed them).
+    struct NewContent: Sendable {
+        var hash: ContentHash
+        var blob: [UInt8]
+        var factsHash: ContentHash
+        var bytes: Int
+        var rows: QueryableRows
+
+        init(hash: ContentHash, facts: FileFacts) {
+            self.hash = hash
+            blob = CachedIndexer.encodeWithoutSize(facts)
+            factsHash = blob.withUnsafeBytes { ContentHash(of: $0) }
+            bytes = facts.bytes
+            rows = QueryableRows(facts)
+        }
+    }
     struct ManifestUpdate: Sendable { var path: String; var size: Int64; var mtime: Int64; var hash: ContentHash }
 
     /// New contents from which a write goes through a rollback journal (see
@@ -487,12 +503,11 @@ public final class FactStore: @unchecked Sendable {
         var insRows = try RowInserter(db, sql: "INSERT OR REPLACE INTO content_rows (hash, structs, members, calls) VALUES (?, ?, ?, ?)")
         for c in content {
             let key = c.hash.data
-            insContent.bind(blob: key); insContent.bind(c.facts.bytes)
+            insContent.bind(blob: key); insContent.bind(c.bytes)
             insContent.bind(c.blob.withUnsafeBytes { blobChecksum($0) })
             insContent.bind(blob: c.blob); insContent.bind(blob: c.factsHash.data)
             try insContent.step()
-            let rows = QueryableRows(c.facts)
-            insRows.bind(blob: key); insRows.bind(text: rows.structs.bytes); insRows.bind(text: rows.members.bytes); insRows.bind(text: rows.calls.bytes)
+            insRows.bind(blob: key); insRows.bind(text: c.rows.structs.bytes); insRows.bind(text: c.rows.members.bytes); insRows.bind(text: c.rows.calls.bytes)
             try insRows.step()
         }
     }

@@ -47,11 +47,11 @@ public struct FactsManifest: Sendable {
                 guard let fh = known[h] else { return nil }
                 (hash, factsHash) = (h, fh)
                 bytes += file.size
-            case .parsed(let facts, let h?, let blob?, let fh?):
+            case .parsed(_, let new?):
                 guard content.count < parseLimit else { return nil }
-                content.append(FactStore.NewContent(hash: h, blob: blob, facts: facts, factsHash: fh))
-                (hash, factsHash) = (h, fh)
-                bytes += facts.bytes
+                content.append(new)
+                (hash, factsHash) = (new.hash, new.factsHash)
+                bytes += new.bytes
             default:
                 return nil
             }

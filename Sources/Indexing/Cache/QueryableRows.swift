@@ -13,21 +13,23 @@ struct QueryableRows {
     private(set) var calls = JSONRows()
 
     init(_ facts: FileFacts) {
-        // Read in place: a copied declaration retains every array it holds.
+        // Read in place: a copied declaration or call retains every string and array it holds.
         for a in facts.aggregates.indices {
             let name = facts.aggregates[a].name
             structs.row(name, facts.aggregates[a].isUnion ? 1 : 0, Int(facts.aggregates[a].line))
-            for m in facts.aggregates[a].fields.indices {
-                let field = facts.aggregates[a].fields[m]
-                members.row(name, field.name, FactStore.kindName(field.type.kind), field.type.name,
-                            field.type.isEmbedded ? 1 : 0, Int(field.line))
+            let fields = facts.aggregates[a].fields
+            for m in fields.indices {
+                members.row(name, fields[m].name, FactStore.kindName(fields[m].type.kind), fields[m].type.name,
+                            fields[m].type.isEmbedded ? 1 : 0, Int(fields[m].line))
             }
         }
         for f in facts.functions.indices {
-            for k in facts.functions[f].calls.indices {
-                guard let kind = FactStore.callKind(facts.functions[f].calls[k].callee) else { continue }
+            // One view of the calls a function (not one per call); most calls get no row.
+            let sites = facts.functions[f].calls
+            for k in sites.indices {
+                guard let kind = FactStore.callKind(sites[k].callee) else { continue }
                 let fn = facts.functions[f]
-                let call = fn.calls[k]
+                let call = sites[k]
                 calls.row(fn.name, call.callee, kind, Int(call.line), Int(call.column),
                           fn.exprs.arguments(call.node).first.map { fn.exprs.render($0) } ?? "")
             }
@@ -78,10 +80,18 @@ struct JSONRows {
         }
     }
 
-    /// A comma and an integer's decimal digits.
+    /// A comma and an integer's decimal digits (lines and columns: never negative here,
+    /// but a negative one is written with its sign).
     private mutating func int(_ n: Int) {
         bytes.append(UInt8(ascii: ","))
-        bytes.append(contentsOf: String(n).utf8)
+        if n < 0 { bytes.append(UInt8(ascii: "-")) }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var v = n.magnitude
+        withUnsafeMutableBytes(of: &digits) { buf in
+            var k = buf.count
+            repeat { k -= 1; buf[k] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 } while v > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[k...]))
+        }
     }
 }
 
@@ -130,11 +140,14 @@ extension FactStore {
 /// The driver core's lifetime calls recorded in `call_site` (kind `driver-core`).
 enum DriverCoreCalls {
     /// A cheap test that rules out most other names before `names` hashes them: every
-    /// name starts with c, d, g, k or p and is 7 to 21 bytes long.
+    /// name is 7 to 21 bytes long and starts with `de`, `cd`, `ko`, `kr`, `pu` or `ge`
+    /// (most callees start with neither: `dev_`, `dma_`, `kfree`, `platform_`, …).
     static func mayName(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
         guard s.count >= 7, s.count <= 21 else { return false }
-        switch s[0] {
-        case UInt8(ascii: "c"), UInt8(ascii: "d"), UInt8(ascii: "g"), UInt8(ascii: "k"), UInt8(ascii: "p"): return true
+        switch (s[0], s[1]) {
+        case (UInt8(ascii: "d"), UInt8(ascii: "e")), (UInt8(ascii: "c"), UInt8(ascii: "d")),
+             (UInt8(ascii: "k"), UInt8(ascii: "o")), (UInt8(ascii: "k"), UInt8(ascii: "r")),
+             (UInt8(ascii: "p"), UInt8(ascii: "u")), (UInt8(ascii: "g"), UInt8(ascii: "e")): return true
         default: return false
         }
     }
