@@ -164,6 +164,14 @@ public final class Resolver {
 
     /// The aggregate a type names (through typedefs), ignoring pointer depth.
     public func aggregate(of type: TypeRef, from file: Int32) -> AggregateID? {
+        // Only a struct or union tag, or a typedef name that can expand to one, names an
+        // aggregate (`expandTypedef` follows nothing else): most members and locals are
+        // scalars (`u32`, `size_t`), answered here without a look-up per file.
+        switch type.kind {
+        case .structType, .unionType: break
+        case .named: guard index.typedefsNamingAggregates.contains(type.name) else { return nil }
+        case .enumType, .builtin, .unknown: return nil
+        }
         let (t, f) = expandTypedef(type, from: file)
         guard t.isAggregateTag, !t.name.isEmpty else { return nil }
         return aggregate(named: t.name, from: f)

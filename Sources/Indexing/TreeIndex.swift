@@ -35,6 +35,10 @@ public final class TreeIndex: Sendable {
     public let fileByPath: [String: Int32]
     public let aggregatesByName: NameMap<AggregateID>
     let typedefsByName: NameMap<EntryID>
+    /// The typedef names some chain of whose definitions (any file's) ends in a struct or
+    /// union tag: no other typedef name can name an aggregate, whichever definitions a file
+    /// sees (`Resolver.aggregate(of:from:)` answers the others without a look-up).
+    let typedefsNamingAggregates: Set<String>
     public let functionsByName: NameMap<FunctionID>
     let globalsByName: NameMap<EntryID>
     let macrosByName: NameMap<EntryID>
@@ -70,7 +74,7 @@ public final class TreeIndex: Sendable {
     private enum Part: Sendable {
         case functions(NameMap<FunctionID>)
         case aggregates(NameMap<AggregateID>)
-        case entries(NameMap<EntryID>, NameMap<EntryID>, NameMap<EntryID>)
+        case entries(NameMap<EntryID>, NameMap<EntryID>, NameMap<EntryID>, Set<String>)
         case includes([[Int32]])
         case names(Set<String>, Set<String>, [Substring: [Int32]])
     }
@@ -93,7 +97,8 @@ public final class TreeIndex: Sendable {
             case 2:
                 return .entries(NameMap(files: files.count, { files[$0].macros.count }, { files[$0].macros[$1].name }, { EntryID(file: $0, index: $1) }),
                                 NameMap(files: files.count, { files[$0].typedefs.count }, { files[$0].typedefs[$1].name }, { EntryID(file: $0, index: $1) }),
-                                NameMap(files: files.count, { files[$0].globals.count }, { files[$0].globals[$1].name }, { EntryID(file: $0, index: $1) }))
+                                NameMap(files: files.count, { files[$0].globals.count }, { files[$0].globals[$1].name }, { EntryID(file: $0, index: $1) }),
+                                TreeIndex.typedefsNamingAggregates(files))
             case 3:
                 return .aggregates(NameMap(files: files.count, { files[$0].aggregates.count }, { files[$0].aggregates[$1].name }, { AggregateID(file: $0, index: $1) }))
             default:
@@ -109,13 +114,13 @@ public final class TreeIndex: Sendable {
             }
         }
         var functions: NameMap<FunctionID>?, aggregates: NameMap<AggregateID>?
-        var macros: NameMap<EntryID>?, typedefs: NameMap<EntryID>?, globals: NameMap<EntryID>?
+        var macros: NameMap<EntryID>?, typedefs: NameMap<EntryID>?, globals: NameMap<EntryID>?, namingAggregates = Set<String>()
         var includes: [[Int32]] = [], exported = Set<String>(), suppress = Set<String>(), byDirectory: [Substring: [Int32]] = [:]
         for part in parts {
             switch part {
             case .functions(let m): functions = m
             case .aggregates(let m): aggregates = m
-            case .entries(let m, let t, let g): (macros, typedefs, globals) = (m, t, g)
+            case .entries(let m, let t, let g, let a): (macros, typedefs, globals, namingAggregates) = (m, t, g, a)
             case .includes(let i): includes = i
             case .names(let e, let s, let d): (exported, suppress, byDirectory) = (e, s, d)
             }
@@ -124,6 +129,7 @@ public final class TreeIndex: Sendable {
         // parallelMap returns every part.
         self.aggregatesByName = aggregates!
         self.typedefsByName = typedefs!
+        self.typedefsNamingAggregates = namingAggregates
         self.functionsByName = functions!
         self.globalsByName = globals!
         self.macrosByName = macros!
@@ -134,6 +140,29 @@ public final class TreeIndex: Sendable {
         self.isHeader = files.indices.map { files[$0].path.hasSuffix(".h") }
         self.isGenericHeader = files.indices.map { files[$0].path.hasSuffix(".h") && files[$0].path.hasPrefix("include/linux/") }
         self.includeGraph = IncludeGraph(includes)
+    }
+
+    /// The names in `typedefsNamingAggregates`: those defined as a struct or union tag, then
+    /// those defined as a name already found, back along the definitions.
+    static func typedefsNamingAggregates(_ files: [FileFacts]) -> Set<String> {
+        var found = Set<String>()
+        // Target name → the typedef names some definition of which names it.
+        var namedAs: [String: [String]] = [:]
+        for fi in files.indices {
+            let typedefs = files[fi].typedefs
+            for k in typedefs.indices {
+                if typedefs[k].type.isAggregateTag {
+                    found.insert(typedefs[k].name)
+                } else if typedefs[k].type.kind == .named {
+                    namedAs[typedefs[k].type.name, default: []].append(typedefs[k].name)
+                }
+            }
+        }
+        var work = Array(found)
+        while let target = work.popLast() {
+            for name in namedAs[target] ?? [] where found.insert(name).inserted { work.append(name) }
+        }
+        return found
     }
 
     public func aggregate(_ id: AggregateID) -> AggregateDecl { files[Int(id.file)].aggregates[Int(id.index)] }

@@ -17,11 +17,15 @@ let deviceHeader = KernelPrelude.device
             #include <linux/device.h>
             struct mtd_info { int size; struct device dev; };
             typedef struct mtd_info mtd_t;
+            typedef mtd_t flash_t;
+            typedef unsigned int u32;
+            typedef u32 reg_t;
             """,
         "drivers/flash/nor.h": """
             #include <linux/mtd.h>
             struct nor { int id; struct mtd_info mtd; };
             struct via_typedef { mtd_t m; };
+            struct via_two_typedefs { u32 id; reg_t reg; flash_t flash; };
             struct via_array { struct nor chips[2]; };
             struct via_anon { union { struct { struct kobject kobj; }; long raw; }; };
             struct only_pointer { struct device *dev; struct mtd_info *mtd; };
@@ -46,6 +50,18 @@ let deviceHeader = KernelPrelude.device
         #expect(anon.chain == ["via_anon", "kobject"])
         #expect(anon.direct)
         #expect(anon.core == "kobject")
+    }
+
+    /// A typedef of a typedef of a struct embeds it; a scalar typedef, however deep, names
+    /// no aggregate and is answered without a look-up (`typedefsNamingAggregates`).
+    @Test func typedefChainsReachTheirStructAndScalarTypedefsNameNone() throws {
+        let ctx = analyse(files)
+        let via = try #require(row(Listings.structs(ctx), "via_two_typedefs"))
+        #expect(via.chain == ["via_two_typedefs", "mtd_info", "device"])
+        #expect(via.fields == "flash.dev")
+        let naming = ctx.index.typedefsNamingAggregates
+        #expect(naming.isSuperset(of: ["mtd_t", "flash_t"]))
+        #expect(naming.isDisjoint(with: ["u32", "reg_t"]))
     }
 
     @Test func pointersDoNotEmbedAndCoresAreNotListed() {
