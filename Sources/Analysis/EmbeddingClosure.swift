@@ -44,7 +44,7 @@ public struct EmbeddingClosure: Sendable {
                 all.append(id)
                 if cores[id] != nil { continue }
                 for field in a.fields where field.type.isEmbedded {
-                    guard field.type.isAggregateTag || field.type.kind == .named else { continue }
+                    // Only a tag or a typedef name that can end in one gets past this (`aggregate(of:)`).
                     guard let target = resolver.aggregate(of: field.type, from: Int32(fi)), target != id else { continue }
                     // The typedef may have added a pointer.
                     let (expanded, _) = resolver.expandTypedef(field.type, from: Int32(fi))
