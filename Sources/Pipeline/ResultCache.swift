@@ -30,8 +30,11 @@ public enum ResultCache {
     /// The key of a result: the tool's version tag and build, the parts (command, options,
     /// the tree's canonical root), then the manifest hash (last, after `|`).
     public static func key(_ parts: [String], manifest: String) -> String {
-        ([FactStore.versionTag, build] + parts).joined(separator: "\u{1f}") + "|" + manifest
+        buildPrefix + parts.joined(separator: "\u{1f}") + "|" + manifest
     }
+
+    /// How every key of this build starts (the version tag and the build).
+    static var buildPrefix: String { FactStore.versionTag + "\u{1f}" + build + "\u{1f}" }
 
     /// The running executable's size and modification time: a rebuilt tool (whose checks
     /// may answer differently under the same version number) never reads the results of
@@ -51,10 +54,11 @@ public enum ResultCache {
         save(value, keys: [key], store: store)
     }
 
-    /// Stores `value` under each of `keys`, encoded once.
+    /// Stores `value` under each of `keys`, encoded once; the results of other builds are
+    /// dropped (see `FactStore.storeReport`).
     public static func save<T: Encodable>(_ value: T, keys: [String], store: FactStore) {
         guard let data = try? JSONEncoder().encode(value) else { return }
-        store.storeReport(keys: keys, value: [UInt8](data))
+        store.storeReport(keys: keys, value: [UInt8](data), build: buildPrefix)
     }
 }
 

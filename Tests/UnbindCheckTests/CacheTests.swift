@@ -45,6 +45,32 @@ import Glibc
         #expect(!ResultCache.build.contains("unknown"))
     }
 
+    /// Storing a result drops those of other builds (which never read them) and the older
+    /// one of its own tree and command, and keeps this build's results of other trees, even
+    /// where a path differs only by a character a `LIKE` pattern would match (`_`, case).
+    @Test func storingAResultDropsOtherBuildsResultsAndItsOwnOlderOne() throws {
+        let db = database()
+        defer { removeTree(SourceTree.dirname(db)) }
+        let store = try FactStore(path: db)
+        let otherBuild = FactStore.versionTag + "\u{1f}build 1 2.3\u{1f}scan\u{1f}/tree_a|abc"
+        store.storeReport(keys: [otherBuild], value: [1])
+        store.flush()
+        #expect(store.report(key: otherBuild) == [1])
+        let similar = [ResultCache.key(["scan", "/treeXa"], manifest: "m1"), ResultCache.key(["scan", "/Tree_a"], manifest: "m2")]
+        for (k, key) in similar.enumerated() { ResultCache.save(CachedOutput(text: "\(k)", status: 0), key: key, store: store) }
+        let older = ResultCache.key(["scan", "/tree_a"], manifest: "m3")
+        ResultCache.save(CachedOutput(text: "older", status: 0), key: older, store: store)
+        let newer = ResultCache.key(["scan", "/tree_a"], manifest: "m4")
+        ResultCache.save(CachedOutput(text: "newer", status: 1), key: newer, store: store)
+        store.flush()
+        #expect(store.report(key: otherBuild) == nil)
+        #expect(store.report(key: older) == nil)
+        #expect(ResultCache.load(CachedOutput.self, key: newer, store: store)?.text == "newer")
+        #expect(similar.map { ResultCache.load(CachedOutput.self, key: $0, store: store)?.text } == ["0", "1"])
+        let rows = try DatabaseQueue(path: db).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM report") }
+        #expect(rows == 3)
+    }
+
     @Test func codecRoundTripsEveryFact() throws {
         for (path, text) in subsystemFixture.sorted(by: { $0.key < $1.key }) {
             let f = parse(text, path: path)

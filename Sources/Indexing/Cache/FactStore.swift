@@ -539,13 +539,20 @@ public final class FactStore: @unchecked Sendable {
     }
 
     /// Stores `value` under each of `keys`, in one transaction; each replaces the older
-    /// reports of its family (`keyFamily`).
-    public func storeReport(keys: [String], value: [UInt8]) {
+    /// reports of its family (`keyFamily`). With `build`, the reports whose key does not
+    /// start with it are dropped: another build of the tool's, which this one never reads
+    /// (a result's key names the build), so the table does not grow with every rebuild.
+    /// Prefixes are compared as text (`LIKE` would take a path's `_` for any character
+    /// and ignore case).
+    public func storeReport(keys: [String], value: [UInt8], build: String? = nil) {
         dropSnapshot()
         let data = Data(value)
         try? queue.write { db in
+            if let build {
+                try db.execute(sql: "DELETE FROM report WHERE substr(key, 1, length(?1)) <> ?1", arguments: [build])
+            }
             for key in keys {
-                try db.execute(sql: "DELETE FROM report WHERE key LIKE ? AND key <> ?", arguments: [Self.keyFamily(key) + "%", key])
+                try db.execute(sql: "DELETE FROM report WHERE substr(key, 1, length(?1)) = ?1 AND key <> ?2", arguments: [Self.keyFamily(key), key])
                 try db.execute(sql: "INSERT OR REPLACE INTO report (key, value) VALUES (?, ?)", arguments: [key, data])
             }
         }
