@@ -45,7 +45,7 @@ import Glibc
         #expect(!ResultCache.build.contains("unknown"))
     }
 
-    /// Storing a result drops those of other builds (which never read them) and the older
+    /// Storing a result drops those of other builds (this build never reads them) and the older
     /// one of its own tree and command, and keeps this build's results of other trees, even
     /// where a path differs only by a character a `LIKE` pattern would match (`_`, case).
     @Test func storingAResultDropsOtherBuildsResultsAndItsOwnOlderOne() throws {
