@@ -28,7 +28,9 @@ public enum ResultCache {
     }
 
     /// The key of a result: the tool's version tag and build, the parts (command, options,
-    /// the tree's canonical root), then the manifest hash (last, after `|`).
+    /// the tree's canonical root, never the last part), then the manifest hash (last, after
+    /// `|`). The store drops the results of a tree whose root is gone by finding the root
+    /// between two separators (`FactStore.collectGarbage`).
     public static func key(_ parts: [String], manifest: String) -> String {
         buildPrefix + parts.joined(separator: "\u{1f}") + "|" + manifest
     }

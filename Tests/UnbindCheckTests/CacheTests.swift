@@ -71,6 +71,32 @@ import Glibc
         #expect(rows == 3)
     }
 
+    /// A tree whose root is gone (a temporary checkout) is dropped at the next write with
+    /// its stored results, which would otherwise stay forever; another tree's result, whose
+    /// root starts with the gone one's, stays.
+    @Test func aVanishedTreeLeavesNoStoredResults() throws {
+        let gone = temporaryTree(["a.c": "int f(void) { return 0; }\n"])
+        let kept = gone + "-kept"
+        #expect(mkdir(kept, 0o755) == 0)
+        #expect(FileManager.default.createFile(atPath: kept + "/b.c", contents: Data("int g(void) { return 1; }\n".utf8)))
+        let db = database()
+        defer { removeTree(kept); removeTree(SourceTree.dirname(db)) }
+        _ = IndexRun.written(paths: [gone], jobs: 1, cachePath: db)
+        let store = try FactStore(path: db)
+        let goneKey = ResultCache.key(["scan", CachedIndexer.canonicalRoot(gone), "tests-as-notes"], manifest: "m1")
+        let keptKey = ResultCache.key(["scan", CachedIndexer.canonicalRoot(kept), "tests-as-notes"], manifest: "m2")
+        ResultCache.save(CachedOutput(text: "gone", status: 0), key: goneKey, store: store)
+        ResultCache.save(CachedOutput(text: "kept", status: 0), key: keptKey, store: store)
+        store.flush()
+        removeTree(gone)
+        // Any write of a manifest collects the garbage.
+        _ = IndexRun.written(paths: [kept], jobs: 1, cachePath: db)
+        #expect(store.report(key: goneKey) == nil)
+        #expect(ResultCache.load(CachedOutput.self, key: keptKey, store: store)?.text == "kept")
+        let roots = try DatabaseQueue(path: db).read { try String.fetchAll($0, sql: "SELECT root FROM tree") }
+        #expect(roots == [CachedIndexer.canonicalRoot(kept)])
+    }
+
     @Test func codecRoundTripsEveryFact() throws {
         for (path, text) in subsystemFixture.sorted(by: { $0.key < $1.key }) {
             let f = parse(text, path: path)

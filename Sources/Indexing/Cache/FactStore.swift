@@ -512,13 +512,16 @@ public final class FactStore: @unchecked Sendable {
         }
     }
 
-    /// Drops trees whose root is gone (temporary copies) and content no tree refers to any
-    /// more (an edited file's old version), with its queryable rows.
+    /// Drops trees whose root is gone (temporary copies, a CI job's checkout), with their
+    /// stored results, and content no tree refers to any more (an edited file's old
+    /// version), with its queryable rows. A result's key names its tree's canonical root
+    /// between two `\u{1f}` separators (`ResultCache.key`).
     private static func collectGarbage(_ db: Database) throws {
         for row in try Row.fetchAll(db, sql: "SELECT id, root FROM tree") {
             let root: String = row[1]
             if !FileManager.default.fileExists(atPath: root) {
                 try db.execute(sql: "DELETE FROM tree_file WHERE tree = ?; DELETE FROM tree WHERE id = ?", arguments: [row[0] as Int64, row[0] as Int64])
+                try db.execute(sql: "DELETE FROM report WHERE instr(key, char(31) || ? || char(31)) > 0", arguments: [root])
             }
         }
         // Index-only scans of the hashes (`EXCEPT`), not scans of the tables' rows.
