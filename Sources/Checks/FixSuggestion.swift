@@ -170,7 +170,7 @@ public enum FixSuggestion {
                 // wait for this release instead.
                 return "keep the memory the owner's, as the comment says, but let the owner free it only after this release has run (hold a reference on this object until the owner's own release, or have this release signal a completion the owner waits for before its free); or move the free into this release and out of the owner"
             }
-            return "free the container in the release: kfree(container_of(dev, struct …, dev)) (and put what it holds); allocate the container with kzalloc(), never devm_*, since the release may run after unbind"
+            return "free the container in the release: kfree(container_of(dev, struct …, dev)) (and put what it holds), and drop the free that frees it elsewhere now (a kfree() after the unregister or the put, or device-managed memory, which devres frees at unbind): the release may run after unbind"
         case "release-devm-free":
             return "allocate the object with kzalloc() instead of devm_*() and free it with kfree() in the release; devres must not own memory whose lifetime the refcount decides"
         case "kfree-outside-release":

@@ -29,7 +29,9 @@ struct KfreeOutsideReleaseCheck: Check {
             edges: a call inside a block that returns before the free can still be counted. A free \
             only the module's exit reaches, of an object whose .owner pins the module, is a warning, \
             and so is any free in a driver that cannot be unbound through sysfs, and a put that runs \
-            before the function installs the release (the put frees nothing). Error when the .release \
+            before the function installs the release (the put frees nothing), and a free after a \
+            teardown when the object's release frees nothing and its core shows no outside reference \
+            holder (only a delayed release touches the memory; a holder found is a note). Error when the .release \
             of the file operations a cdev is opened through frees its container (directly, through a \
             helper, or through a kref_put() whose release frees it).
             """)
@@ -407,18 +409,21 @@ struct KfreeOutsideReleaseCheck: Check {
             : ev.initializes
                 ? "after \(ev.callee)() initialized its reference count, which must be dropped with \(drop)"
                 : "on the error path of \(ev.callee)(), which must be undone with \(drop)"
-        let (severity, mitigated) = Self.mitigation(of: ev, core: core, object: object, objectPath: objectPath, freed: freed, agg: agg,
-                                               free: c.callee, in: view, ctx: ctx)
+        let chain = DevmEmbeddedRefcountCheck.chain(from: agg, path: ev.path, ctx: ctx)?.0 ?? []
+        var (severity, mitigated) = Self.mitigation(of: ev, core: core, object: object, objectPath: objectPath, freed: freed, agg: agg,
+                                                    free: c.callee, in: view, ctx: ctx)
+        let holder = severity == .error && ev.teardown ? Self.judgeHolders(&severity, &mitigated, object: object, core: core, chain: chain, file: index.path(id.file), ctx: ctx) : nil
         let advice = Self.advice(owner: owner, noRelease: Self.hasNoRelease(object, core: core, ctx: ctx), core: core, ctx: ctx)
         // (Through the owner, `arg` is the owner: the object is named by the freed root.)
         let on = owner == nil ? view.exprs.render(arg) : view.rootName(freed.root)
         var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(on)->\(ev.path.joined(separator: "."))")]
         if let via { notes.append(FindingNote(.teardown, file: index.path(id.file), line: via, message: "this goto reaches the \(c.callee)()")) }
         if let owner { notes.append(Self.areaNote(owner, ctx: ctx)) }
+        if let holder { notes.append(holder) }
         var f = Finding(check: Self.description.id, severity: severity, file: index.path(id.file),
                         line: c.site.line, column: c.site.column, function: fn.name,
                         structName: index.aggregate(agg).name,
-                        chain: DevmEmbeddedRefcountCheck.chain(from: agg, path: ev.path, ctx: ctx)?.0 ?? [], object: objectName,
+                        chain: chain, object: objectName,
                         protection: ctx.subsystems.objects[object]?.protection.rawValue ?? "",
                         message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); \(advice)\(mitigated)",
                         notes: notes)
@@ -542,45 +547,6 @@ struct KfreeOutsideReleaseCheck: Check {
             }
         }
         return events
-    }
-
-    /// Whether the teardown `effect` of `function` is one it waits out: following the
-    /// effect's evidence down to the driver-core call that drops the reference
-    /// (`kobject_put(k)`), that function then waits for a completion in the same object
-    /// (`wait_for_completion(&holder->done)`, which the release signals). The object is then
-    /// released before `function` returns, and a free after it frees nothing anyone still
-    /// refers to.
-    static func waitsOut(_ effect: ParamEffect, of function: FunctionID, ctx: AnalysisContext) -> Bool {
-        var id = function
-        var path = effect.path
-        for _ in 0..<6 {
-            guard let evidence = ctx.summaries.tearsDown[id]?.first(where: { $0.key.path == path })?.value else { return false }
-            if DriverCore.teardowns[evidence.callee] != nil {
-                return waitsAfterDrop(in: id, callee: evidence.callee, line: evidence.line, ctx: ctx)
-            }
-            guard let next = ctx.resolver.function(named: evidence.callee, from: id.file),
-                  let inner = ctx.summaries.tearsDown[next]?.keys.filter({ path.ends(with: $0.path) }).max(by: { $0.path.count < $1.path.count })
-            else { return false }
-            id = next
-            path = inner.path
-        }
-        return false
-    }
-
-    /// Whether `function`'s call of `callee` on `line` is followed by a wait for a
-    /// completion rooted where the dropped object is.
-    private static func waitsAfterDrop(in function: FunctionID, callee: String, line: Int32, ctx: AnalysisContext) -> Bool {
-        let view = FunctionView(id: function, resolver: ctx.resolver)
-        let calls = view.effectiveCalls()
-        guard let drop = calls.first(where: { $0.callee == callee && $0.site.line == line }),
-              let dropped = drop.args.first.flatMap({ view.accessPath($0) }) else { return false }
-        return calls.contains { c in
-            guard DriverCore.completionWaits.contains(c.callee), c.site.line > line,
-                  let waited = c.args.first.flatMap({ view.accessPath($0) }) else { return false }
-            // The completion is a member of the dropped object's container (or above it).
-            let container = waited.fields.dropLast()
-            return waited.root == dropped.root && !waited.fields.isEmpty && dropped.fields.starts(with: container)
-        }
     }
 }
 

@@ -46,6 +46,51 @@ extension VerdictTests {
         #expect(held.first?.notes.contains { $0.message == "users can hold a reference: lcd_get calls get_device()" && $0.file == "drivers/lcd/core.c" } == true)
     }
 
+    /// The same core, a driver that `kzalloc()`s the panel and `kfree()`s it right after
+    /// unregistering it: the core's release frees nothing, so only someone outside who
+    /// holds a reference reaches the freed memory. With a holder, an error that names it;
+    /// with none, a warning saying that only a delayed release touches the memory.
+    static func freedAfterUnregister(holder: Bool) -> [String: String] {
+        var files = plainCore(holder: holder)
+        files["drivers/lcd/panel.c"] = """
+            #include <linux/lcd.h>
+            struct panel { int id; struct lcd lcd; };
+            static int panel_probe(struct platform_device *pdev)
+            {
+                    struct panel *p = kzalloc(sizeof(*p), 0);
+                    platform_set_drvdata(pdev, p);
+                    return lcd_register(&p->lcd);
+            }
+            static void panel_remove(struct platform_device *pdev)
+            {
+                    struct panel *p = platform_get_drvdata(pdev);
+                    lcd_unregister(&p->lcd);
+                    kfree(p);
+            }
+            static struct platform_driver panel_driver = { .probe = panel_probe, .remove = panel_remove };
+            """
+        return files
+    }
+
+    @Test func aFreeAfterUnregisterIsAnErrorOnlyWithAnOutsideHolder() {
+        let held = run("kfree-outside-release", Self.freedAfterUnregister(holder: true))
+        #expect(held.map { "\($0.severity) \($0.file):\($0.line)" } == ["error drivers/lcd/panel.c:13"])
+        #expect(held.first?.notes.map(\.message) == ["lcd_unregister() on p->lcd.dev", "users can hold a reference: lcd_get calls get_device()"])
+        let none = run("kfree-outside-release", Self.freedAfterUnregister(holder: false))
+        #expect(none.map { "\($0.severity) \($0.file):\($0.line)" } == ["warning drivers/lcd/panel.c:13"])
+        #expect(none.first?.message.hasSuffix("; but no outside reference holder was found in its core (the core takes no counted reference and creates no character device), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory") == true)
+    }
+
+    /// A release that frees the container makes the free after the unregister a second
+    /// free whoever holds a reference: an error even with no holder.
+    @Test func aFreeAfterUnregisterStaysAnErrorWhenTheReleaseFrees() {
+        var files = Self.freedAfterUnregister(holder: false)
+        files["drivers/lcd/core.c"] = files["drivers/lcd/core.c"]!.replacingOccurrences(of: "l->rows = 0;", with: "kfree(l);")
+        let found = run("kfree-outside-release", files)
+        #expect(found.map { "\($0.severity) \($0.file):\($0.line)" } == ["error drivers/lcd/panel.c:13"])
+        #expect(found.first?.message.contains("no outside reference holder") == false)
+    }
+
     /// A core whose unregister waits for the last user: unbind blocks only while someone
     /// holds a reference. With a holder the warning stands and names it; with none the wait
     /// returns at once and devres frees the memory after it: a note.
