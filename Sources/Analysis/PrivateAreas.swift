@@ -136,7 +136,7 @@ public struct PrivateAreas: Sendable {
     ///
     /// A function on the way that also takes a reference (`get_device()`: `device_rename()`
     /// puts what it got) balances its put: no drop.
-    static func onlyPuts(_ evidence: EffectEvidence, from g: FunctionID, summaries: Summaries, resolver: Resolver, depth: Int = 6) -> Bool {
+    public static func onlyPuts(_ evidence: EffectEvidence, from g: FunctionID, summaries: Summaries, resolver: Resolver, depth: Int = 6) -> Bool {
         if resolver.index.function(g).calls.contains(where: { DriverCore.plainGets.contains($0.callee) }) { return false }
         if DriverCore.referencePuts.contains(evidence.callee) { return true }
         guard depth > 0, let h = resolver.function(named: evidence.callee, from: g.file), h != g,

@@ -7,9 +7,9 @@ import Findings
 /// the object's release before it frees (the free then frees what no one refers to), and
 /// who outside the driver can still hold a reference when it does not.
 extension KfreeOutsideReleaseCheck {
-    /// After a teardown, someone outside the driver who holds a reference reaches the freed
-    /// memory: the evidence that one can (`DevmEmbeddedRefcountCheck.rankedHolder`) is
-    /// returned as a note. When none is found in the core and the object's release is known
+    /// After a teardown that unpublishes the object, someone outside the driver who holds a
+    /// reference reaches the freed memory: the evidence that one can
+    /// (`DevmEmbeddedRefcountCheck.rankedHolder`) is returned as a note. When none is found in the core and the object's release is known
     /// to free nothing (the core installs an empty one, or the driver's own frees nothing)
     /// and exists (no driver-core warning at the last put), only a delayed release touches
     /// the memory: a warning, and the clause saying so, as for device-managed memory. A
@@ -34,6 +34,24 @@ extension KfreeOutsideReleaseCheck {
         tail += "; but \(DevmEmbeddedRefcountCheck.noHolderFound(rank: held?.rank)), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory"
         guard let weak = held else { return nil }
         return FindingNote(.reference, file: weak.evidence.file, line: weak.evidence.line, message: "not an outside holder: \(weak.evidence.message)")
+    }
+
+    /// `judgeHolders` for a finding of severity `severity` after event `ev` in function `id`:
+    /// only an error after a teardown that unpublishes the object (`onlyDrops`) is judged.
+    static func judgeHolders(after ev: Event, in id: FunctionID, _ severity: inout Severity, _ tail: inout String, object: AggregateID,
+                             core: String, chain: [String], ctx: AnalysisContext) -> FindingNote? {
+        guard severity == .error, ev.teardown, !onlyDrops(ev, in: id, ctx: ctx) else { return nil }
+        return judgeHolders(&severity, &tail, object: object, core: core, chain: chain, file: ctx.index.path(id.file), ctx: ctx)
+    }
+
+    /// Whether teardown `ev` only drops a reference (`put_device()`, or a helper whose every
+    /// teardown is one: `auxiliary_device_uninit()`) and unpublishes nothing: the undo of a
+    /// failed registration (nothing was published, so no one outside holds it) or a put
+    /// after an unpublish elsewhere. Its outside holders are not judged there.
+    static func onlyDrops(_ ev: Event, in id: FunctionID, ctx: AnalysisContext) -> Bool {
+        if DriverCore.referencePuts.contains(ev.callee) { return true }
+        guard let g = ctx.resolver.function(named: ev.callee, from: id.file), let effects = ctx.summaries.tearsDown[g], !effects.isEmpty else { return false }
+        return effects.values.allSatisfy { PrivateAreas.onlyPuts($0, from: g, summaries: ctx.summaries, resolver: ctx.resolver) }
     }
 
     /// Whether the teardown `effect` of `function` is one it waits out: following the

@@ -75,7 +75,7 @@ struct KfreeOutsideReleaseCheck: Check {
             && !fn.unconditionalJumps.contains(where: { $0 > line && $0 < free })
     }
 
-    private struct Event {
+    struct Event {
         var root: PathRoot
         var path: [String]
         var line: Int32
@@ -412,7 +412,7 @@ struct KfreeOutsideReleaseCheck: Check {
         let chain = DevmEmbeddedRefcountCheck.chain(from: agg, path: ev.path, ctx: ctx)?.0 ?? []
         var (severity, mitigated) = Self.mitigation(of: ev, core: core, object: object, objectPath: objectPath, freed: freed, agg: agg,
                                                     free: c.callee, in: view, ctx: ctx)
-        let holder = severity == .error && ev.teardown ? Self.judgeHolders(&severity, &mitigated, object: object, core: core, chain: chain, file: index.path(id.file), ctx: ctx) : nil
+        let holder = Self.judgeHolders(after: ev, in: id, &severity, &mitigated, object: object, core: core, chain: chain, ctx: ctx)
         let advice = Self.advice(owner: owner, noRelease: Self.hasNoRelease(object, core: core, ctx: ctx), core: core, ctx: ctx)
         // (Through the owner, `arg` is the owner: the object is named by the freed root.)
         let on = owner == nil ? view.exprs.render(arg) : view.rootName(freed.root)

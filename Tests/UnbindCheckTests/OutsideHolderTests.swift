@@ -81,6 +81,19 @@ extension VerdictTests {
         #expect(none.first?.message.hasSuffix("; but no outside reference holder was found in its core (the core takes no counted reference and creates no character device), so only a delayed release (CONFIG_DEBUG_KOBJECT_RELEASE) could touch the freed memory") == true)
     }
 
+    /// A put on the failure of the registration undoes it: nothing was published, so the
+    /// core's holders are no evidence there (the finding names none).
+    @Test func aFreeAfterThePutOfAFailedRegistrationNamesNoHolder() {
+        var files = Self.freedAfterUnregister(holder: true)
+        files["drivers/lcd/panel.c"] = files["drivers/lcd/panel.c"]!.replacingOccurrences(
+            of: "        return lcd_register(&p->lcd);",
+            with: "        if (lcd_register(&p->lcd)) {\n                put_device(&p->lcd.dev);\n                kfree(p);\n                return -1;\n        }\n        return 0;")
+        let found = run("kfree-outside-release", files)
+        #expect(found.map { "\($0.severity) \($0.file):\($0.line)" } == ["error drivers/lcd/panel.c:9", "error drivers/lcd/panel.c:18"])
+        #expect(found.first?.notes.map(\.message) == ["put_device() on p->lcd.dev"])
+        #expect(found.last?.notes.last?.message == "users can hold a reference: lcd_get calls get_device()")
+    }
+
     /// A release that frees the container makes the free after the unregister a second
     /// free whoever holds a reference: an error even with no holder.
     @Test func aFreeAfterUnregisterStaysAnErrorWhenTheReleaseFrees() {
