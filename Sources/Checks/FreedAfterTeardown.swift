@@ -37,10 +37,11 @@ extension KfreeOutsideReleaseCheck {
     }
 
     /// `judgeHolders` for a finding of severity `severity` after event `ev` in function `id`:
-    /// only an error after a teardown that unpublishes the object (`onlyDrops`) is judged.
-    static func judgeHolders(after ev: Event, in id: FunctionID, _ severity: inout Severity, _ tail: inout String, object: AggregateID,
-                             core: String, chain: [String], ctx: AnalysisContext) -> FindingNote? {
-        guard severity == .error, ev.teardown, !onlyDrops(ev, in: id, ctx: ctx) else { return nil }
+    /// only an error after a teardown that unpublishes the object (not `onlyDrops`), or a
+    /// put right after one (`unpublished`), is judged.
+    static func judgeHolders(after ev: Event, unpublished: Bool, in id: FunctionID, _ severity: inout Severity, _ tail: inout String,
+                             object: AggregateID, core: String, chain: [String], ctx: AnalysisContext) -> FindingNote? {
+        guard severity == .error, ev.teardown, unpublished || !onlyDrops(ev, in: id, ctx: ctx) else { return nil }
         return judgeHolders(&severity, &tail, object: object, core: core, chain: chain, file: ctx.index.path(id.file), ctx: ctx)
     }
 

@@ -94,6 +94,18 @@ extension VerdictTests {
         #expect(found.last?.notes.last?.message == "users can hold a reference: lcd_get calls get_device()")
     }
 
+    /// A put right after the core's unpublish (`lcd_del()`, then `put_device()`) drops what
+    /// the unpublish left: the holders are judged as after an unregister.
+    @Test func aFreeAfterAPutThatFollowsAnUnpublishNamesTheHolder() {
+        var files = Self.freedAfterUnregister(holder: true)
+        files["drivers/lcd/core.c"]! += "\nvoid lcd_del(struct lcd *l) { device_del(&l->dev); }\n"
+        files["drivers/lcd/panel.c"] = files["drivers/lcd/panel.c"]!.replacingOccurrences(
+            of: "        lcd_unregister(&p->lcd);", with: "        lcd_del(&p->lcd);\n        put_device(&p->lcd.dev);")
+        let found = run("kfree-outside-release", files)
+        #expect(found.map { "\($0.severity) \($0.file):\($0.line)" } == ["error drivers/lcd/panel.c:14"])
+        #expect(found.first?.notes.map(\.message) == ["put_device() on p->lcd.dev", "users can hold a reference: lcd_get calls get_device()"])
+    }
+
     /// A release that frees the container makes the free after the unregister a second
     /// free whoever holds a reference: an error even with no holder.
     @Test func aFreeAfterUnregisterStaysAnErrorWhenTheReleaseFrees() {
