@@ -9,12 +9,12 @@ import Findings
 extension KfreeOutsideReleaseCheck {
     /// After a teardown that unpublishes the object, someone outside the driver who holds a
     /// reference reaches the freed memory: the evidence that one can
-    /// (`DevmEmbeddedRefcountCheck.rankedHolder`) is returned as a note. When none is found in the core and the object's release is known
-    /// to free nothing (the core installs an empty one, or the driver's own frees nothing)
-    /// and exists (no driver-core warning at the last put), only a delayed release touches
-    /// the memory: a warning, and the clause saying so, as for device-managed memory. A
-    /// release that frees the container, or one not found, leaves the error: the free may
-    /// be a second one whoever holds a reference.
+    /// (`DevmEmbeddedRefcountCheck.rankedHolder`) is returned as a note. When none is found
+    /// in the core and the object's release is known to free nothing (the core installs an
+    /// empty one, or the driver's own frees nothing) and exists (no driver-core warning at
+    /// the last put), only a delayed release touches the memory: a warning, and the clause
+    /// saying so, as for device-managed memory. A release that frees the container, or one
+    /// not found, leaves the error: the free may be a second one whoever holds a reference.
     static func judgeHolders(_ severity: inout Severity, _ tail: inout String, object: AggregateID, core: String, chain: [String],
                              file: String, ctx: AnalysisContext) -> FindingNote? {
         guard let obj = ctx.subsystems.objects[object] else { return nil }
@@ -48,7 +48,8 @@ extension KfreeOutsideReleaseCheck {
     /// Whether teardown `ev` only drops a reference (`put_device()`, or a helper whose every
     /// teardown is one: `auxiliary_device_uninit()`) and unpublishes nothing: the undo of a
     /// failed registration (nothing was published, so no one outside holds it) or a put
-    /// after an unpublish elsewhere. Its outside holders are not judged there.
+    /// after an unpublish. Its outside holders are judged only when that unpublish comes
+    /// right before it (`judgeHolders(after:unpublished:…)`).
     static func onlyDrops(_ ev: Event, in id: FunctionID, ctx: AnalysisContext) -> Bool {
         if DriverCore.referencePuts.contains(ev.callee) { return true }
         guard let g = ctx.resolver.function(named: ev.callee, from: id.file), let effects = ctx.summaries.tearsDown[g], !effects.isEmpty else { return false }
