@@ -54,7 +54,7 @@ public struct UnbindPath {
     }
 
     /// Whether a static table of the file names a `.probe` (a driver of its own).
-    static func declaresProbe(_ f: FileFacts) -> Bool {
+    public static func declaresProbe(_ f: FileFacts) -> Bool {
         f.globals.contains { g in g.designated.contains { v in !v.value.isEmpty && (v.path == "probe" || v.path.hasSuffix(".probe")) } }
     }
 

@@ -42,12 +42,13 @@ struct DevmEmbeddedRefcountCheck: Check {
     /// Why the driver's unbind path never runs the subsystem's (waiting) unregister for an
     /// object it registered, with notes; nil when it does (or registers through a devm_*
     /// helper, which unregisters at unbind), or when the subsystem has no unregister to call.
-    static func missingTeardown(_ obj: SubsystemObject, reg: RegistrationSite, allocatedIn fid: FunctionID,
+    static func missingTeardown(_ obj: SubsystemObject, reg: RegistrationSite, allocatedIn fid: FunctionID, waiting: Bool = true,
                                 ctx: AnalysisContext) -> (String, [FindingNote])? {
         let index = ctx.index
-        if reg.callee.hasPrefix("devm_") { return nil }
-        // Only the unregister functions that wait: a put (`i2c_put_adapter()`) does not.
-        let unregister = Set(obj.waitingUnregister.map { index.function($0).name })
+        if unregistersAtUnbind(reg.callee, from: fid.file, ctx: ctx) { return nil }
+        // Only the unregister functions that wait: a put (`i2c_put_adapter()`) does not
+        // (with `waiting` false, any of the core's unregister functions).
+        let unregister = Set((waiting ? obj.waitingUnregister : obj.unregister).map { index.function($0).name })
         guard !unregister.isEmpty else { return nil }
         let register = Set(obj.register.map { index.function($0).name })
         let path = UnbindPath(driverFile: fid.file, resolver: ctx.resolver)
@@ -215,8 +216,7 @@ struct DevmEmbeddedRefcountCheck: Check {
     /// The finding for one arrival of device-managed memory; `byType`: a registration in
     /// another function of the driver may be found by the struct's type (direct allocations).
     func report(_ site: Arrival, byType: Bool = false, ctx: AnalysisContext) -> Finding? {
-        let index = ctx.index
-        let agg = site.aggregate
+        let index = ctx.index, agg = site.aggregate
         guard let emb = ctx.closure.embeddings[agg] else { return nil }
         do {
             let view = FunctionView(id: site.function, resolver: ctx.resolver)
@@ -259,8 +259,7 @@ struct DevmEmbeddedRefcountCheck: Check {
             // failed probe releases its devres.
             let unbindable = !Self.cannotUnbind(file: site.function.file, ctx: ctx)
             if !unbindable && severity > .warning { severity = .warning }
-            let fn = view.decl
-            let structDecl = index.aggregate(agg)
+            let fn = view.decl, structDecl = index.aggregate(agg)
             // The chain and core of the object the finding names: along the registration
             // path (not the first refcounted member found, which may be another one).
             var chain = ctx.closure.chainNames(emb, index: index)
@@ -280,18 +279,50 @@ struct DevmEmbeddedRefcountCheck: Check {
                 Self.registeringNote(found, arrival: site, structName: structDecl.name, core: core, ctx: ctx),
             ]
             if reg.publishes { for ev in verdict.evidence.prefix(4) { notes.append(FindingNote(.protection, file: ev.file, line: ev.line, message: ev.message)) } }
-            notes += driverNotes
-            if let h = holderNote { notes.append(h) }
+            notes += driverNotes + (holderNote.map { [$0] } ?? [])
             var message = "'struct \(structDecl.name)' is allocated with \(site.allocatorPhrase) but embeds a refcounted struct \(core) (\(chain.joined(separator: " → "))) \(reg.verbPhrase)\(registeredIn.map { " in \(index.function($0).name)()" } ?? ""); "
                 + explanation
             if !unbindable && reg.publishes { message += "; the driver suppresses its bind attributes, so only a failed probe or module unload frees it" }
+            let never = severity == .error && unbindable && !verdict.protection.waitsForLastUser
+                ? Self.neverUnpublished(reg, allocatedIn: site.function, ctx: ctx) : nil
+            if let never { message += "; \(never.0): after unbind it stays published in the freed memory"; notes += never.1 }
             var finding = Finding(check: Self.description.id, severity: severity, file: index.path(site.function.file),
                                   line: site.line, column: site.column, function: fn.name, structName: structDecl.name,
                                   chain: chain, object: objectName, protection: verdict.protection.rawValue,
                                   message: message, notes: notes)
             finding.allocator = site.allocator
+            finding.shape = never.map { _ in .neverUnregistered }
             return finding
         }
+    }
+
+    /// Why the driver never unpublishes the object it publishes at `reg` when it is unbound,
+    /// with notes: its unbind path never calls the core's unregister, or, when the core's
+    /// unregister is not known, it has no unbind path at all (no `.remove`, no devm action).
+    /// Nil when it does, when `reg` undoes itself at unbind, or when the allocating file
+    /// declares no driver. (A waiting core's missing
+    /// teardown is `missingTeardown`'s own.)
+    static func neverUnpublished(_ reg: RegistrationSite, allocatedIn fid: FunctionID, ctx: AnalysisContext) -> (String, [FindingNote])? {
+        // Only a file that is a driver of its own (a table with a `.probe`): a library's
+        // callers unbind elsewhere.
+        guard reg.publishes, UnbindPath.declaresProbe(ctx.index.files[Int(fid.file)]),
+              !unregistersAtUnbind(reg.callee, from: fid.file, ctx: ctx) else { return nil }
+        if let obj = ctx.subsystems.objects[reg.object], !obj.unregister.isEmpty {
+            return missingTeardown(obj, reg: reg, allocatedIn: fid, waiting: false, ctx: ctx)
+        }
+        guard UnbindPath(driverFile: fid.file, resolver: ctx.resolver).entries.isEmpty else { return nil }
+        let fn = ctx.index.function(fid)
+        return ("the driver has no unbind callback (.remove) and no devm action, so it never unregisters it",
+                [FindingNote(.teardown, file: ctx.index.path(fid.file), line: fn.line, message: "no .remove or devm action of this driver unregisters it")])
+    }
+
+    /// Whether register call `callee` undoes itself at unbind: a `devm_*` helper, or one
+    /// whose body hands devres an action or block (`dmaenginem_async_device_register()`
+    /// ends in `devm_add_action_or_reset()`).
+    static func unregistersAtUnbind(_ callee: String, from file: Int32, ctx: AnalysisContext) -> Bool {
+        if callee.hasPrefix("devm_") { return true }
+        guard let g = ctx.resolver.function(named: callee, from: file) else { return false }
+        return ctx.index.function(g).calls.contains { DriverCore.devresActions.contains($0.callee) }
     }
 
     /// The note on the registering call: what it does with the object, and how a call in

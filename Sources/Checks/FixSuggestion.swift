@@ -160,7 +160,10 @@ public enum FixSuggestion {
         let c = core(f.object, ctx, file: f.file)
         switch f.check {
         case "devm-embedded-refcount":
-            return devmText(f, s, c, ctx)
+            // With no unbind path, nothing runs at unbind to unregister the object first.
+            let unbind = f.shape == .neverUnregistered
+                ? "unregister it at unbind first\(c.unregister.first.map { " with " + $0 + "()" } ?? ""), from the driver's .remove() or a devm action, or set .suppress_bind_attrs if it must never be unbound; then " : ""
+            return unbind + devmText(f, s, c, ctx)
         case "empty-release":
             if case .staticObject = f.shape {
                 return "a static device has nothing to free, so its empty release is harmless only while nothing can hold it after it is unregistered: if the code never unregisters it (built in), say so in a comment in the release; if it is unregistered (a module's exit, an error path) while others may still hold a reference, allocate it at run time instead (the core's allocator, such as platform_device_alloc() or root_device_register(), or kzalloc() with a release that kfree()s it)"

@@ -58,6 +58,9 @@ public enum FindingShape: Sendable, Hashable, Codable {
     /// Freed with the object whose private area it lives in (`owner`, a struct name;
     /// `accessor` returns the area), by a drop of that object.
     case freedWithOwner(owner: String, accessor: String)
+    /// Device-managed memory holding an object the driver publishes and never unpublishes:
+    /// no unbind callback (`.remove`) or devm action of the driver calls the core's unregister.
+    case neverUnregistered
 }
 
 /// A secondary location attached to a finding: one typed step of its evidence.

@@ -46,6 +46,25 @@ extension VerdictTests {
         #expect(held.first?.notes.contains { $0.message == "users can hold a reference: lcd_get calls get_device()" && $0.file == "drivers/lcd/core.c" } == true)
     }
 
+    /// A driver that publishes devm memory and has no unbind path at all never unregisters
+    /// the object: the message says so, with the driver's probe as the note, and the fix
+    /// starts with an unregister at unbind. One whose `.remove` unregisters it does not.
+    @Test func aDriverThatNeverUnregistersItsDevmObjectIsToldSo() {
+        var files = Self.plainCore(holder: true)
+        files["drivers/lcd/panel.c"]! += "\nstatic struct platform_driver panel_driver = { .probe = panel_probe };\n"
+        let never = run("devm-embedded-refcount", files)
+        #expect(never.map(\.severity) == [.error])
+        #expect(never.first?.message.hasSuffix("; the driver's unbind path never calls lcd_unregister(): after unbind it stays published in the freed memory") == true
+                || never.first?.message.hasSuffix("; the driver has no unbind callback (.remove) and no devm action, so it never calls lcd_unregister(): after unbind it stays published in the freed memory") == true)
+        #expect(never.first?.notes.contains { $0.kind == .teardown && $0.message == "no .remove or devm action of this driver calls lcd_unregister()" } == true)
+        #expect(never.first?.fix.hasPrefix("unregister it at unbind first with lcd_unregister(), from the driver's .remove() or a devm action") == true)
+        files["drivers/lcd/panel.c"]! = files["drivers/lcd/panel.c"]!.replacingOccurrences(of: "{ .probe = panel_probe }", with: "{ .probe = panel_probe, .remove = panel_remove }")
+        files["drivers/lcd/panel.c"]! += "static void panel_remove(struct platform_device *pdev) { struct panel *p = platform_get_drvdata(pdev); lcd_unregister(&p->lcd); }\n"
+        let removes = run("devm-embedded-refcount", files)
+        #expect(removes.map(\.severity) == [.error])
+        #expect(removes.first?.message.contains("stays published") == false)
+    }
+
     /// The same core, a driver that `kzalloc()`s the panel and `kfree()`s it right after
     /// unregistering it: the core's release frees nothing, so only someone outside who
     /// holds a reference reaches the freed memory. With a holder, an error that names it;

@@ -104,6 +104,8 @@ public enum DriverCore {
     }
     /// `devm_add_action(dev, fn, data)`: `fn(data)` runs when the driver is unbound.
     static let devmActions: [String: Int] = ["devm_add_action": 1, "devm_add_action_or_reset": 1]
+    /// Calls that hand devres something to undo at unbind: an action or a block of its own.
+    public static let devresActions: Set<String> = Set(devmActions.keys).union(["devres_add"])
 
     /// Calls that return or take a counted reference to an object: what a lookup that hands
     /// an object to a consumer does.
