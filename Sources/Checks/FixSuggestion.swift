@@ -241,6 +241,14 @@ public enum FixSuggestion {
         return "call \(drop) instead of kfree() on this error path: once the reference count is initialized, only the release callback may free \(s)\(releaseOwns)"
     }
 
+    /// Whether the release function `release` that finding `f`'s file sees is defined in the
+    /// directory of that file (the driver's own), or elsewhere (a core's); nil when unknown.
+    static func releaseIsTheDrivers(_ release: String?, _ f: Finding, _ ctx: AnalysisContext?) -> Bool? {
+        guard let release, let ctx, let file = ctx.index.fileByPath[f.file],
+              let g = ctx.resolver.function(named: release, from: file) else { return nil }
+        return TreeIndex.directory(of: ctx.index.path(g.file)) == TreeIndex.directory(of: f.file)
+    }
+
     /// A free right after a teardown dropped the reference: where the free must go instead.
     static func afterTeardownText(_ f: Finding, _ s: String, _ c: Core, _ ctx: AnalysisContext?) -> String {
         // A cdev torn down through a helper: the cdev's kobj_type is the char device
@@ -264,7 +272,11 @@ public enum FixSuggestion {
             return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release hook of struct \(f.object) that \(release)() calls (kfree(container_of(…))) when the last reference goes\(lastOfSeveral(f.structName, ctx))\(usesFirst)"
         }
         if f.protection == "empty-release" {
-            return "do not kfree() \(s) after the reference is dropped: struct \(f.object)'s release\(c.release.map { " " + $0 + "()" } ?? "") is empty, so it must be made to free the container (kfree(container_of(…))) when the last reference goes — in the core when the release is the core's, for every driver of it\(usesFirst)"
+            // The driver's own release (in its directory) is its to mend; a core's, for
+            // every driver of it.
+            let whose = releaseIsTheDrivers(c.release, f, ctx).map { $0 ? "" : " — in the core, for every driver of it" }
+                ?? " — in the core when the release is the core's, for every driver of it"
+            return "do not kfree() \(s) after the reference is dropped: struct \(f.object)'s release\(c.release.map { " " + $0 + "()" } ?? "") is empty, so it must be made to free the container (kfree(container_of(…))) when the last reference goes\(whose)\(usesFirst)"
         }
         // A bare kobject's release is its kobj_type's, which may not exist yet.
         let release = f.chain.last == "kobject" ? "the .release of its kobj_type (adding one if there is none)" : "the release callback of struct \(f.object)"

@@ -407,3 +407,37 @@ import Testing
         #expect(f.fix == "call put_device() instead of kfree() on this error path: once the reference count is initialized, only the release callback may free struct hub; put_device() then runs hub_release(), so this path must no longer free what that release frees", "\(f.fix)")
     }
 }
+
+extension FixTextTests {
+    /// An empty release the driver defines itself is the driver's to mend: its fix does
+    /// not send the author to a core.
+    @Test func theDriversOwnEmptyReleaseIsItsToMend() throws {
+        let files = ["drivers/misc/cpp.c": """
+            #include <linux/device.h>
+            struct cpp { int id; struct device dev; };
+            static void cpp_release(struct device *dev) { }
+            struct cpp *cpp_new(struct device *parent)
+            {
+                    struct cpp *c = kzalloc(sizeof(*c), 0);
+                    c->dev.release = cpp_release;
+                    c->dev.parent = parent;
+                    if (device_register(&c->dev)) { put_device(&c->dev); return 0; }
+                    return c;
+            }
+            void cpp_free(struct cpp *c)
+            {
+                    device_unregister(&c->dev);
+                    kfree(c);
+            }
+            """]
+        let own = try #require(findings(of: "kfree-outside-release", in: files).first)
+        #expect("\(own.line) \(own.protection)" == "15 empty-release")
+        #expect(own.fix == "do not kfree() struct cpp after the reference is dropped: struct cpp's release cpp_release() is empty, so it must be made to free the container (kfree(container_of(…))) when the last reference goes; whatever the function still does with struct cpp after the unregister must come before it")
+        // The same empty release defined by a core elsewhere: the core must mend it.
+        var shared = files
+        shared["drivers/misc/cpp.c"] = files["drivers/misc/cpp.c"]!.replacingOccurrences(of: "static void cpp_release(struct device *dev) { }", with: "void cpp_release(struct device *dev);")
+        shared["drivers/base/cpp_core.c"] = "#include <linux/device.h>\nvoid cpp_release(struct device *dev) { }\n"
+        let core = try #require(findings(of: "kfree-outside-release", in: shared).first)
+        #expect(core.fix.contains("when the last reference goes — in the core, for every driver of it;"))
+    }
+}
