@@ -40,8 +40,9 @@ struct DevmEmbeddedRefcountCheck: Check {
     }
 
     /// Why the driver's unbind path never runs the subsystem's (waiting) unregister for an
-    /// object it registered, with notes; nil when it does (or registers through a devm_*
-    /// helper, which unregisters at unbind), or when the subsystem has no unregister to call.
+    /// object it registered, with notes; nil when it does (or registers through a call that
+    /// undoes itself at unbind, `unregistersAtUnbind`), or when the subsystem has no
+    /// unregister to call.
     static func missingTeardown(_ obj: SubsystemObject, reg: RegistrationSite, allocatedIn fid: FunctionID, waiting: Bool = true,
                                 ctx: AnalysisContext) -> (String, [FindingNote])? {
         let index = ctx.index
@@ -61,11 +62,7 @@ struct DevmEmbeddedRefcountCheck: Check {
         }
         if path.firstCall(to: unregister, index: index) != nil { return nil }
         let names = unregister.sorted().prefix(2).map { "\($0)()" }.joined(separator: " or ")
-        let fn = index.function(fid)
-        if path.entries.isEmpty {
-            return ("the driver has no unbind callback (.remove) and no devm action, so it never calls \(names)",
-                    [FindingNote(.teardown, file: index.path(fid.file), line: fn.line, message: "no .remove or devm action of this driver calls \(names)")])
-        }
+        if path.entries.isEmpty { return noUnbindPath(fid, never: "calls \(names)", ctx: ctx) }
         let entries = path.entries.prefix(2).map { index.function($0).name + "()" }.joined(separator: ", ")
         let first = path.entries[0]
         return ("the driver's unbind path (\(entries)) never calls \(names)",
@@ -297,23 +294,28 @@ struct DevmEmbeddedRefcountCheck: Check {
     }
 
     /// Why the driver never unpublishes the object it publishes at `reg` when it is unbound,
-    /// with notes: its unbind path never calls the core's unregister, or, when the core's
-    /// unregister is not known, it has no unbind path at all (no `.remove`, no devm action).
-    /// Nil when it does, when `reg` undoes itself at unbind, or when the allocating file
-    /// declares no driver. (A waiting core's missing
-    /// teardown is `missingTeardown`'s own.)
+    /// with notes: its unbind path never calls the core's unregister (`missingTeardown`), or,
+    /// when the core's unregister is not known, it has no unbind path at all (no `.remove`,
+    /// no devm action). Nil when it does, when `reg` undoes itself at unbind, or when the
+    /// allocating file declares no driver. (A waiting core's missing teardown is
+    /// `missingTeardown`'s own.)
     static func neverUnpublished(_ reg: RegistrationSite, allocatedIn fid: FunctionID, ctx: AnalysisContext) -> (String, [FindingNote])? {
         // Only a file that is a driver of its own (a table with a `.probe`): a library's
         // callers unbind elsewhere.
-        guard reg.publishes, UnbindPath.declaresProbe(ctx.index.files[Int(fid.file)]),
-              !unregistersAtUnbind(reg.callee, from: fid.file, ctx: ctx) else { return nil }
+        guard reg.publishes, UnbindPath.declaresProbe(ctx.index.files[Int(fid.file)]) else { return nil }
         if let obj = ctx.subsystems.objects[reg.object], !obj.unregister.isEmpty {
             return missingTeardown(obj, reg: reg, allocatedIn: fid, waiting: false, ctx: ctx)
         }
-        guard UnbindPath(driverFile: fid.file, resolver: ctx.resolver).entries.isEmpty else { return nil }
-        let fn = ctx.index.function(fid)
-        return ("the driver has no unbind callback (.remove) and no devm action, so it never unregisters it",
-                [FindingNote(.teardown, file: ctx.index.path(fid.file), line: fn.line, message: "no .remove or devm action of this driver unregisters it")])
+        guard !unregistersAtUnbind(reg.callee, from: fid.file, ctx: ctx),
+              UnbindPath(driverFile: fid.file, resolver: ctx.resolver).entries.isEmpty else { return nil }
+        return noUnbindPath(fid, never: "unregisters it", ctx: ctx)
+    }
+
+    /// That the driver of `fid`'s file has no unbind path (no `.remove`, no devm action), so
+    /// it `never` does something (`calls i2c_del_adapter()`), with the note on `fid`.
+    static func noUnbindPath(_ fid: FunctionID, never: String, ctx: AnalysisContext) -> (String, [FindingNote]) {
+        ("the driver has no unbind callback (.remove) and no devm action, so it never \(never)",
+         [FindingNote(.teardown, file: ctx.index.path(fid.file), line: ctx.index.function(fid).line, message: "no .remove or devm action of this driver \(never)")])
     }
 
     /// Whether register call `callee` undoes itself at unbind: a `devm_*` helper, or one

@@ -36,12 +36,16 @@ extension KfreeOutsideReleaseCheck {
         return FindingNote(.reference, file: weak.evidence.file, line: weak.evidence.line, message: "not an outside holder: \(weak.evidence.message)")
     }
 
-    /// `judgeHolders` for a finding of severity `severity` after event `ev` in function `id`:
-    /// only an error after a teardown that unpublishes the object (not `onlyDrops`), or a
-    /// put right after one (`unpublished`), is judged.
-    static func judgeHolders(after ev: Event, unpublished: Bool, in id: FunctionID, _ severity: inout Severity, _ tail: inout String,
+    /// `judgeHolders` for a finding of severity `severity` after event `ev` in function `id`
+    /// (`events`: those on the same object): only an error after a teardown that unpublishes
+    /// the object (not `onlyDrops`), or a put right after one (`_delete()`, then
+    /// `_uninit()`, within the window), is judged.
+    static func judgeHolders(after ev: Event, among events: [Event], in id: FunctionID, _ severity: inout Severity, _ tail: inout String,
                              object: AggregateID, core: String, chain: [String], ctx: AnalysisContext) -> FindingNote? {
-        guard severity == .error, ev.teardown, unpublished || !onlyDrops(ev, in: id, ctx: ctx) else { return nil }
+        guard severity == .error, ev.teardown else { return nil }
+        let unpublishes = { (e: Event) in !onlyDrops(e, in: id, ctx: ctx) }
+        let afterUnpublish = { events.contains { e in e.teardown && e.path == ev.path && e.line < ev.line && ev.line - e.line <= window && unpublishes(e) } }
+        guard unpublishes(ev) || afterUnpublish() else { return nil }
         return judgeHolders(&severity, &tail, object: object, core: core, chain: chain, file: ctx.index.path(id.file), ctx: ctx)
     }
 
@@ -49,7 +53,7 @@ extension KfreeOutsideReleaseCheck {
     /// teardown is one: `auxiliary_device_uninit()`) and unpublishes nothing: the undo of a
     /// failed registration (nothing was published, so no one outside holds it) or a put
     /// after an unpublish. Its outside holders are judged only when that unpublish comes
-    /// right before it (`judgeHolders(after:unpublished:…)`).
+    /// right before it (`judgeHolders(after:among:…)`).
     static func onlyDrops(_ ev: Event, in id: FunctionID, ctx: AnalysisContext) -> Bool {
         if DriverCore.referencePuts.contains(ev.callee) { return true }
         guard let g = ctx.resolver.function(named: ev.callee, from: id.file), let effects = ctx.summaries.tearsDown[g], !effects.isEmpty else { return false }

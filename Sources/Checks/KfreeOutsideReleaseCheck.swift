@@ -166,12 +166,7 @@ struct KfreeOutsideReleaseCheck: Check {
                 // the failure the goto handles.)
                 for g in gotos { if let ev = nearest({ $0.line < g.goto }), ev.direct || !ev.teardown { candidates.append((ev, g)) } }
                 for (ev, via) in candidates {
-                    // A put right after an unpublish of the same object (`_delete()`, then
-                    // `_uninit()`): its holders are judged as the unpublish's would be.
-                    let unpublished = onObject.contains { e in
-                        e.teardown && e.path == ev.path && e.line < ev.line && ev.line - e.line <= Self.window && !Self.onlyDrops(e, in: id, ctx: ctx)
-                    }
-                    if let f = finding(for: free, after: ev, unpublished: unpublished, via: via, in: view, calls: calls, ctx: ctx) {
+                    if let f = finding(for: free, after: ev, among: onObject, via: via, in: view, calls: calls, ctx: ctx) {
                         out.append(f)
                         break
                     }
@@ -354,9 +349,10 @@ struct KfreeOutsideReleaseCheck: Check {
         }
     }
 
-    /// The finding for `free` after event `ev`, reached from it by falling through or, with
-    /// `via`, by the `goto` on that line; nil when the path is not one.
-    private func finding(for free: FreeSite, after ev: Event, unpublished: Bool, via jump: (goto: Int32, label: Int32)?,
+    /// The finding for `free` after event `ev` (one of `events`, those on the freed object),
+    /// reached from it by falling through or, with `via`, by the `goto` on that line; nil
+    /// when the path is not one.
+    private func finding(for free: FreeSite, after ev: Event, among events: [Event], via jump: (goto: Int32, label: Int32)?,
                          in view: FunctionView, calls: [EffectiveCall], ctx: AnalysisContext) -> Finding? {
         let (c, arg, freed, owner) = (free.call, free.arg, free.freed, free.owner)
         let fn = view.decl
@@ -417,7 +413,7 @@ struct KfreeOutsideReleaseCheck: Check {
         let chain = DevmEmbeddedRefcountCheck.chain(from: agg, path: ev.path, ctx: ctx)?.0 ?? []
         var (severity, mitigated) = Self.mitigation(of: ev, core: core, object: object, objectPath: objectPath, freed: freed, agg: agg,
                                                     free: c.callee, in: view, ctx: ctx)
-        let holder = Self.judgeHolders(after: ev, unpublished: unpublished, in: id, &severity, &mitigated, object: object, core: core, chain: chain, ctx: ctx)
+        let holder = Self.judgeHolders(after: ev, among: events, in: id, &severity, &mitigated, object: object, core: core, chain: chain, ctx: ctx)
         let advice = Self.advice(owner: owner, noRelease: Self.hasNoRelease(object, core: core, ctx: ctx), core: core, ctx: ctx)
         // (Through the owner, `arg` is the owner: the object is named by the freed root.)
         let on = owner == nil ? view.exprs.render(arg) : view.rootName(freed.root)
