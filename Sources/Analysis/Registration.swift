@@ -13,6 +13,10 @@ public struct RegistrationSite: Sendable {
     /// False when the call only initializes the object (`cdev_init`, `device_initialize`)
     /// and no call that publishes it was found: messages must not call it registration.
     public var publishes = true
+    /// When a core registers it later through a slot of an ops table it was handed with
+    /// (`HandedOpsTables`): which call, table and slot (`holder_entry_new() with tile_ops,
+    /// whose .entry_register, tile_entry_register(), registers it`).
+    public var deferredThrough: String?
 
     /// How a message names what the call did: `registered through X()` or `initialized by X()`.
     public var verbPhrase: String { publishes ? "registered through \(callee)()" : "initialized by \(callee)() (no call that publishes it was found)" }
@@ -64,24 +68,30 @@ public enum Registration {
             for (j, arg) in call.args.enumerated() where arg >= 0 {
                 guard let p = view.accessPath(arg), p.root == target.root, p.fields.starts(with: target.fields) else { continue }
                 let rest = Array(p.fields.dropFirst(target.fields.count))
-                var candidates: [([String], Bool)] = []
+                // Each candidate: the core object's path, whether the call really publishes
+                // it, and the ops-table slot that does so later (`HandedOpsTables`).
+                var candidates: [(path: [String], publishes: Bool, count: Bool, through: String?)] = []
                 if let args = DriverCore.publishers[call.callee], args.contains(j) {
-                    candidates.append((DriverCore.objectPath(call.callee, rest), !DriverCore.initializers.contains(call.callee)))
+                    candidates.append((DriverCore.objectPath(call.callee, rest), !DriverCore.initializers.contains(call.callee), false, nil))
                 }
                 let g = ctx.resolver.function(named: call.callee, from: view.file)
                 if let g, let effects = ctx.summaries.publishes[g] {
                     let real = ctx.summaries.reallyPublishes[g] ?? []
-                    for e in effects.keys.sorted() where e.param == j { candidates.append((Summaries.normalize(rest + e.path), real.contains(e))) }
+                    for e in effects.keys.sorted() where e.param == j { candidates.append((Summaries.normalize(rest + e.path), real.contains(e), false, nil)) }
+                }
+                // The object itself handed with an ops table whose slot registers it later.
+                if rest.isEmpty, !candidates.contains(where: \.publishes) {
+                    for d in HandedOpsTables.deferred(call, argument: j, object: agg, in: view, ctx: ctx) { candidates.append((d.path, d.publishes, false, d.through)) }
                 }
                 // A shared bare count (`SharedCounts.swift`) is published, but a device,
                 // kobject or cdev published by the same function comes first.
-                var all = candidates.map { (path: $0.0, publishes: $0.1, count: false) }
                 if let g, let effects = ctx.subsystems.countInitializers[g] {
-                    for e in effects.sorted() where e.param == j { all.append((Summaries.normalize(rest + e.path), true, true)) }
+                    for e in effects.sorted() where e.param == j { candidates.append((Summaries.normalize(rest + e.path), true, true, nil)) }
                 }
-                for (c, publishes, fromCount) in all {
+                for (c, publishes, fromCount, through) in candidates {
                     if let (object, path) = walk(agg, c, ctx: ctx), wanted.map({ $0 == path }) ?? true {
-                        let site = RegistrationSite(object: object, callee: call.writtenAs, line: call.site.line, column: call.site.column, path: path, publishes: publishes)
+                        var site = RegistrationSite(object: object, callee: call.writtenAs, line: call.site.line, column: call.site.column, path: path, publishes: publishes)
+                        site.deferredThrough = through
                         let isCount = path.last.flatMap { ctx.closure.coreKind(ofField: $0, in: object, resolver: ctx.resolver) } == "kref"
                         // A count path that meets a driver-core object first is that object's.
                         if fromCount && !isCount { continue }

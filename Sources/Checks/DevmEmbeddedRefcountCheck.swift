@@ -334,6 +334,7 @@ struct DevmEmbeddedRefcountCheck: Check {
         let pointer = found.elsewhere == nil ? arrival.targetText : found.view.rootName(found.target.root)
         let target = (pointer.isEmpty ? "it" : pointer) + (reg.path.isEmpty ? "" : "->" + reg.path.joined(separator: "."))
         var message = "\(reg.callee)() \(whatRegistering(target, publishes: reg.publishes, core: core))"
+            + (reg.deferredThrough.map { ": " + $0 } ?? "")
         if let g = found.elsewhere {
             let name = index.function(g).name
             message = "\(reg.callee)() in \(name)() \(whatRegistering(target, publishes: reg.publishes, core: core)); "
