@@ -332,7 +332,7 @@ public struct FunctionView {
 
     /// Whether `node` refers to the object that parameter `param` points into: the parameter
     /// itself, `container_of(param, …)`, a helper/macro doing that, or a local holding one.
-    func derives(from param: Int, _ node: Int32) -> Bool {
+    public func derives(from param: Int, _ node: Int32) -> Bool {
         derivedParameters(node).contains(param)
     }
 

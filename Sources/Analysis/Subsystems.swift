@@ -40,6 +40,9 @@ public struct SubsystemObject: Sendable {
 public struct ReleaseBinding: Sendable {
     public var function: FunctionID
     public var evidence: Evidence
+    /// The member whose release slot is set (`v4l2_dev` of `x->v4l2_dev.release = f`),
+    /// when written as one; empty otherwise.
+    public var member = ""
 }
 
 /// Infers the registered object types of the tree and classifies their protection.
@@ -198,7 +201,8 @@ public struct Subsystems: Sendable {
             let rhs = e[e.strippingCasts(a.rhs)]
             guard rhs.kind == .identifier, let rf = resolver.function(named: e.text(rhs), from: id.file) else { return }
             driverReleases[agg, default: []].append(ReleaseBinding(function: rf, evidence: Evidence(
-                file: index.path(id.file), line: a.line, message: "\(fn.name) sets \(e.render(a.lhs)) = \(e.text(rhs))")))
+                file: index.path(id.file), line: a.line, message: "\(fn.name) sets \(e.render(a.lhs)) = \(e.text(rhs))"),
+                member: base.kind == .member ? e.text(base) : ""))
         }
         return (driverReleases, releaseMentioned)
     }
@@ -504,6 +508,13 @@ public struct Subsystems: Sendable {
             return (.driverRelease, [d.evidence], d.function)
         }
         return (.none, [], nil)
+    }
+
+    /// The releases drivers set for objects of type `agg` in the files of directory `dir`,
+    /// in file and line order.
+    public func driverReleases(for agg: AggregateID, inDirectory dir: String) -> [ReleaseBinding] {
+        (driverReleases[agg] ?? []).filter { TreeIndex.directory(of: $0.evidence.file) == dir }
+            .sorted { ($0.evidence.file, $0.evidence.line) < ($1.evidence.file, $1.evidence.line) }
     }
 
     /// The driver's own release for an object of type `agg` set in `file`, if any.

@@ -268,6 +268,11 @@ public enum FixSuggestion {
         // Whatever the function does with the memory after the unregister must then come
         // before it: the unregister may drop the last reference.
         let usesFirst = "; whatever the function still does with \(s) after the unregister must come before it"
+        // A release of another member already frees the struct: drop that member's
+        // reference instead of freeing (a new release would free it twice).
+        if f.protection == "driver-release", let sibling = SiblingRelease.find(for: f, ctx) {
+            return sibling.fixText(s) + usesFirst
+        }
         if f.protection == "driver-release", let release = c.release {
             return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release hook of struct \(f.object) that \(release)() calls (kfree(container_of(…))) when the last reference goes\(lastOfSeveral(f.structName, ctx))\(usesFirst)"
         }

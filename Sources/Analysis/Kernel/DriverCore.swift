@@ -151,7 +151,7 @@ public enum DriverCore {
     /// Every call with a parameter effect by itself: publishers, teardowns and frees.
     static let effectCalls: Set<String> = Set(publishers.keys).union(teardowns.keys).union(frees)
     /// `kref_put(ref, release, …)`: calls `release(ref)` when the count drops to zero.
-    static let krefPuts: Set<String> = ["kref_put", "kref_put_mutex", "kref_put_lock"]
+    public static let krefPuts: Set<String> = ["kref_put", "kref_put_mutex", "kref_put_lock"]
     /// For a `kref_put(ref, release, …)` call naming its release: the release and the
     /// `ref` argument's node.
     static func krefRelease(_ c: CallSite, in exprs: ExprTree) -> (release: String, ref: Int32)? {
