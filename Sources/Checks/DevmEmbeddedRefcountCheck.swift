@@ -138,7 +138,31 @@ struct DevmEmbeddedRefcountCheck: Check {
             }
         }
         if let kept = ctx.referenceKeepers.heldObjects[obj.aggregate] { return (0, kept) }
+        if best == nil || best!.rank > 1, let node = deviceNode(coreFiles: coreFiles, ctx: ctx) { return (1, node) }
         return best
+    }
+
+    /// A device node the core's files make: a function of them that gives a device a
+    /// number (`dev->devt = MKDEV(major, minor)`), or calls one that does
+    /// (`snd_register_device()`), so that `device_add()` creates a `/dev` node user space
+    /// can open (the evidence of `rankedHolder`'s rank 1, like a cdev).
+    static func deviceNode(coreFiles: [Int32], ctx: AnalysisContext) -> Evidence? {
+        let numbering = ctx.index.assignments(toMembers: ["devt"]).map(\.function)
+        guard !numbering.isEmpty else { return nil }
+        let numberers = Set(numbering)
+        let names = Set(numbering.map { ctx.index.function($0).name })
+        for fi in coreFiles {
+            for (k, fn) in ctx.index.files[Int(fi)].functions.enumerated() {
+                if numberers.contains(FunctionID(file: fi, index: Int32(k))) {
+                    return Evidence(file: ctx.index.path(fi), line: fn.line, message: "\(fn.name) gives the device a number (devt): device_add() makes a /dev node that user space can open")
+                }
+                for c in fn.calls where names.contains(c.callee) {
+                    guard let g = ctx.resolver.function(named: c.callee, from: fi), numberers.contains(g) else { continue }
+                    return Evidence(file: ctx.index.path(fi), line: c.line, message: "\(fn.name) calls \(c.callee)(), which gives the device a number (devt): device_add() makes a /dev node that user space can open")
+                }
+            }
+        }
+        return nil
     }
 
     /// Struct names from `agg` along `path` to the core object it ends at, and that core's

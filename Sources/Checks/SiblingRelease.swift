@@ -69,10 +69,13 @@ struct SiblingRelease {
         return nil
     }
 
-    /// The fix for a free of `s` that this release should do instead.
+    /// The fix for a free of `s` that this release should do instead. On a probe's error
+    /// path the labels below often undo what the release undoes, and a shared label may be
+    /// reached before the member is set up: both are said.
     func fixText(_ s: String) -> String {
-        let drop = put.map { "\($0)() on \(member)" } ?? "the put of \(member)"
+        let drop = put.map { "call \($0)() on \(member)" } ?? "drop the reference of \(member)"
         return "do not kfree() \(s) here: it already has a release that frees it, \(release)(), the release of its \(member); "
-            + "replace this kfree() with \(drop), so that the last reference, not this path, frees it, and leave to that release what it already undoes"
+            + "once \(member) is set up, \(drop) instead and return, without undoing first anything \(release)() undoes again "
+            + "(what it unregisters or frees); a path that reaches this kfree() before \(member) is set up (a shared error label) keeps it"
     }
 }

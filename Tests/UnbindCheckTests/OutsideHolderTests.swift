@@ -46,6 +46,28 @@ extension VerdictTests {
         #expect(held.first?.notes.contains { $0.message == "users can hold a reference: lcd_get calls get_device()" && $0.file == "drivers/lcd/core.c" } == true)
     }
 
+    /// A core that numbers the device (`devt`) before adding it, in a helper of another
+    /// file (`snd_register_device()`-like), makes a `/dev` node user space can open: an
+    /// outside holder, as a cdev is.
+    @Test func aCoreThatNumbersTheDeviceMakesANodeUsersCanHold() {
+        var files = Self.plainCore(holder: false)
+        files["drivers/lcd/node.c"] = """
+            #include <linux/lcd.h>
+            int lcd_add_node(struct device *dev, int minor) { dev->devt = minor; return device_add(dev); }
+            """
+        files["drivers/lcd/core.c"] = files["drivers/lcd/core.c"]!.replacingOccurrences(
+            of: "return device_register(&l->dev); }", with: "device_initialize(&l->dev); return lcd_add_node(&l->dev, 1); }")
+        files["include/linux/lcd.h"]! += "int lcd_add_node(struct device *dev, int minor);\n"
+        let numbered = run("devm-embedded-refcount", files)
+        #expect(numbered.map(\.severity) == [.error])
+        #expect(numbered.first?.notes.contains {
+            $0.kind == .reference && $0.file == "drivers/lcd/core.c" && $0.line == 3
+                && $0.message == "users can hold a reference: lcd_register calls lcd_add_node(), which gives the device a number (devt): device_add() makes a /dev node that user space can open"
+        } == true)
+        files["drivers/lcd/node.c"] = files["drivers/lcd/node.c"]!.replacingOccurrences(of: "dev->devt = minor; ", with: "")
+        #expect(run("devm-embedded-refcount", files).map(\.severity) == [.warning])
+    }
+
     /// A driver that publishes devm memory and has no unbind path at all never unregisters
     /// the object: the message says so, with the driver's probe as the note, and the fix
     /// starts with an unregister at unbind. One whose `.remove` unregisters it does not.

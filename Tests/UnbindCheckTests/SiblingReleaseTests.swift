@@ -107,8 +107,8 @@ import Testing
         #expect(found.map { "\($0.file):\($0.line) \($0.protection)" } == ["drivers/media/cam/cam.c:25 driver-release"])
         let f = try #require(found.first)
         #expect(f.fix.hasPrefix("do not kfree() struct cam here: it already has a release that frees it, cam_release(), the release of its tv; "
-                                + "replace this kfree() with tv_dev_put() on tv, so that the last reference, not this path, frees it, "
-                                + "and leave to that release what it already undoes"))
+                                + "once tv is set up, call tv_dev_put() on tv instead and return, without undoing first anything cam_release() "
+                                + "undoes again (what it unregisters or frees); a path that reaches this kfree() before tv is set up (a shared error label) keeps it"))
     }
 
     @Test func withoutThatReleaseTheFixAsksForOne() throws {
