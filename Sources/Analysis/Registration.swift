@@ -14,8 +14,8 @@ public struct RegistrationSite: Sendable {
     /// and no call that publishes it was found: messages must not call it registration.
     public var publishes = true
     /// When a core registers it later through a slot of an ops table it was handed with
-    /// (`HandedOpsTables`): which call, table and slot (`holder_entry_new() with tile_ops,
-    /// whose .entry_register, tile_entry_register(), registers it`).
+    /// (`HandedOpsTables`): which call, table and slot (`snd_device_new() is handed it with
+    /// ops, whose .dev_register slot (snd_compress_dev_register()) registers it later`).
     public var deferredThrough: String?
 
     /// How a message names what the call did: `registered through X()` or `initialized by X()`.
