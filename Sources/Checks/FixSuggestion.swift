@@ -141,7 +141,7 @@ public enum FixSuggestion {
         case "revocation":
             return "none needed while every user re-checks the revoked pointers under the core's protection"
         case "driver-release":
-            return "\(allocateEach) (with any other device-managed memory its users reach through it), kfree() it (container_of()) in the release hook of its struct \(f.object) that \(c.release.map { $0 + "()" } ?? "the core's release") calls when the last reference is dropped\(lastOfSeveral(f.structName, ctx)), and in remove() drop the reference registering took (\(c.unregister.first.map { $0 + "()" } ?? "the core's unregister") or the core's put)"
+            return "\(allocateEach) (with any other device-managed memory its users reach through it), kfree() it (container_of()) in the release hook of its struct \(f.object) that \(c.release.map { $0 + "()" } ?? "the core's release") calls when the last reference is dropped\(lastOfSeveral(f.structName, ctx)), and in remove() drop the reference registering took (\(dropText(f, c, ctx)))"
         case "none" where c.release != nil:
             // The core installs its own release, which the driver cannot replace.
             return "the core's release \(c.release!)() neither frees \(s) nor calls back the driver, so the fix needs the core: give struct \(f.object) a release hook that \(c.release!)() calls (as the V4L2 and gadget cores do), \(allocateEach) and kfree() it (container_of()) from that hook; that hook then runs when the last reference goes, after \(c.unregister.first.map { $0 + "()" } ?? "unregister") in remove()\(core)"
@@ -201,6 +201,16 @@ public enum FixSuggestion {
         default:
             return ""
         }
+    }
+
+    /// How a driver drops the reference registering took on `f`'s object: the core's
+    /// unregister, and the core's exported put when the tree has one (`v4l2_device_put()`:
+    /// `v4l2_device_unregister()` does not drop it), else "the core's put".
+    static func dropText(_ f: Finding, _ c: Core, _ ctx: AnalysisContext?) -> String {
+        let unregister = c.unregister.first.map { $0 + "()" } ?? "the core's unregister"
+        guard let ctx, let agg = ctx.index.aggregatesByName[f.object]?.sorted().first,
+              let put = SiblingRelease.put(of: agg, ctx), c.unregister.first != put else { return "\(unregister) or the core's put" }
+        return "\(unregister), then \(put)() where that does not drop it"
     }
 
     /// The fix text of a `kfree-outside-release` finding `f` about `s`, by where the free

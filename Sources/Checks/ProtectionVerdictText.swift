@@ -34,7 +34,7 @@ extension ProtectionVerdict {
                 if r.isEmpty { return "the driver's release \(r.name)() does nothing, so devres frees the memory while references remain (protection: driver-release)" }
                 return "the driver's release \(r.name)() does not keep the memory alive past unbind (protection: driver-release)"
             }
-            return "\(object) relies on the driver's release, and this driver sets none that outlives devres (protection: driver-release)"
+            return "\(object) relies on the driver's release, and no release of this driver was found that keeps the memory past devres (protection: driver-release)"
         }
     }
 }

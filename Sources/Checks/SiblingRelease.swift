@@ -48,14 +48,14 @@ struct SiblingRelease {
         }
     }
 
-    /// The exported put of objects of struct `agg`: a function of one parameter pointing to
-    /// it, named `…put…`, that drops a reference on it (`put_device()`, `kobject_put()`,
-    /// `kref_put()` on the parameter or a member of it); the shortest name first.
+    /// The exported put of objects of struct `agg`, by the kernel's naming (`v4l2_device_put`,
+    /// `put_device`-style `put_NAME`): a function of one parameter pointing to it that drops
+    /// a reference on it (`put_device()`, `kobject_put()`, `kref_put()` on the parameter or
+    /// a member of it).
     static func put(of agg: AggregateID, _ ctx: AnalysisContext) -> String? {
         let name = ctx.index.aggregate(agg).name
         let drops = DriverCore.referencePuts.union(DriverCore.krefPuts)
-        let candidates = ctx.index.exported.filter { $0.contains("put") }.sorted { ($0.count, $0) < ($1.count, $1) }
-        for n in candidates {
+        for n in [name + "_put", "put_" + name] where ctx.index.exported.contains(n) {
             for id in ctx.index.functionsByName[n] ?? [] {
                 let fn = ctx.index.function(id)
                 guard fn.params.count == 1, fn.params[0].type.isAggregateTag, fn.params[0].type.name == name,

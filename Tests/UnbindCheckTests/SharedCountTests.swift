@@ -81,7 +81,7 @@ import Testing
         let f = run(Self.core())
         #expect(f.map(\.severity) == [.error])
         #expect(f.first.map { "\($0.line):\($0.object):\($0.protection)" } == "6:xdma_dev:driver-release")
-        #expect(f.first?.message == "'struct prov' is allocated with devm_kzalloc() but embeds a refcounted struct kref (prov → xdma_dev → kref) registered through xdmam_register(); xdma_dev relies on the driver's release, and this driver sets none that outlives devres (protection: driver-release)")
+        #expect(f.first?.message == "'struct prov' is allocated with devm_kzalloc() but embeds a refcounted struct kref (prov → xdma_dev → kref) registered through xdmam_register(); xdma_dev relies on the driver's release, and no release of this driver was found that keeps the memory past devres (protection: driver-release)")
         let notes = f.first?.notes.map(\.message) ?? []
         #expect(notes.contains("xdmam_register() initializes p->xdma.ref, the count its core's users take references on"))
         // The register function's evidence is its kref_init() line.
@@ -90,6 +90,18 @@ import Testing
         #expect(notes.contains("xdma_dev_release calls a hook the driver supplies"))
         #expect(notes.contains("users can hold a reference: xdma_chan_get calls kref_get_unless_zero()"))
         #expect(f.first?.fix == "allocate struct prov with kzalloc() instead of devm_kzalloc() (with any other device-managed memory its users reach through it), kfree() it (container_of()) in the release hook of its struct xdma_dev that xdma_dev_release() calls when the last reference is dropped, and in remove() drop the reference registering took (the core's unregister or the core's put)")
+    }
+
+    /// An exported put of the object's type (`v4l2_device_put()`-like) is named in the fix:
+    /// the core's unregister may not drop the reference registering took.
+    @Test func theCoresExportedPutIsNamedInTheFix() {
+        var files = Self.core()
+        files["drivers/xdma/core.c"] = files["drivers/xdma/core.c"]!
+            .replacingOccurrences(of: "static void xdma_dev_put(struct xdma_dev *d)", with: "void xdma_dev_put(struct xdma_dev *d)")
+            + "\nEXPORT_SYMBOL(xdma_dev_put);\n"
+        let f = run(files)
+        #expect(f.map(\.severity) == [.error])
+        #expect(f.first?.fix.hasSuffix("and in remove() drop the reference registering took (the core's unregister, then xdma_dev_put() where that does not drop it)") == true)
     }
 
     /// No one takes a reference on the count: it shares nothing.
