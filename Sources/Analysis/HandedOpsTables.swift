@@ -95,27 +95,15 @@ public enum HandedOpsTables {
     /// such as `compr = device->device_data`): the member paths its publishing calls reach.
     static func registrations(in slot: FunctionID, of agg: AggregateID, ctx: AnalysisContext) -> [Deferred] {
         let view = FunctionView(id: slot, resolver: ctx.resolver)
-        func pointsToObject(_ root: PathRoot) -> Bool {
-            let declared: TypeRef?
-            switch root {
-            case .local(let n): declared = view.decl.locals.last(where: { $0.name == n })?.type
-            case .parameter(let i): declared = i < view.decl.params.count ? view.decl.params[i].type : nil
-            case .global: declared = nil
-            }
-            guard let t = declared, t.pointerDepth == 1, !t.isFunctionPointer, !t.isArray, let d = t.dereferenced else { return false }
-            return ctx.resolver.aggregate(of: d, from: slot.file) == agg
-        }
+        let roots = Set(RegisteredElsewhere.pointerRoots(to: agg, in: view, ctx: ctx))
+        guard !roots.isEmpty else { return [] }
         var out: [Deferred] = []
         for c in view.effectiveCalls() where !c.callee.isEmpty {
             for (k, arg) in c.args.enumerated() where arg >= 0 {
-                guard let p = view.accessPath(arg, expandAliases: false), !p.fields.isEmpty, pointsToObject(p.root) else { continue }
-                if let args = DriverCore.publishers[c.callee], args.contains(k) {
-                    out.append(Deferred(path: DriverCore.objectPath(c.callee, p.fields), publishes: !DriverCore.initializers.contains(c.callee)))
-                }
-                guard let g = ctx.resolver.function(named: c.callee, from: slot.file), let effects = ctx.summaries.publishes[g] else { continue }
-                let real = ctx.summaries.reallyPublishes[g] ?? []
-                for eff in effects.keys.sorted() where eff.param == k {
-                    out.append(Deferred(path: Summaries.normalize(p.fields + eff.path), publishes: real.contains(eff)))
+                guard let p = view.accessPath(arg, expandAliases: false), !p.fields.isEmpty, roots.contains(p.root) else { continue }
+                let g = ctx.resolver.function(named: c.callee, from: slot.file)
+                for r in Registration.publishedPaths(c.callee, resolved: g, argument: k, rest: p.fields, ctx: ctx) {
+                    out.append(Deferred(path: r.path, publishes: r.publishes))
                 }
             }
         }

@@ -77,7 +77,7 @@ public enum RegisteredElsewhere {
     }
 
     /// The parameters and locals of `view` declared as pointers to `agg`.
-    static func pointerRoots(to agg: AggregateID, in view: FunctionView, ctx: AnalysisContext) -> [PathRoot] {
+    public static func pointerRoots(to agg: AggregateID, in view: FunctionView, ctx: AnalysisContext) -> [PathRoot] {
         func pointsTo(_ t: TypeRef) -> Bool {
             guard t.pointerDepth == 1, !t.isFunctionPointer, !t.isArray, let d = t.dereferenced else { return false }
             return ctx.resolver.aggregate(of: d, from: view.file) == agg

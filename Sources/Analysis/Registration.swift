@@ -70,15 +70,9 @@ public enum Registration {
                 let rest = Array(p.fields.dropFirst(target.fields.count))
                 // Each candidate: the core object's path, whether the call really publishes
                 // it, and the ops-table slot that does so later (`HandedOpsTables`).
-                var candidates: [(path: [String], publishes: Bool, count: Bool, through: String?)] = []
-                if let args = DriverCore.publishers[call.callee], args.contains(j) {
-                    candidates.append((DriverCore.objectPath(call.callee, rest), !DriverCore.initializers.contains(call.callee), false, nil))
-                }
                 let g = ctx.resolver.function(named: call.callee, from: view.file)
-                if let g, let effects = ctx.summaries.publishes[g] {
-                    let real = ctx.summaries.reallyPublishes[g] ?? []
-                    for e in effects.keys.sorted() where e.param == j { candidates.append((Summaries.normalize(rest + e.path), real.contains(e), false, nil)) }
-                }
+                var candidates: [(path: [String], publishes: Bool, count: Bool, through: String?)] =
+                    publishedPaths(call.callee, resolved: g, argument: j, rest: rest, ctx: ctx).map { ($0.path, $0.publishes, false, nil) }
                 // The object itself handed with an ops table whose slot registers it later.
                 if rest.isEmpty, !candidates.contains(where: \.publishes) {
                     for d in HandedOpsTables.deferred(call, argument: j, object: agg, in: view, ctx: ctx) { candidates.append((d.path, d.publishes, false, d.through)) }
@@ -102,6 +96,23 @@ public enum Registration {
             }
         }
         return fallback
+    }
+
+    /// The core-object paths that a call of `callee` (resolved to `g`) publishes or only
+    /// initializes inside the object its argument `argument` reaches at member path `rest`,
+    /// each with whether it really publishes (`device_add()`): the driver core's own table
+    /// first, then the callee's summary.
+    static func publishedPaths(_ callee: String, resolved g: FunctionID?, argument j: Int, rest: [String],
+                               ctx: AnalysisContext) -> [(path: [String], publishes: Bool)] {
+        var out: [(path: [String], publishes: Bool)] = []
+        if let args = DriverCore.publishers[callee], args.contains(j) {
+            out.append((DriverCore.objectPath(callee, rest), !DriverCore.initializers.contains(callee)))
+        }
+        if let g, let effects = ctx.summaries.publishes[g] {
+            let real = ctx.summaries.reallyPublishes[g] ?? []
+            for e in effects.keys.sorted() where e.param == j { out.append((Summaries.normalize(rest + e.path), real.contains(e))) }
+        }
+        return out
     }
 
     /// The release a driver hands to the register call itself, for a core whose release

@@ -41,11 +41,7 @@ struct SiblingRelease {
     /// Whether function `id` has a parameter or local that points to struct `agg` (the
     /// container its free is of).
     static func pointsTo(_ agg: AggregateID, in id: FunctionID, _ ctx: AnalysisContext) -> Bool {
-        let fn = ctx.index.function(id)
-        return (Array(fn.params) + Array(fn.locals)).contains { v in
-            guard v.type.pointerDepth == 1, !v.type.isFunctionPointer, let d = v.type.dereferenced else { return false }
-            return ctx.resolver.aggregate(of: d, from: id.file) == agg
-        }
+        !RegisteredElsewhere.pointerRoots(to: agg, in: FunctionView(id: id, resolver: ctx.resolver), ctx: ctx).isEmpty
     }
 
     /// The exported put of objects of struct `agg`, by the kernel's naming (`v4l2_device_put`,
