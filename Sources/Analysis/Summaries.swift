@@ -5,6 +5,10 @@ import Indexing
 public struct ParamEffect: Sendable, Hashable, Comparable {
     public var param: Int
     public var path: [String]
+    public init(param: Int, path: [String]) {
+        self.param = param
+        self.path = path
+    }
     public static func < (a: ParamEffect, b: ParamEffect) -> Bool {
         (a.param, a.path.joined(separator: ".")) < (b.param, b.path.joined(separator: "."))
     }

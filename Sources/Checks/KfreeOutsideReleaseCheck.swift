@@ -24,8 +24,9 @@ struct KfreeOutsideReleaseCheck: Check {
             that does not wait) within a few lines, or at any distance when the teardown is a statement \
             of the function's own body; a warning when it unwinds the function's own registration after \
             a later step failed; warning on the error path right after a failed \
-            registration or after an initialization, including a free under a label that a goto \
-            reaches after the driver core's call. Paths are approximated by line order and goto \
+            registration or after an initialization (also by a helper of the driver's that can fail after \
+            it without a put), including a free under a label that a goto reaches after the driver \
+            core's call. Paths are approximated by line order and goto \
             edges: a call inside a block that returns before the free can still be counted. A free \
             only the module's exit reaches, of an object whose .owner pins the module, is a warning, \
             and so is any free in a driver that cannot be unbound through sysfs, and a put that runs \
@@ -89,6 +90,9 @@ struct KfreeOutsideReleaseCheck: Check {
         /// A teardown that is a statement of the function's own body (not in an `if`,
         /// loop or `switch`).
         var unconditional = false
+        /// Where a helper that only initializes the object can fail after that
+        /// (`initializedOnFailure`).
+        var helperNote: FindingNote? = nil
     }
 
     /// The functions whose frees are read, sorted: the callers of a free that can make an
@@ -417,7 +421,7 @@ struct KfreeOutsideReleaseCheck: Check {
         let advice = Self.advice(owner: owner, noRelease: Self.hasNoRelease(object, core: core, ctx: ctx), core: core, ctx: ctx)
         // (Through the owner, `arg` is the owner: the object is named by the freed root.)
         let on = owner == nil ? view.exprs.render(arg) : view.rootName(freed.root)
-        var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(on)->\(ev.path.joined(separator: "."))")]
+        var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(on)->\(ev.path.joined(separator: "."))")] + [ev.helperNote].compactMap { $0 }
         if let via { notes.append(FindingNote(.teardown, file: index.path(id.file), line: via, message: "this goto reaches the \(c.callee)()")) }
         if let owner { notes.append(Self.areaNote(owner, ctx: ctx)) }
         if let holder { notes.append(holder) }
@@ -543,6 +547,16 @@ struct KfreeOutsideReleaseCheck: Check {
                         && DriverCore.publishers[publishes[e]?.callee ?? ""] != nil {
                         events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: false,
                                             direct: false))
+                    }
+                    // A helper of the driver's that only initializes the object, and can fail
+                    // after that without a put: its failure leaves the object refcounted.
+                    if ownHelper {
+                        for e in publishes.keys.sorted() where e.param == j && !really.contains(e)
+                            && DriverCore.initializers.contains(publishes[e]?.callee ?? "") {
+                            guard let note = Self.initializedOnFailure(g, e, ctx: ctx) else { continue }
+                            events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: false,
+                                                initializes: true, direct: false, helperNote: note))
+                        }
                     }
                 }
             }

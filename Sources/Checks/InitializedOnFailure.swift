@@ -1,0 +1,84 @@
+import Facts
+import Indexing
+import Analysis
+import Findings
+
+/// A helper that initializes an object's reference count and can still fail afterwards,
+/// returning it refcounted: `init_ctrl(&dev->ctrl)` runs `device_initialize()` on
+/// `ctrl->dev`, then a later step fails and it leaves through an error label without a put.
+/// Its caller then holds an initialized object that only a put may end, and a `kfree()` of
+/// the container on that failure is the driver-core rule broken, as after a
+/// `device_initialize()` of its own.
+extension KfreeOutsideReleaseCheck {
+    /// Teardowns that unpublish but keep the reference (`device_del()`: the documented
+    /// way out is a put after it), so they leave an initialized object initialized.
+    static let keepReference: Set<String> = ["device_del", "kobject_del", "cdev_device_del"]
+
+    /// Where helper `g` leaves the object at `e` (a path in its parameter) initialized when
+    /// it fails, as a note naming the initialization and the first failure after it, or nil: it calls a driver-core initializer on that path (`device_initialize()`), a
+    /// `goto` after that call leaves on an error path (a failure later than the
+    /// initialization; a helper that can fail only before it, `auxiliary_device_init()`,
+    /// has none), it can return something other than 0, and nothing in it drops the
+    /// object's reference (a put, an unregister, or a helper of its own that does).
+    static func initializedOnFailure(_ g: FunctionID, _ e: ParamEffect, ctx: AnalysisContext) -> FindingNote? {
+        guard !neverFails(g, index: ctx.index) else { return nil }
+        let view = FunctionView(id: g, resolver: ctx.resolver)
+        let calls = view.effectiveCalls()
+        // The path of argument `j` of call `c` inside parameter `e.param`, when it is one:
+        // an address (`&ctrl->dev`) or a pointer member holding one (`ctrl->device`).
+        func path(_ c: EffectiveCall, _ j: Int) -> [String]? {
+            guard j < c.args.count, c.args[j] >= 0,
+                  let p = view.accessPath(c.args[j]) ?? view.memberPath(c.args[j]), p.root == .parameter(e.param) else { return nil }
+            return Summaries.normalize(DriverCore.objectPath(c.callee, p.fields))
+        }
+        guard let initCall = calls.first(where: { c in
+            DriverCore.initializers.contains(c.callee) && (DriverCore.publishers[c.callee] ?? []).contains { path(c, $0) == e.path }
+        }) else { return nil }
+        let initLine = initCall.site.line
+        let edges = view.decl.gotoEdges
+        guard let failure = stride(from: 0, to: edges.count - 1, by: 2).map({ edges[edges.startIndex + $0] }).filter({ $0 > initLine }).min() else { return nil }
+        // The object's paths: its own, and members of the parameter set to its address
+        // (`ctrl->device = &ctrl->ctrl_device`), through which a put may reach it.
+        var paths: Set<[String]> = [e.path]
+        for a in view.decl.assignments {
+            guard let l = view.memberPath(a.lhs, expandAliases: false), l.root == .parameter(e.param),
+                  let r = view.accessPath(a.rhs, expandAliases: false), r.root == .parameter(e.param),
+                  Summaries.normalize(r.fields) == e.path else { continue }
+            paths.insert(Summaries.normalize(l.fields))
+        }
+        // A put balanced by a get taken in the helper itself (`get_device()` before
+        // publishing, `put_device()` on the way out) leaves the first reference.
+        var gets = 0
+        for c in calls where c.site.line > initLine {
+            if DriverCore.plainGets.contains(c.callee), path(c, 0).map(paths.contains) == true { gets += 1; continue }
+            var drops = false
+            if let args = DriverCore.teardowns[c.callee] {
+                drops = !keepReference.contains(c.callee) && args.contains { path(c, $0).map(paths.contains) == true }
+            } else if let h = ctx.resolver.function(named: c.callee, from: g.file) {
+                // (A helper's own get, `ctrl_get(ctrl)` around `get_device(ctrl->device)`.)
+                let reaches = { (inner: ParamEffect) in path(c, inner.param).map { paths.contains(Summaries.normalize($0 + inner.path)) } == true }
+                if directEffects(of: h, calls: DriverCore.plainGets, ctx: ctx).contains(where: reaches) { gets += 1; continue }
+                drops = directEffects(of: h, calls: DriverCore.referencePuts, ctx: ctx).contains(where: reaches)
+                    || (ctx.summaries.tearsDown[h] ?? [:]).contains { inner, evidence in !keepReference.contains(evidence.callee) && reaches(inner) }
+            }
+            if drops {
+                if gets > 0 { gets -= 1 } else { return nil }
+            }
+        }
+        let object = ([view.rootName(.parameter(e.param))] + e.path).joined(separator: "->")
+        return FindingNote(.initialization, file: ctx.index.path(g.file), line: initLine,
+                           message: "\(view.decl.name)() runs \(initCall.callee)() on \(object) here and can still fail after it (the goto on line \(failure)) without dropping that reference")
+    }
+
+    /// The parameter paths on whose object function `h` itself calls one of `calls` (first
+    /// argument), also through a pointer member: a get or put wrapper's effect
+    /// (`ctrl_get(ctrl)` around `get_device(ctrl->device)`).
+    static func directEffects(of h: FunctionID, calls: Set<String>, ctx: AnalysisContext) -> [ParamEffect] {
+        let view = FunctionView(id: h, resolver: ctx.resolver)
+        return view.effectiveCalls().compactMap { c in
+            guard calls.contains(c.callee), let a = c.args.first, a >= 0, let p = view.accessPath(a) ?? view.memberPath(a),
+                  case .parameter(let k) = p.root else { return nil }
+            return ParamEffect(param: k, path: Summaries.normalize(p.fields))
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Testing
+@testable import Facts
+@testable import CFrontend
+@testable import Indexing
+@testable import Analysis
+@testable import Findings
+@testable import Checks
+
+/// `kfree-outside-release` through a helper of the driver's that only initializes the
+/// object's reference count and can fail after that: its caller must put, not free.
+@Suite struct InitializedOnFailureTests {
+    static let header = """
+        #include <linux/device.h>
+        struct gadget_ctrl { struct device ctrl_device; struct device *device; struct cdev cdev; int instance; };
+        int gadget_init_ctrl(struct gadget_ctrl *ctrl, struct device *parent);
+        """
+
+    /// The helper: `device_initialize()`, a name, a node added, a later step; the error
+    /// labels below the initialization undo the node and `ending`.
+    static func helper(_ body: String, ending: String) -> String {
+        """
+        #include <linux/gadget.h>
+        static const struct file_operations gadget_fops;
+        static void gadget_free_ctrl(struct device *dev)
+        {
+                struct gadget_ctrl *ctrl = container_of(dev, struct gadget_ctrl, ctrl_device);
+                ctrl->instance = 0;
+        }
+        void gadget_get_ctrl(struct gadget_ctrl *ctrl)
+        {
+                get_device(ctrl->device);
+        }
+        void gadget_put_ctrl(struct gadget_ctrl *ctrl)
+        {
+                put_device(ctrl->device);
+        }
+        int gadget_init_ctrl(struct gadget_ctrl *ctrl, struct device *parent)
+        {
+                int ret;
+        \(body)
+                cdev_init(&ctrl->cdev, &gadget_fops);
+                ret = cdev_device_add(&ctrl->cdev, ctrl->device);
+                if (ret)
+                        goto out_put;
+                ret = gadget_setup(ctrl);
+                if (ret)
+                        goto out_del;
+                return 0;
+        out_del:
+                cdev_device_del(&ctrl->cdev, ctrl->device);
+        out_put:
+        \(ending)
+        out:
+                return ret;
+        }
+        """
+    }
+
+    static let initialize = """
+                device_initialize(&ctrl->ctrl_device);
+                ctrl->device = &ctrl->ctrl_device;
+                ctrl->device->release = gadget_free_ctrl;
+                ret = dev_set_name(ctrl->device, "gadget%d", ctrl->instance);
+                if (ret)
+                        goto out;
+        """
+
+    /// A transport that embeds the controller and frees it when the helper fails.
+    static let caller = """
+        #include <linux/gadget.h>
+        struct gadget_pci { struct gadget_ctrl ctrl; void *queues; };
+        static struct gadget_pci *gadget_pci_alloc(struct device *parent)
+        {
+                struct gadget_pci *dev;
+                int ret;
+
+                dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+                if (!dev)
+                        return NULL;
+                ret = gadget_init_ctrl(&dev->ctrl, parent);
+                if (ret)
+                        goto out_free;
+                return dev;
+        out_free:
+                kfree(dev);
+                return NULL;
+        }
+        """
+
+    static func tree(_ body: String, ending: String) -> [String: String] {
+        ["include/linux/gadget.h": header, "drivers/gadget/core.c": helper(body, ending: ending), "drivers/gadget/pci.c": caller]
+    }
+
+    @Test func aHelperThatCanFailAfterInitializingLeavesTheCallerAPut() throws {
+        // The helper's put balances its own get: the first reference is still held.
+        let body = Self.initialize + "        gadget_get_ctrl(ctrl);\n"
+        let found = findings(of: "kfree-outside-release", in: Self.tree(body, ending: "        gadget_put_ctrl(ctrl);"))
+        #expect(found.map { "\($0.file):\($0.line) \($0.severity)" } == ["drivers/gadget/pci.c:16 warning"])
+        let f = try #require(found.first)
+        #expect(f.message.hasPrefix("'struct gadget_pci' embeds a refcounted ctrl.ctrl_device but is freed with kfree() after gadget_init_ctrl() initialized its reference count, which must be dropped with put_device()"))
+        #expect(f.notes.map { "\($0.file):\($0.line)" } == ["drivers/gadget/pci.c:11", "drivers/gadget/core.c:19", "drivers/gadget/pci.c:13"])
+        #expect(f.notes[1].message == "gadget_init_ctrl() runs device_initialize() on ctrl->ctrl_device here and can still fail after it (the goto on line 24) without dropping that reference")
+        // Without the get, the helper's put on its way out is the last one: nothing is left.
+        #expect(findings(of: "kfree-outside-release", in: Self.tree(Self.initialize, ending: "        gadget_put_ctrl(ctrl);")).isEmpty)
+        #expect(findings(of: "kfree-outside-release", in: Self.tree(Self.initialize, ending: "        put_device(ctrl->device);")).isEmpty)
+    }
+
+    @Test func aHelperThatFailsOnlyBeforeInitializingLeavesTheFreeToItsCaller() {
+        // Every goto lies above the initialization (the later steps cannot fail).
+        let onlyBefore = """
+            #include <linux/gadget.h>
+            int gadget_init_ctrl(struct gadget_ctrl *ctrl, struct device *parent)
+            {
+                    if (!parent)
+                            goto out;
+                    device_initialize(&ctrl->ctrl_device);
+                    return 0;
+            out:
+                    return -22;
+            }
+            """
+        let files = ["include/linux/gadget.h": Self.header, "drivers/gadget/core.c": onlyBefore, "drivers/gadget/pci.c": Self.caller]
+        #expect(findings(of: "kfree-outside-release", in: files).isEmpty)
+    }
+}
