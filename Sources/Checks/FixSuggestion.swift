@@ -236,6 +236,9 @@ public enum FixSuggestion {
             return "do not kfree() \(s) on this error path: \(cdevHeldDevice(s, device: deviceMember(f, ctx))); delete the cdev (cdev_del()) once it was added, and drop that device's reference where this free is now (put_device())"
         case .freedOnErrorPath(let drop)?:
             return errorPathText(s, drop: drop, c)
+        case .initializedByHelper(let helper, let drop)?:
+            // The caller cannot tell at which step the helper failed: the fix is the helper's.
+            return "the failure is \(helper)()'s to unwind: it may return after initializing the reference count, and this caller cannot tell at which step it failed; make \(helper)() drop the object itself with \(drop) on its failures after the initialization (letting the release undo what it undoes, nothing undone twice by hand), or do what can fail before it, and keep this kfree() of \(s) for the failures that remain"
         default:
             return errorPathText(s, drop: "put_device()", c)
         }

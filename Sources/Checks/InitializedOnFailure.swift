@@ -36,7 +36,8 @@ extension KfreeOutsideReleaseCheck {
         }) else { return nil }
         let initLine = initCall.site.line
         let edges = view.decl.gotoEdges
-        guard let failure = stride(from: 0, to: edges.count - 1, by: 2).map({ edges[edges.startIndex + $0] }).filter({ $0 > initLine }).min() else { return nil }
+        let gotos = stride(from: 0, to: edges.count - 1, by: 2).map { edges[edges.startIndex + $0] }
+        guard let failure = gotos.filter({ $0 > initLine }).min() else { return nil }
         // The object's paths: its own, and members of the parameter set to its address
         // (`ctrl->device = &ctrl->ctrl_device`), through which a put may reach it.
         var paths: Set<[String]> = [e.path]
@@ -54,11 +55,14 @@ extension KfreeOutsideReleaseCheck {
             var drops = false
             if let args = DriverCore.teardowns[c.callee] {
                 drops = !keepReference.contains(c.callee) && args.contains { path(c, $0).map(paths.contains) == true }
-            } else if let h = ctx.resolver.function(named: c.callee, from: g.file) {
-                // (A helper's own get, `ctrl_get(ctrl)` around `get_device(ctrl->device)`.)
+            } else if DriverCore.publishers[c.callee] == nil, let h = ctx.resolver.function(named: c.callee, from: g.file) {
+                // (A helper's own get, `ctrl_get(ctrl)` around `get_device(ctrl->device)`;
+                // not one it puts again itself, as `device_add()` does. The driver core's
+                // own calls count by their entries above.)
                 let reaches = { (inner: ParamEffect) in path(c, inner.param).map { paths.contains(Summaries.normalize($0 + inner.path)) } == true }
-                if directEffects(of: h, calls: DriverCore.plainGets, ctx: ctx).contains(where: reaches) { gets += 1; continue }
-                drops = directEffects(of: h, calls: DriverCore.referencePuts, ctx: ctx).contains(where: reaches)
+                let puts = directEffects(of: h, calls: DriverCore.referencePuts, ctx: ctx)
+                if directEffects(of: h, calls: DriverCore.plainGets, ctx: ctx).contains(where: { !puts.contains($0) && reaches($0) }) { gets += 1; continue }
+                drops = puts.contains(where: reaches)
                     || (ctx.summaries.tearsDown[h] ?? [:]).contains { inner, evidence in !keepReference.contains(evidence.callee) && reaches(inner) }
             }
             if drops {
@@ -66,8 +70,18 @@ extension KfreeOutsideReleaseCheck {
             }
         }
         let object = ([view.rootName(.parameter(e.param))] + e.path).joined(separator: "->")
-        return FindingNote(.initialization, file: ctx.index.path(g.file), line: initLine,
-                           message: "\(view.decl.name)() runs \(initCall.callee)() on \(object) here and can still fail after it (the goto on line \(failure)) without dropping that reference")
+        let runs = "\(view.decl.name)() runs \(initCall.callee)() on \(object) here and can still fail after it without dropping that reference"
+        // The worst of those failures: one after a later call published the object (beyond
+        // that call's own failure branch), when the helper publishes it and fails after.
+        if let publish = calls.first(where: { c in
+               c.site.line > initLine && !DriverCore.initializers.contains(c.callee)
+                   && (DriverCore.publishers[c.callee] ?? []).contains { path(c, $0).map(paths.contains) == true }
+           }),
+           let late = gotos.filter({ $0 - publish.site.line > 2 }).min() {
+            return FindingNote(.initialization, file: ctx.index.path(g.file), line: initLine,
+                               message: "\(runs), also once \(publish.callee)() on line \(publish.site.line) published it (the goto on line \(late))")
+        }
+        return FindingNote(.initialization, file: ctx.index.path(g.file), line: initLine, message: "\(runs) (the goto on line \(failure))")
     }
 
     /// The parameter paths on whose object function `h` itself calls one of `calls` (first

@@ -418,10 +418,10 @@ struct KfreeOutsideReleaseCheck: Check {
         var (severity, mitigated) = Self.mitigation(of: ev, core: core, object: object, objectPath: objectPath, freed: freed, agg: agg,
                                                     free: c.callee, in: view, ctx: ctx)
         let holder = Self.judgeHolders(after: ev, among: events, in: id, &severity, &mitigated, object: object, core: core, chain: chain, ctx: ctx)
-        let advice = Self.advice(owner: owner, noRelease: Self.hasNoRelease(object, core: core, ctx: ctx), core: core, ctx: ctx)
+        let advice = Self.advice(owner: owner, noRelease: Self.hasNoRelease(object, core: core, ctx: ctx), core: core, ctx: ctx, initializedBy: ev.helperNote.map { _ in ev.callee })
         // (Through the owner, `arg` is the owner: the object is named by the freed root.)
         let on = owner == nil ? view.exprs.render(arg) : view.rootName(freed.root)
-        var notes = [FindingNote(.teardown, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(on)->\(ev.path.joined(separator: "."))")] + [ev.helperNote].compactMap { $0 }
+        var notes = [FindingNote(ev.teardown ? .teardown : ev.initializes ? .initialization : .publish, file: index.path(id.file), line: ev.line, message: "\(ev.callee)() on \(on)->\(ev.path.joined(separator: "."))")] + [ev.helperNote].compactMap { $0 }
         if let via { notes.append(FindingNote(.teardown, file: index.path(id.file), line: via, message: "this goto reaches the \(c.callee)()")) }
         if let owner { notes.append(Self.areaNote(owner, ctx: ctx)) }
         if let holder { notes.append(holder) }
@@ -433,13 +433,22 @@ struct KfreeOutsideReleaseCheck: Check {
                         message: "'struct \(index.aggregate(agg).name)' embeds a refcounted \(ev.path.joined(separator: ".")) but is freed with \(c.callee)() \(what); \(advice)\(mitigated)",
                         notes: notes)
         f.shape = owner.map { .freedWithOwner(owner: index.aggregate($0.area.owner).name, accessor: $0.area.accessor) }
-            ?? (ev.teardown ? .freedAfterTeardown(teardown: ev.callee) : .freedOnErrorPath(drop: drop))
+            ?? Self.shape(after: ev, drop: drop)
         return f
     }
 
     /// Where the memory must go instead, said after the message's first clause (which the
     /// fingerprint keeps): with the owner of a private area, or in a release callback.
-    static func advice(owner: OwnerFree?, noRelease: Bool, core: String, ctx: AnalysisContext) -> String {
+    /// What a free after event `ev` is, for its fix (`drop`: how the object is dropped).
+    static func shape(after ev: Event, drop: String) -> FindingShape {
+        if ev.teardown { return .freedAfterTeardown(teardown: ev.callee) }
+        return ev.helperNote != nil ? .initializedByHelper(helper: ev.callee, drop: drop) : .freedOnErrorPath(drop: drop)
+    }
+
+    /// A helper that initialized the object and failed after that (`initializedBy`) has
+    /// its own failure to unwind.
+    static func advice(owner: OwnerFree?, noRelease: Bool, core: String, ctx: AnalysisContext, initializedBy helper: String? = nil) -> String {
+        if let helper { return "its failures after that are \(helper)()'s to unwind" }
         if let owner { return ownerClause(owner, core: core, ctx: ctx) }
         return noRelease ? "the device has no release callback (the driver core warns when its last reference goes): free it in a release callback instead"
                          : "free it in the release callback instead"
@@ -548,15 +557,14 @@ struct KfreeOutsideReleaseCheck: Check {
                         events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: false,
                                             direct: false))
                     }
-                    // A helper of the driver's that only initializes the object, and can fail
-                    // after that without a put: its failure leaves the object refcounted.
-                    if ownHelper {
-                        for e in publishes.keys.sorted() where e.param == j && !really.contains(e)
-                            && DriverCore.initializers.contains(publishes[e]?.callee ?? "") {
-                            guard let note = Self.initializedOnFailure(g, e, ctx: ctx) else { continue }
-                            events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: false,
-                                                initializes: true, direct: false, helperNote: note))
-                        }
+                    // A helper (of any directory) that only initializes the object, and can
+                    // fail after that without a put: its failure leaves the object refcounted,
+                    // whatever its callers were told.
+                    for e in publishes.keys.sorted() where e.param == j && !really.contains(e)
+                        && DriverCore.initializers.contains(publishes[e]?.callee ?? "") {
+                        guard let note = Self.initializedOnFailure(g, e, ctx: ctx) else { continue }
+                        events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: false,
+                                            initializes: true, direct: false, helperNote: note))
                     }
                 }
             }

@@ -55,6 +55,9 @@ public enum FindingShape: Sendable, Hashable, Codable {
     /// Freed on an error path whose reference must instead be dropped with `drop`
     /// (`put_device()`, `kobject_put()`, `cdev_del()`, `kref_put()`).
     case freedOnErrorPath(drop: String)
+    /// Freed after `helper` failed, which may fail after initializing the object's
+    /// reference count (its own failures are its to unwind with `drop`).
+    case initializedByHelper(helper: String, drop: String)
     /// Freed with the object whose private area it lives in (`owner`, a struct name;
     /// `accessor` returns the area), by a drop of that object.
     case freedWithOwner(owner: String, accessor: String)

@@ -97,12 +97,57 @@ import Testing
         let found = findings(of: "kfree-outside-release", in: Self.tree(body, ending: "        gadget_put_ctrl(ctrl);"))
         #expect(found.map { "\($0.file):\($0.line) \($0.severity)" } == ["drivers/gadget/pci.c:16 warning"])
         let f = try #require(found.first)
-        #expect(f.message.hasPrefix("'struct gadget_pci' embeds a refcounted ctrl.ctrl_device but is freed with kfree() after gadget_init_ctrl() initialized its reference count, which must be dropped with put_device()"))
+        #expect(f.message == "'struct gadget_pci' embeds a refcounted ctrl.ctrl_device but is freed with kfree() after gadget_init_ctrl() initialized its reference count, which must be dropped with put_device(); its failures after that are gadget_init_ctrl()'s to unwind")
         #expect(f.notes.map { "\($0.file):\($0.line)" } == ["drivers/gadget/pci.c:11", "drivers/gadget/core.c:19", "drivers/gadget/pci.c:13"])
-        #expect(f.notes[1].message == "gadget_init_ctrl() runs device_initialize() on ctrl->ctrl_device here and can still fail after it (the goto on line 24) without dropping that reference")
+        #expect(f.notes.map(\.kind) == [.initialization, .initialization, .teardown])
+        // The worst failure is named: the one after the node was added, not the name's.
+        #expect(f.notes[1].message == "gadget_init_ctrl() runs device_initialize() on ctrl->ctrl_device here and can still fail after it without dropping that reference, also once cdev_device_add() on line 27 published it (the goto on line 32)")
+        // The caller cannot tell which step failed: the fix is the helper's.
+        #expect(f.fix.hasPrefix("the failure is gadget_init_ctrl()'s to unwind: it may return after initializing the reference count, and this caller cannot tell at which step it failed; make gadget_init_ctrl() drop the object itself with put_device()"))
         // Without the get, the helper's put on its way out is the last one: nothing is left.
         #expect(findings(of: "kfree-outside-release", in: Self.tree(Self.initialize, ending: "        gadget_put_ctrl(ctrl);")).isEmpty)
         #expect(findings(of: "kfree-outside-release", in: Self.tree(Self.initialize, ending: "        put_device(ctrl->device);")).isEmpty)
+    }
+
+    @Test func aHelperThatPublishesNothingNamesItsFirstFailureAfterTheInitialization() throws {
+        let onlyNamed = """
+            #include <linux/gadget.h>
+            int gadget_init_ctrl(struct gadget_ctrl *ctrl, struct device *parent)
+            {
+                    int ret;
+                    device_initialize(&ctrl->ctrl_device);
+                    ret = dev_set_name(&ctrl->ctrl_device, "gadget");
+                    if (ret)
+                            goto out;
+                    return 0;
+            out:
+                    return ret;
+            }
+            """
+        let files = ["include/linux/gadget.h": Self.header, "drivers/gadget/core.c": onlyNamed, "drivers/gadget/pci.c": Self.caller]
+        let f = try #require(findings(of: "kfree-outside-release", in: files).first)
+        #expect(f.notes[1].message == "gadget_init_ctrl() runs device_initialize() on ctrl->ctrl_device here and can still fail after it without dropping that reference (the goto on line 8)")
+    }
+
+    @Test func aCallThatPutsWhatItGetsIsNoGetAndAHelperElsewhereCountsToo() {
+        // `gadget_attach()` takes a reference and drops it again (as `device_add()` does):
+        // the helper's put on its way out is then the last one, and nothing is left.
+        let attach = """
+            void gadget_attach(struct gadget_ctrl *ctrl)
+            {
+                    get_device(ctrl->device);
+                    gadget_notify(ctrl);
+                    put_device(ctrl->device);
+            }
+            """
+        let balanced = Self.helper(Self.initialize + "        gadget_attach(ctrl);\n", ending: "        put_device(ctrl->device);") + attach
+        // The caller in another directory than the helper (a core's helper).
+        func tree(_ core: String) -> [String: String] {
+            ["include/linux/gadget.h": Self.header, "drivers/gadget/core/core.c": core, "drivers/gadget/transport/pci.c": Self.caller]
+        }
+        #expect(findings(of: "kfree-outside-release", in: tree(balanced)).isEmpty)
+        let kept = Self.helper(Self.initialize + "        gadget_get_ctrl(ctrl);\n", ending: "        gadget_put_ctrl(ctrl);")
+        #expect(findings(of: "kfree-outside-release", in: tree(kept)).map { "\($0.file):\($0.line)" } == ["drivers/gadget/transport/pci.c:16"])
     }
 
     @Test func aHelperThatFailsOnlyBeforeInitializingLeavesTheFreeToItsCaller() {
