@@ -308,7 +308,7 @@ public struct Subsystems: Sendable {
                     }
                     if let rf = resolver.function(named: name, from: fid.file) {
                         out.append(ReleaseBinding(function: rf, evidence: Evidence(file: filePath, line: a.line,
-                            message: "\(fn.name) sets \(path)->\(field).release = \(name)")))
+                            message: "\(fn.name) sets \(path)->\(field.isEmpty ? "" : field + ".")release = \(name)")))
                     }
                 }
             case "type": bindGlobal(a.rhs, slot: "release", how: e.render(a.lhs), line: a.line)
@@ -323,8 +323,10 @@ public struct Subsystems: Sendable {
             }
             // Follow the object into helpers that receive it.
             guard !call.callee.isEmpty, let callee = resolver.function(named: call.callee, from: fid.file) else { continue }
+            // (Also a helper handed the core object itself, `snd_device_initialize(&x->dev)`,
+            // which sets `dev->release`.)
             for (j, a) in call.args.enumerated() where a >= 0 {
-                if let p = view.accessPath(a), roots.contains(p.root), fieldPath.starts(with: p.fields), p.fields.count < fieldPath.count {
+                if let p = view.accessPath(a), roots.contains(p.root), fieldPath.starts(with: p.fields), p.fields.count <= fieldPath.count {
                     out += releaseBindings(in: callee, roots: [.parameter(j)], fieldPath: Array(fieldPath.dropFirst(p.fields.count)),
                                            resolver: resolver, depth: depth + 1, driverSupplied: &driverSupplied, seen: &seen)
                 }

@@ -271,7 +271,8 @@ struct DevmEmbeddedRefcountCheck: Check {
             // Release-frees is always an error. Otherwise only a reference someone outside holds
             // touches the memory: with none, a warning (a wait for the last user: a note).
             let holderNote = Self.judgeHolders(&severity, &explanation, reg: reg, verdict: verdict, aggregate: agg, embedding: emb, ctx: ctx)
-            if severity == .error, verdict.protection == .emptyRelease || verdict.driverRelease?.isEmpty == true,
+            // (Not when a holder outside the driver was found: that is what breaks the design.)
+            if severity == .error, holderNote == nil, verdict.protection == .emptyRelease || verdict.driverRelease?.isEmpty == true,
                let release = DeliberateDesign.commentedEmptyRelease(of: reg.object, file: index.path(site.function.file), ctx: ctx) {
                 severity = .warning
                 explanation += DeliberateDesign.clause(release)

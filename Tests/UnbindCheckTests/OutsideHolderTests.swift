@@ -37,6 +37,36 @@ extension VerdictTests {
             """]
     }
 
+    /// A core whose release is installed by a helper handed the device itself
+    /// (`snd_device_initialize(&x->dev)`-like) and does nothing on purpose: the release is
+    /// found (empty), and the deliberate design makes a warning only while no one outside
+    /// the driver can hold a reference.
+    static func helperInstalledRelease(holder: Bool) -> [String: String] {
+        var files = plainCore(holder: holder)
+        files["drivers/lcd/core.c"] = """
+            #include <linux/lcd.h>
+            /* The panel's memory is its driver's: nothing to free here. */
+            static void lcd_release(struct device *dev)
+            {
+            }
+            static void lcd_device_init(struct device *dev) { device_initialize(dev); dev->release = lcd_release; }
+            int lcd_register(struct lcd *l) { lcd_device_init(&l->dev); return device_add(&l->dev); }
+            void lcd_unregister(struct lcd *l) { device_unregister(&l->dev); }
+            \(holder ? "struct lcd *lcd_get(struct lcd *l) { get_device(&l->dev); return l; }" : "")
+            \(holder ? "int lcd_open(struct lcd *l) { return lcd_get(l) ? 0 : -1; }" : "")
+            """
+        return files
+    }
+
+    @Test func aReleaseInstalledByAHelperOnTheDeviceIsFoundAndAHolderBreaksItsDesign() {
+        let alone = run("devm-embedded-refcount", Self.helperInstalledRelease(holder: false))
+        #expect(alone.map { "\($0.severity) \($0.protection)" } == ["warning empty-release"])
+        #expect(alone.first?.notes.contains { $0.file == "drivers/lcd/core.c" && $0.line == 6 && $0.message == "lcd_device_init sets dev->release = lcd_release" } == true)
+        let held = run("devm-embedded-refcount", Self.helperInstalledRelease(holder: true))
+        #expect(held.map { "\($0.severity) \($0.protection)" } == ["error empty-release"])
+        #expect(held.first?.message.contains("a deliberate design") == false)
+    }
+
     @Test func withoutAnOutsideReferenceHolderADevmObjectIsAWarning() {
         let none = run("devm-embedded-refcount", Self.plainCore(holder: false))
         #expect(none.map(\.severity) == [.warning])
