@@ -269,9 +269,8 @@ struct DevmEmbeddedRefcountCheck: Check {
                 driverNotes = [FindingNote(.teardown, file: index.path(wf.file), line: wl, message: "\(index.function(wf).name) waits for the release before devres frees the memory")]
             }
             // Release-frees is always an error. Otherwise only a reference someone outside holds
-            // touches the memory: with none, a warning (a wait for the last user: a note).
+            // touches the memory: with none, a warning (a wait: a note), as for a commented release.
             let holderNote = Self.judgeHolders(&severity, &explanation, reg: reg, verdict: verdict, aggregate: agg, embedding: emb, ctx: ctx)
-            // (Not when a holder outside the driver was found: that is what breaks the design.)
             if severity == .error, holderNote == nil, verdict.protection == .emptyRelease || verdict.driverRelease?.isEmpty == true,
                let release = DeliberateDesign.commentedEmptyRelease(of: reg.object, file: index.path(site.function.file), ctx: ctx) {
                 severity = .warning
