@@ -96,3 +96,62 @@ extension KfreeOutsideReleaseCheck {
         }
     }
 }
+
+/// An allocator that hands out an object whose reference count it already initialized
+/// (`platform_device_alloc()`: `device_initialize(&pa->pdev.dev)`, then `return &pa->pdev`):
+/// its caller holds a refcounted object from the start, which only a put may end.
+extension KfreeOutsideReleaseCheck {
+    /// Per function name (resolved from the callers' files when used): the path inside the
+    /// returned object that the function initialized, for pointer-returning functions that
+    /// call a driver-core initializer on a local's path and return that local or an address
+    /// inside it (also `pa ? &pa->pdev : NULL`), every non-NULL return the same.
+    static func initializingAllocators(_ ctx: AnalysisContext) -> [FunctionID: [String]] {
+        var out: [FunctionID: [String]] = [:]
+        for id in ctx.index.callers(ofAny: DriverCore.initializers).functions.sorted() {
+            let fn = ctx.index.function(id)
+            guard fn.returnType.dereferenced != nil, !fn.returns.isEmpty else { continue }
+            let view = FunctionView(id: id, resolver: ctx.resolver)
+            let e = view.exprs
+            // The address each return hands out: the local and the path to it.
+            var returned: AccessPath?
+            var consistent = true
+            for r in fn.returns {
+                var node = e.strippingCasts(r)
+                if e[node].kind == .conditional {
+                    // `pa ? &pa->pdev : NULL`: the branch that is not NULL.
+                    let (b, c) = (e[node].b, e[node].c)
+                    node = e.isNullPointer(c) ? b : e.isNullPointer(b) ? c : node
+                }
+                if e.isNullPointer(node) || e[e.strippingCasts(node)].kind == .number { continue }
+                if e[e.strippingCasts(node)].kind == .call, DriverCore.errorPointers.contains(e.text(at: e[e.strippingCasts(node)].a)) { continue }
+                guard let p = view.accessPath(node, expandAliases: false), case .local = p.root, returned == nil || returned == p else { consistent = false; break }
+                returned = p
+            }
+            guard consistent, let out0 = returned else { continue }
+            for c in view.effectiveCalls() where DriverCore.initializers.contains(c.callee) {
+                guard let a = c.args.first, a >= 0, let p = view.accessPath(a, expandAliases: false), p.root == out0.root,
+                      p.fields.count > out0.fields.count, p.fields.starts(with: out0.fields) else { continue }
+                out[id] = Array(p.fields.dropFirst(out0.fields.count))
+                break
+            }
+        }
+        return out
+    }
+
+    /// `x = alloc(…)` in `view`, `alloc` one of `allocators`, `x` one of `roots`: an event
+    /// that initializes `x`'s object at the allocator's path.
+    static func allocationEvents(in view: FunctionView, on roots: Set<PathRoot>, allocators: [FunctionID: [String]], ctx: AnalysisContext) -> [Event] {
+        guard !allocators.isEmpty else { return [] }
+        let e = view.exprs
+        var out: [Event] = []
+        for a in view.decl.assignments {
+            let rhs = e[e.strippingCasts(a.rhs)]
+            guard rhs.kind == .call, e[rhs.a].kind == .identifier, let lhs = view.accessPath(a.lhs, expandAliases: false) ?? view.memberPath(a.lhs, expandAliases: false),
+                  lhs.fields.isEmpty, roots.contains(lhs.root) else { continue }
+            let name = e.text(e[rhs.a])
+            guard let g = ctx.resolver.function(named: name, from: view.file), let path = allocators[g] else { continue }
+            out.append(Event(root: lhs.root, path: path, line: a.line, callee: name, teardown: false, initializes: true, direct: false))
+        }
+        return out
+    }
+}

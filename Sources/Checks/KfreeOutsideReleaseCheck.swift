@@ -125,7 +125,10 @@ struct KfreeOutsideReleaseCheck: Check {
         let tearingDown = Set(ctx.summaries.tearsDown.keys.map { index.function($0).name })
         let publishing = Set(ctx.summaries.publishes.keys.map { index.function($0).name })
         let tearingDownOrPublishing = tearingDown.union(publishing)
-        for id in Self.candidates(freeing: freeing, events: tearingDownOrPublishing, ctx: ctx) where ctx.reports(id.file) {
+        // Allocators that hand out an initialized object (`platform_device_alloc()`).
+        let allocators = Self.initializingAllocators(ctx)
+        let allocatorNames = Set(allocators.keys.map { index.function($0).name })
+        for id in Self.candidates(freeing: freeing, events: tearingDownOrPublishing.union(allocatorNames), ctx: ctx) where ctx.reports(id.file) {
             let fn = index.function(id)
             // Freeing inside a release callback is exactly right.
             if releases.contains(id) { continue }
@@ -148,8 +151,10 @@ struct KfreeOutsideReleaseCheck: Check {
             guard !frees.isEmpty else { continue }
             // The `goto`s that reach each free through its label.
             let entries = frees.map { Self.gotoEntries(to: $0.call.site.line, in: fn) }
-            let events = Self.events(calls, in: view, from: id, on: Set(frees.map(\.freed.root)), before: frees.map(\.call.site.line),
+            let roots = Set(frees.map(\.freed.root))
+            let events = Self.events(calls, in: view, from: id, on: roots, before: frees.map(\.call.site.line),
                                      orBefore: entries.joined().map(\.goto).max(), helpers: tearingDownOrPublishing, ctx: ctx)
+                + Self.allocationEvents(in: view, on: roots, allocators: allocators, ctx: ctx)
             guard !events.isEmpty else { continue }
             for (free, gotos) in zip(frees, entries) {
                 let (c, freed, owner) = (free.call, free.freed, free.owner)

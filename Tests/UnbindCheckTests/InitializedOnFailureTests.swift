@@ -167,4 +167,54 @@ import Testing
         let files = ["include/linux/gadget.h": Self.header, "drivers/gadget/core.c": onlyBefore, "drivers/gadget/pci.c": Self.caller]
         #expect(findings(of: "kfree-outside-release", in: files).isEmpty)
     }
+
+    /// An allocator that returns an object it already initialized (`platform_device_alloc()`
+    /// returns `pa ? &pa->pdev : NULL` after `device_initialize(&pa->pdev.dev)`): its caller
+    /// must put the object, not free it.
+    static func allocator(_ undo: String) -> [String: String] {
+        ["include/linux/gizmo.h": """
+            #include <linux/device.h>
+            struct gizmo { int id; struct device dev; };
+            struct gizmo *gizmo_alloc(int id);
+            int gizmo_add(struct gizmo *g);
+            """,
+         "drivers/base/gizmo.c": """
+            #include <linux/gizmo.h>
+            struct gizmo_object { struct gizmo g; char name[8]; };
+            static void gizmo_release(struct device *dev) { kfree(container_of(dev, struct gizmo_object, g.dev)); }
+            struct gizmo *gizmo_alloc(int id)
+            {
+                    struct gizmo_object *go = kzalloc(sizeof(*go), 0);
+                    if (go) {
+                            go->g.id = id;
+                            device_initialize(&go->g.dev);
+                            go->g.dev.release = gizmo_release;
+                    }
+                    return go ? &go->g : NULL;
+            }
+            """,
+         "arch/arm/mach-board/board.c": """
+            #include <linux/gizmo.h>
+            static int board_init(void)
+            {
+                    struct gizmo *g = gizmo_alloc(2);
+                    if (!g)
+                            return -12;
+                    if (gizmo_add(g))
+                            goto fail;
+                    return 0;
+            fail:
+                    \(undo)(g);
+                    return -19;
+            }
+            """]
+    }
+
+    @Test func anObjectFromAnInitializingAllocatorIsPutNotFreed() {
+        let freed = findings(of: "kfree-outside-release", in: Self.allocator("kfree"))
+        #expect(freed.map { "\($0.file):\($0.line) \($0.severity)" } == ["arch/arm/mach-board/board.c:11 warning"])
+        #expect(freed.first?.message.hasPrefix("'struct gizmo' embeds a refcounted dev but is freed with kfree() after gizmo_alloc() initialized its reference count, which must be dropped with put_device()") == true)
+        #expect(freed.first?.notes.first.map { "\($0.kind) \($0.line)" } == "initialization 4")
+        #expect(findings(of: "kfree-outside-release", in: Self.allocator("put_device")).isEmpty)
+    }
 }

@@ -165,7 +165,7 @@ public enum DriverCore {
     /// `container_of` and its spellings.
     static let containerOf: Set<String> = ["container_of", "container_of_const", "list_entry", "hlist_entry", "container_of_safe"]
     /// Calls that make an error pointer (`include/linux/err.h`): a return of one returns no object.
-    static let errorPointers: Set<String> = ["ERR_PTR", "ERR_CAST"]
+    public static let errorPointers: Set<String> = ["ERR_PTR", "ERR_CAST"]
     /// Release-like callback slots in designated initializers and assignments.
     static let releaseSlots: Set<String> = ["release", "dev_release"]
     /// Callback slots the driver core itself calls (attribute visibility at registration,
