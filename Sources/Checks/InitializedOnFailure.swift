@@ -15,7 +15,8 @@ extension KfreeOutsideReleaseCheck {
     static let keepReference: Set<String> = ["device_del", "kobject_del", "cdev_device_del"]
 
     /// Where helper `g` leaves the object at `e` (a path in its parameter) initialized when
-    /// it fails, as a note naming the initialization and the first failure after it, or nil: it calls a driver-core initializer on that path (`device_initialize()`), a
+    /// it fails, as a note naming the initialization and the worst failure after it, or nil.
+    /// It does when it calls a driver-core initializer on that path (`device_initialize()`), a
     /// `goto` after that call leaves on an error path (a failure later than the
     /// initialization; a helper that can fail only before it, `auxiliary_device_init()`,
     /// has none), it can return something other than 0, and nothing in it drops the
@@ -101,8 +102,7 @@ extension KfreeOutsideReleaseCheck {
 /// (`platform_device_alloc()`: `device_initialize(&pa->pdev.dev)`, then `return &pa->pdev`):
 /// its caller holds a refcounted object from the start, which only a put may end.
 extension KfreeOutsideReleaseCheck {
-    /// Per function name (resolved from the callers' files when used): the path inside the
-    /// returned object that the function initialized, for pointer-returning functions that
+    /// Per function: the path inside the returned object that the function initialized, for pointer-returning functions that
     /// call a driver-core initializer on a local's path and return that local or an address
     /// inside it (also `pa ? &pa->pdev : NULL`), every non-NULL return the same.
     static func initializingAllocators(_ ctx: AnalysisContext) -> [FunctionID: [String]] {

@@ -24,9 +24,9 @@ struct KfreeOutsideReleaseCheck: Check {
             that does not wait) within a few lines, or at any distance when the teardown is a statement \
             of the function's own body; a warning when it unwinds the function's own registration after \
             a later step failed; warning on the error path right after a failed \
-            registration or after an initialization (also by a helper of the driver's that can fail after \
-            it without a put), including a free under a label that a goto reaches after the driver \
-            core's call. Paths are approximated by line order and goto \
+            registration or after an initialization (also by a helper that can fail after it without \
+            a put, or by an allocator that hands the object out initialized), including a free under a \
+            label that a goto reaches after the driver core's call. Paths are approximated by line order and goto \
             edges: a call inside a block that returns before the free can still be counted. A free \
             only the module's exit reaches, of an object whose .owner pins the module, is a warning, \
             and so is any free in a driver that cannot be unbound through sysfs, and a put that runs \
@@ -442,16 +442,16 @@ struct KfreeOutsideReleaseCheck: Check {
         return f
     }
 
-    /// Where the memory must go instead, said after the message's first clause (which the
-    /// fingerprint keeps): with the owner of a private area, or in a release callback.
     /// What a free after event `ev` is, for its fix (`drop`: how the object is dropped).
     static func shape(after ev: Event, drop: String) -> FindingShape {
         if ev.teardown { return .freedAfterTeardown(teardown: ev.callee) }
         return ev.helperNote != nil ? .initializedByHelper(helper: ev.callee, drop: drop) : .freedOnErrorPath(drop: drop)
     }
 
-    /// A helper that initialized the object and failed after that (`initializedBy`) has
-    /// its own failure to unwind.
+    /// Where the memory must go instead, said after the message's first clause (which the
+    /// fingerprint keeps): with the owner of a private area, or in a release callback; a
+    /// helper that initialized the object and failed after that (`initializedBy`) has its
+    /// own failure to unwind.
     static func advice(owner: OwnerFree?, noRelease: Bool, core: String, ctx: AnalysisContext, initializedBy helper: String? = nil) -> String {
         if let helper { return "its failures after that are \(helper)()'s to unwind" }
         if let owner { return ownerClause(owner, core: core, ctx: ctx) }
