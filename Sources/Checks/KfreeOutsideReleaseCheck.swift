@@ -562,10 +562,11 @@ struct KfreeOutsideReleaseCheck: Check {
                         events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: false,
                                             direct: false))
                     }
-                    // A helper (of any directory) that only initializes the object, and can
-                    // fail after that without a put: its failure leaves the object refcounted,
-                    // whatever its callers were told.
-                    for e in publishes.keys.sorted() where e.param == j && !really.contains(e)
+                    // A helper (of any directory) that initializes the object first, and can
+                    // fail after that without a put (an unpublish that keeps the reference,
+                    // `device_del()`, is none): its failure leaves the object refcounted,
+                    // whatever its callers were told. (Not again where the rule above fired.)
+                    for e in publishes.keys.sorted() where e.param == j && !(tears[e] == nil && really.contains(e))
                         && DriverCore.initializers.contains(publishes[e]?.callee ?? "") {
                         guard let note = Self.initializedOnFailure(g, e, ctx: ctx) else { continue }
                         events.append(Event(root: p.root, path: Summaries.normalize(p.fields + e.path), line: c.site.line, callee: c.writtenAs, teardown: false,

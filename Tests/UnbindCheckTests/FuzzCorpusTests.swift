@@ -94,7 +94,7 @@ import Glibc
                 trees += 1
             }
         }
-        #expect(trees == 2 * ids.count)
+        #expect(trees >= 2 * ids.count) // at least one example of each kind per check
         #expect(files >= 3 * ids.count)
     }
 
