@@ -61,9 +61,9 @@ extension KfreeOutsideReleaseCheck {
                 // not one it puts again itself, as `device_add()` does. The driver core's
                 // own calls count by their entries above.)
                 let reaches = { (inner: ParamEffect) in path(c, inner.param).map { paths.contains(Summaries.normalize($0 + inner.path)) } == true }
-                let puts = directEffects(of: h, calls: DriverCore.referencePuts, ctx: ctx)
-                if directEffects(of: h, calls: DriverCore.plainGets, ctx: ctx).contains(where: { !puts.contains($0) && reaches($0) }) { gets += 1; continue }
-                drops = puts.contains(where: reaches)
+                let own = referenceEffects(of: h, ctx: ctx)
+                if own.gets.contains(where: { !own.puts.contains($0) && reaches($0) }) { gets += 1; continue }
+                drops = own.puts.contains(where: reaches)
                     || (ctx.summaries.tearsDown[h] ?? [:]).contains { inner, evidence in !keepReference.contains(evidence.callee) && reaches(inner) }
             }
             if drops {
@@ -85,16 +85,21 @@ extension KfreeOutsideReleaseCheck {
         return FindingNote(.initialization, file: ctx.index.path(g.file), line: initLine, message: "\(runs) (the goto on line \(failure))")
     }
 
-    /// The parameter paths on whose object function `h` itself calls one of `calls` (first
-    /// argument), also through a pointer member: a get or put wrapper's effect
+    /// The parameter paths on whose object function `h` itself takes a plain reference
+    /// (`DriverCore.plainGets`) and drops one (`DriverCore.referencePuts`), first argument,
+    /// also through a pointer member, read in one pass: a get or put wrapper's effect
     /// (`ctrl_get(ctrl)` around `get_device(ctrl->device)`).
-    static func directEffects(of h: FunctionID, calls: Set<String>, ctx: AnalysisContext) -> [ParamEffect] {
+    static func referenceEffects(of h: FunctionID, ctx: AnalysisContext) -> (gets: [ParamEffect], puts: [ParamEffect]) {
         let view = FunctionView(id: h, resolver: ctx.resolver)
-        return view.effectiveCalls().compactMap { c in
-            guard calls.contains(c.callee), let a = c.args.first, a >= 0, let p = view.accessPath(a) ?? view.memberPath(a),
-                  case .parameter(let k) = p.root else { return nil }
-            return ParamEffect(param: k, path: Summaries.normalize(p.fields))
+        var gets: [ParamEffect] = [], puts: [ParamEffect] = []
+        for c in view.effectiveCalls() {
+            let get = DriverCore.plainGets.contains(c.callee)
+            guard get || DriverCore.referencePuts.contains(c.callee), let a = c.args.first, a >= 0,
+                  let p = view.accessPath(a) ?? view.memberPath(a), case .parameter(let k) = p.root else { continue }
+            let effect = ParamEffect(param: k, path: Summaries.normalize(p.fields))
+            if get { gets.append(effect) } else { puts.append(effect) }
         }
+        return (gets, puts)
     }
 }
 
@@ -122,8 +127,8 @@ extension KfreeOutsideReleaseCheck {
                     let (b, c) = (e[node].b, e[node].c)
                     node = e.isNullPointer(c) ? b : e.isNullPointer(b) ? c : node
                 }
-                if e.isNullPointer(node) || e[e.strippingCasts(node)].kind == .number { continue }
-                if e[e.strippingCasts(node)].kind == .call, DriverCore.errorPointers.contains(e.text(at: e[e.strippingCasts(node)].a)) { continue }
+                let n = e[e.strippingCasts(node)]
+                if e.isNullPointer(node) || n.kind == .number || (n.kind == .call && DriverCore.errorPointers.contains(e.text(at: n.a))) { continue }
                 guard let p = view.accessPath(node, expandAliases: false), case .local = p.root, returned == nil || returned == p else { consistent = false; break }
                 returned = p
             }
@@ -138,20 +143,14 @@ extension KfreeOutsideReleaseCheck {
         return out
     }
 
-    /// `x = alloc(…)` in `view`, `alloc` one of `allocators`, `x` one of `roots`: an event
-    /// that initializes `x`'s object at the allocator's path.
+    /// `x = alloc(…)` in `view` (the call's target), `alloc` one of `allocators`, `x` one of
+    /// `roots`: an event that initializes `x`'s object at the allocator's path.
     static func allocationEvents(in view: FunctionView, on roots: Set<PathRoot>, allocators: [FunctionID: [String]], ctx: AnalysisContext) -> [Event] {
         guard !allocators.isEmpty else { return [] }
-        let e = view.exprs
-        var out: [Event] = []
-        for a in view.decl.assignments {
-            let rhs = e[e.strippingCasts(a.rhs)]
-            guard rhs.kind == .call, e[rhs.a].kind == .identifier, let lhs = view.accessPath(a.lhs, expandAliases: false) ?? view.memberPath(a.lhs, expandAliases: false),
-                  lhs.fields.isEmpty, roots.contains(lhs.root) else { continue }
-            let name = e.text(e[rhs.a])
-            guard let g = ctx.resolver.function(named: name, from: view.file), let path = allocators[g] else { continue }
-            out.append(Event(root: lhs.root, path: path, line: a.line, callee: name, teardown: false, initializes: true, direct: false))
+        return view.decl.calls.compactMap { c in
+            guard c.target >= 0, !c.callee.isEmpty, let x = view.accessPath(c.target, expandAliases: false), x.fields.isEmpty, roots.contains(x.root),
+                  let g = ctx.resolver.function(named: c.callee, from: view.file), let path = allocators[g] else { return nil }
+            return Event(root: x.root, path: path, line: c.line, callee: c.callee, teardown: false, initializes: true, direct: false)
         }
-        return out
     }
 }
