@@ -28,6 +28,8 @@ struct Parser {
     var branches: [Int32] = []
     /// Lines where the body of an `if`, `else`, loop or `switch` ends.
     var blockEnds: [Int32] = []
+    /// Every `return` of the function being parsed, as pairs (line, index in `returns` or -1).
+    var returnLines: [Int32] = []
     /// The statement just parsed was a `break`, `continue`, `return` or `goto`, or a `switch`
     /// body has just been entered: a `case` label here is not reached by falling through.
     var afterJump = true

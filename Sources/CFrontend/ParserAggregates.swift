@@ -133,7 +133,7 @@ extension Parser {
         arena.names = []
         calls.removeAll(keepingCapacity: true)
         assigns.removeAll(keepingCapacity: true)
-        returns.removeAll(keepingCapacity: true)
+        returns.removeAll(keepingCapacity: true); returnLines.removeAll(keepingCapacity: true)
         tests.removeAll(keepingCapacity: true)
         locals.removeAll(keepingCapacity: true)
         jumps.removeAll(keepingCapacity: true)
@@ -196,7 +196,7 @@ extension Parser {
             params: params, locals: locals, calls: calls, assignments: assigns, returns: returns,
             exprs: exprs, line: startLine, column: d.column, endLine: endLine, statementCount: statementCount,
             unconditionalJumps: jumps, branchLines: branches, tests: tests, gotoEdges: gotoEdges(),
-            blockEnds: blockEnds))
+            blockEnds: blockEnds, returnLines: returnLines))
         // The body's arrays were copied into its one buffer: keep their storage for the next.
         arena.nodes.removeAll(keepingCapacity: true)
         arena.lists.removeAll(keepingCapacity: true)

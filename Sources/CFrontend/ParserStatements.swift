@@ -217,11 +217,14 @@ extension Parser {
             return
         }
         p += 1
+        var operand: Int32 = -1
         if keyword == .kReturn, !isPunct(Punct.semicolon) {
             let e = parseExpression()
+            operand = Int32(returns.count)
             returns.append(e)
             markReturned(e)
         }
+        if keyword == .kReturn { returnLines.append(t.line); returnLines.append(operand) }
         if isPunct(Punct.semicolon) { p += 1 } else if keyword == .kReturn { skipToSemicolon() }
     }
 

@@ -29,4 +29,5 @@ public let allChecks: [any Check] = [
     KfreeOutsideReleaseCheck(),
     MissingReleaseCheck(),
     UnrevokedProviderOpsCheck(),
+    MissingPutOnFailureCheck(),
 ]

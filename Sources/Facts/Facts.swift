@@ -177,6 +177,9 @@ public struct FunctionDecl: Sendable, Hashable {
     /// its `;`): two calls with no block end, branch line or jump between them run one
     /// after the other.
     @inlinable public var blockEnds: FactsSlice<Int32> { body.blockEnds }
+    /// Every `return` statement, in source order, as pairs: its line, then the index of its
+    /// operand in `returns` (-1 for `return;`). Also those inside an `if`, loop or `switch`.
+    @inlinable public var returnLines: FactsSlice<Int32> { body.returnLines }
 
     /// The declared type of a parameter or local by name (locals shadow parameters).
     public func declaredType(of name: String) -> TypeRef? {
@@ -184,12 +187,12 @@ public struct FunctionDecl: Sendable, Hashable {
         if let p = params.first(where: { $0.name == name }) { return p.type }
         return nil
     }
-    public init(name: String, isStatic: Bool, isInline: Bool, returnType: TypeRef, params: [VarDecl], locals: [VarDecl], calls: [CallSite], assignments: [AssignmentSite], returns: [Int32], exprs: ExprArena, line: Int32, column: Int32, endLine: Int32, statementCount: Int32, unconditionalJumps: [Int32] = [], branchLines: [Int32] = [], tests: [TestSite] = [], gotoEdges: [Int32] = [], blockEnds: [Int32] = []) {
+    public init(name: String, isStatic: Bool, isInline: Bool, returnType: TypeRef, params: [VarDecl], locals: [VarDecl], calls: [CallSite], assignments: [AssignmentSite], returns: [Int32], exprs: ExprArena, line: Int32, column: Int32, endLine: Int32, statementCount: Int32, unconditionalJumps: [Int32] = [], branchLines: [Int32] = [], tests: [TestSite] = [], gotoEdges: [Int32] = [], blockEnds: [Int32] = [], returnLines: [Int32] = []) {
         self.name = name; self.isStatic = isStatic; self.isInline = isInline; self.returnType = returnType
         self.line = line; self.column = column; self.endLine = endLine; self.statementCount = statementCount
         let storage = FunctionBodyStorage.make(params: params, locals: locals, calls: calls, assignments: assignments, returns: returns,
                                                jumps: unconditionalJumps, branches: branchLines, tests: tests, gotos: gotoEdges,
-                                               blockEnds: blockEnds, exprs: exprs)
+                                               blockEnds: blockEnds, returnLines: returnLines, exprs: exprs)
         self.exprs = ExprTree(storage: storage, names: exprs.names)
     }
 }

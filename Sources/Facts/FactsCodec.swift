@@ -16,7 +16,7 @@ import Darwin
 /// `FactsCodec.Malformed` instead of trapping, so a damaged blob is detected, never trusted.
 public enum FactsCodec {
     /// Bumped whenever the encoding or the fact structs change; part of the cache schema.
-    public static let formatVersion = 12
+    public static let formatVersion = 13
 
     struct Malformed: Error, CustomStringConvertible {
         public var description: String
@@ -196,7 +196,7 @@ public enum FactsCodec {
                 i32s(fn.unconditionalJumps); i32s(fn.branchLines)
                 u(UInt64(fn.tests.count))
                 for t in fn.tests { i32(t.node); i32(t.line) }
-                i32s(fn.gotoEdges); i32s(fn.blockEnds)
+                i32s(fn.gotoEdges); i32s(fn.blockEnds); i32s(fn.returnLines)
             }
             u(UInt64(f.globals.count))
             for g in f.globals {
@@ -236,7 +236,7 @@ public enum FactsCodec {
         struct Scratch {
             var params: [VarDecl] = [], locals: [VarDecl] = [], calls: [CallSite] = [], assignments: [AssignmentSite] = []
             var returns: [Int32] = [], jumps: [Int32] = [], branches: [Int32] = [], tests: [TestSite] = []
-            var gotos: [Int32] = [], blockEnds: [Int32] = []
+            var gotos: [Int32] = [], blockEnds: [Int32] = [], returnLines: [Int32] = []
             var arena = ExprArena()
 
             mutating func clear() {
@@ -245,6 +245,7 @@ public enum FactsCodec {
                 returns.removeAll(keepingCapacity: true); jumps.removeAll(keepingCapacity: true)
                 branches.removeAll(keepingCapacity: true); tests.removeAll(keepingCapacity: true)
                 gotos.removeAll(keepingCapacity: true); blockEnds.removeAll(keepingCapacity: true)
+                returnLines.removeAll(keepingCapacity: true)
                 arena.nodes.removeAll(keepingCapacity: true); arena.lists.removeAll(keepingCapacity: true)
                 arena.types.removeAll(keepingCapacity: true); arena.names = []
             }
@@ -394,10 +395,11 @@ public enum FactsCodec {
             for _ in 0..<ntests { k.tests.append(TestSite(node: try i32(), line: try i32())) }
             try i32s(into: &k.gotos)
             try i32s(into: &k.blockEnds)
+            try i32s(into: &k.returnLines)
             return FunctionDecl(name: name, isStatic: isStatic, isInline: isInline, returnType: ret, params: k.params, locals: k.locals,
                                 calls: k.calls, assignments: k.assignments, returns: k.returns, exprs: k.arena, line: line, column: column,
                                 endLine: endLine, statementCount: statements, unconditionalJumps: k.jumps, branchLines: k.branches, tests: k.tests, gotoEdges: k.gotos,
-                                blockEnds: k.blockEnds)
+                                blockEnds: k.blockEnds, returnLines: k.returnLines)
         }
 
         mutating func facts(path: String) throws -> FileFacts {

@@ -1,10 +1,10 @@
 /// The per-body arrays of one function (parameters, locals, calls, assignments, returns,
-/// unconditional jumps, branch lines, tests, goto edges, block ends), read from the buffer the function shares
+/// unconditional jumps, branch lines, tests, goto edges, block ends, return lines), read from the buffer the function shares
 /// with its expression tree (`ExprTree`).
 ///
 /// A whole tree has about 700,000 functions and 5 million non-empty arrays of these kinds
 /// and of expression nodes, lists and types, most of them a few elements long: as Swift
-/// arrays each costs a 32-byte header and a heap chunk of its own. Here all thirteen arrays of
+/// arrays each costs a 32-byte header and a heap chunk of its own. Here all fourteen arrays of
 /// a function are one buffer, and a function with none shares one empty buffer with every
 /// other. The buffer is immutable once its function is built (so sharing it between
 /// threads is safe); readers get `FactsSlice` views of it.
@@ -16,10 +16,10 @@ public struct FunctionBody: @unchecked Sendable, Hashable {
     /// A body with these arrays and an empty expression tree.
     public init(params: [VarDecl] = [], locals: [VarDecl] = [], calls: [CallSite] = [], assignments: [AssignmentSite] = [],
                 returns: [Int32] = [], unconditionalJumps: [Int32] = [], branchLines: [Int32] = [], tests: [TestSite] = [],
-                gotoEdges: [Int32] = [], blockEnds: [Int32] = []) {
+                gotoEdges: [Int32] = [], blockEnds: [Int32] = [], returnLines: [Int32] = []) {
         storage = FunctionBodyStorage.make(params: params, locals: locals, calls: calls, assignments: assignments, returns: returns,
                                            jumps: unconditionalJumps, branches: branchLines, tests: tests, gotos: gotoEdges,
-                                           blockEnds: blockEnds, exprs: ExprArena())
+                                           blockEnds: blockEnds, returnLines: returnLines, exprs: ExprArena())
     }
 
     @inlinable public var params: FactsSlice<VarDecl> { storage.slice(.params) }
@@ -32,6 +32,7 @@ public struct FunctionBody: @unchecked Sendable, Hashable {
     @inlinable public var tests: FactsSlice<TestSite> { storage.slice(.tests) }
     @inlinable public var gotoEdges: FactsSlice<Int32> { storage.slice(.gotoEdges) }
     @inlinable public var blockEnds: FactsSlice<Int32> { storage.slice(.blockEnds) }
+    @inlinable public var returnLines: FactsSlice<Int32> { storage.slice(.returnLines) }
 
     /// Equal when every array of the buffer is (the expression regions too).
     public static func == (a: FunctionBody, b: FunctionBody) -> Bool { a.storage.hasSameContents(as: b.storage) }
@@ -43,10 +44,10 @@ public struct FunctionBody: @unchecked Sendable, Hashable {
 /// its length over its stride.
 @usableFromInline
 enum FunctionBodyRegion: Int, CaseIterable, Sendable {
-    case params, locals, calls, types, nodes, assignments, tests, lists, returns, unconditionalJumps, branchLines, gotoEdges, blockEnds
+    case params, locals, calls, types, nodes, assignments, tests, lists, returns, unconditionalJumps, branchLines, gotoEdges, blockEnds, returnLines
 
     /// The last region: its end is the buffer's used length.
-    @usableFromInline static let last = FunctionBodyRegion.blockEnds
+    @usableFromInline static let last = FunctionBodyRegion.returnLines
 
     @inlinable var stride: Int {
         switch self {
@@ -56,7 +57,7 @@ enum FunctionBodyRegion: Int, CaseIterable, Sendable {
         case .nodes: MemoryLayout<ExprNode>.stride
         case .assignments: MemoryLayout<AssignmentSite>.stride
         case .tests: MemoryLayout<TestSite>.stride
-        case .lists, .returns, .unconditionalJumps, .branchLines, .gotoEdges, .blockEnds: MemoryLayout<Int32>.stride
+        case .lists, .returns, .unconditionalJumps, .branchLines, .gotoEdges, .blockEnds, .returnLines: MemoryLayout<Int32>.stride
         }
     }
 }
@@ -75,10 +76,11 @@ final class FunctionBodyStorage: ManagedBuffer<SIMD16<Int32>, UInt64> {
 
     static func make(params: [VarDecl] = [], locals: [VarDecl] = [], calls: [CallSite] = [], assignments: [AssignmentSite] = [],
                      returns: [Int32] = [], jumps: [Int32] = [], branches: [Int32] = [], tests: [TestSite] = [],
-                     gotos: [Int32] = [], blockEnds: [Int32] = [], exprs: ExprArena) -> FunctionBodyStorage {
+                     gotos: [Int32] = [], blockEnds: [Int32] = [], returnLines: [Int32] = [], exprs: ExprArena) -> FunctionBodyStorage {
         // In `FunctionBodyRegion` order.
         let counts = (params.count, locals.count, calls.count, exprs.types.count, exprs.nodes.count, assignments.count,
-                      tests.count, exprs.lists.count, returns.count, jumps.count, branches.count, gotos.count, blockEnds.count)
+                      tests.count, exprs.lists.count, returns.count, jumps.count, branches.count, gotos.count, blockEnds.count,
+                      returnLines.count)
         var header = SIMD16<Int32>(repeating: 0)
         var offset = 0
         func add(_ r: FunctionBodyRegion, _ count: Int) {
@@ -88,7 +90,7 @@ final class FunctionBodyStorage: ManagedBuffer<SIMD16<Int32>, UInt64> {
         add(.params, counts.0); add(.locals, counts.1); add(.calls, counts.2); add(.types, counts.3); add(.nodes, counts.4)
         add(.assignments, counts.5); add(.tests, counts.6); add(.lists, counts.7); add(.returns, counts.8)
         add(.unconditionalJumps, counts.9); add(.branchLines, counts.10); add(.gotoEdges, counts.11)
-        add(.blockEnds, counts.12)
+        add(.blockEnds, counts.12); add(.returnLines, counts.13)
         header[FunctionBodyRegion.last.rawValue + 1] = Int32(offset)
         if offset == 0 { return empty }
         return build(header, bytes: offset) { raw in
@@ -101,7 +103,7 @@ final class FunctionBodyStorage: ManagedBuffer<SIMD16<Int32>, UInt64> {
             put(params, .params); put(locals, .locals); put(calls, .calls); put(exprs.types, .types); put(exprs.nodes, .nodes)
             put(assignments, .assignments); put(tests, .tests); put(exprs.lists, .lists); put(returns, .returns)
             put(jumps, .unconditionalJumps); put(branches, .branchLines); put(gotos, .gotoEdges)
-            put(blockEnds, .blockEnds)
+            put(blockEnds, .blockEnds); put(returnLines, .returnLines)
         }
     }
 
@@ -156,7 +158,7 @@ final class FunctionBodyStorage: ManagedBuffer<SIMD16<Int32>, UInt64> {
                                         assignments: Array(slice(.assignments)), returns: Array(slice(.returns)),
                                         jumps: Array(slice(.unconditionalJumps)), branches: Array(slice(.branchLines)),
                                         tests: Array(slice(.tests)), gotos: Array(slice(.gotoEdges)),
-                                        blockEnds: Array(slice(.blockEnds)), exprs: exprs)
+                                        blockEnds: Array(slice(.blockEnds)), returnLines: Array(slice(.returnLines)), exprs: exprs)
     }
 
     /// Rewrites every expression node in place (the buffer must not be shared yet).
@@ -181,6 +183,7 @@ final class FunctionBodyStorage: ManagedBuffer<SIMD16<Int32>, UInt64> {
             && (slice(.branchLines) as FactsSlice<Int32>) == other.slice(.branchLines)
             && (slice(.gotoEdges) as FactsSlice<Int32>) == other.slice(.gotoEdges)
             && (slice(.blockEnds) as FactsSlice<Int32>) == other.slice(.blockEnds)
+            && (slice(.returnLines) as FactsSlice<Int32>) == other.slice(.returnLines)
     }
 
     func hashContents(into h: inout Hasher) {
@@ -190,7 +193,7 @@ final class FunctionBodyStorage: ManagedBuffer<SIMD16<Int32>, UInt64> {
         h.combine(slice(.tests) as FactsSlice<TestSite>); h.combine(slice(.lists) as FactsSlice<Int32>)
         h.combine(slice(.returns) as FactsSlice<Int32>); h.combine(slice(.unconditionalJumps) as FactsSlice<Int32>)
         h.combine(slice(.branchLines) as FactsSlice<Int32>); h.combine(slice(.gotoEdges) as FactsSlice<Int32>)
-        h.combine(slice(.blockEnds) as FactsSlice<Int32>)
+        h.combine(slice(.blockEnds) as FactsSlice<Int32>); h.combine(slice(.returnLines) as FactsSlice<Int32>)
     }
 
     deinit {

@@ -110,5 +110,20 @@ struct RuleHelp: Sendable {
                 }
                 /* unregister: c->ops = NULL; synchronize_srcu(&c->srcu); */
                 """),
+        RuleHelp(
+            id: "missing-put-on-failure",
+            fix: "When device_register() (device_add(), kobject_init_and_add(), or a helper that returns their failure) fails, drop the reference it initialized with put_device() (kobject_put()) before returning; the release frees the struct.",
+            wrong: """
+                ret = device_register(&foo->dev);
+                if (ret)
+                        return ret;                        /* foo and its name leak */
+                """,
+            right: """
+                ret = device_register(&foo->dev);
+                if (ret) {
+                        put_device(&foo->dev);             /* foo_release() frees foo */
+                        return ret;
+                }
+                """),
     ]
 }

@@ -64,6 +64,15 @@ public enum DriverCore {
         return path + m
     }
 
+    /// Calls that leave the object's reference count initialized when they fail (argument
+    /// index → object): the documented way out of their failure is a put, never a free
+    /// (`device_register()`: "_Never_ directly free @dev after calling this function, even if
+    /// it returned an error!"). `device_add()` and `kobject_add()` run on an object already
+    /// initialized; `cdev_device_add()` leaves its device so.
+    public static let failureKeepsReference: [String: Int] = [
+        "device_register": 0, "device_add": 0, "kobject_init_and_add": 0, "kobject_add": 0, "cdev_device_add": 1,
+    ]
+
     /// Publishers that only initialize the reference count (the object becomes refcounted
     /// but is not yet visible to anyone): never called "registration" in messages.
     public static let initializers: Set<String> = ["device_initialize", "kobject_init"]
