@@ -281,6 +281,21 @@ extension MissingPutOnFailureCheck {
         }
     }
 
+    /// The name of the put that matches an initializing allocator (`scsi_host_put` for
+    /// `scsi_host_alloc()`): a function of the allocator's file, of one parameter, that
+    /// puts the path the allocator initialized in it.
+    static func matchingPut(of allocator: String, path: [String], from file: Int32, ctx: AnalysisContext) -> String? {
+        guard let g = ctx.resolver.function(named: allocator, from: file) else { return nil }
+        let functions = ctx.index.files[Int(g.file)].functions
+        for k in functions.indices where functions[k].params.count == 1 {
+            let h = FunctionID(file: g.file, index: Int32(k))
+            if KfreeOutsideReleaseCheck.referenceEffects(of: h, ctx: ctx).puts.contains(where: { $0.param == 0 && $0.path == path }) {
+                return functions[k].name
+            }
+        }
+        return nil
+    }
+
     /// The directory of file `file`, relative to the tree.
     static func directory(of file: Int32, _ ctx: AnalysisContext) -> Substring {
         let path = ctx.index.path(file)
@@ -305,13 +320,16 @@ extension MissingPutOnFailureCheck {
         let file = ctx.index.path(view.file)
         let root = view.rootName(object.root)
         let name = object.fields.isEmpty ? root : root + "->" + object.fields.joined(separator: ".")
-        let drop = DriverCore.dropCall[core] ?? "put_device()"
+        // The put as a call: the allocator's own (`scsi_host_put(shost)`), or the core's.
+        let matched = a.initializedPath == nil ? nil : matchingPut(of: a.allocator, path: object.fields, from: view.file, ctx: ctx)
+        let coreDrop = String((DriverCore.dropCall[core] ?? "put_device()").dropLast(2))
+        let drop = matched.map { "\($0)(\(root))" } ?? "\(coreDrop)(\(object.fields.isEmpty ? name : "&" + name))"
         let leaves = failure.jump.map { "the goto on line \($0.goto), leaving on line \(failure.exit)" }
             ?? (failure.exit == c.site.line ? "returned right here" : "leaving on line \(failure.exit)")
         let what = a.initializedPath == nil ? "\(root) (\(a.allocator)() on line \(a.line)) and the name the core allocated for it leak"
             : "\(root) (handed out initialized by \(a.allocator)() on line \(a.line)) and what it holds leak"
-        let failing = helperNote == nil ? "\(c.callee)() fails" : "\(c.callee)() fails with the reference on \(name) left to its caller"
-        let message = "when \(failing), the error path (\(leaves)) never drops the reference on \(name) with \(drop): \(what)"
+        let failing = helperNote == nil ? "\(c.callee)() fails" : "\(c.callee)() fails (leaving the reference on \(name) to its caller)"
+        let message = "when \(failing), the error path (\(leaves)) never calls \(drop): \(what)"
         var notes = [FindingNote(.allocation, file: file, line: a.line, message: "\(root) allocated here with \(a.allocator)()")]
         if let helperNote { notes.append(helperNote) }
         notes.append(FindingNote(.reference, file: file, line: failure.exit, message: "the failure path leaves here still holding the reference"))
@@ -319,7 +337,7 @@ extension MissingPutOnFailureCheck {
         var f = Finding(check: description.id, severity: .warning, file: file, line: c.site.line, column: c.site.column,
                         function: view.decl.name, structName: structName, object: name, message: message, notes: notes)
         let container = structName.isEmpty ? root : "struct \(structName)"
-        f.fix = "on this failure, drop the reference with \(drop) on \(name) instead of leaving: the last put calls the release, which frees \(container) (if the error path also undoes by hand what the release undoes, keep only one of them)"
+        f.fix = "on this failure, drop the reference with \(drop) instead of leaving: the last put calls the release, which frees \(container) (if the error path also undoes by hand what the release undoes, keep only one of them)"
         return f
     }
 }

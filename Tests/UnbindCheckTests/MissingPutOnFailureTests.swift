@@ -77,11 +77,11 @@ import Testing
         let found = findings(of: "missing-put-on-failure", in: Self.tree(driver: "        widget_prepare_undo(parent);"))
         #expect(found.map { "\($0.file):\($0.line):\($0.column) \($0.severity)" } == ["drivers/widget/hub/hub.c:19:14 warning"])
         let f = try #require(found.first)
-        #expect(f.message == "when widget_master_register() fails with the reference on hub->master.dev left to its caller, the error path (the goto on line 21, leaving on line 25) never drops the reference on hub->master.dev with put_device(): hub (kzalloc() on line 12) and the name the core allocated for it leak")
+        #expect(f.message == "when widget_master_register() fails (leaving the reference on hub->master.dev to its caller), the error path (the goto on line 21, leaving on line 25) never calls put_device(&hub->master.dev): hub (kzalloc() on line 12) and the name the core allocated for it leak")
         #expect(f.notes.map { "\($0.kind) \($0.file):\($0.line)" } == ["allocation drivers/widget/hub/hub.c:12", "publish drivers/widget/core.c:6", "reference drivers/widget/hub/hub.c:25"])
         #expect(f.notes[1].message == "widget_master_register() returns on line 9 when device_register() fails here, without dropping the reference on master->dev")
         #expect(f.structName == "widget_hub")
-        #expect(f.fix.hasPrefix("on this failure, drop the reference with put_device() on hub->master.dev instead of leaving: the last put calls the release, which frees struct widget_hub"))
+        #expect(f.fix.hasPrefix("on this failure, drop the reference with put_device(&hub->master.dev) instead of leaving: the last put calls the release, which frees struct widget_hub"))
     }
 
     @Test func aPutOnEitherSideOfTheHelperEndsTheReference() {
@@ -135,7 +135,7 @@ import Testing
         // or one whose fall-through puts the device.)
         let found = findings(of: "missing-put-on-failure", in: files)
         #expect(found.map { "\($0.file):\($0.line) \($0.function)" } == ["drivers/widget/one.c:10 widget_add_one"])
-        #expect(found.first?.message == "when device_register() fails, the error path (returned right here) never drops the reference on w->dev with put_device(): w (kzalloc() on line 5) and the name the core allocated for it leak")
+        #expect(found.first?.message == "when device_register() fails, the error path (returned right here) never calls put_device(&w->dev): w (kzalloc() on line 5) and the name the core allocated for it leak")
     }
 
     @Test func anObjectStoredOrHandedToDevresIsLeftToWhoeverHoldsIt() {
