@@ -38,7 +38,16 @@ struct MissingPutOnFailureCheck: Check {
         /// The core object's kind (`device`, `kobject`).
         var core: String
         var note: FindingNote
+        /// The driver core's call whose failure it passes on (`device_register`).
+        var registration: String
+        /// It can also fail before that call initialized the reference (an earlier `return`
+        /// or `goto`): its caller cannot tell the two failures apart.
+        var failsBefore: Bool
     }
+
+    /// The registrations of `DriverCore.failureKeepsReference` that initialize the
+    /// reference themselves (the others run on an object initialized before them).
+    static let initializingRegistrations: Set<String> = ["device_register", "kobject_init_and_add"]
 
     /// The core kind a failure of `callee` leaves referenced.
     static func core(of callee: String) -> String { callee.hasPrefix("kobject") ? "kobject" : "device" }
@@ -113,11 +122,11 @@ extension MissingPutOnFailureCheck {
         var helpers: [LeavesReference] = []
         for c in calls where !c.callee.isEmpty {
             // What the call leaves referenced on failure: (argument, path inside it, core kind, helper note).
-            var left: [(arg: Int, path: [String], core: String, note: FindingNote?)] = []
+            var left: [(arg: Int, path: [String], core: String, helper: LeavesReference?)] = []
             if let j = DriverCore.failureKeepsReference[c.callee] {
                 left.append((j, [], core(of: c.callee), nil))
             } else if let g = ctx.resolver.function(named: c.callee, from: view.file), let list = leaving[g] {
-                left += list.map { ($0.effect.param, $0.effect.path, $0.core, $0.note) }
+                left += list.map { ($0.effect.param, $0.effect.path, $0.core, $0) }
             }
             for l in left {
                 guard l.arg < c.args.count, c.args[l.arg] >= 0, let p = view.accessPath(c.args[l.arg]) else { continue }
@@ -129,17 +138,24 @@ extension MissingPutOnFailureCheck {
                     // Handed on to the callers only when the failure is returned to them.
                     guard !(fn.returnType.kind == .builtin && fn.returnType.name == "void" && fn.returnType.pointerDepth == 0) else { continue }
                     let name = ([view.rootName(object.root)] + object.fields).joined(separator: "->")
-                    let how = l.note == nil ? "\(c.callee)() fails" : "\(c.callee)() fails with the reference left"
+                    let registration = l.helper?.registration ?? c.callee
+                    let how = l.helper == nil ? "\(c.callee)()'s failure" : "the failure of \(c.callee)() (\(registration)()'s)"
                     let note = FindingNote(.publish, file: ctx.index.path(view.file), line: c.site.line,
-                                           message: "\(fn.name)() returns on line \(failure.exit) when \(how) here, without dropping the reference on \(name)")
-                    helpers.append(LeavesReference(effect: ParamEffect(param: k, path: object.fields), core: l.core, note: note))
+                                           message: "\(fn.name)() returns \(how) from here without dropping the reference on \(name)")
+                    // (Only a registration that initializes the reference can fail before
+                    // it exists; `device_add()` runs on an object initialized already.)
+                    let failsBefore = initializingRegistrations.contains(registration)
+                        && ((l.helper?.failsBefore ?? false) || exits(before: c.site.line, in: view))
+                    helpers.append(LeavesReference(effect: ParamEffect(param: k, path: object.fields), core: l.core, note: note,
+                                                   registration: registration, failsBefore: failsBefore))
                 case .local:
                         guard let a = allocated(object, in: id, before: c.site.line, allocations: allocations, ctx: ctx),
-                          !escapes(object.root, after: a.line, before: failure.exit, in: view) else { continue }
+                          !escapes(object.root, after: a.line, before: failure.exit, in: view),
+                          !mayHoldCallers(object.root, in: view) else { continue }
                     let links = linked(object.root, after: a.line, before: failure.exit, except: c.site, calls: calls, in: view)
                     guard !links.toDevres, !handled(object, linkedTo: links.roots, on: failure, calls: calls, in: view, ctx: ctx),
                           !handledBelow(object, failure: failure, call: c.site, calls: calls, in: view, ctx: ctx) else { continue }
-                    let f = finding(c, object: object, core: l.core, helperNote: l.note, allocation: a, failure: failure, in: view, ctx: ctx)
+                    let f = finding(c, object: object, core: l.core, helper: l.helper, allocation: a, failure: failure, in: view, ctx: ctx)
                     findings["\(ctx.index.path(view.file))\u{1f}\(c.site.line)\u{1f}\(c.site.column)"] = (view.file, f)
                 case .global:
                     continue
@@ -147,6 +163,21 @@ extension MissingPutOnFailureCheck {
             }
         }
         return helpers
+    }
+
+    /// Whether the function can leave before line `line`: a `goto`, or a `return` of
+    /// something other than 0.
+    static func exits(before line: Int32, in view: FunctionView) -> Bool {
+        let fn = view.decl
+        if FailurePath.gotoPairs(fn).contains(where: { $0.goto < line }) { return true }
+        let rl = fn.returnLines, returns = fn.returns
+        return stride(from: rl.startIndex, to: rl.endIndex - 1, by: 2).contains { k in
+            guard rl[k] < line else { return false }
+            let operand = Int(rl[k + 1])
+            guard operand >= 0 && operand < returns.count else { return true }
+            let n = view.exprs[view.exprs.strippingCasts(returns[returns.startIndex + operand])]
+            return !(n.kind == .number && view.exprs.text(n) == "0")
+        }
     }
 
     /// Whether returning `node` is a success for a call on `object`: the constant 0, or the
@@ -184,6 +215,17 @@ extension MissingPutOnFailureCheck {
             guard a.line >= from && a.line <= to, let r = view.accessPath(rhs, expandAliases: false), r.root == root, r.fields.isEmpty else { return false }
             guard let l = view.accessPath(a.lhs, expandAliases: false) else { return true }
             if case .local = l.root, l.fields.isEmpty { return false }
+            return true
+        }
+    }
+
+    /// Whether the local `root` may hold the caller's object instead of the one allocated
+    /// here (`dev = sdev; if (!dev) dev = kzalloc(…)`): a parameter is assigned to it.
+    static func mayHoldCallers(_ root: PathRoot, in view: FunctionView) -> Bool {
+        view.decl.assignments.contains { a in
+            guard let l = view.accessPath(a.lhs, expandAliases: false), l.root == root, l.fields.isEmpty,
+                  let r = view.accessPath(a.rhs, expandAliases: false) ?? view.memberPath(a.rhs, expandAliases: false),
+                  case .parameter = r.root else { return false }
             return true
         }
     }
@@ -315,7 +357,7 @@ extension MissingPutOnFailureCheck {
 extension MissingPutOnFailureCheck {
     /// The finding at call `c`, whose failure leaves `object` (allocated by `a`) referenced
     /// and whose failure path drops nothing.
-    static func finding(_ c: EffectiveCall, object: AccessPath, core: String, helperNote: FindingNote?, allocation a: LocalAllocation,
+    static func finding(_ c: EffectiveCall, object: AccessPath, core: String, helper: LeavesReference?, allocation a: LocalAllocation,
                         failure: FailurePath, in view: FunctionView, ctx: AnalysisContext) -> Finding {
         let file = ctx.index.path(view.file)
         let root = view.rootName(object.root)
@@ -326,18 +368,23 @@ extension MissingPutOnFailureCheck {
         let drop = matched.map { "\($0)(\(root))" } ?? "\(coreDrop)(\(object.fields.isEmpty ? name : "&" + name))"
         let leaves = failure.jump.map { "the goto on line \($0.goto), leaving on line \(failure.exit)" }
             ?? (failure.exit == c.site.line ? "returned right here" : "leaving on line \(failure.exit)")
-        let what = a.initializedPath == nil ? "\(root) (\(a.allocator)() on line \(a.line)) and the name the core allocated for it leak"
-            : "\(root) (handed out initialized by \(a.allocator)() on line \(a.line)) and what it holds leak"
-        let failing = helperNote == nil ? "\(c.callee)() fails" : "\(c.callee)() fails (leaving the reference on \(name) to its caller)"
+        let what = a.initializedPath == nil ? "\(root) (\(a.allocator)() on line \(a.line)) and the \(core)'s name leak"
+            : "\(root) (handed out initialized by \(a.allocator)() on line \(a.line)) leaks with what its release frees"
+        let failing = helper == nil ? "\(c.callee)() fails" : "\(c.callee)() fails (leaving the reference on \(name) to its caller)"
         let message = "when \(failing), the error path (\(leaves)) never calls \(drop): \(what)"
         var notes = [FindingNote(.allocation, file: file, line: a.line, message: "\(root) allocated here with \(a.allocator)()")]
-        if let helperNote { notes.append(helperNote) }
+        if let helper { notes.append(helper.note) }
         notes.append(FindingNote(.reference, file: file, line: failure.exit, message: "the failure path leaves here still holding the reference"))
         let structName = a.aggregate.map { ctx.index.aggregate($0).name } ?? ""
         var f = Finding(check: description.id, severity: .warning, file: file, line: c.site.line, column: c.site.column,
                         function: view.decl.name, structName: structName, object: name, message: message, notes: notes)
         let container = structName.isEmpty ? root : "struct \(structName)"
-        f.fix = "on this failure, drop the reference with \(drop) instead of leaving: the last put calls the release, which frees \(container) (if the error path also undoes by hand what the release undoes, keep only one of them)"
+        if let helper, helper.failsBefore {
+            // A put after the helper's earlier failure finds the reference never initialized.
+            f.fix = "the failure is \(c.callee)()'s to unwind: it can also fail before \(helper.registration)() initialized the reference, and this caller cannot tell which (a put after that earlier failure warns of an uninitialized \(core) and frees nothing); make \(c.callee)() drop the reference itself with \(coreDrop)() when \(helper.registration)() fails, so that the release frees \(container), or initialize the \(core) here before the call and drop it with \(drop) on every failure"
+        } else {
+            f.fix = "on this failure, drop the reference with \(drop) instead of leaving: the last put calls the release, which frees \(container) (if the error path also undoes by hand what the release undoes, keep only one of them)"
+        }
         return f
     }
 }

@@ -19,13 +19,13 @@ import Testing
 
     /// The core's register helper: on `device_register()`'s failure it returns without a
     /// put (`ending` is what its error path does).
-    static func core(_ ending: String) -> String {
+    static func core(_ ending: String, early: String = "") -> String {
         """
         #include <linux/widget.h>
         int widget_master_register(struct widget_master *master)
         {
                 int rc;
-
+        \(early)
                 rc = device_register(&master->dev);
                 if (rc) {
         \(ending)
@@ -69,19 +69,23 @@ import Testing
         """
     }
 
-    static func tree(core ending: String = "", driver onFailure: String) -> [String: String] {
-        ["include/linux/widget.h": header, "drivers/widget/core.c": core(ending), "drivers/widget/hub/hub.c": driver(onFailure)]
+    static func tree(core ending: String = "", early: String = "", driver onFailure: String) -> [String: String] {
+        ["include/linux/widget.h": header, "drivers/widget/core.c": core(ending, early: early), "drivers/widget/hub/hub.c": driver(onFailure)]
     }
 
     @Test func aHelperThatLeavesTheReferenceMakesItsCallerPut() throws {
         let found = findings(of: "missing-put-on-failure", in: Self.tree(driver: "        widget_prepare_undo(parent);"))
         #expect(found.map { "\($0.file):\($0.line):\($0.column) \($0.severity)" } == ["drivers/widget/hub/hub.c:19:14 warning"])
         let f = try #require(found.first)
-        #expect(f.message == "when widget_master_register() fails (leaving the reference on hub->master.dev to its caller), the error path (the goto on line 21, leaving on line 25) never calls put_device(&hub->master.dev): hub (kzalloc() on line 12) and the name the core allocated for it leak")
+        #expect(f.message == "when widget_master_register() fails (leaving the reference on hub->master.dev to its caller), the error path (the goto on line 21, leaving on line 25) never calls put_device(&hub->master.dev): hub (kzalloc() on line 12) and the device's name leak")
         #expect(f.notes.map { "\($0.kind) \($0.file):\($0.line)" } == ["allocation drivers/widget/hub/hub.c:12", "publish drivers/widget/core.c:6", "reference drivers/widget/hub/hub.c:25"])
-        #expect(f.notes[1].message == "widget_master_register() returns on line 9 when device_register() fails here, without dropping the reference on master->dev")
+        #expect(f.notes[1].message == "widget_master_register() returns device_register()'s failure from here without dropping the reference on master->dev")
         #expect(f.structName == "widget_hub")
         #expect(f.fix.hasPrefix("on this failure, drop the reference with put_device(&hub->master.dev) instead of leaving: the last put calls the release, which frees struct widget_hub"))
+        // A helper that can also fail before `device_register()` initialized the reference:
+        // the caller cannot tell which failure it got, so the fix is the helper's.
+        let early = findings(of: "missing-put-on-failure", in: Self.tree(early: "        if (master->idx < 0)\n                return -22;", driver: ""))
+        #expect(early.first?.fix.hasPrefix("the failure is widget_master_register()'s to unwind: it can also fail before device_register() initialized the reference") == true)
     }
 
     @Test func aPutOnEitherSideOfTheHelperEndsTheReference() {
@@ -135,7 +139,7 @@ import Testing
         // or one whose fall-through puts the device.)
         let found = findings(of: "missing-put-on-failure", in: files)
         #expect(found.map { "\($0.file):\($0.line) \($0.function)" } == ["drivers/widget/one.c:10 widget_add_one"])
-        #expect(found.first?.message == "when device_register() fails, the error path (returned right here) never calls put_device(&w->dev): w (kzalloc() on line 5) and the name the core allocated for it leak")
+        #expect(found.first?.message == "when device_register() fails, the error path (returned right here) never calls put_device(&w->dev): w (kzalloc() on line 5) and the device's name leak")
     }
 
     @Test func anObjectStoredOrHandedToDevresIsLeftToWhoeverHoldsIt() {
@@ -164,5 +168,7 @@ import Testing
         #expect(findings(of: "missing-put-on-failure", in: files("        w->id = 1;")).count == 1)
         #expect(findings(of: "missing-put-on-failure", in: files("        priv->w = w;")).isEmpty)
         #expect(findings(of: "missing-put-on-failure", in: files("        devm_add_action_or_reset(parent, widget_undo, w);")).isEmpty)
+        // The local may hold the caller's object rather than the one allocated here.
+        #expect(findings(of: "missing-put-on-failure", in: files("        w = priv->w;")).isEmpty)
     }
 }
