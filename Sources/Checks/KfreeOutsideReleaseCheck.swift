@@ -186,6 +186,8 @@ struct KfreeOutsideReleaseCheck: Check {
         // finding above stands on the same line.
         let reported = Set(out.map { "\($0.file):\($0.line)" })
         out += lastCloseFindings(ctx).filter { !reported.contains("\($0.file):\($0.line)") }
+        // Frees of a core object allocated on its own (`BareObjectFree.swift`).
+        out += Self.bareObjectFindings(ctx).filter { !reported.contains("\($0.file):\($0.line)") }
         return out
     }
 
