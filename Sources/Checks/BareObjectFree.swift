@@ -50,7 +50,9 @@ extension KfreeOutsideReleaseCheck {
                         notes: [FindingNote(.allocation, file: file, line: site.line, message: "\(name) allocated here with \(site.allocator)()"),
                                 FindingNote(.publish, file: file, line: c.site.line, message: "\(c.callee)() on \(name)")])
         f.shape = .freedOnErrorPath(drop: drop)
-        f.fix = "call \(drop) instead of \(free.callee)() on this error path: once \(c.callee)() ran, only the release callback of the \(object)'s type may free it (check that it does: kfree() of the \(object))"
+        // A pointer kept in a member may be put again by whoever holds it (`entry->child`).
+        let stored = name.contains("->") ? ", and set \(name) to NULL if a caller may put it again" : ""
+        f.fix = "call \(drop) instead of \(free.callee)() on this error path: once \(c.callee)() ran, only the release callback of the \(object)'s type may free it; check that the release kfree()s the \(object) itself, drop the other frees on this path that the release also does\(stored)"
         return f
     }
 }
