@@ -32,7 +32,8 @@ extension KfreeOutsideReleaseCheck {
                         && (DriverCore.frees.contains(d.callee) || DriverCore.teardowns[d.callee] != nil)
                 }
                 guard let free = drops.first, DriverCore.frees.contains(free.callee) else { continue }
-                out.append(bareFinding(free, after: c, object: ctx.index.aggregate(site.aggregate!).name, allocation: site, in: view, ctx: ctx))
+                guard let agg = site.aggregate else { continue }
+                out.append(bareFinding(free, after: c, object: ctx.index.aggregate(agg).name, allocation: site, in: view, ctx: ctx))
             }
         }
         return out

@@ -43,7 +43,8 @@ struct FailurePath {
         // From the label down: through further unconditional gotos (a few), to a return.
         var label = jump.label
         for _ in 0..<4 {
-            let stop = fn.unconditionalJumps.filter { $0 >= label }.min() ?? fn.endLine
+            // (Never above the label, even for a body whose end was recovered early.)
+            let stop = max(label, fn.unconditionalJumps.filter { $0 >= label }.min() ?? fn.endLine)
             ranges.append(label...stop)
             guard let next = gotoPairs(fn).first(where: { $0.goto == stop }), next.label > stop else {
                 return FailurePath(ranges: ranges, exit: stop, jump: jump)
