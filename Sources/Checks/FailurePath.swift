@@ -25,17 +25,11 @@ struct FailurePath {
     static func of(_ call: CallSite, in fn: FunctionDecl, success: (Int32) -> Bool) -> FailurePath? {
         let line = call.line
         if call.isReturned { return FailurePath(ranges: [], exit: line) }
-        var ret: (line: Int32, operand: Int32)?
-        let rl = fn.returnLines
-        var k = rl.startIndex
-        while k + 1 < rl.endIndex {
-            if rl[k] > line && rl[k] - line <= window { ret = (rl[k], rl[k + 1]); break }
-            k += 2
-        }
-        let jump = gotoPairs(fn).first { $0.goto > line && $0.goto - line <= window }
+        let ret = fn.returnStatements.first { $0.line > line && $0.line - line <= window }
+        let gotos = fn.gotoPairs
+        let jump = gotos.first { $0.goto > line && $0.goto - line <= window }
         if let ret, jump.map({ ret.line < $0.goto }) ?? true {
-            let returns = fn.returns
-            if ret.operand >= 0 && Int(ret.operand) < returns.count && success(returns[returns.startIndex + Int(ret.operand)]) { return nil }
+            if let operand = ret.operand, success(operand) { return nil }
             return FailurePath(ranges: [(line + 1)...ret.line], exit: ret.line)
         }
         guard let jump, jump.label > line else { return nil }
@@ -46,17 +40,11 @@ struct FailurePath {
             // (Never above the label, even for a body whose end was recovered early.)
             let stop = max(label, fn.unconditionalJumps.filter { $0 >= label }.min() ?? fn.endLine)
             ranges.append(label...stop)
-            guard let next = gotoPairs(fn).first(where: { $0.goto == stop }), next.label > stop else {
+            guard let next = gotos.first(where: { $0.goto == stop }), next.label > stop else {
                 return FailurePath(ranges: ranges, exit: stop, jump: jump)
             }
             label = next.label
         }
         return nil
-    }
-
-    /// The function's `goto`s and their labels' lines, in source order.
-    static func gotoPairs(_ fn: FunctionDecl) -> [(goto: Int32, label: Int32)] {
-        let edges = fn.gotoEdges
-        return stride(from: edges.startIndex, to: edges.endIndex - 1, by: 2).map { (edges[$0], edges[$0 + 1]) }
     }
 }

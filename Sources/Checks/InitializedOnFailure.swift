@@ -36,8 +36,7 @@ extension KfreeOutsideReleaseCheck {
             DriverCore.initializers.contains(c.callee) && (DriverCore.publishers[c.callee] ?? []).contains { path(c, $0) == e.path }
         }) else { return nil }
         let initLine = initCall.site.line
-        let edges = view.decl.gotoEdges
-        let gotos = stride(from: 0, to: edges.count - 1, by: 2).map { edges[edges.startIndex + $0] }
+        let gotos = view.decl.gotoPairs.map(\.goto)
         guard let failure = gotos.filter({ $0 > initLine }).min() else { return nil }
         // The object's paths: its own, and members of the parameter set to its address
         // (`ctrl->device = &ctrl->ctrl_device`), through which a put may reach it.
@@ -63,8 +62,7 @@ extension KfreeOutsideReleaseCheck {
                 let reaches = { (inner: ParamEffect) in path(c, inner.param).map { paths.contains(Summaries.normalize($0 + inner.path)) } == true }
                 let own = referenceEffects(of: h, ctx: ctx)
                 if own.gets.contains(where: { !own.puts.contains($0) && reaches($0) }) { gets += 1; continue }
-                drops = own.puts.contains(where: reaches)
-                    || (ctx.summaries.tearsDown[h] ?? [:]).contains { inner, evidence in !keepReference.contains(evidence.callee) && reaches(inner) }
+                drops = helperDrops(h, puts: own.puts, ctx: ctx, reaches: reaches)
             }
             if drops {
                 if gets > 0 { gets -= 1 } else { return nil }
@@ -83,6 +81,14 @@ extension KfreeOutsideReleaseCheck {
                                message: "\(runs), also once \(publish.callee)() on line \(publish.site.line) published it (the goto on line \(late))")
         }
         return FindingNote(.initialization, file: ctx.index.path(g.file), line: initLine, message: "\(runs) (the goto on line \(failure))")
+    }
+
+    /// Whether helper `h` (whose own puts, `referenceEffects`, are `puts`) drops a
+    /// reference on what `reaches` accepts: a put of its own, or a teardown its summary
+    /// reaches that does not keep the reference (`device_del()` does).
+    static func helperDrops(_ h: FunctionID, puts: [ParamEffect], ctx: AnalysisContext, reaches: (ParamEffect) -> Bool) -> Bool {
+        puts.contains(where: reaches)
+            || (ctx.summaries.tearsDown[h] ?? [:]).contains { inner, evidence in !keepReference.contains(evidence.callee) && reaches(inner) }
     }
 
     /// The parameter paths on whose object function `h` itself takes a plain reference
@@ -146,11 +152,20 @@ extension KfreeOutsideReleaseCheck {
     /// `x = alloc(…)` in `view` (the call's target), `alloc` one of `allocators`, `x` one of
     /// `roots`: an event that initializes `x`'s object at the allocator's path.
     static func allocationEvents(in view: FunctionView, on roots: Set<PathRoot>, allocators: [FunctionID: [String]], ctx: AnalysisContext) -> [Event] {
+        initializedAllocations(in: view, allocators: allocators, ctx: ctx).filter { roots.contains($0.root) }.map { a in
+            Event(root: a.root, path: a.path, line: a.call.line, callee: a.call.callee, teardown: false, initializes: true, direct: false)
+        }
+    }
+
+    /// The calls `x = alloc(…)` in `view`, `alloc` one of `allocators` and `x` a plain
+    /// name: the root the object goes to and the path its allocator initialized.
+    static func initializedAllocations(in view: FunctionView, allocators: [FunctionID: [String]],
+                                       ctx: AnalysisContext) -> [(root: PathRoot, path: [String], call: CallSite)] {
         guard !allocators.isEmpty else { return [] }
         return view.decl.calls.compactMap { c in
-            guard c.target >= 0, !c.callee.isEmpty, let x = view.accessPath(c.target, expandAliases: false), x.fields.isEmpty, roots.contains(x.root),
+            guard c.target >= 0, !c.callee.isEmpty, let x = view.accessPath(c.target, expandAliases: false), x.fields.isEmpty,
                   let g = ctx.resolver.function(named: c.callee, from: view.file), let path = allocators[g] else { return nil }
-            return Event(root: x.root, path: path, line: c.line, callee: c.callee, teardown: false, initializes: true, direct: false)
+            return (x.root, path, c)
         }
     }
 }

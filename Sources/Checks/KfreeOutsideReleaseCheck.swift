@@ -51,10 +51,7 @@ struct KfreeOutsideReleaseCheck: Check {
     /// it never fails.
     static func neverFails(_ g: FunctionID, index: TreeIndex) -> Bool {
         let fn = index.function(g)
-        return !fn.returns.isEmpty && fn.returns.allSatisfy { r in
-            let n = fn.exprs[fn.exprs.strippingCasts(r)]
-            return n.kind == .number && fn.exprs.text(n) == "0"
-        }
+        return !fn.returns.isEmpty && fn.returns.allSatisfy { fn.exprs.isZero($0) }
     }
 
     /// Whether an event on line `line` counts for a free on line `free`: within the window,
@@ -202,16 +199,7 @@ struct KfreeOutsideReleaseCheck: Check {
     /// The `goto`s that reach a free on line `free`, with their labels' lines: those of a
     /// label at or above it with no unconditional jump between the label and the free.
     static func gotoEntries(to free: Int32, in fn: FunctionDecl) -> [(goto: Int32, label: Int32)] {
-        let edges = fn.gotoEdges
-        var out: [(goto: Int32, label: Int32)] = []
-        var k = edges.startIndex
-        while k + 1 < edges.endIndex {
-            let (g, label) = (edges[k], edges[k + 1])
-            k += 2
-            guard label <= free, !fn.unconditionalJumps.contains(where: { $0 >= label && $0 < free }) else { continue }
-            out.append((g, label))
-        }
-        return out
+        fn.gotoPairs.filter { g in g.label <= free && !fn.unconditionalJumps.contains(where: { $0 >= g.label && $0 < free }) }
     }
 
     /// The function's own successful registration of the object at `path` that teardown

@@ -98,10 +98,9 @@ struct MissingPutOnFailureCheck: Check {
         let names = Set(initializing.keys.map { ctx.index.function($0).name })
         for id in ctx.index.callers(ofAny: names).functions {
             let view = FunctionView(id: id, resolver: ctx.resolver)
-            for c in view.decl.calls where c.target >= 0 && names.contains(c.callee) {
-                guard let x = view.accessPath(c.target, expandAliases: false), x.fields.isEmpty, case .local = x.root,
-                      let g = ctx.resolver.function(named: c.callee, from: view.file), let path = initializing[g] else { continue }
-                out[id, default: []].append(LocalAllocation(root: x.root, line: c.line, allocator: c.callee, initializedPath: path))
+            for a in KfreeOutsideReleaseCheck.initializedAllocations(in: view, allocators: initializing, ctx: ctx) {
+                guard case .local = a.root else { continue }
+                out[id, default: []].append(LocalAllocation(root: a.root, line: a.call.line, allocator: a.call.callee, initializedPath: a.path))
             }
         }
         return out
@@ -169,23 +168,14 @@ extension MissingPutOnFailureCheck {
     /// something other than 0.
     static func exits(before line: Int32, in view: FunctionView) -> Bool {
         let fn = view.decl
-        if FailurePath.gotoPairs(fn).contains(where: { $0.goto < line }) { return true }
-        let rl = fn.returnLines, returns = fn.returns
-        return stride(from: rl.startIndex, to: rl.endIndex - 1, by: 2).contains { k in
-            guard rl[k] < line else { return false }
-            let operand = Int(rl[k + 1])
-            guard operand >= 0 && operand < returns.count else { return true }
-            let n = view.exprs[view.exprs.strippingCasts(returns[returns.startIndex + operand])]
-            return !(n.kind == .number && view.exprs.text(n) == "0")
-        }
+        if fn.gotoPairs.contains(where: { $0.goto < line }) { return true }
+        return fn.returnStatements.contains { r in r.line < line && !(r.operand.map(view.exprs.isZero) ?? false) }
     }
 
     /// Whether returning `node` is a success for a call on `object`: the constant 0, or the
     /// object's root itself (`return p;`, handed out registered).
     static func isSuccess(_ node: Int32, object: AccessPath, in view: FunctionView) -> Bool {
-        let e = view.exprs
-        let n = e[e.strippingCasts(node)]
-        if n.kind == .number && e.text(n) == "0" { return true }
+        if view.exprs.isZero(node) { return true }
         guard case .local = object.root, let p = view.accessPath(node, expandAliases: false) else { return false }
         return p.root == object.root
     }
@@ -298,12 +288,10 @@ extension MissingPutOnFailureCheck {
                 // A helper of the caller's own directory handed the object on its error
                 // path is taken for its clean-up (`bcache_device_stop(&dc->disk)` drops it
                 // from a queued closure, which no summary follows).
-                if !strictly && directory(of: g.file, ctx) == directory(of: view.file, ctx) { return true }
-                if (ctx.summaries.tearsDown[g] ?? [:]).contains(where: { e, ev in
-                    e.param == j && !KfreeOutsideReleaseCheck.keepReference.contains(ev.callee) && reaches(e.path)
-                }) { return true }
+                if !strictly && TreeIndex.directory(of: ctx.index.path(g.file)) == TreeIndex.directory(of: ctx.index.path(view.file)) { return true }
                 if ctx.summaries.frees[g]?.contains(j) == true && fields.isEmpty { return true }
-                return KfreeOutsideReleaseCheck.referenceEffects(of: g, ctx: ctx).puts.contains { $0.param == j && reaches($0.path) }
+                return KfreeOutsideReleaseCheck.helperDrops(g, puts: KfreeOutsideReleaseCheck.referenceEffects(of: g, ctx: ctx).puts, ctx: ctx,
+                                                            reaches: { $0.param == j && reaches($0.path) })
             }
         }
     }
@@ -336,12 +324,6 @@ extension MissingPutOnFailureCheck {
             }
         }
         return nil
-    }
-
-    /// The directory of file `file`, relative to the tree.
-    static func directory(of file: Int32, _ ctx: AnalysisContext) -> Substring {
-        let path = ctx.index.path(file)
-        return path[..<(path.lastIndex(of: "/") ?? path.startIndex)]
     }
 
     /// The kernel's print helpers (`dev_err()`, `pr_warn()`, `netdev_info()`), often macros

@@ -211,7 +211,13 @@ extension ExprReading {
     /// Whether node `i` (casts aside) is a null pointer constant: `NULL` or `0`.
     public func isNullPointer(_ i: Int32) -> Bool {
         let n = self[strippingCasts(i)]
-        return (n.kind == .identifier && text(n) == "NULL") || (n.kind == .number && text(n) == "0")
+        return (n.kind == .identifier && text(n) == "NULL") || isZero(i)
+    }
+
+    /// Whether node `i` (casts aside) is the constant `0`.
+    public func isZero(_ i: Int32) -> Bool {
+        let n = self[strippingCasts(i)]
+        return n.kind == .number && text(n) == "0"
     }
 
     /// Whether node `i` (casts aside) clears a pointer or a flag: `NULL`, `0` or `false`.

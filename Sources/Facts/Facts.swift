@@ -181,6 +181,22 @@ public struct FunctionDecl: Sendable, Hashable {
     /// operand in `returns` (-1 for `return;`). Also those inside an `if`, loop or `switch`.
     @inlinable public var returnLines: FactsSlice<Int32> { body.returnLines }
 
+    /// `gotoEdges` as pairs: each `goto`'s line and its label's, in source order.
+    public var gotoPairs: [(goto: Int32, label: Int32)] {
+        let edges = gotoEdges
+        return stride(from: edges.startIndex, to: edges.endIndex - 1, by: 2).map { (edges[$0], edges[$0 + 1]) }
+    }
+
+    /// `returnLines` read back: each `return`'s line and its operand node (nil for
+    /// `return;`), in source order.
+    public var returnStatements: [(line: Int32, operand: Int32?)] {
+        let lines = returnLines, operands = returns
+        return stride(from: lines.startIndex, to: lines.endIndex - 1, by: 2).map { k in
+            let i = Int(lines[k + 1])
+            return (lines[k], i >= 0 && i < operands.count ? operands[operands.startIndex + i] : nil)
+        }
+    }
+
     /// The declared type of a parameter or local by name (locals shadow parameters).
     public func declaredType(of name: String) -> TypeRef? {
         if let v = locals.last(where: { $0.name == name }) { return v.type }
