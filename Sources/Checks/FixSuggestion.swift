@@ -180,6 +180,9 @@ public enum FixSuggestion {
             return kfreeText(f, s, c, ctx)
         case "missing-release":
             switch f.shape {
+            case .arrayElement(let array)?:
+                // container_of() of one element is not the start of an allocation.
+                return "a release cannot kfree() one element of \(array): allocate each \(f.object.isEmpty ? "object" : "struct " + f.object) on its own (kzalloc(), and keep pointers in the array) with a release that kfree()s it (container_of()); or keep the array, give the \(f.object.isEmpty ? "kobject" : "device") a release that frees nothing, and free the array only after every element's release has run (count them, or wait on a completion each release signals)"
             case .kobjectInsideStruct?:
                 // The memory is the embedding struct's: a release must not kfree() it.
                 return "give the kobj_type a .release, and let the owner of the struct that embeds it free that memory only after the release has run (the release completes a completion the owner waits for before its free); the release itself must not kfree() memory that is a member of another struct"

@@ -163,6 +163,16 @@ struct MissingReleaseCheck: Check {
         }
     }
 
+    /// Marks `f` when its object (`object`, a pointer into it, at `line` of `view`) is an
+    /// element of an array: the fix must not free it alone, and a note says where.
+    static func markArrayElement(_ f: inout Finding, object: Int32, at line: Int32, in view: FunctionView, ctx: AnalysisContext) {
+        guard let element = ArrayElements.array(containing: object, at: line, in: view, ctx: ctx) else { return }
+        f.shape = .arrayElement(array: element.array)
+        let fn = ctx.index.function(element.function).name
+        f.notes.append(FindingNote(.allocation, file: ctx.index.path(element.function.file), line: element.line,
+                                   message: "the object is an element of the array \(element.array) (in \(fn)()): only the whole array was allocated"))
+    }
+
     /// The finding for `kobject_init_and_add()`/`kobject_init()` call `c` (arguments `args`)
     /// in `view`: its kobj_type has no `.release`; the severity by where the memory lives.
     static func kobjectFinding(_ c: CallSite, args: [Int32], in view: FunctionView, ctx: AnalysisContext) -> Finding? {
@@ -191,6 +201,7 @@ struct MissingReleaseCheck: Check {
                         function: fn.name, message: "\(c.callee)() uses kobj_type '\(name)', which has no .release: \(why)",
                         notes: [FindingNote(.definition, file: index.path(gf), line: g.line, column: g.column, message: "struct kobj_type \(name) is defined here")])
         f.shape = isStatic ? .staticObject(core: "kobject") : within != nil ? .kobjectInsideStruct : .kobjTypeWithoutRelease
+        if !isStatic { Self.markArrayElement(&f, object: args[0], at: c.line, in: view, ctx: ctx) }
         return f
     }
 
@@ -244,7 +255,7 @@ struct MissingReleaseCheck: Check {
                                 function: fn.name, structName: index.aggregate(agg).name, object: objectName,
                                 message: "\(c.callee)() \(c.callee == "device_initialize" ? "initializes" : "registers") the struct device embedded in 'struct \(objectName)' (\(path.joined(separator: "."))) but no release callback is set for it (dev.release, device_type or class)" + consequence,
                                 notes: [FindingNote(.definition, file: index.path(object.file), line: index.aggregate(object).line, message: "struct \(objectName) is defined here")])
-                if isStatic { f.shape = .staticObject(core: "device") }
+                if isStatic { f.shape = .staticObject(core: "device") } else { Self.markArrayElement(&f, object: arg, at: c.line, in: view, ctx: ctx) }
                 if c.callee == "device_initialize" { initialized.append(((key, id), out.count)) }
                 out.append(f)
             }

@@ -64,6 +64,9 @@ public enum FindingShape: Sendable, Hashable, Codable {
     /// Device-managed memory holding an object the driver publishes and never unpublishes:
     /// no unbind callback (`.remove`) or devm action of the driver calls the core's unregister.
     case neverUnregistered
+    /// The object is one element of an array of structs (`array`, as written): no release
+    /// can free one element on its own.
+    case arrayElement(array: String)
 }
 
 /// A secondary location attached to a finding: one typed step of its evidence.
