@@ -260,9 +260,15 @@ public enum FixSuggestion {
     /// Whether the release function `release` that finding `f`'s file sees is defined in the
     /// directory of that file (the driver's own), or elsewhere (a core's); nil when unknown.
     static func releaseIsTheDrivers(_ release: String?, _ f: Finding, _ ctx: AnalysisContext?) -> Bool? {
-        guard let release, let ctx, let file = ctx.index.fileByPath[f.file],
-              let g = ctx.resolver.function(named: release, from: file) else { return nil }
-        return TreeIndex.directory(of: ctx.index.path(g.file)) == TreeIndex.directory(of: f.file)
+        guard let release, let ctx, let file = ctx.index.fileByPath[f.file] else { return nil }
+        if let g = ctx.resolver.function(named: release, from: file) {
+            return TreeIndex.directory(of: ctx.index.path(g.file)) == TreeIndex.directory(of: f.file)
+        }
+        // A static release of the core's file: the driver's only when some definition of
+        // that name is in the driver's directory.
+        let definitions = ctx.index.functionsByName[release] ?? []
+        guard !definitions.isEmpty else { return nil }
+        return definitions.contains { TreeIndex.directory(of: ctx.index.path($0.file)) == TreeIndex.directory(of: f.file) }
     }
 
     /// A free right after a teardown dropped the reference: where the free must go instead.
@@ -293,6 +299,11 @@ public enum FixSuggestion {
             return "do not kfree() \(s) after the reference is dropped: move the kfree() into the release hook of struct \(f.object) that \(release)() calls (kfree(container_of(…))) when the last reference goes\(lastOfSeveral(f.structName, ctx))\(usesFirst)"
         }
         if f.protection == "empty-release" {
+            // A core's release serves every driver's container: it cannot know this one,
+            // so it must call back the driver (as for a core release that frees nothing).
+            if releaseIsTheDrivers(c.release, f, ctx) == false, let release = c.release, !f.structName.isEmpty, f.structName != f.object {
+                return "do not kfree() \(s) after the reference is dropped: the core's release \(release)() is empty and cannot know which driver's struct embeds struct \(f.object), so the fix needs the core: give struct \(f.object) a release hook that \(release)() calls when the last reference goes, and move this free into the driver's hook (kfree(container_of(…)))\(usesFirst)"
+            }
             // The driver's own release (in its directory) is its to mend; a core's, for
             // every driver of it.
             let whose = releaseIsTheDrivers(c.release, f, ctx).map { $0 ? "" : " — in the core, for every driver of it" }

@@ -439,5 +439,29 @@ extension FixTextTests {
         shared["drivers/base/cpp_core.c"] = "#include <linux/device.h>\nvoid cpp_release(struct device *dev) { }\n"
         let core = try #require(findings(of: "kfree-outside-release", in: shared).first)
         #expect(core.fix.contains("when the last reference goes — in the core, for every driver of it;"))
+        // A driver's struct that embeds the core's object: the core's release cannot know
+        // it, so the core must call back the driver.
+        let embedded = [
+            "include/linux/cpp.h": "#include <linux/device.h>\nstruct cpp { int id; struct device dev; };\n",
+            "drivers/base/cpp_core.c": """
+                #include <linux/cpp.h>
+                void cpp_release(struct device *dev) { }
+                int cpp_register(struct cpp *c)
+                {
+                        c->dev.release = cpp_release;
+                        return device_register(&c->dev);
+                }
+                """,
+            "drivers/misc/cpp_card.c": """
+                #include <linux/cpp.h>
+                struct cpp_card { int irq; struct cpp port; };
+                void cpp_card_remove(struct cpp_card *card)
+                {
+                        device_unregister(&card->port.dev);
+                        kfree(card);
+                }
+                """]
+        let card = try #require(findings(of: "kfree-outside-release", in: embedded).first { $0.file == "drivers/misc/cpp_card.c" })
+        #expect(card.fix == "do not kfree() struct cpp_card after the reference is dropped: the core's release cpp_release() is empty and cannot know which driver's struct embeds struct cpp, so the fix needs the core: give struct cpp a release hook that cpp_release() calls when the last reference goes, and move this free into the driver's hook (kfree(container_of(…))); whatever the function still does with struct cpp_card after the unregister must come before it", "\(card.fix)")
     }
 }
