@@ -230,10 +230,20 @@ public struct ProviderOps: Sendable {
         if targets.isEmpty {
             for (name, id) in byName where !registering.contains(id) && index.exported.contains(name) && !(summaries.tearsDown[id]?.isEmpty ?? true) { targets.insert(name) }
         }
+        // A call through a function-like macro of the core's files is a call of the function
+        // the macro calls (`#define gcdev_unregister(gdev) gpiolib_cdev_unregister((gdev))`).
+        var throughMacro: [String: String] = [:]
+        for f in coreFiles {
+            for m in index.files[Int(f)].macros {
+                if let callee = m.calledName, callee != m.name, throughMacro[m.name] == nil { throughMacro[m.name] = callee }
+            }
+        }
         var reaching = targets
         for _ in 0..<3 {
             for (name, id) in byName where !reaching.contains(name) && !registering.contains(id) {
-                if index.function(id).calls.contains(where: { reaching.contains($0.callee) }) { reaching.insert(name) }
+                if index.function(id).calls.contains(where: { reaching.contains($0.callee) || throughMacro[$0.callee].map(reaching.contains) == true }) {
+                    reaching.insert(name)
+                }
             }
         }
         let candidates = reaching.filter { targets.contains($0) || index.exported.contains($0) }

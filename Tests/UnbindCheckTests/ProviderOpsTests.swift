@@ -328,6 +328,40 @@ import Testing
         #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).map(\.function) == ["widget_unregister"])
     }
 
+    /// The provider-facing teardown may reach the object's unregister through a function-like
+    /// macro of the core (`#define gcdev_unregister(g) gpiolib_cdev_unregister((g))`): it is
+    /// still a teardown, and the provider's pairing names it.
+    @Test func aTeardownReachingTheUnregisterThroughAMacroIsOne() {
+        var files = ProviderFixture.core(use: ProviderFixture.plainUse, teardown: "", marker: false)
+        files["drivers/widget/core.c", default: ""] += """
+
+            #define widget_dev_unregister(w) widget_unregister((w))
+            struct widget_chip { struct widget_device *w; };
+            void widget_chip_remove(struct widget_chip *c)
+            {
+            \twidget_dev_unregister(c->w);
+            }
+            EXPORT_SYMBOL(widget_chip_remove);
+            """
+        files["drivers/misc/foo.c"] = """
+            #include <linux/widget.h>
+            struct foo { struct widget_chip chip; struct widget_config cfg; };
+            static int foo_probe(struct platform_device *pdev)
+            {
+            \tstruct foo *foo = devm_kzalloc(&pdev->dev, sizeof(*foo), GFP_KERNEL);
+            \tfoo->chip.w = widget_register(&foo->cfg);
+            \tplatform_set_drvdata(pdev, foo);
+            \treturn 0;
+            }
+            static void foo_remove(struct platform_device *pdev)
+            {
+            \tstruct foo *foo = platform_get_drvdata(pdev);
+            \twidget_chip_remove(&foo->chip);
+            }
+            """
+        #expect(Analyzer.findings(analyse(files), checks: [UnrevokedProviderOpsCheck()]).map(\.function) == ["widget_chip_remove"])
+    }
+
     @Test func subsystemsSayRevocationWithTheEvidence() throws {
         let ctx = analyse(ProviderFixture.core(use: ProviderFixture.srcuUse, teardown: ProviderFixture.srcuTeardown, marker: false))
         let obj = try #require(ctx.subsystems.objects.values.first { $0.name == "widget_device" })
