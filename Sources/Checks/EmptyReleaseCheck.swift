@@ -32,7 +32,7 @@ struct EmptyReleaseCheck: Check {
                 ? "release callback \(fn.name)() does nothing; it is installed only on statically allocated objects, so nothing leaks, but the driver core documentation calls empty releases broken"
                 : commented
                     ? "release callback \(fn.name)() does nothing, and a comment in or right above it says so on purpose: the memory must then be freed elsewhere, which is only safe if no reference outlives that free"
-                    : "release callback \(fn.name)() does nothing: it silences the driver core's missing-release warning but nothing frees the object when its last reference is dropped"
+                    : "release callback \(fn.name)() does nothing: it silences the driver core's missing-release warning but nothing frees the object when its last reference is dropped; the memory leaks, or whatever frees it instead (devres at unbind, a kfree() after the unregister) may free it while a reference remains"
             var f = Finding(check: Self.description.id, severity: cb.onlyStaticObjects || commented ? .warning : .error, file: ctx.index.path(cb.function.file),
                             line: fn.line, column: fn.column, function: fn.name,
                             message: message,
