@@ -52,6 +52,10 @@ public struct ProviderOps: Sendable {
         /// Unregister warns when a count of the object's users is not zero
         /// (`WARN_ON(rdev->open_count)`): consumers must be gone before it, by contract.
         public var assertsNoUsers: Evidence? = nil
+        /// Locks unregister holds while it clears them, sorted (`gdev->sem`).
+        public var clearLocks: [String] = []
+        /// Unregister waits for readers after clearing (`synchronize_srcu()`).
+        public var synchronizes = false
     }
 
     public let groups: [Group]
@@ -157,6 +161,8 @@ public struct ProviderOps: Sendable {
         g.waits = core.teardownFacts.waits
         g.clears = core.teardownFacts.revokes
         g.assertsNoUsers = core.teardownFacts.assertsNoUsers
+        g.clearLocks = core.teardownFacts.clearLocks.sorted()
+        g.synchronizes = core.teardownFacts.synchronizes
         // A core revokes when unregister clears under SRCU or a lock and its users rely on it.
         // (Uses protected only because their caller holds a teardown lock do not make
         // the core a revoking one: that lock delists the object, it does not revoke.)

@@ -182,7 +182,7 @@ public enum FixSuggestion {
             switch f.shape {
             case .arrayElement(let array)?:
                 // container_of() of one element is not the start of an allocation.
-                return "a release cannot kfree() one element of \(array): allocate each \(f.object.isEmpty ? "object" : "struct " + f.object) on its own (kzalloc(), and keep pointers in the array) with a release that kfree()s it (container_of()); or keep the array, give the \(f.object.isEmpty ? "kobject" : "device") a release that frees nothing, and free the array only after every element's release has run (count them, or wait on a completion each release signals)"
+                return "a release cannot kfree() one element of \(array): give the \(f.object.isEmpty ? "kobject" : "device") a release that frees nothing, and free the array only after every element's release has run (count them, or wait on a completion each release signals; an array never freed needs nothing more); or allocate each \(f.object.isEmpty ? "object" : "struct " + f.object) on its own (kzalloc(), and keep pointers in the array) with a release that kfree()s it (container_of())"
             case .kobjectInsideStruct?:
                 // The memory is the embedding struct's: a release must not kfree() it.
                 return "give the kobj_type a .release, and let the owner of the struct that embeds it free that memory only after the release has run (the release completes a completion the owner waits for before its free); the release itself must not kfree() memory that is a member of another struct"
@@ -197,6 +197,13 @@ public enum FixSuggestion {
             }
         case "unrevoked-provider-ops":
             let members = f.members.isEmpty ? "the provider's members" : f.members.joined(separator: ", ")
+            if case .revokedUnderLock(let key)? = f.shape {
+                // A sleeping lock cannot be taken on an atomic path: only SRCU serves both.
+                // (A member lock is keyed `type.member`.)
+                let parts = key.split(separator: ".", maxSplits: 1)
+                let lock = parts.count == 2 ? "\(parts[1]) of struct \(parts[0])" : key
+                return "in \(f.function)(), use \(members) only while holding \(lock), the lock unregister clears them under, and re-check them for NULL there, as the core's other users do; if \(f.function)() can run in atomic context and \(lock) sleeps (a mutex or rw_semaphore), the core needs SRCU instead: unregister clears \(members) and calls synchronize_srcu(), and every user takes srcu_read_lock() and re-checks them"
+            }
             if f.protection == "revocation" || f.protection == "wait" {
                 return "in \(f.function)(), use \(members) only inside the core's protection (srcu_read_lock() or the lock its unregister takes) and re-check them for NULL there, as the core's other users do"
             }

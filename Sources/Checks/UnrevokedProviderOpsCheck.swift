@@ -103,6 +103,7 @@ struct UnrevokedProviderOpsCheck: Check {
                             protection: g.waits ? "wait" : "revocation", message: message, notes: notes)
             f.members = members
             f.useSites = useRefs(list)
+            if !g.waits, !g.synchronizes, let lock = g.clearLocks.first { f.shape = .revokedUnderLock(lock: lock) }
             return f
         }
     }

@@ -67,6 +67,8 @@ public enum FindingShape: Sendable, Hashable, Codable {
     /// The object is one element of an array of structs (`array`, as written): no release
     /// can free one element on its own.
     case arrayElement(array: String)
+    /// A provider's member that unregister clears under `lock` (no SRCU), used outside it.
+    case revokedUnderLock(lock: String)
 }
 
 /// A secondary location attached to a finding: one typed step of its evidence.

@@ -41,7 +41,8 @@ import Testing
         let f = try #require(found.first)
         #expect(f.notes.map { "\($0.kind) \($0.line) \($0.message)" }.last
                 == "allocation 19 the object is an element of the array info->chans (in chan_info_register()): only the whole array was allocated")
-        #expect(f.fix.hasPrefix("a release cannot kfree() one element of info->chans: allocate each struct chan on its own"), "\(f.fix)")
+        #expect(f.fix.hasPrefix("a release cannot kfree() one element of info->chans: give the device a release that frees nothing, and free the array only after every element's release has run"), "\(f.fix)")
+        #expect(f.fix.hasSuffix("or allocate each struct chan on its own (kzalloc(), and keep pointers in the array) with a release that kfree()s it (container_of())"), "\(f.fix)")
     }
 
     @Test func aSingleObjectKeepsTheUsualFix() throws {

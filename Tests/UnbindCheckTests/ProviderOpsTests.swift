@@ -242,6 +242,8 @@ import Testing
         #expect(all.count == 1)
         #expect(f.function == "widget_peek" && f.protection == "revocation")
         #expect(f.message.hasPrefix("widget_peek() uses the provider's priv, reg_read of struct widget_device unprotected (no lock, SRCU/RCU read section or check protects it), although unregister revokes them"))
+        // Revoked under a lock, not SRCU: the fix names the lock, and SRCU for atomic users.
+        #expect(f.fix == "in widget_peek(), use priv, reg_read only while holding lock of struct widget_device, the lock unregister clears them under, and re-check them for NULL there, as the core's other users do; if widget_peek() can run in atomic context and lock of struct widget_device sleeps (a mutex or rw_semaphore), the core needs SRCU instead: unregister clears priv, reg_read and calls synchronize_srcu(), and every user takes srcu_read_lock() and re-checks them", "\(f.fix)")
     }
 
     /// An ops table may hold a few sizes and flags among its callbacks (two thirds or more
