@@ -296,7 +296,9 @@ public enum FixSuggestion {
         }
         // Whatever the function does with the memory after the unregister must then come
         // before it: the unregister may drop the last reference.
-        let usesFirst = "; whatever the function still does with \(s) after the unregister must come before it"
+        // Or the function keeps the memory alive itself until it is done with it.
+        let (get, put) = f.chain.last == "kobject" ? ("kobject_get()", "kobject_put()") : ("get_device()", "put_device()")
+        let usesFirst = "; whatever the function still does with \(s) after the unregister must come before it, or the function holds its own reference across the unregister (\(get) before it, \(put) where this free is now)"
         // A release of another member already frees the struct: drop that member's
         // reference instead of freeing (a new release would free it twice).
         if f.protection == "driver-release", let sibling = SiblingRelease.find(for: f, ctx) {

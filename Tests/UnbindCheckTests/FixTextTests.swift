@@ -75,7 +75,7 @@ import Testing
             }
             """]
         let f = try #require(findings(of: "kfree-outside-release", in: files).first)
-        #expect(f.fix.hasSuffix("; whatever the function still does with struct widg after the unregister must come before it"), "\(f.fix)")
+        #expect(f.fix.hasSuffix("; whatever the function still does with struct widg after the unregister must come before it, or the function holds its own reference across the unregister (get_device() before it, put_device() where this free is now)"), "\(f.fix)")
         #expect(f.fix.hasPrefix("do not kfree() struct widg after the reference is dropped: struct widg's release widg_release() is empty, so it must be made to free the container"), "\(f.protection) \(f.fix)")
     }
 
@@ -432,7 +432,7 @@ extension FixTextTests {
             """]
         let own = try #require(findings(of: "kfree-outside-release", in: files).first)
         #expect("\(own.line) \(own.protection)" == "15 empty-release")
-        #expect(own.fix == "do not kfree() struct cpp after the reference is dropped: struct cpp's release cpp_release() is empty, so it must be made to free the container (kfree(container_of(…))) when the last reference goes; whatever the function still does with struct cpp after the unregister must come before it")
+        #expect(own.fix == "do not kfree() struct cpp after the reference is dropped: struct cpp's release cpp_release() is empty, so it must be made to free the container (kfree(container_of(…))) when the last reference goes; whatever the function still does with struct cpp after the unregister must come before it, or the function holds its own reference across the unregister (get_device() before it, put_device() where this free is now)")
         // The same empty release defined by a core elsewhere: the core must mend it.
         var shared = files
         shared["drivers/misc/cpp.c"] = files["drivers/misc/cpp.c"]!.replacingOccurrences(of: "static void cpp_release(struct device *dev) { }", with: "void cpp_release(struct device *dev);")
@@ -462,6 +462,6 @@ extension FixTextTests {
                 }
                 """]
         let card = try #require(findings(of: "kfree-outside-release", in: embedded).first { $0.file == "drivers/misc/cpp_card.c" })
-        #expect(card.fix == "do not kfree() struct cpp_card after the reference is dropped: the core's release cpp_release() is empty and cannot know which driver's struct embeds struct cpp, so the fix needs the core: give struct cpp a release hook that cpp_release() calls when the last reference goes, and move this free into the driver's hook (kfree(container_of(…))); whatever the function still does with struct cpp_card after the unregister must come before it", "\(card.fix)")
+        #expect(card.fix == "do not kfree() struct cpp_card after the reference is dropped: the core's release cpp_release() is empty and cannot know which driver's struct embeds struct cpp, so the fix needs the core: give struct cpp a release hook that cpp_release() calls when the last reference goes, and move this free into the driver's hook (kfree(container_of(…))); whatever the function still does with struct cpp_card after the unregister must come before it, or the function holds its own reference across the unregister (get_device() before it, put_device() where this free is now)", "\(card.fix)")
     }
 }
