@@ -71,7 +71,7 @@ public enum ArrayElements {
         guard calls <= 3 else { return nil }
         let name = view.decl.name
         var found: ArrayElement?
-        for caller in ctx.index.callers(of: name) {
+        for caller in ctx.resolver.callers(of: view.id) {
             let cv = FunctionView(id: caller, resolver: ctx.resolver)
             for c in cv.decl.calls where c.callee == name {
                 let args = cv.exprs.arguments(c.node)

@@ -139,7 +139,7 @@ public struct ProviderOps: Sendable {
         guard let r = register else { return nil }
         let members = Array(Set(filled.map(\.0))).sorted()
         let (coreFiles, entryNames) = CoreDirectories(index: index).coreFiles(of: r, registers: registers)
-        let teardown = ProviderOps.teardowns(object: object, register: r, index: index, summaries: summaries, coreFiles: coreFiles)
+        let teardown = ProviderOps.teardowns(object: object, register: r, index: index, resolver: resolver, summaries: summaries, coreFiles: coreFiles)
         let g = Group(aggregate: agg, name: object.name, members: members, register: r, assignments: filled,
                       teardown: teardown, revocation: [], revokes: false, clears: false, waits: false, uses: [])
         guard let judged = judge(g, index: index, resolver: resolver, coreFiles: coreFiles, providerHelpers: providerHelpers,
@@ -227,7 +227,7 @@ public struct ProviderOps: Sendable {
     /// Unregister functions of the object, and exported core functions that reach one (the
     /// provider-facing teardown, e.g. one taking the provider's struct), most outward first:
     /// exported before static, callers before callees.
-    static func teardowns(object: SubsystemObject, register: FunctionID, index: TreeIndex, summaries: Summaries, coreFiles: [Int32]) -> [FunctionID] {
+    static func teardowns(object: SubsystemObject, register: FunctionID, index: TreeIndex, resolver: Resolver, summaries: Summaries, coreFiles: [Int32]) -> [FunctionID] {
         let byName = KernelSync.functionsByName(coreFiles, index)
         // A function that registers the object is not its teardown, even when its error
         // path tears it down again (`tpm_chip_register()`).
@@ -236,18 +236,14 @@ public struct ProviderOps: Sendable {
         if targets.isEmpty {
             for (name, id) in byName where !registering.contains(id) && index.exported.contains(name) && !(summaries.tearsDown[id]?.isEmpty ?? true) { targets.insert(name) }
         }
-        // A call through a function-like macro of the core's files is a call of the function
-        // the macro calls (`#define gcdev_unregister(gdev) gpiolib_cdev_unregister((gdev))`).
-        var throughMacro: [String: String] = [:]
-        for f in coreFiles {
-            for m in index.files[Int(f)].macros {
-                if let callee = m.calledName, callee != m.name, throughMacro[m.name] == nil { throughMacro[m.name] = callee }
-            }
-        }
         var reaching = targets
         for _ in 0..<3 {
             for (name, id) in byName where !reaching.contains(name) && !registering.contains(id) {
-                if index.function(id).calls.contains(where: { reaching.contains($0.callee) || throughMacro[$0.callee].map(reaching.contains) == true }) {
+                // Also a call through a function-like macro (`gcdev_unregister(gdev)` for
+                // `gpiolib_cdev_unregister(gdev)`).
+                if index.function(id).calls.contains(where: { c in
+                    reaching.contains(c.callee) || resolver.macroExpansion(of: c.callee, from: id.file).map { reaching.contains($0.callee) } == true
+                }) {
                     reaching.insert(name)
                 }
             }

@@ -293,9 +293,8 @@ struct KfreeOutsideReleaseCheck: Check {
         if !named.isEmpty { return Set(named.map(\.type.name)) }
         guard depth < 3 else { return nil }
         // The callers that see this definition (a same-named static elsewhere is another).
-        let callers = ctx.index.callers(of: name).filter { $0 != id && ctx.resolver.function(named: name, from: $0.file) == id }
         var entries = Set<String>()
-        for c in callers {
+        for c in ctx.resolver.callers(of: id) {
             guard let e = moduleEntries(c, ctx: ctx, depth: depth + 1) else { return nil }
             entries.formUnion(e)
         }

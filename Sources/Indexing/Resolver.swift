@@ -187,6 +187,13 @@ public final class Resolver {
         return r
     }
 
+    /// The functions whose calls of `id`'s name reach `id` (a same-named static function
+    /// elsewhere is another one), `id` itself aside.
+    public func callers(of id: FunctionID) -> [FunctionID] {
+        let name = index.function(id).name
+        return index.callers(of: name).filter { $0 != id && function(named: name, from: $0.file) == id }
+    }
+
     private func lookUpFunction(named name: String, from file: Int32) -> FunctionID? {
         guard let cands = index.functionsByName[name], !cands.isEmpty else { return nil }
         if cands.count == 1 {
